@@ -1,0 +1,213 @@
+//! Analytics: SQL over the store through DataFusion. It defines the `posts` and
+//! `observations` views, runs read-only SQL for power users, and writes exports.
+//!
+//! This is the only crate that writes SQL over the posts (with `store` for its own
+//! bookkeeping). Callers get JSON values or files, never engine types.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::SessionContext;
+use waterline_store::{Store, StoreError, collect, schema::RowReader};
+
+/// Errors of analytics.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The query failed (syntax, unknown column, a write statement).
+    #[error("query failed: {0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+    /// Results could not be rendered.
+    #[error("cannot render results: {0}")]
+    Render(#[from] datafusion::arrow::error::ArrowError),
+    /// A file could not be written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// JSON failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The columns of the `posts` view, in order (documented in `docs/schema.md`).
+pub const POST_COLUMNS: &[&str] = &[
+    "platform",
+    "id",
+    "author_id",
+    "author_handle",
+    "author_name",
+    "author_followers",
+    "created_at",
+    "text",
+    "lang",
+    "url",
+    "reply_to",
+    "reply_to_author",
+    "quote_of",
+    "repost_of",
+    "conversation_id",
+    "hashtags",
+    "mentions",
+    "links",
+    "media_count",
+    "likes",
+    "shares",
+    "replies",
+    "quotes",
+    "views",
+    "side",
+    "observed_at",
+    "import_run",
+    "source",
+    "source_position",
+];
+
+/// The SQL of the `posts` view: one row per post with its latest state. `with_updates`
+/// adds the anti-join that drops superseded rows; without updates every post row is latest.
+pub fn posts_view_sql(with_updates: bool) -> String {
+    let columns = POST_COLUMNS.iter().map(|column| format!("r.{column}")).collect::<Vec<_>>().join(", ");
+    if with_updates {
+        format!(
+            "SELECT {columns} FROM records r \
+             LEFT ANTI JOIN (SELECT supersedes FROM records WHERE kind = 'post' AND supersedes IS NOT NULL) s \
+             ON r.seq = s.supersedes \
+             WHERE r.kind = 'post' AND NOT r.deleted"
+        )
+    } else {
+        format!("SELECT {columns} FROM records r WHERE r.kind = 'post' AND NOT r.deleted")
+    }
+}
+
+/// The SQL of the `observations` view: every observed state of every post's counts.
+pub const OBSERVATIONS_VIEW_SQL: &str = "SELECT platform, id, observed_at, likes, shares, replies, quotes, views, \
+     author_followers, import_run FROM records WHERE kind = 'post' AND NOT deleted";
+
+/// A DataFusion session with the workspace's views registered.
+pub struct Analytics {
+    context: SessionContext,
+}
+
+impl Analytics {
+    /// Registers the views over a store.
+    pub async fn open(store: &Store) -> Result<Analytics, AnalyticsError> {
+        let context = store.session().await?;
+        let updates = collect(
+            &context,
+            "SELECT count(*) AS n FROM records WHERE kind = 'post' AND (supersedes IS NOT NULL OR deleted)",
+        )
+        .await?;
+        let with_updates = updates
+            .first()
+            .and_then(|batch| batch.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>())
+            .is_some_and(|counts| counts.len() > 0 && counts.value(0) > 0);
+        context.sql(&format!("CREATE VIEW posts AS {}", posts_view_sql(with_updates))).await?;
+        context.sql(&format!("CREATE VIEW observations AS {OBSERVATIONS_VIEW_SQL}")).await?;
+        Ok(Analytics { context })
+    }
+
+    /// Runs one read-only SQL statement (no DDL, DML or other statements).
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
+        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let frame = self.context.sql_with_options(sql, options).await?;
+        Ok(frame.collect().await?)
+    }
+
+    /// Runs a query twice and returns the rows and the second (warm) execution time.
+    pub async fn query_timed(&self, sql: &str) -> Result<(Vec<RecordBatch>, Duration), AnalyticsError> {
+        self.query(sql).await?;
+        let start = Instant::now();
+        let batches = self.query(sql).await?;
+        Ok((batches, start.elapsed()))
+    }
+
+    /// Writes the `posts` view to one file: `csv`, `parquet` or `jsonl` (Waterline JSON lines).
+    pub async fn export(&self, format: ExportFormat, out: &Path) -> Result<u64, AnalyticsError> {
+        let out_text = out.to_string_lossy().to_string();
+        let single = DataFrameWriteOptions::new().with_single_file_output(true);
+        match format {
+            ExportFormat::Parquet => {
+                let frame = self.context.sql("SELECT * FROM posts ORDER BY platform, created_at, id").await?;
+                let rows = frame.clone().count().await? as u64;
+                frame.write_parquet(&out_text, single, None).await?;
+                Ok(rows)
+            }
+            ExportFormat::Csv => {
+                let columns = POST_COLUMNS
+                    .iter()
+                    .map(|column| match *column {
+                        "hashtags" | "mentions" | "links" => format!("array_to_string({column}, ' ') AS {column}"),
+                        other => other.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let frame =
+                    self.context.sql(&format!("SELECT {columns} FROM posts ORDER BY platform, created_at, id")).await?;
+                let rows = frame.clone().count().await? as u64;
+                frame.write_csv(&out_text, single, None).await?;
+                Ok(rows)
+            }
+            ExportFormat::Jsonl => {
+                use std::io::Write;
+                let frame = self.context.sql("SELECT * FROM posts ORDER BY platform, created_at, id").await?;
+                let mut stream = frame.execute_stream().await?;
+                let file = fs_err::File::create(out)?;
+                let mut writer = std::io::BufWriter::new(file);
+                let mut rows = 0u64;
+                use futures::StreamExt;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    let reader = RowReader::new(&batch);
+                    for row in 0..batch.num_rows() {
+                        let post = reader.post(row)?;
+                        serde_json::to_writer(&mut writer, &post)?;
+                        writer.write_all(b"\n")?;
+                        rows += 1;
+                    }
+                }
+                writer.flush()?;
+                Ok(rows)
+            }
+        }
+    }
+}
+
+/// Export file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header; lists joined with spaces.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Waterline JSON lines (imports into any workspace).
+    Jsonl,
+}
+
+/// Renders batches as a text table.
+pub fn to_table(batches: &[RecordBatch]) -> Result<String, AnalyticsError> {
+    Ok(pretty_format_batches(batches)?.to_string())
+}
+
+/// Renders batches as one JSON array of objects.
+pub fn to_json(batches: &[RecordBatch]) -> Result<serde_json::Value, AnalyticsError> {
+    let mut buffer = Vec::new();
+    {
+        let mut writer = arrow_json::ArrayWriter::new(&mut buffer);
+        let references: Vec<&RecordBatch> = batches.iter().collect();
+        writer.write_batches(&references)?;
+        writer.finish()?;
+    }
+    if buffer.is_empty() {
+        return Ok(serde_json::Value::Array(Vec::new()));
+    }
+    Ok(serde_json::from_slice(&buffer)?)
+}
+
+/// Number of rows in batches.
+pub fn row_count(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}

@@ -1,0 +1,278 @@
+//! The workspace configuration (`waterline.toml`): brand, owned accounts, competitors,
+//! products, seed topics, KPIs and the time zone. Unknown keys are errors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::post::Side;
+
+/// The file name of a workspace configuration.
+pub const CONFIG_FILE: &str = "waterline.toml";
+
+/// A workspace configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The brand (or client) this workspace listens for.
+    pub brand: String,
+    /// IANA time zone used to bucket days and business hours (for example `Europe/Paris`).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// Owned accounts per platform: platform name → handles (without `@`).
+    #[serde(default)]
+    pub accounts: BTreeMap<String, Vec<String>>,
+    /// The fixed competitor panel.
+    #[serde(default)]
+    pub competitors: Vec<Competitor>,
+    /// The brand's products.
+    #[serde(default)]
+    pub products: Vec<Product>,
+    /// Optional seed topics.
+    #[serde(default)]
+    pub topics: Vec<SeedTopic>,
+    /// Optional KPIs.
+    #[serde(default)]
+    pub kpis: Vec<Kpi>,
+}
+
+/// A competitor of the brand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competitor {
+    /// The competitor's name.
+    pub name: String,
+    /// Its accounts per platform: platform name → handles.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, Vec<String>>,
+    /// Words and phrases that mention it (brand and product names).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// A product of the brand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// The brand name of the product.
+    pub name: String,
+    /// International non-proprietary names of its active substances.
+    #[serde(default)]
+    pub inns: Vec<String>,
+    /// Other spellings and common misspellings.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Legal status per country (ISO 3166 alpha-2 code → status).
+    #[serde(default)]
+    pub status: BTreeMap<String, LegalStatus>,
+}
+
+/// The legal status of a product in one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalStatus {
+    /// `pom` (prescription only) or `otc` (over the counter).
+    pub class: ProductClass,
+    /// Whether the product is reimbursed there.
+    #[serde(default)]
+    pub reimbursed: bool,
+}
+
+/// Prescription-only or over-the-counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductClass {
+    /// Prescription-only medicine.
+    Pom,
+    /// Over the counter.
+    Otc,
+}
+
+/// A seed topic the user expects to see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTopic {
+    /// The topic's name.
+    pub name: String,
+    /// Words that define it.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// A key performance indicator the team tracks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kpi {
+    /// The KPI's name.
+    pub name: String,
+    /// The catalogue metric it follows.
+    pub metric: String,
+    /// An optional target value.
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// An optional date (YYYY-MM-DD) by which the target should be reached.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+fn default_time_zone() -> String {
+    "UTC".to_owned()
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML did not parse or had unknown keys.
+    #[error("invalid configuration: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The time zone is not an IANA name.
+    #[error("unknown time zone `{0}` (use an IANA name such as `Europe/Paris`)")]
+    TimeZone(String),
+}
+
+impl Config {
+    /// Parses and validates a configuration.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.time_zone()?;
+        Ok(config)
+    }
+
+    /// The parsed time zone.
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.time_zone.parse().map_err(|_| ConfigError::TimeZone(self.time_zone.clone()))
+    }
+
+    /// A minimal configuration for a brand with no accounts.
+    pub fn minimal(brand: &str) -> Config {
+        Config {
+            brand: brand.to_owned(),
+            time_zone: default_time_zone(),
+            accounts: BTreeMap::new(),
+            competitors: Vec::new(),
+            products: Vec::new(),
+            topics: Vec::new(),
+            kpis: Vec::new(),
+        }
+    }
+
+    /// Builds the lookup that decides a post's side from its author.
+    pub fn side_resolver(&self) -> SideResolver {
+        let mut owners = BTreeMap::new();
+        for (platform, handles) in &self.accounts {
+            for handle in handles {
+                owners.insert((platform.to_lowercase(), normalise_handle(handle)), Side::Own);
+            }
+        }
+        for competitor in &self.competitors {
+            for (platform, handles) in &competitor.accounts {
+                for handle in handles {
+                    owners
+                        .entry((platform.to_lowercase(), normalise_handle(handle)))
+                        .or_insert(Side::Competitor);
+                }
+            }
+        }
+        SideResolver { owners }
+    }
+}
+
+/// Lowercases a handle and strips a leading `@`.
+pub fn normalise_handle(handle: &str) -> String {
+    handle.trim().trim_start_matches('@').to_lowercase()
+}
+
+/// Decides a post's side from its platform and author.
+#[derive(Debug, Clone, Default)]
+pub struct SideResolver {
+    owners: BTreeMap<(String, String), Side>,
+}
+
+impl SideResolver {
+    /// The side of a post by `handle` (or author id) on `platform`.
+    pub fn side(&self, platform: &str, handle: Option<&str>, author_id: Option<&str>) -> Side {
+        let platform = platform.to_lowercase();
+        for candidate in [handle, author_id].into_iter().flatten() {
+            if let Some(side) = self.owners.get(&(platform.clone(), normalise_handle(candidate))) {
+                return *side;
+            }
+        }
+        Side::Audience
+    }
+}
+
+/// The commented example that `waterline init` writes.
+pub const EXAMPLE: &str = r#"# Waterline workspace configuration.
+# Every key is documented here; unknown keys are errors.
+
+# The brand (or client) this workspace listens for.
+brand = "Acme Health"
+
+# IANA time zone used for days, weeks and business hours.
+time_zone = "Europe/Paris"
+
+# Owned accounts per platform (handles without @). Posts by these accounts are `own`.
+[accounts]
+x = ["acmehealth", "acmehealth_fr"]
+mastodon = ["acmehealth@mastodon.social"]
+bluesky = ["acmehealth.bsky.social"]
+
+# The fixed competitor panel (share of voice is computed against it).
+[[competitors]]
+name = "Rivalis"
+keywords = ["rivalis", "rivalex"]
+accounts = { x = ["rivalis"], bluesky = ["rivalis.bsky.social"] }
+
+[[competitors]]
+name = "Medicor"
+keywords = ["medicor"]
+accounts = { x = ["medicor_official"] }
+
+# The brand's products: names, INNs, misspellings and legal status per country.
+[[products]]
+name = "Cardiozen"
+inns = ["zenopril"]
+aliases = ["cardiozene", "cardio-zen"]
+status = { FR = { class = "pom", reimbursed = true }, GB = { class = "pom" } }
+
+# Optional seed topics.
+[[topics]]
+name = "side effects"
+keywords = ["side effect", "effet secondaire"]
+
+# Optional KPIs.
+[[kpis]]
+name = "Share of voice"
+metric = "share_of_voice_mentions"
+target = 0.35
+by = "2027-06-30"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses() {
+        let config = Config::parse(EXAMPLE).expect("example parses");
+        assert_eq!(config.brand, "Acme Health");
+        assert_eq!(config.competitors.len(), 2);
+        let resolver = config.side_resolver();
+        assert_eq!(resolver.side("x", Some("@AcmeHealth"), None), Side::Own);
+        assert_eq!(resolver.side("x", Some("rivalis"), None), Side::Competitor);
+        assert_eq!(resolver.side("x", Some("someone"), None), Side::Audience);
+        assert_eq!(resolver.side("bluesky", Some("acmehealth"), None), Side::Audience);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let error = Config::parse("brand = \"a\"\ncolour = \"red\"\n").expect_err("unknown key");
+        assert!(error.to_string().contains("colour"), "{error}");
+    }
+
+    #[test]
+    fn bad_time_zone_is_an_error() {
+        let error = Config::parse("brand = \"a\"\ntime_zone = \"Mars/Base\"\n").expect_err("bad tz");
+        assert!(error.to_string().contains("Mars/Base"));
+    }
+}

@@ -1,0 +1,298 @@
+//! The embedded store: a Delta Lake table for posts and engagement events (read with
+//! Apache DataFusion), and SQLite through sqlx for transactional state (import runs,
+//! rejected records, accounts; later users, tokens, cases and cursors).
+//!
+//! Engine types stay inside this crate and `analytics`; callers see `waterline-model` types.
+
+pub mod index;
+pub mod schema;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::prelude::SessionContext;
+use deltalake::DeltaTable;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
+use waterline_model::{Located, Post, post_key};
+
+pub use index::{BatchContext, KeyMap, PostIndex, Staged};
+pub use state::StateDb;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The Delta table failed.
+    #[error("delta table: {0}")]
+    Delta(#[from] deltalake::DeltaTableError),
+    /// DataFusion failed.
+    #[error("query engine: {0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Arrow failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// The state database failed.
+    #[error("state database: {0}")]
+    State(#[from] sqlx::Error),
+    /// A file-system operation failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The workspace is in use by another import.
+    #[error("the workspace `{0}` is locked by another waterline process")]
+    Locked(String),
+    /// Something that must hold did not.
+    #[error("store invariant broken: {0}")]
+    Invariant(String),
+}
+
+/// Name of the table of stored records inside the data directory.
+pub const RECORDS_TABLE: &str = "records";
+
+/// The embedded store of one workspace.
+pub struct Store {
+    data_dir: PathBuf,
+    table: DeltaTable,
+    state: StateDb,
+}
+
+impl Store {
+    /// Opens (creating when missing) the store under `data_dir`.
+    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        fs_err::create_dir_all(data_dir.join(RECORDS_TABLE))?;
+        let data_dir = fs_err::canonicalize(data_dir)?;
+        let url = deltalake::ensure_table_uri(data_dir.join(RECORDS_TABLE).to_string_lossy())?;
+        let mut table = DeltaTable::try_from_url(url).await?;
+        if table.verify_deltatable_existence().await? {
+            table.load().await?;
+        }
+        let state = StateDb::open(&data_dir.join("state.db")).await?;
+        Ok(Store { data_dir, table, state })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The transactional state database.
+    pub fn state(&self) -> &StateDb {
+        &self.state
+    }
+
+    /// The Delta table version, or `None` before the first commit.
+    pub fn version(&self) -> Option<i64> {
+        self.table.version()
+    }
+
+    /// True once at least one batch was committed.
+    pub fn has_data(&self) -> bool {
+        self.table.version().is_some()
+    }
+
+    /// A DataFusion context with the `records` table registered.
+    pub async fn session(&self) -> Result<SessionContext, StoreError> {
+        let context = SessionContext::new();
+        if self.has_data() {
+            self.table.update_datafusion_session(&context.state())?;
+            let provider = self.table.table_provider().await?;
+            context.register_table(RECORDS_TABLE, provider)?;
+        } else {
+            let empty = datafusion::datasource::MemTable::try_new(schema::schema(), vec![vec![]])?;
+            context.register_table(RECORDS_TABLE, Arc::new(empty))?;
+        }
+        Ok(context)
+    }
+
+    /// Rebuilds the import index from the table.
+    pub async fn load_index(&self) -> Result<PostIndex, StoreError> {
+        let mut index = PostIndex::default();
+        if !self.has_data() {
+            return Ok(index);
+        }
+        let context = self.session().await?;
+        let max_seq = collect(&context, "SELECT max(seq) AS m FROM records").await?;
+        index.next_seq = first_i64(&max_seq).map_or(0, |max| max + 1);
+        let superseded = collect(
+            &context,
+            "SELECT supersedes FROM records WHERE kind = 'post' AND supersedes IS NOT NULL",
+        )
+        .await?;
+        let mut superseded_set = std::collections::HashSet::new();
+        for batch in &superseded {
+            let column = batch.column(0).as_primitive::<Int64Type>();
+            superseded_set.extend(column.iter().flatten());
+        }
+        let posts = collect(
+            &context,
+            "SELECT platform, id, seq, deleted, fingerprint, likes, shares, replies, quotes, views, \
+             author_followers, observed_at FROM records WHERE kind = 'post' ORDER BY seq",
+        )
+        .await?;
+        for batch in &posts {
+            let platform = batch.column(0).as_string::<i32>();
+            let id = batch.column(1).as_string::<i32>();
+            let seq = batch.column(2).as_primitive::<Int64Type>();
+            let deleted = batch.column(3).as_boolean();
+            let fingerprint = batch.column(4).as_primitive::<Int64Type>();
+            let counts: Vec<_> = (5..11).map(|column| batch.column(column).as_primitive::<Int64Type>()).collect();
+            let observed = batch.column(11).as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+            for row in 0..batch.num_rows() {
+                let row_seq = seq.value(row);
+                if superseded_set.contains(&row_seq) {
+                    continue;
+                }
+                let value = |column: usize| {
+                    counts.get(column).and_then(|array| (!array.is_null(row)).then(|| array.value(row).max(0) as u64))
+                };
+                let post_counts = waterline_model::Counts {
+                    likes: value(0),
+                    shares: value(1),
+                    replies: value(2),
+                    quotes: value(3),
+                    views: value(4),
+                };
+                let followers = value(5);
+                let key = post_key(platform.value(row), id.value(row));
+                index.posts.insert(
+                    key,
+                    index::Entry {
+                        seq: row_seq,
+                        fingerprint: fingerprint.value(row) as u64,
+                        counts_hash: index::counts_hash(&post_counts, followers),
+                        present: index::present_mask(&post_counts, followers),
+                        observed_at: observed.value(row),
+                        deleted: deleted.value(row),
+                    },
+                );
+            }
+        }
+        let events = collect(
+            &context,
+            "SELECT platform, id, subject_id, event_kind, undo FROM records WHERE kind = 'event' ORDER BY seq",
+        )
+        .await?;
+        for batch in &events {
+            let platform = batch.column(0).as_string::<i32>();
+            let id = batch.column(1).as_string::<i32>();
+            let subject = batch.column(2).as_string::<i32>();
+            let kind = batch.column(3).as_string::<i32>();
+            let undo = batch.column(4).as_boolean();
+            for row in 0..batch.num_rows() {
+                let key = index::event_key(platform.value(row), id.value(row));
+                let engagement = if kind.value(row) == "repost" {
+                    waterline_model::EngagementKind::Repost
+                } else {
+                    waterline_model::EngagementKind::Like
+                };
+                let (subject_key, delta) = if undo.value(row) {
+                    match index.events.get(&key).copied() {
+                        Some(entry) if entry.active => {
+                            index.events.insert(key, index::EventEntry { active: false, ..entry });
+                            (entry.subject, -1i64)
+                        }
+                        _ => (None, 0),
+                    }
+                } else {
+                    let subject_key =
+                        (!subject.is_null(row)).then(|| post_key(platform.value(row), subject.value(row)));
+                    index.events.insert(key, index::EventEntry { subject: subject_key, kind: engagement, active: true });
+                    (subject_key, 1)
+                };
+                if let Some(subject_key) = subject_key {
+                    if delta != 0 && !index.posts.contains_key(&subject_key) {
+                        let pending = index.pending.entry(subject_key).or_default();
+                        let counter = match engagement {
+                            waterline_model::EngagementKind::Like => &mut pending.likes,
+                            waterline_model::EngagementKind::Repost => &mut pending.reposts,
+                        };
+                        *counter = (*counter as i64 + delta).max(0) as u64;
+                    }
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Reads back the stored posts with the given `seq`s, keyed by post key.
+    pub async fn fetch(&self, seqs: &[i64]) -> Result<KeyMap<Post>, StoreError> {
+        let mut posts = KeyMap::default();
+        if seqs.is_empty() || !self.has_data() {
+            return Ok(posts);
+        }
+        let context = self.session().await?;
+        for chunk in seqs.chunks(5_000) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let minimum = chunk.first().copied().unwrap_or(0);
+            let maximum = chunk.last().copied().unwrap_or(0);
+            let sql = format!(
+                "SELECT * FROM records WHERE kind = 'post' AND seq BETWEEN {minimum} AND {maximum} AND seq IN ({list})"
+            );
+            for batch in collect(&context, &sql).await? {
+                let reader = schema::RowReader::new(&batch);
+                for row in 0..batch.num_rows() {
+                    let post = reader.post(row)?;
+                    posts.insert(post.key(), post);
+                }
+            }
+        }
+        Ok(posts)
+    }
+
+    /// Stages a batch against the index (reading back what it needs) and returns the rows.
+    pub async fn stage(
+        &self,
+        index: &mut PostIndex,
+        records: Vec<Located>,
+        context: &BatchContext<'_>,
+    ) -> Result<Staged, StoreError> {
+        let wanted = index.rows_to_fetch(&records);
+        let stored = self.fetch(&wanted).await?;
+        Ok(index::stage(index, records, &stored, context))
+    }
+
+    /// Appends rows and records `(app_id, version)` in the same Delta commit.
+    pub async fn commit(&mut self, rows: &[schema::Row], app_id: &str, version: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch = schema::to_batch(rows, now)?;
+        let properties = CommitProperties::default().with_application_transaction(Transaction::new(app_id, version));
+        let table = self.table.clone();
+        let table = table
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .with_partition_columns(["kind"])
+            .with_commit_properties(properties)
+            .await?;
+        self.table = table;
+        Ok(())
+    }
+
+    /// The last version committed for an application id (an input's progress).
+    pub async fn transaction_version(&self, app_id: &str) -> Result<Option<i64>, StoreError> {
+        if !self.has_data() {
+            return Ok(None);
+        }
+        let snapshot = self.table.snapshot()?;
+        Ok(snapshot.transaction_version(self.table.log_store().as_ref(), app_id).await?)
+    }
+}
+
+/// Runs a query and collects its batches.
+pub async fn collect(context: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {
+    Ok(context.sql(sql).await?.collect().await?)
+}
+
+fn first_i64(batches: &[RecordBatch]) -> Option<i64> {
+    let batch = batches.first()?;
+    if batch.num_rows() == 0 {
+        return None;
+    }
+    let column = batch.column(0).as_primitive_opt::<Int64Type>()?;
+    (!column.is_null(0)).then(|| column.value(0))
+}

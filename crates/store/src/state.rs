@@ -1,0 +1,271 @@
+//! Transactional state in SQLite through sqlx's `Any` driver, so the same SQL runs on
+//! PostgreSQL when a deployment outgrows one machine. Timestamps are epoch milliseconds
+//! (`BIGINT`); the DDL keeps to the subset both databases share.
+
+use std::path::Path;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+use waterline_model::{Account, ImportReport, Position, Rejected};
+
+use crate::StoreError;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS import_runs (
+        id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        inputs TEXT NOT NULL,
+        status TEXT NOT NULL,
+        read_count BIGINT NOT NULL DEFAULT 0,
+        new_count BIGINT NOT NULL DEFAULT 0,
+        updated_count BIGINT NOT NULL DEFAULT 0,
+        unchanged_count BIGINT NOT NULL DEFAULT 0,
+        other_count BIGINT NOT NULL DEFAULT 0,
+        rejected_count BIGINT NOT NULL DEFAULT 0
+    )",
+    "CREATE TABLE IF NOT EXISTS rejects (
+        run_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        line BIGINT,
+        byte_offset BIGINT,
+        pointer TEXT,
+        field TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        excerpt TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS rejects_run ON rejects (run_id)",
+    "CREATE TABLE IF NOT EXISTS accounts (
+        account_key TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        handle TEXT,
+        account_id TEXT,
+        name TEXT,
+        followers BIGINT,
+        updated_at BIGINT NOT NULL
+    )",
+];
+
+/// A stored import run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunSummary {
+    /// Run id (a UUID v7).
+    pub id: String,
+    /// Start time, epoch milliseconds.
+    pub started_at: i64,
+    /// End time, epoch milliseconds, when it finished.
+    pub finished_at: Option<i64>,
+    /// The inputs, as given.
+    pub inputs: String,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    /// Its accounting.
+    pub report: ImportReport,
+}
+
+/// The transactional state database.
+#[derive(Debug, Clone)]
+pub struct StateDb {
+    pool: AnyPool,
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl StateDb {
+    /// Opens (creating when missing) the SQLite database at `path`.
+    pub async fn open(path: &Path) -> Result<StateDb, StoreError> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        StateDb::connect(&url).await
+    }
+
+    /// Connects to any database URL sqlx knows (`sqlite://…`, `postgres://…`).
+    pub async fn connect(url: &str) -> Result<StateDb, StoreError> {
+        install_default_drivers();
+        let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        Ok(StateDb { pool })
+    }
+
+    /// Records the start of an import run.
+    pub async fn begin_run(&self, id: &str, inputs: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO import_runs (id, started_at, inputs, status) VALUES ($1, $2, $3, 'running')")
+            .bind(id)
+            .bind(now_ms)
+            .bind(inputs)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the end of an import run.
+    pub async fn finish_run(&self, id: &str, report: &ImportReport, status: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE import_runs SET finished_at = $1, status = $2, read_count = $3, new_count = $4, \
+             updated_count = $5, unchanged_count = $6, other_count = $7, rejected_count = $8 WHERE id = $9",
+        )
+        .bind(now_ms)
+        .bind(status)
+        .bind(to_i64(report.read))
+        .bind(to_i64(report.new))
+        .bind(to_i64(report.updated))
+        .bind(to_i64(report.unchanged))
+        .bind(to_i64(report.other))
+        .bind(to_i64(report.rejected))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The runs, newest first.
+    pub async fn runs(&self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, started_at, finished_at, inputs, status, read_count, new_count, updated_count, \
+             unchanged_count, other_count, rejected_count FROM import_runs ORDER BY started_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let count = |row: &sqlx::any::AnyRow, name: &str| -> Result<u64, StoreError> {
+            Ok(row.try_get::<i64, _>(name)?.max(0) as u64)
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(RunSummary {
+                    id: row.try_get("id")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    inputs: row.try_get("inputs")?,
+                    status: row.try_get("status")?,
+                    report: ImportReport {
+                        read: count(row, "read_count")?,
+                        new: count(row, "new_count")?,
+                        updated: count(row, "updated_count")?,
+                        unchanged: count(row, "unchanged_count")?,
+                        other: count(row, "other_count")?,
+                        rejected: count(row, "rejected_count")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Keeps rejected records of a run.
+    pub async fn add_rejects(&self, run_id: &str, rejects: &[Rejected]) -> Result<(), StoreError> {
+        if rejects.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.pool.begin().await?;
+        for reject in rejects {
+            sqlx::query(
+                "INSERT INTO rejects (run_id, file, line, byte_offset, pointer, field, reason, excerpt) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(run_id)
+            .bind(&reject.file)
+            .bind(reject.position.line.map(to_i64))
+            .bind(reject.position.byte_offset.map(to_i64))
+            .bind(reject.position.pointer.clone())
+            .bind(&reject.field)
+            .bind(&reject.reason)
+            .bind(&reject.excerpt)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Rejected records of one run, or of every run when `run_id` is `None`.
+    pub async fn rejects(&self, run_id: Option<&str>, limit: i64) -> Result<Vec<(String, Rejected)>, StoreError> {
+        let rows = match run_id {
+            Some(run_id) => {
+                sqlx::query(
+                    "SELECT run_id, file, line, byte_offset, pointer, field, reason, excerpt FROM rejects \
+                     WHERE run_id = $1 LIMIT $2",
+                )
+                .bind(run_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT run_id, file, line, byte_offset, pointer, field, reason, excerpt FROM rejects LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                let unsigned = |value: Option<i64>| value.map(|value| value.max(0) as u64);
+                Ok((
+                    row.try_get("run_id")?,
+                    Rejected {
+                        file: row.try_get("file")?,
+                        position: Position {
+                            line: unsigned(row.try_get("line")?),
+                            byte_offset: unsigned(row.try_get("byte_offset")?),
+                            pointer: row.try_get("pointer")?,
+                        },
+                        field: row.try_get("field")?,
+                        reason: row.try_get("reason")?,
+                        excerpt: row.try_get("excerpt")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Stores or updates accounts (from accounts files and platform payloads).
+    pub async fn upsert_accounts(&self, accounts: &[Account], now_ms: i64) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        for account in accounts {
+            let Some(identity) = account.id.as_deref().or(account.handle.as_deref()) else { continue };
+            let key = format!("{}|{}", account.platform, identity.to_lowercase());
+            sqlx::query(
+                "INSERT INTO accounts (account_key, platform, handle, account_id, name, followers, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (account_key) DO UPDATE SET handle = COALESCE(excluded.handle, accounts.handle), \
+                 account_id = COALESCE(excluded.account_id, accounts.account_id), \
+                 name = COALESCE(excluded.name, accounts.name), \
+                 followers = COALESCE(excluded.followers, accounts.followers), updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(&account.platform)
+            .bind(account.handle.clone())
+            .bind(account.id.clone())
+            .bind(account.name.clone())
+            .bind(account.followers.map(to_i64))
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Every stored account.
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query("SELECT platform, handle, account_id, name, followers FROM accounts")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Account {
+                    platform: row.try_get("platform")?,
+                    handle: row.try_get("handle")?,
+                    id: row.try_get("account_id")?,
+                    name: row.try_get("name")?,
+                    followers: row.try_get::<Option<i64>, _>("followers")?.map(|value| value.max(0) as u64),
+                })
+            })
+            .collect()
+    }
+}

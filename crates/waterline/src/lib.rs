@@ -1,0 +1,1 @@
+//! The waterline command line: wires the crates together.

@@ -1,0 +1,3 @@
+//! The `waterline` binary.
+
+fn main() {}
