@@ -70,7 +70,8 @@ pub const POST_COLUMNS: &[&str] = &[
 /// The SQL of the `posts` view: one row per post with its latest state. `with_updates`
 /// adds the anti-join that drops superseded rows; without updates every post row is latest.
 pub fn posts_view_sql(with_updates: bool) -> String {
-    let columns = POST_COLUMNS.iter().map(|column| format!("r.{column}")).collect::<Vec<_>>().join(", ");
+    let columns =
+        POST_COLUMNS.iter().map(|column| format!("r.{column}")).collect::<Vec<_>>().join(", ");
     if with_updates {
         format!(
             "SELECT {columns} FROM records r \
@@ -103,8 +104,10 @@ impl Analytics {
         .await?;
         let with_updates = updates
             .first()
-            .and_then(|batch| batch.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>())
-            .is_some_and(|counts| counts.len() > 0 && counts.value(0) > 0);
+            .and_then(|batch| {
+                batch.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>()
+            })
+            .is_some_and(|counts| !counts.is_empty() && counts.value(0) > 0);
         context.sql(&format!("CREATE VIEW posts AS {}", posts_view_sql(with_updates))).await?;
         context.sql(&format!("CREATE VIEW observations AS {OBSERVATIONS_VIEW_SQL}")).await?;
         Ok(Analytics { context })
@@ -112,13 +115,19 @@ impl Analytics {
 
     /// Runs one read-only SQL statement (no DDL, DML or other statements).
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
-        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
         let frame = self.context.sql_with_options(sql, options).await?;
         Ok(frame.collect().await?)
     }
 
     /// Runs a query twice and returns the rows and the second (warm) execution time.
-    pub async fn query_timed(&self, sql: &str) -> Result<(Vec<RecordBatch>, Duration), AnalyticsError> {
+    pub async fn query_timed(
+        &self,
+        sql: &str,
+    ) -> Result<(Vec<RecordBatch>, Duration), AnalyticsError> {
         self.query(sql).await?;
         let start = Instant::now();
         let batches = self.query(sql).await?;
@@ -131,7 +140,10 @@ impl Analytics {
         let single = DataFrameWriteOptions::new().with_single_file_output(true);
         match format {
             ExportFormat::Parquet => {
-                let frame = self.context.sql("SELECT * FROM posts ORDER BY platform, created_at, id").await?;
+                let frame = self
+                    .context
+                    .sql("SELECT * FROM posts ORDER BY platform, created_at, id")
+                    .await?;
                 let rows = frame.clone().count().await? as u64;
                 frame.write_parquet(&out_text, single, None).await?;
                 Ok(rows)
@@ -140,20 +152,27 @@ impl Analytics {
                 let columns = POST_COLUMNS
                     .iter()
                     .map(|column| match *column {
-                        "hashtags" | "mentions" | "links" => format!("array_to_string({column}, ' ') AS {column}"),
+                        "hashtags" | "mentions" | "links" => {
+                            format!("array_to_string({column}, ' ') AS {column}")
+                        }
                         other => other.to_owned(),
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
-                let frame =
-                    self.context.sql(&format!("SELECT {columns} FROM posts ORDER BY platform, created_at, id")).await?;
+                let frame = self
+                    .context
+                    .sql(&format!("SELECT {columns} FROM posts ORDER BY platform, created_at, id"))
+                    .await?;
                 let rows = frame.clone().count().await? as u64;
                 frame.write_csv(&out_text, single, None).await?;
                 Ok(rows)
             }
             ExportFormat::Jsonl => {
                 use std::io::Write;
-                let frame = self.context.sql("SELECT * FROM posts ORDER BY platform, created_at, id").await?;
+                let frame = self
+                    .context
+                    .sql("SELECT * FROM posts ORDER BY platform, created_at, id")
+                    .await?;
                 let mut stream = frame.execute_stream().await?;
                 let file = fs_err::File::create(out)?;
                 let mut writer = std::io::BufWriter::new(file);

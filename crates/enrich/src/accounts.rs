@@ -35,15 +35,16 @@ impl AccountBook {
     pub fn find(&self, post: &Post) -> Option<&Account> {
         let platform = post.platform.to_lowercase();
         for scope in [platform.as_str(), ""] {
-            if let Some(id) = &post.author_id {
-                if let Some(account) = self.by_id.get(&(scope.to_owned(), id.clone())) {
-                    return Some(account);
-                }
+            if let Some(id) = &post.author_id
+                && let Some(account) = self.by_id.get(&(scope.to_owned(), id.clone()))
+            {
+                return Some(account);
             }
-            if let Some(handle) = &post.author_handle {
-                if let Some(account) = self.by_handle.get(&(scope.to_owned(), handle.to_lowercase())) {
-                    return Some(account);
-                }
+            if let Some(handle) = &post.author_handle
+                && let Some(account) =
+                    self.by_handle.get(&(scope.to_owned(), handle.to_lowercase()))
+            {
+                return Some(account);
             }
         }
         None

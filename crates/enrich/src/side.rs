@@ -27,7 +27,11 @@ impl Enricher for SideEnricher {
     }
 
     fn enrich(&self, post: &mut Post) {
-        post.side = Some(self.resolver.side(&post.platform, post.author_handle.as_deref(), post.author_id.as_deref()));
+        post.side = Some(self.resolver.side(
+            &post.platform,
+            post.author_handle.as_deref(),
+            post.author_id.as_deref(),
+        ));
     }
 }
 

@@ -74,21 +74,32 @@ pub fn sniff_value(value: &Value) -> Option<Format> {
             if has(object, &["platform", "id", "created_at"]) {
                 return Some(Format::Waterline);
             }
-            if let Some(Value::String(kind)) = object.get("kind") {
-                if kind == "Listing" || kind == "more" || (kind.len() == 2 && kind.starts_with('t')) {
-                    return Some(Format::Reddit);
-                }
+            if let Some(Value::String(kind)) = object.get("kind")
+                && (kind == "Listing"
+                    || kind == "more"
+                    || (kind.len() == 2 && kind.starts_with('t')))
+            {
+                return Some(Format::Reddit);
             }
             if object.contains_key("tweet") {
                 return Some(Format::XArchive);
             }
-            if object.contains_key("data") || object.contains_key("includes") || object.contains_key("errors") {
+            if object.contains_key("data")
+                || object.contains_key("includes")
+                || object.contains_key("errors")
+            {
                 return Some(Format::X);
             }
-            if object.contains_key("id_str") || has(object, &["created_at", "user"]) || object.contains_key("full_text") {
+            if object.contains_key("id_str")
+                || has(object, &["created_at", "user"])
+                || object.contains_key("full_text")
+            {
                 return Some(Format::X);
             }
-            if has(object, &["account", "content"]) || has(object, &["acct", "username"]) {
+            if has(object, &["account", "content"])
+                || has(object, &["acct", "avatar"])
+                || has(object, &["acct", "username"])
+            {
                 return Some(Format::Mastodon);
             }
             if object.contains_key("id")
@@ -150,7 +161,10 @@ mod tests {
     fn sniffs_by_content() {
         let cases = [
             (r#"{"did":"d","time_us":1,"kind":"commit"}"#, Some(Format::Bluesky)),
-            (r#"{"platform":"x","id":"1","created_at":"2020-01-01T00:00:00Z"}"#, Some(Format::Waterline)),
+            (
+                r#"{"platform":"x","id":"1","created_at":"2020-01-01T00:00:00Z"}"#,
+                Some(Format::Waterline),
+            ),
             (r#"{"kind":"Listing","data":{}}"#, Some(Format::Reddit)),
             (r#"{"data":[{"id":"1","text":"a"}]}"#, Some(Format::X)),
             (r#"{"id_str":"1","created_at":"x"}"#, Some(Format::X)),

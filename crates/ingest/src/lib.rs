@@ -38,7 +38,9 @@ pub enum IngestError {
         hint: String,
     },
     /// A CSV header lacks a column the mapping names.
-    #[error("`{path}` has no column `{column}` (the mapping needs it); its columns are: {available}")]
+    #[error(
+        "`{path}` has no column `{column}` (the mapping needs it); its columns are: {available}"
+    )]
     MissingColumn {
         /// The input's path.
         path: String,

@@ -66,9 +66,31 @@ pub struct Mapping {
 
 /// Fields a post mapping may fill.
 pub const POST_FIELDS: &[&str] = &[
-    "platform", "id", "author_id", "author_handle", "author_name", "author_followers", "created_at", "text", "lang",
-    "url", "reply_to", "reply_to_author", "quote_of", "repost_of", "conversation_id", "hashtags", "mentions", "links",
-    "media_count", "likes", "shares", "replies", "quotes", "views", "observed_at",
+    "platform",
+    "id",
+    "author_id",
+    "author_handle",
+    "author_name",
+    "author_followers",
+    "created_at",
+    "text",
+    "lang",
+    "url",
+    "reply_to",
+    "reply_to_author",
+    "quote_of",
+    "repost_of",
+    "conversation_id",
+    "hashtags",
+    "mentions",
+    "links",
+    "media_count",
+    "likes",
+    "shares",
+    "replies",
+    "quotes",
+    "views",
+    "observed_at",
 ];
 
 /// Fields an account mapping may fill.
@@ -107,12 +129,15 @@ impl Mapping {
     /// Adds `--map field=column[+column]` flags (they override the file).
     pub fn apply_flags(&mut self, flags: &[String]) -> Result<(), MappingError> {
         for flag in flags {
-            let (field, columns) = flag.split_once('=').ok_or_else(|| MappingError::Flag(flag.clone()))?;
-            let names: Vec<String> = columns.split('+').map(|name| name.trim().to_owned()).collect();
+            let (field, columns) =
+                flag.split_once('=').ok_or_else(|| MappingError::Flag(flag.clone()))?;
+            let names: Vec<String> =
+                columns.split('+').map(|name| name.trim().to_owned()).collect();
             if field.trim().is_empty() || names.iter().any(String::is_empty) {
                 return Err(MappingError::Flag(flag.clone()));
             }
-            let columns = if names.len() == 1 { Columns::One(names.concat()) } else { Columns::Many(names) };
+            let columns =
+                if names.len() == 1 { Columns::One(names.concat()) } else { Columns::Many(names) };
             self.columns.insert(field.trim().to_owned(), columns);
         }
         Ok(())
@@ -126,7 +151,10 @@ impl Mapping {
         };
         for field in self.columns.keys() {
             if !known.contains(&field.as_str()) {
-                return Err(MappingError::UnknownField { field: field.clone(), known: known.join(", ") });
+                return Err(MappingError::UnknownField {
+                    field: field.clone(),
+                    known: known.join(", "),
+                });
             }
         }
         match self.record {
@@ -164,21 +192,31 @@ impl Mapping {
             (!trimmed.is_empty()).then(|| trimmed.to_owned())
         };
         let column_name = |field: &str| {
-            self.columns.get(field).map(|columns| columns.names().join("+")).unwrap_or_else(|| field.to_owned())
+            self.columns
+                .get(field)
+                .map(|columns| columns.names().join("+"))
+                .unwrap_or_else(|| field.to_owned())
         };
         let number = |field: &str| -> Result<Option<u64>, FieldError> {
             match value(field) {
                 None => Ok(None),
                 Some(text) => parse_count(&text).map(Some).ok_or_else(|| {
-                    FieldError::new(column_name(field), format!("expected a non-negative number, found `{text}`"))
+                    FieldError::new(
+                        column_name(field),
+                        format!("expected a non-negative number, found `{text}`"),
+                    )
                 }),
             }
         };
-        let platform = value("platform").or_else(|| self.platform.clone()).unwrap_or_else(|| "generic".to_owned());
+        let platform = value("platform")
+            .or_else(|| self.platform.clone())
+            .unwrap_or_else(|| "generic".to_owned());
         match self.record {
             RecordKind::Account => {
                 let account = Account {
-                    platform: value("platform").or_else(|| self.platform.clone()).unwrap_or_default(),
+                    platform: value("platform")
+                        .or_else(|| self.platform.clone())
+                        .unwrap_or_default(),
                     handle: value("handle").map(|handle| handle.trim_start_matches('@').to_owned()),
                     id: value("id"),
                     name: value("name"),
@@ -190,15 +228,21 @@ impl Mapping {
                 Ok(Record::Account(account))
             }
             RecordKind::Post => {
-                let id = value("id").ok_or_else(|| FieldError::new(column_name("id"), "empty id"))?;
-                let created_text =
-                    value("created_at").ok_or_else(|| FieldError::new(column_name("created_at"), "empty date"))?;
-                let created_at = parse_time(&created_text, self.time_format.as_deref()).ok_or_else(|| {
-                    FieldError::new(column_name("created_at"), format!("unrecognised date and time `{created_text}`"))
-                })?;
+                let id =
+                    value("id").ok_or_else(|| FieldError::new(column_name("id"), "empty id"))?;
+                let created_text = value("created_at")
+                    .ok_or_else(|| FieldError::new(column_name("created_at"), "empty date"))?;
+                let created_at = parse_time(&created_text, self.time_format.as_deref())
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            column_name("created_at"),
+                            format!("unrecognised date and time `{created_text}`"),
+                        )
+                    })?;
                 let mut post = Post::new(&platform, id, created_at);
                 post.author_id = value("author_id");
-                post.author_handle = value("author_handle").map(|handle| handle.trim_start_matches('@').to_owned());
+                post.author_handle =
+                    value("author_handle").map(|handle| handle.trim_start_matches('@').to_owned());
                 post.author_name = value("author_name");
                 post.author_followers = number("author_followers")?;
                 post.text = value("text").unwrap_or_default();
@@ -212,7 +256,8 @@ impl Mapping {
                 post.hashtags = list(value("hashtags"), '#');
                 post.mentions = list(value("mentions"), '@');
                 post.links = list(value("links"), ' ');
-                post.media_count = number("media_count")?.map_or(0, |count| u32::try_from(count).unwrap_or(u32::MAX));
+                post.media_count = number("media_count")?
+                    .map_or(0, |count| u32::try_from(count).unwrap_or(u32::MAX));
                 post.counts.likes = number("likes")?;
                 post.counts.shares = number("shares")?;
                 post.counts.replies = number("replies")?;
@@ -220,16 +265,19 @@ impl Mapping {
                 post.counts.views = number("views")?;
                 if let Some(observed) = value("observed_at") {
                     post.observed_at = Some(parse_time(&observed, None).ok_or_else(|| {
-                        FieldError::new(column_name("observed_at"), format!("unrecognised date and time `{observed}`"))
+                        FieldError::new(
+                            column_name("observed_at"),
+                            format!("unrecognised date and time `{observed}`"),
+                        )
                     })?);
                 }
-                if post.url.is_none() {
-                    if let Some(template) = &self.url_template {
-                        let url = template
-                            .replace("{id}", &post.id)
-                            .replace("{author_handle}", post.author_handle.as_deref().unwrap_or("i"));
-                        post.url = Some(url);
-                    }
+                if post.url.is_none()
+                    && let Some(template) = &self.url_template
+                {
+                    let url = template
+                        .replace("{id}", &post.id)
+                        .replace("{author_handle}", post.author_handle.as_deref().unwrap_or("i"));
+                    post.url = Some(url);
                 }
                 Ok(Record::Post(Box::new(post)))
             }
@@ -248,12 +296,14 @@ fn list(value: Option<String>, prefix: char) -> Vec<String> {
 
 /// Parses a count: an integer, a float with no fraction (`10.0`), or an integer with thousands separators.
 pub fn parse_count(text: &str) -> Option<u64> {
-    let cleaned: String = text.trim().chars().filter(|character| *character != '_' && *character != ',').collect();
+    let cleaned: String =
+        text.trim().chars().filter(|character| *character != '_' && *character != ',').collect();
     if let Ok(value) = cleaned.parse::<u64>() {
         return Some(value);
     }
     let float = cleaned.parse::<f64>().ok()?;
-    (float.is_finite() && float >= 0.0 && float.fract() == 0.0 && float < 1.8e19).then_some(float as u64)
+    (float.is_finite() && float >= 0.0 && float.fract() == 0.0 && float < 1.8e19)
+        .then_some(float as u64)
 }
 
 /// Parses the date and time forms found in exports: RFC 3339 (with `T` or a space),
@@ -275,7 +325,13 @@ pub fn parse_time(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
             return Some(time.with_timezone(&Utc));
         }
     }
-    for naive in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"] {
+    for naive in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+    ] {
         if let Ok(time) = NaiveDateTime::parse_from_str(text, naive) {
             return Some(time.and_utc());
         }
@@ -329,8 +385,16 @@ mod tests {
     #[test]
     fn times_in_export_forms_parse() {
         let expected = "2020-12-28T07:26:23Z";
-        for text in ["2020-12-28 07:26:23+00:00", "2020-12-28T07:26:23Z", "2020-12-28 07:26:23", "1609140383"] {
-            assert_eq!(parse_time(text, None).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), expected);
+        for text in [
+            "2020-12-28 07:26:23+00:00",
+            "2020-12-28T07:26:23Z",
+            "2020-12-28 07:26:23",
+            "1609140383",
+        ] {
+            assert_eq!(
+                parse_time(text, None).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                expected
+            );
         }
         assert!(parse_time("yesterday", None).is_none());
     }

@@ -19,9 +19,20 @@ pub struct Input {
 }
 
 enum Body {
-    Lines { reader: Box<dyn BufRead + Send>, line: u64, offset: u64, mapping: Option<Mapping> },
-    Document { output: Option<Output> },
-    Csv { reader: Box<csv::Reader<Box<dyn Read + Send>>>, mapping: Mapping, columns: HashMap<String, usize> },
+    Lines {
+        reader: Box<dyn BufRead + Send>,
+        line: u64,
+        offset: u64,
+        mapping: Option<Mapping>,
+    },
+    Document {
+        output: Option<Output>,
+    },
+    Csv {
+        reader: Box<csv::Reader<Box<dyn Read + Send>>>,
+        mapping: Mapping,
+        columns: HashMap<String, usize>,
+    },
     Empty,
 }
 
@@ -31,7 +42,11 @@ fn io_error(name: &str) -> impl Fn(std::io::Error) -> IngestError + '_ {
 
 /// Opens `path` (`-` for standard input), decompresses gzip, and detects the format.
 /// `format` forces a format; `mapping` is needed for CSV and generic JSON lines.
-pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Result<Input, IngestError> {
+pub fn open(
+    path: &str,
+    format: Option<Format>,
+    mapping: Option<&Mapping>,
+) -> Result<Input, IngestError> {
     let raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -39,7 +54,9 @@ pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Re
         if metadata.is_dir() {
             return Err(IngestError::Io {
                 path: path.to_owned(),
-                source: std::io::Error::other("is a directory (give files or a glob such as DIR/*.jsonl)"),
+                source: std::io::Error::other(
+                    "is a directory (give files or a glob such as DIR/*.jsonl)",
+                ),
             });
         }
         Box::new(std::fs::File::open(path).map_err(io_error(path))?)
@@ -63,7 +80,11 @@ pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Re
         }
     }
     if head.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Input { name: path.to_owned(), format: format.unwrap_or(Format::Waterline), body: Body::Empty });
+        return Ok(Input {
+            name: path.to_owned(),
+            format: format.unwrap_or(Format::Waterline),
+            body: Body::Empty,
+        });
     }
     if !detect::looks_like_text(&head) {
         return Err(IngestError::UnknownFormat {
@@ -71,7 +92,8 @@ pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Re
             hint: "the content is binary, not JSON or CSV text".to_owned(),
         });
     }
-    let chained: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 20, Cursor::new(head.clone()).chain(reader)));
+    let chained: Box<dyn BufRead + Send> =
+        Box::new(BufReader::with_capacity(1 << 20, Cursor::new(head.clone()).chain(reader)));
     let first = detect::trim_start(&head);
     let first_value: Option<Value> = serde_json::from_slice(first).ok();
     let detected = match format {
@@ -81,7 +103,9 @@ pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Re
                 Format::XArchive
             } else if let Some(value) = &first_value {
                 match (detect::sniff_value(value), mapping) {
-                    (_, Some(_)) if value.is_object() && detect::sniff_value(value).is_none() => Format::MappedJson,
+                    (_, Some(_)) if value.is_object() && detect::sniff_value(value).is_none() => {
+                        Format::MappedJson
+                    }
                     (Some(found), _) => found,
                     (None, Some(_)) => Format::MappedJson,
                     (None, None) => {
@@ -97,12 +121,18 @@ pub fn open(path: &str, format: Option<Format>, mapping: Option<&Mapping>) -> Re
             } else if mapping.is_some() {
                 Format::Csv
             } else {
-                let hint = if first.contains(&b',') || first.contains(&b';') || first.contains(&b'\t') {
+                let hint = if first.contains(&b',')
+                    || first.contains(&b';')
+                    || first.contains(&b'\t')
+                {
                     "this looks like CSV: give a column mapping with --mapping FILE or --map FIELD=COLUMN (see docs/mappings.md)"
                 } else {
                     "not JSON, JSON lines, an X archive or CSV"
                 };
-                return Err(IngestError::UnknownFormat { path: path.to_owned(), hint: hint.to_owned() });
+                return Err(IngestError::UnknownFormat {
+                    path: path.to_owned(),
+                    hint: hint.to_owned(),
+                });
             }
         }
     };
@@ -142,16 +172,28 @@ fn open_document(
         Ok(text) => text,
         Err(error) => {
             output.reject(
-                Position { line: None, byte_offset: Some(error.valid_up_to() as u64), pointer: None },
+                Position {
+                    line: None,
+                    byte_offset: Some(error.valid_up_to() as u64),
+                    pointer: None,
+                },
                 FieldError::new("$", format!("invalid UTF-8 at byte {}", error.valid_up_to())),
                 "",
             );
-            return Ok(Input { name: path.to_owned(), format: format.unwrap_or(Format::X), body: Body::Document { output: Some(output) } });
+            return Ok(Input {
+                name: path.to_owned(),
+                format: format.unwrap_or(Format::X),
+                body: Body::Document { output: Some(output) },
+            });
         }
     };
     if format == Some(Format::XArchive) || detect::is_x_archive(text.as_bytes()) {
         formats::x::parse_archive(text, &mut output);
-        return Ok(Input { name: path.to_owned(), format: Format::XArchive, body: Body::Document { output: Some(output) } });
+        return Ok(Input {
+            name: path.to_owned(),
+            format: Format::XArchive,
+            body: Body::Document { output: Some(output) },
+        });
     }
     let values = match serde_json::from_str::<Value>(text) {
         Ok(value) => vec![(value, None)],
@@ -162,7 +204,11 @@ fn open_document(
         .or(if mapping.is_some() { Some(Format::MappedJson) } else { None });
     let Some(detected) = detected else {
         if values.is_empty() {
-            return Ok(Input { name: path.to_owned(), format: Format::X, body: Body::Document { output: Some(output) } });
+            return Ok(Input {
+                name: path.to_owned(),
+                format: Format::X,
+                body: Body::Document { output: Some(output) },
+            });
         }
         return Err(IngestError::UnknownFormat {
             path: path.to_owned(),
@@ -178,27 +224,38 @@ fn open_document(
                 let mut element = Output::default();
                 dispatch(detected, &value, None, mapping, &mut element);
                 for mut record in element.records {
-                    record.position.pointer = Some(format!("{pointer}{}", record.position.pointer.unwrap_or_default()));
+                    record.position.pointer =
+                        Some(format!("{pointer}{}", record.position.pointer.unwrap_or_default()));
                     output.records.push(record);
                 }
                 for mut rejection in element.rejected {
-                    rejection.position.pointer =
-                        Some(format!("{pointer}{}", rejection.position.pointer.unwrap_or_default()));
+                    rejection.position.pointer = Some(format!(
+                        "{pointer}{}",
+                        rejection.position.pointer.unwrap_or_default()
+                    ));
                     output.rejected.push(rejection);
                 }
             }
         }
     }
-    Ok(Input { name: path.to_owned(), format: detected, body: Body::Document { output: Some(output) } })
+    Ok(Input {
+        name: path.to_owned(),
+        format: detected,
+        body: Body::Document { output: Some(output) },
+    })
 }
 
 /// Recovers the complete elements of a damaged top-level JSON array; the damaged rest is
 /// one rejected record.
-fn salvage(text: &str, error: &serde_json::Error, output: &mut Output) -> Vec<(Value, Option<String>)> {
+fn salvage(
+    text: &str,
+    error: &serde_json::Error,
+    output: &mut Output,
+) -> Vec<(Value, Option<String>)> {
     let mut values = Vec::new();
     let bytes = text.as_bytes();
     let trimmed_start = bytes.len() - detect::trim_start(bytes).len();
-    let mut reject_rest = |offset: usize, reason: String, output: &mut Output| {
+    let reject_rest = |offset: usize, reason: String, output: &mut Output| {
         let line = text[..offset.min(text.len())].matches('\n').count() as u64 + 1;
         output.reject(
             Position { line: Some(line), byte_offset: Some(offset as u64), pointer: None },
@@ -207,14 +264,20 @@ fn salvage(text: &str, error: &serde_json::Error, output: &mut Output) -> Vec<(V
         );
     };
     if bytes.get(trimmed_start) != Some(&b'[') {
-        let reason = if error.is_eof() { "truncated JSON document".to_owned() } else { format!("invalid JSON: {error}") };
+        let reason = if error.is_eof() {
+            "truncated JSON document".to_owned()
+        } else {
+            format!("invalid JSON: {error}")
+        };
         reject_rest(trimmed_start, reason, output);
         return values;
     }
     let mut position = trimmed_start + 1;
     let mut index = 0usize;
     loop {
-        while position < bytes.len() && (bytes[position].is_ascii_whitespace() || bytes[position] == b',') {
+        while position < bytes.len()
+            && (bytes[position].is_ascii_whitespace() || bytes[position] == b',')
+        {
             position += 1;
         }
         if position >= bytes.len() {
@@ -246,7 +309,13 @@ fn salvage(text: &str, error: &serde_json::Error, output: &mut Output) -> Vec<(V
     values
 }
 
-fn dispatch(format: Format, value: &Value, line: Option<u64>, mapping: Option<&Mapping>, output: &mut Output) {
+fn dispatch(
+    format: Format,
+    value: &Value,
+    line: Option<u64>,
+    mapping: Option<&Mapping>,
+    output: &mut Output,
+) {
     let position = || match line {
         Some(line) => Position::line(line),
         None => Position::default(),
@@ -266,7 +335,11 @@ fn dispatch(format: Format, value: &Value, line: Option<u64>, mapping: Option<&M
         },
         Format::MappedJson | Format::Csv => {
             let Some(mapping) = mapping else {
-                output.reject(position(), FieldError::new("$", "no column mapping given"), &value.to_string());
+                output.reject(
+                    position(),
+                    FieldError::new("$", "no column mapping given"),
+                    &value.to_string(),
+                );
                 return;
             };
             match value {
@@ -288,9 +361,16 @@ fn dispatch(format: Format, value: &Value, line: Option<u64>, mapping: Option<&M
     }
 }
 
-fn open_csv(path: &str, reader: Box<dyn BufRead + Send>, mapping: Option<&Mapping>) -> Result<Input, IngestError> {
+fn open_csv(
+    path: &str,
+    reader: Box<dyn BufRead + Send>,
+    mapping: Option<&Mapping>,
+) -> Result<Input, IngestError> {
     let Some(mapping) = mapping else {
-        return Err(IngestError::UnknownFormat { path: path.to_owned(), hint: "CSV needs a column mapping".to_owned() });
+        return Err(IngestError::UnknownFormat {
+            path: path.to_owned(),
+            hint: "CSV needs a column mapping".to_owned(),
+        });
     };
     let mut reader = reader;
     let header_peek = reader.fill_buf().map_err(io_error(path))?;
@@ -300,7 +380,8 @@ fn open_csv(path: &str, reader: Box<dyn BufRead + Send>, mapping: Option<&Mappin
         None => detect::csv_delimiter(header_line),
     };
     let boxed: Box<dyn Read + Send> = Box::new(reader);
-    let mut csv_reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(boxed);
+    let mut csv_reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(boxed);
     let headers = csv_reader.byte_headers().map_err(|error| IngestError::Io {
         path: path.to_owned(),
         source: std::io::Error::other(error.to_string()),
@@ -308,7 +389,9 @@ fn open_csv(path: &str, reader: Box<dyn BufRead + Send>, mapping: Option<&Mappin
     let columns: HashMap<String, usize> = headers
         .iter()
         .enumerate()
-        .map(|(index, name)| (String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_owned(), index))
+        .map(|(index, name)| {
+            (String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_owned(), index)
+        })
         .collect();
     for column in mapping.source_columns() {
         if !columns.contains_key(column) {
@@ -317,7 +400,11 @@ fn open_csv(path: &str, reader: Box<dyn BufRead + Send>, mapping: Option<&Mappin
             return Err(IngestError::MissingColumn {
                 path: path.to_owned(),
                 column: column.to_owned(),
-                available: available.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "),
+                available: available
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -362,10 +449,15 @@ impl Input {
                     if content.is_empty() {
                         continue;
                     }
-                    let position = Position { line: Some(*line), byte_offset: Some(start), pointer: None };
+                    let position =
+                        Position { line: Some(*line), byte_offset: Some(start), pointer: None };
                     read_line(format, content, position, mapping.as_ref(), &mut output);
                 }
-                if output.read() == 0 && !has_more(reader.as_mut()) { Ok(None) } else { Ok(Some(output)) }
+                if output.read() == 0 && !has_more(reader.as_mut()) {
+                    Ok(None)
+                } else {
+                    Ok(Some(output))
+                }
             }
             Body::Csv { reader, mapping, columns } => {
                 let mut output = Output::default();
@@ -377,26 +469,38 @@ impl Input {
                         Ok(true) => {
                             let line = record.position().map_or(0, csv::Position::line);
                             let byte = record.position().map(csv::Position::byte);
-                            let position = Position { line: Some(line), byte_offset: byte, pointer: None };
+                            let position =
+                                Position { line: Some(line), byte_offset: byte, pointer: None };
                             let raw = String::from_utf8_lossy(record.as_slice()).into_owned();
                             if record.len() != expected {
                                 output.reject(
                                     position,
-                                    FieldError::new("$", format!("expected {expected} fields, found {}", record.len())),
+                                    FieldError::new(
+                                        "$",
+                                        format!(
+                                            "expected {expected} fields, found {}",
+                                            record.len()
+                                        ),
+                                    ),
                                     &raw,
                                 );
                                 continue;
                             }
                             let mut bad_utf8 = None;
                             for (name, index) in columns.iter() {
-                                if let Some(field) = record.get(*index) {
-                                    if std::str::from_utf8(field).is_err() && mapping.source_columns().contains(&name.as_str()) {
-                                        bad_utf8 = Some(name.clone());
-                                    }
+                                if let Some(field) = record.get(*index)
+                                    && std::str::from_utf8(field).is_err()
+                                    && mapping.source_columns().contains(&name.as_str())
+                                {
+                                    bad_utf8 = Some(name.clone());
                                 }
                             }
                             if let Some(column) = bad_utf8 {
-                                output.reject(position, FieldError::new(column, "invalid UTF-8"), &raw);
+                                output.reject(
+                                    position,
+                                    FieldError::new(column, "invalid UTF-8"),
+                                    &raw,
+                                );
                                 continue;
                             }
                             let lookup = |column: &str| {
@@ -446,11 +550,20 @@ fn trim_line(line: &[u8]) -> &[u8] {
     &line[start..end]
 }
 
-fn read_line(format: Format, content: &[u8], position: Position, mapping: Option<&Mapping>, output: &mut Output) {
+fn read_line(
+    format: Format,
+    content: &[u8],
+    position: Position,
+    mapping: Option<&Mapping>,
+    output: &mut Output,
+) {
     if let Err(error) = std::str::from_utf8(content) {
         output.reject(
             position,
-            FieldError::new("$", format!("invalid UTF-8 at byte {} of the line", error.valid_up_to())),
+            FieldError::new(
+                "$",
+                format!("invalid UTF-8 at byte {} of the line", error.valid_up_to()),
+            ),
             &String::from_utf8_lossy(content),
         );
         return;
@@ -480,7 +593,11 @@ fn read_line(format: Format, content: &[u8], position: Position, mapping: Option
             }
         }
         Err(error) => {
-            let reason = if error.is_eof() { "truncated JSON".to_owned() } else { format!("invalid JSON: {error}") };
+            let reason = if error.is_eof() {
+                "truncated JSON".to_owned()
+            } else {
+                format!("invalid JSON: {error}")
+            };
             output.reject(position, FieldError::new("$", reason), &raw());
         }
     }

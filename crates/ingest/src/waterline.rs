@@ -60,13 +60,17 @@ mod tests {
         assert_eq!(error.field, "counts.likes");
         let error = parse_line(br#"{"platform":"x","id":"1","created_at":"#).unwrap_err();
         assert_eq!(error.reason, "truncated JSON");
-        let error = parse_line(br#"{"platform":"x","created_at":"2020-01-01T00:00:00Z"}"#).unwrap_err();
+        let error =
+            parse_line(br#"{"platform":"x","created_at":"2020-01-01T00:00:00Z"}"#).unwrap_err();
         assert!(error.reason.contains("id"), "{error:?}");
     }
 
     #[test]
     fn reads_a_valid_line() {
-        let record = parse_line(br#"{"platform":"x","id":"1","created_at":"2020-01-01T00:00:00Z","text":"hi"}"#).unwrap();
+        let record = parse_line(
+            br#"{"platform":"x","id":"1","created_at":"2020-01-01T00:00:00Z","text":"hi"}"#,
+        )
+        .unwrap();
         assert!(matches!(record, Record::Post(post) if post.text == "hi"));
     }
 }

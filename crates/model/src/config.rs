@@ -272,7 +272,8 @@ mod tests {
 
     #[test]
     fn bad_time_zone_is_an_error() {
-        let error = Config::parse("brand = \"a\"\ntime_zone = \"Mars/Base\"\n").expect_err("bad tz");
+        let error =
+            Config::parse("brand = \"a\"\ntime_zone = \"Mars/Base\"\n").expect_err("bad tz");
         assert!(error.to_string().contains("Mars/Base"));
     }
 }

@@ -83,8 +83,17 @@ pub struct PostIndex {
     pub events: KeyMap<EventEntry>,
     /// Engagement whose subject is not stored yet.
     pub pending: KeyMap<Pending>,
+    /// Observation hashes of earlier (no longer latest) states, for posts that have any: a
+    /// record without its own observation time that repeats one of them is a replay of an
+    /// old export, not a change.
+    pub history: KeyMap<Vec<u64>>,
     /// The next free `seq`.
     pub next_seq: i64,
+}
+
+/// The hash of one observation: content and counts together.
+pub fn observation_hash(fingerprint: u64, counts_hash: u64) -> u64 {
+    fingerprint ^ counts_hash.rotate_left(17)
 }
 
 /// Hash of a post's counts and follower count.
@@ -104,9 +113,12 @@ pub fn counts_hash(counts: &Counts, followers: Option<u64>) -> u64 {
 
 /// Bit mask of the known counts and follower count.
 pub fn present_mask(counts: &Counts, followers: Option<u64>) -> u8 {
-    counts.as_array().into_iter().chain([followers]).enumerate().fold(0u8, |mask, (bit, value)| {
-        if value.is_some() { mask | (1 << bit) } else { mask }
-    })
+    counts
+        .as_array()
+        .into_iter()
+        .chain([followers])
+        .enumerate()
+        .fold(0u8, |mask, (bit, value)| if value.is_some() { mask | (1 << bit) } else { mask })
 }
 
 /// The key of an engagement event.
@@ -144,19 +156,22 @@ impl PostIndex {
                 Record::Engagement(event) => {
                     let subject = match &event.subject_id {
                         Some(subject_id) => Some(post_key(&event.platform, subject_id)),
-                        None => self.events.get(&event_key(&event.platform, &event.event_id)).and_then(|entry| entry.subject),
+                        None => self
+                            .events
+                            .get(&event_key(&event.platform, &event.event_id))
+                            .and_then(|entry| entry.subject),
                     };
-                    if let Some(entry) = subject.and_then(|subject| self.posts.get(&subject)) {
-                        if !entry.deleted {
-                            wanted.push(entry.seq);
-                        }
+                    if let Some(entry) = subject.and_then(|subject| self.posts.get(&subject))
+                        && !entry.deleted
+                    {
+                        wanted.push(entry.seq);
                     }
                 }
                 Record::Delete { platform, id } => {
-                    if let Some(entry) = self.posts.get(&post_key(platform, id)) {
-                        if !entry.deleted {
-                            wanted.push(entry.seq);
-                        }
+                    if let Some(entry) = self.posts.get(&post_key(platform, id))
+                        && !entry.deleted
+                    {
+                        wanted.push(entry.seq);
                     }
                 }
                 Record::Account(_) | Record::Other { .. } => {}
@@ -204,7 +219,13 @@ impl Stager<'_, '_> {
         seq
     }
 
-    fn push_post_row(&mut self, post: Post, supersedes: Option<i64>, deleted: bool, position: String) -> usize {
+    fn push_post_row(
+        &mut self,
+        post: Post,
+        supersedes: Option<i64>,
+        deleted: bool,
+        position: String,
+    ) -> usize {
         let seq = self.next_seq();
         let key = post.key();
         let row = Row {
@@ -233,8 +254,17 @@ impl Stager<'_, '_> {
         self.stored.get(&key).cloned()
     }
 
+    fn remember(&mut self, key: u128, entry: &Entry) {
+        let hash = observation_hash(entry.fingerprint, entry.counts_hash);
+        let history = self.index.history.entry(key).or_default();
+        if !history.contains(&hash) {
+            history.push(hash);
+        }
+    }
+
     fn post(&mut self, mut post: Post, position: String) {
         let key = post.key();
+        let has_own_time = post.observed_at.is_some();
         if post.observed_at.is_none() {
             post.observed_at = Some(self.context.now);
         }
@@ -258,11 +288,11 @@ impl Stager<'_, '_> {
             return;
         }
         let record_mask = present_mask(&post.counts, post.author_followers);
-        if entry.present & !record_mask != 0 {
-            if let Some(latest) = self.latest(key) {
-                post.counts = post.counts.or_from(&latest.counts);
-                post.author_followers = post.author_followers.or(latest.author_followers);
-            }
+        if entry.present & !record_mask != 0
+            && let Some(latest) = self.latest(key)
+        {
+            post.counts = post.counts.or_from(&latest.counts);
+            post.author_followers = post.author_followers.or(latest.author_followers);
         }
         let same_content = entry.fingerprint == post.content_fingerprint();
         let same_counts = entry.counts_hash == counts_hash(&post.counts, post.author_followers);
@@ -270,16 +300,29 @@ impl Stager<'_, '_> {
             self.staged.report.unchanged += 1;
             return;
         }
+        if !has_own_time {
+            let hash = observation_hash(
+                post.content_fingerprint(),
+                counts_hash(&post.counts, post.author_followers),
+            );
+            if self.index.history.get(&key).is_some_and(|history| history.contains(&hash)) {
+                self.staged.report.unchanged += 1;
+                return;
+            }
+        }
         self.staged.report.updated += 1;
         let observed = post.observed_at.unwrap_or(self.context.now).timestamp_micros();
         if observed < entry.observed_at {
             // An older observation than the one stored: keep it as history only. A row that
             // supersedes itself is never the latest state.
+            let stale = PostIndex::entry_for(&post, 0, false, self.context.now);
+            self.remember(key, &stale);
             let seq = self.index.next_seq;
             self.push_post_row(post, Some(seq), false, position);
             self.working.remove(&key);
             return;
         }
+        self.remember(key, &entry);
         let seq = self.index.next_seq;
         self.index.posts.insert(key, PostIndex::entry_for(&post, seq, false, self.context.now));
         self.push_post_row(post, Some(entry.seq), false, position);
@@ -292,7 +335,8 @@ impl Stager<'_, '_> {
         if entry.is_some_and(|entry| entry.deleted) {
             return;
         }
-        let mut marker = self.latest(key).unwrap_or_else(|| Post::new(platform, id, self.context.now));
+        let mut marker =
+            self.latest(key).unwrap_or_else(|| Post::new(platform, id, self.context.now));
         marker.observed_at = Some(self.context.now);
         let seq = self.index.next_seq;
         self.index.posts.insert(key, PostIndex::entry_for(&marker, seq, true, self.context.now));
@@ -306,8 +350,11 @@ impl Stager<'_, '_> {
         let (subject, delta) = match (event.undo, known) {
             (false, Some(_)) => return,
             (false, None) => {
-                let subject = event.subject_id.as_deref().map(|subject| post_key(&event.platform, subject));
-                self.index.events.insert(key, EventEntry { subject, kind: event.kind, active: true });
+                let subject =
+                    event.subject_id.as_deref().map(|subject| post_key(&event.platform, subject));
+                self.index
+                    .events
+                    .insert(key, EventEntry { subject, kind: event.kind, active: true });
                 (subject, 1i64)
             }
             (true, Some(entry)) if entry.active => {
@@ -326,7 +373,11 @@ impl Stager<'_, '_> {
             run_id: self.context.run_id.to_owned(),
             source: self.context.source.to_owned(),
             position,
-            event: Some(EventFields { kind: event.kind, subject_id: event.subject_id.clone(), undo: event.undo }),
+            event: Some(EventFields {
+                kind: event.kind,
+                subject_id: event.subject_id.clone(),
+                undo: event.undo,
+            }),
         });
         let slot = self.staged.rows.len() - 1;
         let seq = self.next_seq();
@@ -359,16 +410,20 @@ impl Stager<'_, '_> {
                     Some(slot) => *slot,
                     None => {
                         let Some(mut latest) = self.stored.get(&subject).cloned() else { return };
+                        self.remember(subject, &entry);
                         latest.observed_at = Some(event.at);
-                        let slot = self.push_post_row(latest, Some(entry.seq), false, "engagement".to_owned());
-                        self.staged.report.other += 0;
-                        slot
+
+                        self.push_post_row(latest, Some(entry.seq), false, "engagement".to_owned())
                     }
                 };
                 if let Some(row) = self.staged.rows.get_mut(slot) {
                     match event.kind {
-                        EngagementKind::Like => row.post.counts.likes = apply(row.post.counts.likes),
-                        EngagementKind::Repost => row.post.counts.shares = apply(row.post.counts.shares),
+                        EngagementKind::Like => {
+                            row.post.counts.likes = apply(row.post.counts.likes)
+                        }
+                        EngagementKind::Repost => {
+                            row.post.counts.shares = apply(row.post.counts.shares)
+                        }
                     }
                     let updated = PostIndex::entry_for(&row.post, row.seq, false, self.context.now);
                     self.index.posts.insert(subject, updated);
@@ -380,8 +435,14 @@ impl Stager<'_, '_> {
 
 /// Classifies a batch of records against the index, updates the index and returns the
 /// rows to append. `stored` holds the stored posts named by `PostIndex::rows_to_fetch`.
-pub fn stage(index: &mut PostIndex, records: Vec<Located>, stored: &KeyMap<Post>, context: &BatchContext<'_>) -> Staged {
-    let mut stager = Stager { index, stored, context, staged: Staged::default(), working: KeyMap::default() };
+pub fn stage(
+    index: &mut PostIndex,
+    records: Vec<Located>,
+    stored: &KeyMap<Post>,
+    context: &BatchContext<'_>,
+) -> Staged {
+    let mut stager =
+        Stager { index, stored, context, staged: Staged::default(), working: KeyMap::default() };
     for located in records {
         let position = located.position.to_string();
         match located.record {
@@ -457,7 +518,10 @@ mod tests {
     #[test]
     fn likes_before_their_post_are_pending_and_counted_once() {
         let mut index = PostIndex::default();
-        let staged = run(&mut index, vec![like("l1", "1", false), like("l1", "1", false), like("l2", "1", false)]);
+        let staged = run(
+            &mut index,
+            vec![like("l1", "1", false), like("l1", "1", false), like("l2", "1", false)],
+        );
         assert_eq!(staged.report.other, 3);
         assert_eq!(staged.rows.len(), 2);
         let staged = run(&mut index, vec![post("1", None)]);
@@ -468,12 +532,25 @@ mod tests {
     }
 
     #[test]
+    fn replaying_an_older_export_changes_nothing() {
+        let mut index = PostIndex::default();
+        run(&mut index, vec![post("1", Some(3))]);
+        run(&mut index, vec![post("1", Some(5))]);
+        let staged = run(&mut index, vec![post("1", Some(3)), post("1", Some(5))]);
+        assert_eq!(staged.report.unchanged, 2);
+        assert!(staged.rows.is_empty());
+    }
+
+    #[test]
     fn deletion_hides_the_post_and_a_later_create_stays_deleted() {
         let mut index = PostIndex::default();
         run(&mut index, vec![post("1", None)]);
         let staged = run(
             &mut index,
-            vec![Located { position: Position::line(2), record: Record::Delete { platform: "x".into(), id: "1".into() } }],
+            vec![Located {
+                position: Position::line(2),
+                record: Record::Delete { platform: "x".into(), id: "1".into() },
+            }],
         );
         assert!(staged.rows[0].deleted);
         let staged = run(&mut index, vec![post("1", None)]);

@@ -66,8 +66,8 @@ impl Store {
         fs_err::create_dir_all(data_dir.join(RECORDS_TABLE))?;
         let data_dir = fs_err::canonicalize(data_dir)?;
         let url = deltalake::ensure_table_uri(data_dir.join(RECORDS_TABLE).to_string_lossy())?;
-        let mut table = DeltaTable::try_from_url(url).await?;
-        if table.verify_deltatable_existence().await? {
+        let mut table = deltalake::DeltaTableBuilder::from_url(url)?.build()?;
+        if data_dir.join(RECORDS_TABLE).join("_delta_log").is_dir() {
             table.load().await?;
         }
         let state = StateDb::open(&data_dir.join("state.db")).await?;
@@ -85,7 +85,7 @@ impl Store {
     }
 
     /// The Delta table version, or `None` before the first commit.
-    pub fn version(&self) -> Option<i64> {
+    pub fn version(&self) -> Option<u64> {
         self.table.version()
     }
 
@@ -124,8 +124,9 @@ impl Store {
         .await?;
         let mut superseded_set = std::collections::HashSet::new();
         for batch in &superseded {
-            let column = batch.column(0).as_primitive::<Int64Type>();
-            superseded_set.extend(column.iter().flatten());
+            if let Some(column) = batch.column(0).as_primitive_opt::<Int64Type>() {
+                superseded_set.extend(column.iter().flatten());
+            }
         }
         let posts = collect(
             &context,
@@ -134,20 +135,23 @@ impl Store {
         )
         .await?;
         for batch in &posts {
-            let platform = batch.column(0).as_string::<i32>();
-            let id = batch.column(1).as_string::<i32>();
-            let seq = batch.column(2).as_primitive::<Int64Type>();
-            let deleted = batch.column(3).as_boolean();
-            let fingerprint = batch.column(4).as_primitive::<Int64Type>();
-            let counts: Vec<_> = (5..11).map(|column| batch.column(column).as_primitive::<Int64Type>()).collect();
-            let observed = batch.column(11).as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+            let platform = schema::utf8(batch.column(0))?;
+            let id = schema::utf8(batch.column(1))?;
+            let seq = int64(batch, 2)?;
+            let deleted = boolean(batch, 3)?;
+            let fingerprint = int64(batch, 4)?;
+            let counts =
+                (5..11).map(|column| int64(batch, column)).collect::<Result<Vec<_>, _>>()?;
+            let observed = batch
+                .column(11)
+                .as_primitive_opt::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
+                .ok_or_else(|| StoreError::Invariant("`observed_at` is not a timestamp".into()))?;
             for row in 0..batch.num_rows() {
                 let row_seq = seq.value(row);
-                if superseded_set.contains(&row_seq) {
-                    continue;
-                }
                 let value = |column: usize| {
-                    counts.get(column).and_then(|array| (!array.is_null(row)).then(|| array.value(row).max(0) as u64))
+                    counts.get(column).and_then(|array| {
+                        (!array.is_null(row)).then(|| array.value(row).max(0) as u64)
+                    })
                 };
                 let post_counts = waterline_model::Counts {
                     likes: value(0),
@@ -158,12 +162,22 @@ impl Store {
                 };
                 let followers = value(5);
                 let key = post_key(platform.value(row), id.value(row));
+                let row_fingerprint = fingerprint.value(row) as u64;
+                let row_counts_hash = index::counts_hash(&post_counts, followers);
+                if superseded_set.contains(&row_seq) {
+                    let hash = index::observation_hash(row_fingerprint, row_counts_hash);
+                    let history = index.history.entry(key).or_default();
+                    if !history.contains(&hash) {
+                        history.push(hash);
+                    }
+                    continue;
+                }
                 index.posts.insert(
                     key,
                     index::Entry {
                         seq: row_seq,
-                        fingerprint: fingerprint.value(row) as u64,
-                        counts_hash: index::counts_hash(&post_counts, followers),
+                        fingerprint: row_fingerprint,
+                        counts_hash: row_counts_hash,
                         present: index::present_mask(&post_counts, followers),
                         observed_at: observed.value(row),
                         deleted: deleted.value(row),
@@ -177,11 +191,11 @@ impl Store {
         )
         .await?;
         for batch in &events {
-            let platform = batch.column(0).as_string::<i32>();
-            let id = batch.column(1).as_string::<i32>();
-            let subject = batch.column(2).as_string::<i32>();
-            let kind = batch.column(3).as_string::<i32>();
-            let undo = batch.column(4).as_boolean();
+            let platform = schema::utf8(batch.column(0))?;
+            let id = schema::utf8(batch.column(1))?;
+            let subject = schema::utf8(batch.column(2))?;
+            let kind = schema::utf8(batch.column(3))?;
+            let undo = boolean(batch, 4)?;
             for row in 0..batch.num_rows() {
                 let key = index::event_key(platform.value(row), id.value(row));
                 let engagement = if kind.value(row) == "repost" {
@@ -198,20 +212,24 @@ impl Store {
                         _ => (None, 0),
                     }
                 } else {
-                    let subject_key =
-                        (!subject.is_null(row)).then(|| post_key(platform.value(row), subject.value(row)));
-                    index.events.insert(key, index::EventEntry { subject: subject_key, kind: engagement, active: true });
+                    let subject_key = (!subject.is_null(row))
+                        .then(|| post_key(platform.value(row), subject.value(row)));
+                    index.events.insert(
+                        key,
+                        index::EventEntry { subject: subject_key, kind: engagement, active: true },
+                    );
                     (subject_key, 1)
                 };
-                if let Some(subject_key) = subject_key {
-                    if delta != 0 && !index.posts.contains_key(&subject_key) {
-                        let pending = index.pending.entry(subject_key).or_default();
-                        let counter = match engagement {
-                            waterline_model::EngagementKind::Like => &mut pending.likes,
-                            waterline_model::EngagementKind::Repost => &mut pending.reposts,
-                        };
-                        *counter = (*counter as i64 + delta).max(0) as u64;
-                    }
+                if let Some(subject_key) = subject_key
+                    && delta != 0
+                    && !index.posts.contains_key(&subject_key)
+                {
+                    let pending = index.pending.entry(subject_key).or_default();
+                    let counter = match engagement {
+                        waterline_model::EngagementKind::Like => &mut pending.likes,
+                        waterline_model::EngagementKind::Repost => &mut pending.reposts,
+                    };
+                    *counter = (*counter as i64 + delta).max(0) as u64;
                 }
             }
         }
@@ -256,12 +274,19 @@ impl Store {
     }
 
     /// Appends rows and records `(app_id, version)` in the same Delta commit.
-    pub async fn commit(&mut self, rows: &[schema::Row], app_id: &str, version: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn commit(
+        &mut self,
+        rows: &[schema::Row],
+        app_id: &str,
+        version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         let batch = schema::to_batch(rows, now)?;
-        let properties = CommitProperties::default().with_application_transaction(Transaction::new(app_id, version));
+        let properties = CommitProperties::default()
+            .with_application_transaction(Transaction::new(app_id, version));
         let table = self.table.clone();
         let table = table
             .write(vec![batch])
@@ -295,4 +320,24 @@ fn first_i64(batches: &[RecordBatch]) -> Option<i64> {
     }
     let column = batch.column(0).as_primitive_opt::<Int64Type>()?;
     (!column.is_null(0)).then(|| column.value(0))
+}
+
+fn int64(
+    batch: &RecordBatch,
+    column: usize,
+) -> Result<&datafusion::arrow::array::Int64Array, StoreError> {
+    batch
+        .column(column)
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| StoreError::Invariant(format!("column {column} is not int64")))
+}
+
+fn boolean(
+    batch: &RecordBatch,
+    column: usize,
+) -> Result<&datafusion::arrow::array::BooleanArray, StoreError> {
+    batch
+        .column(column)
+        .as_boolean_opt()
+        .ok_or_else(|| StoreError::Invariant(format!("column {column} is not boolean")))
 }

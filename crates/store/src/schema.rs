@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, ListBuilder,
-    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{
     DataType, Field, Int32Type, Int64Type, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
@@ -131,15 +131,13 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
     let mut strings: Vec<StringBuilder> =
         (0..13).map(|_| StringBuilder::with_capacity(capacity, capacity * 16)).collect();
     let mut followers = Int64Builder::with_capacity(capacity);
-    let mut created =
-        TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC");
+    let mut created = TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC");
     let mut lists: Vec<ListBuilder<StringBuilder>> =
         (0..3).map(|_| ListBuilder::new(StringBuilder::new())).collect();
     let mut media = Int32Builder::with_capacity(capacity);
     let mut counts: Vec<Int64Builder> =
         (0..5).map(|_| Int64Builder::with_capacity(capacity)).collect();
-    let mut observed =
-        TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC");
+    let mut observed = TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC");
     let mut side = StringBuilder::with_capacity(capacity, capacity * 8);
     let mut fingerprint = Int64Builder::with_capacity(capacity);
     let mut run = StringBuilder::with_capacity(capacity, capacity * 36);
@@ -175,7 +173,8 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         }
         followers.append_option(as_i64(post.author_followers));
         created.append_value(post.created_at.timestamp_micros());
-        for (builder, values) in lists.iter_mut().zip([&post.hashtags, &post.mentions, &post.links]) {
+        for (builder, values) in lists.iter_mut().zip([&post.hashtags, &post.mentions, &post.links])
+        {
             if values.is_empty() {
                 builder.append_null();
             } else {
@@ -213,7 +212,8 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
     }
 
     let mut strings = strings.into_iter().map(|mut builder| Arc::new(builder.finish()) as ArrayRef);
-    let mut next_string = || strings.next().ok_or_else(|| StoreError::Invariant("string column count".into()));
+    let mut next_string =
+        || strings.next().ok_or_else(|| StoreError::Invariant("string column count".into()));
     let platform = next_string()?;
     let id = next_string()?;
     let author_id = next_string()?;
@@ -228,12 +228,14 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
     let repost_of = next_string()?;
     let conversation_id = next_string()?;
     let mut lists = lists.into_iter().map(|mut builder| Arc::new(builder.finish()) as ArrayRef);
-    let mut next_list = || lists.next().ok_or_else(|| StoreError::Invariant("list column count".into()));
+    let mut next_list =
+        || lists.next().ok_or_else(|| StoreError::Invariant("list column count".into()));
     let hashtags = next_list()?;
     let mentions = next_list()?;
     let links = next_list()?;
     let mut counts = counts.into_iter().map(|mut builder| Arc::new(builder.finish()) as ArrayRef);
-    let mut next_count = || counts.next().ok_or_else(|| StoreError::Invariant("count column count".into()));
+    let mut next_count =
+        || counts.next().ok_or_else(|| StoreError::Invariant("count column count".into()));
     let likes = next_count()?;
     let shares = next_count()?;
     let replies = next_count()?;
@@ -294,15 +296,14 @@ impl<'a> RowReader<'a> {
     }
 
     fn column(&self, name: &str) -> Result<&'a ArrayRef, StoreError> {
-        self.batch.column_by_name(name).ok_or_else(|| StoreError::Invariant(format!("missing column `{name}`")))
+        self.batch
+            .column_by_name(name)
+            .ok_or_else(|| StoreError::Invariant(format!("missing column `{name}`")))
     }
 
     fn text(&self, name: &str, row: usize) -> Result<Option<String>, StoreError> {
         let column = self.column(name)?;
-        let strings = column
-            .as_string_opt::<i32>()
-            .ok_or_else(|| StoreError::Invariant(format!("column `{name}` is not text")))?;
-        Ok(if strings.is_null(row) { None } else { Some(strings.value(row).to_owned()) })
+        Ok(text_value(column, row))
     }
 
     fn int(&self, name: &str, row: usize) -> Result<Option<i64>, StoreError> {
@@ -318,7 +319,11 @@ impl<'a> RowReader<'a> {
         let times = column
             .as_primitive_opt::<TimestampMicrosecondType>()
             .ok_or_else(|| StoreError::Invariant(format!("column `{name}` is not a timestamp")))?;
-        Ok(if times.is_null(row) { None } else { DateTime::from_timestamp_micros(times.value(row)) })
+        Ok(if times.is_null(row) {
+            None
+        } else {
+            DateTime::from_timestamp_micros(times.value(row))
+        })
     }
 
     fn strings(&self, name: &str, row: usize) -> Result<Vec<String>, StoreError> {
@@ -330,10 +335,7 @@ impl<'a> RowReader<'a> {
             return Ok(Vec::new());
         }
         let values = lists.value(row);
-        let strings = values
-            .as_string_opt::<i32>()
-            .ok_or_else(|| StoreError::Invariant(format!("column `{name}` is not a list of text")))?;
-        Ok((0..strings.len()).filter(|index| !strings.is_null(*index)).map(|index| strings.value(index).to_owned()).collect())
+        Ok((0..values.len()).filter_map(|index| text_value(&values, index)).collect())
     }
 
     /// The post stored in row `row`.
@@ -386,4 +388,27 @@ impl<'a> RowReader<'a> {
     pub fn seq(&self, row: usize) -> Result<i64, StoreError> {
         self.int("seq", row)?.ok_or_else(|| StoreError::Invariant("null `seq`".into()))
     }
+}
+
+/// The text at `row` of a string column, whichever string layout the engine chose
+/// (`Utf8`, `LargeUtf8` or `Utf8View`); `None` for a null or a non-text column.
+pub fn text_value(column: &ArrayRef, row: usize) -> Option<String> {
+    if column.is_null(row) {
+        return None;
+    }
+    if let Some(strings) = column.as_string_opt::<i32>() {
+        return Some(strings.value(row).to_owned());
+    }
+    if let Some(strings) = column.as_string_view_opt() {
+        return Some(strings.value(row).to_owned());
+    }
+    column.as_string_opt::<i64>().map(|strings| strings.value(row).to_owned())
+}
+
+/// A string column as `Utf8`, casting other layouts.
+pub fn utf8(column: &ArrayRef) -> Result<datafusion::arrow::array::StringArray, StoreError> {
+    let cast = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+    cast.as_string_opt::<i32>()
+        .cloned()
+        .ok_or_else(|| StoreError::Invariant("a text column could not be read as text".into()))
 }

@@ -85,7 +85,7 @@ impl StateDb {
         install_default_drivers();
         let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
         for statement in SCHEMA {
-            sqlx::query(statement).execute(&pool).await?;
+            sqlx::query(*statement).execute(&pool).await?;
         }
         Ok(StateDb { pool })
     }
@@ -102,7 +102,13 @@ impl StateDb {
     }
 
     /// Records the end of an import run.
-    pub async fn finish_run(&self, id: &str, report: &ImportReport, status: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn finish_run(
+        &self,
+        id: &str,
+        report: &ImportReport,
+        status: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE import_runs SET finished_at = $1, status = $2, read_count = $3, new_count = $4, \
              updated_count = $5, unchanged_count = $6, other_count = $7, rejected_count = $8 WHERE id = $9",
@@ -181,7 +187,11 @@ impl StateDb {
     }
 
     /// Rejected records of one run, or of every run when `run_id` is `None`.
-    pub async fn rejects(&self, run_id: Option<&str>, limit: i64) -> Result<Vec<(String, Rejected)>, StoreError> {
+    pub async fn rejects(
+        &self,
+        run_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, Rejected)>, StoreError> {
         let rows = match run_id {
             Some(run_id) => {
                 sqlx::query(
@@ -224,10 +234,16 @@ impl StateDb {
     }
 
     /// Stores or updates accounts (from accounts files and platform payloads).
-    pub async fn upsert_accounts(&self, accounts: &[Account], now_ms: i64) -> Result<(), StoreError> {
+    pub async fn upsert_accounts(
+        &self,
+        accounts: &[Account],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         for account in accounts {
-            let Some(identity) = account.id.as_deref().or(account.handle.as_deref()) else { continue };
+            let Some(identity) = account.id.as_deref().or(account.handle.as_deref()) else {
+                continue;
+            };
             let key = format!("{}|{}", account.platform, identity.to_lowercase());
             sqlx::query(
                 "INSERT INTO accounts (account_key, platform, handle, account_id, name, followers, updated_at) \
@@ -253,9 +269,10 @@ impl StateDb {
 
     /// Every stored account.
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query("SELECT platform, handle, account_id, name, followers FROM accounts")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT platform, handle, account_id, name, followers FROM accounts")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(Account {
@@ -263,7 +280,9 @@ impl StateDb {
                     handle: row.try_get("handle")?,
                     id: row.try_get("account_id")?,
                     name: row.try_get("name")?,
-                    followers: row.try_get::<Option<i64>, _>("followers")?.map(|value| value.max(0) as u64),
+                    followers: row
+                        .try_get::<Option<i64>, _>("followers")?
+                        .map(|value| value.max(0) as u64),
                 })
             })
             .collect()

@@ -1,1 +1,11 @@
-//! The waterline command line: wires the crates together.
+//! The waterline command line: reads configuration and flags, and wires the crates
+//! together (ingest → enrich → store → analytics → server). This is the only crate that
+//! reads configuration files, the environment or flags.
+
+pub mod cli;
+pub mod commands;
+pub mod generate;
+pub mod import;
+pub mod output;
+pub mod telemetry;
+pub mod workspace;

@@ -143,11 +143,10 @@ pub fn from_epoch_micros(micros: i64) -> Option<DateTime<Utc>> {
 pub fn clean_lang(code: &str) -> Option<String> {
     let code = code.trim();
     let lower = code.to_ascii_lowercase();
-    let private = lower.len() == 3
-        && lower.as_bytes()[0] == b'q'
-        && (b'a'..=b't').contains(&lower.as_bytes()[1])
-        && lower.as_bytes()[2].is_ascii_lowercase();
-    if code.is_empty() || private || matches!(lower.as_str(), "und" | "zxx" | "mul" | "mis" | "art") {
+    let private =
+        matches!(lower.as_bytes(), [b'q', b'a'..=b't', last] if last.is_ascii_lowercase());
+    if code.is_empty() || private || matches!(lower.as_str(), "und" | "zxx" | "mul" | "mis" | "art")
+    {
         None
     } else {
         Some(code.to_owned())
@@ -156,7 +155,11 @@ pub fn clean_lang(code: &str) -> Option<String> {
 
 /// Decodes HTML character references (`&amp;`, `&#39;`) in text.
 pub fn decode_entities(text: &str) -> String {
-    if text.contains('&') { html_escape::decode_html_entities(text).into_owned() } else { text.to_owned() }
+    if text.contains('&') {
+        html_escape::decode_html_entities(text).into_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Appends `value` to `list` unless it is empty or already there.
@@ -246,11 +249,14 @@ impl<'a> Obj<'a> {
     pub fn id(&self, key: &str) -> FieldResult<Option<String>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(text)) if text.trim().is_empty() => {
-                Err(FieldError::new(self.field(key), "expected a non-empty string, found an empty string"))
-            }
+            Some(Value::String(text)) if text.trim().is_empty() => Err(FieldError::new(
+                self.field(key),
+                "expected a non-empty string, found an empty string",
+            )),
             Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(Value::Number(number)) if number.is_u64() || number.is_i64() => Ok(Some(number.to_string())),
+            Some(Value::Number(number)) if number.is_u64() || number.is_i64() => {
+                Ok(Some(number.to_string()))
+            }
             Some(other) => Err(expected(&self.field(key), "a string", other)),
         }
     }
@@ -265,7 +271,10 @@ impl<'a> Obj<'a> {
         self.integer(key)?
             .map(|value| {
                 u64::try_from(value).map_err(|_| {
-                    FieldError::new(self.field(key), format!("expected a non-negative integer, found {value}"))
+                    FieldError::new(
+                        self.field(key),
+                        format!("expected a non-negative integer, found {value}"),
+                    )
                 })
             })
             .transpose()
@@ -288,13 +297,21 @@ impl<'a> Obj<'a> {
                     Ok(Some(i128::from(value)))
                 } else {
                     match number.as_f64() {
-                        Some(value) if value.fract() == 0.0 && value.abs() < 1.0e18 => Ok(Some(value as i128)),
-                        _ => Err(FieldError::new(field(), format!("expected an integer, found {number}"))),
+                        Some(value) if value.fract() == 0.0 && value.abs() < 1.0e18 => {
+                            Ok(Some(value as i128))
+                        }
+                        _ => Err(FieldError::new(
+                            field(),
+                            format!("expected an integer, found {number}"),
+                        )),
                     }
                 }
             }
             Some(Value::String(text)) => text.trim().parse::<i128>().map(Some).map_err(|_| {
-                FieldError::new(field(), format!("expected an integer, found the string `{}`", clip(text)))
+                FieldError::new(
+                    field(),
+                    format!("expected an integer, found the string `{}`", clip(text)),
+                )
             }),
             Some(other) => Err(expected(&field(), "a number", other)),
         }
@@ -325,7 +342,9 @@ impl<'a> Obj<'a> {
                 .and_then(from_epoch_seconds)
                 .map(Some)
                 .ok_or_else(|| invalid(&number.to_string())),
-            (Some(other), TimeFormat::EpochSeconds) => Err(expected(&self.field(key), "a number", other)),
+            (Some(other), TimeFormat::EpochSeconds) => {
+                Err(expected(&self.field(key), "a number", other))
+            }
             (Some(other), _) => Err(expected(&self.field(key), "a string", other)),
         }
     }
@@ -393,7 +412,8 @@ mod tests {
 
     #[test]
     fn reads_counts_from_numbers_and_strings() {
-        let value = json!({"a": 3, "b": "42", "c": 2.0, "d": -1, "e": "x", "f": 1.5, "g": true, "h": null});
+        let value =
+            json!({"a": 3, "b": "42", "c": 2.0, "d": -1, "e": "x", "f": 1.5, "g": true, "h": null});
         let obj = Obj::new(&value, "m").unwrap();
         assert_eq!(obj.count("a").unwrap(), Some(3));
         assert_eq!(obj.count("b").unwrap(), Some(42));
@@ -415,7 +435,10 @@ mod tests {
         let obj = Obj::new(&value, "").unwrap();
         assert_eq!(obj.req_id("id").unwrap(), "20");
         assert_eq!(obj.req_id("missing").unwrap_err(), FieldError::new("missing", "missing"));
-        assert_eq!(obj.str("n").unwrap_err(), FieldError::new("n", "expected a string, found a number"));
+        assert_eq!(
+            obj.str("n").unwrap_err(),
+            FieldError::new("n", "expected a string, found a number")
+        );
         assert!(obj.id("e").is_err());
         assert_eq!(Obj::new(&json!([1]), "").unwrap_err().field, "$");
     }
@@ -436,7 +459,10 @@ mod tests {
         assert_eq!(b.timestamp(), 1593016094);
         let c = obj.req_time("c", TimeFormat::EpochSeconds).unwrap();
         assert_eq!(c.timestamp_millis(), 1366044279500);
-        assert_eq!(obj.req_time("d", TimeFormat::Rfc3339).unwrap_err().reason, "invalid timestamp `yesterday`");
+        assert_eq!(
+            obj.req_time("d", TimeFormat::Rfc3339).unwrap_err().reason,
+            "invalid timestamp `yesterday`"
+        );
         assert!(obj.req_time("e", TimeFormat::Rfc3339).is_ok());
         assert_eq!(
             obj.req_time("c", TimeFormat::Rfc3339).unwrap_err().reason,

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use waterline_model::{Account, Post, Record, platform};
 
 use crate::formats::json::{
-    FieldResult, Obj, TimeFormat, child, clean_lang, decode_entities, expected, missing, position, push_unique,
-    raw,
+    FieldResult, Obj, TimeFormat, child, clean_lang, decode_entities, expected, missing, position,
+    push_unique, raw,
 };
 use crate::output::{FieldError, Output};
 
@@ -116,19 +116,30 @@ impl Parser<'_> {
             }
         } else if has("delete") {
             match delete_notice(value) {
-                Ok(id) => self.push(pointer, Record::Delete { platform: platform::X.to_owned(), id }),
+                Ok(id) => {
+                    self.push(pointer, Record::Delete { platform: platform::X.to_owned(), id })
+                }
                 Err(error) => self.reject(pointer, error, value),
             }
         } else if is_v1_tweet(map) {
             self.v1_tweet(value, pointer);
-        } else if ["limit", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning"]
-            .iter()
-            .any(|key| has(key))
+        } else if [
+            "limit",
+            "scrub_geo",
+            "status_withheld",
+            "user_withheld",
+            "disconnect",
+            "warning",
+        ]
+        .iter()
+        .any(|key| has(key))
         {
             self.other(pointer, "x_stream_notice");
         } else if has("id") && (has("text") || has("note_tweet")) {
             self.v2_item(value, pointer, &Authors::new());
-        } else if (has("title") && (has("type") || has("detail"))) || (has("code") && has("message")) {
+        } else if (has("title") && (has("type") || has("detail")))
+            || (has("code") && has("message"))
+        {
             self.other(pointer, "x_api_error");
         } else {
             self.reject(pointer, FieldError::new("$", "not a recognised x payload"), value);
@@ -138,7 +149,14 @@ impl Parser<'_> {
     /// A v2 response: `data`, `includes`, `errors` and `meta`.
     fn v2_response(&mut self, map: &Map<String, Value>, pointer: &str) {
         let includes = map.get("includes").and_then(Value::as_object);
-        let authors = includes.and_then(|includes| includes.get("users")).map(read_authors).unwrap_or_default();
+        let mut authors = Authors::new();
+        // Users in `data` (a user lookup) are the authors of the pinned tweets in `includes`.
+        for users in [includes.and_then(|includes| includes.get("users")), map.get("data")]
+            .into_iter()
+            .flatten()
+        {
+            read_authors(users, &mut authors);
+        }
 
         match map.get("data") {
             None | Some(Value::Null) => {}
@@ -149,9 +167,11 @@ impl Parser<'_> {
                 }
             }
             Some(item @ Value::Object(_)) => self.v2_item(item, &child(pointer, "data"), &authors),
-            Some(other) => {
-                self.reject(&child(pointer, "data"), expected("data", "an object or an array", other), other)
-            }
+            Some(other) => self.reject(
+                &child(pointer, "data"),
+                expected("data", "an object or an array", other),
+                other,
+            ),
         }
 
         if let Some(tweets) = includes.and_then(|includes| includes.get("tweets")) {
@@ -167,9 +187,11 @@ impl Parser<'_> {
                     }
                 }
                 Value::Null => {}
-                other => {
-                    self.reject(&tweets_pointer, expected("includes.tweets", "an array", other), other)
-                }
+                other => self.reject(
+                    &tweets_pointer,
+                    expected("includes.tweets", "an array", other),
+                    other,
+                ),
             }
         }
 
@@ -197,9 +219,16 @@ impl Parser<'_> {
                 Ok(account) => self.push(pointer, Record::Account(account)),
                 Err(error) => self.reject(pointer, error, value),
             }
-        } else if ["text", "note_tweet", "edit_history_tweet_ids", "referenced_tweets", "author_id", "conversation_id"]
-            .iter()
-            .any(|key| has(key))
+        } else if [
+            "text",
+            "note_tweet",
+            "edit_history_tweet_ids",
+            "referenced_tweets",
+            "author_id",
+            "conversation_id",
+        ]
+        .iter()
+        .any(|key| has(key))
         {
             match v2_post(value, authors) {
                 Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
@@ -248,13 +277,27 @@ fn is_v1_tweet(map: &Map<String, Value>) -> bool {
         .any(|key| map.contains_key(*key))
 }
 
-/// Authors from `includes.users`, read leniently: a malformed user only loses its details.
-fn read_authors(users: &Value) -> Authors {
-    let mut authors = Authors::new();
-    for user in users.as_array().into_iter().flatten() {
+/// Adds the users (objects with a `username`) of `users`, one object or an array, to
+/// `authors`, read leniently: a malformed user only loses its details. The first one wins.
+fn read_authors(users: &Value, authors: &mut Authors) {
+    let users = match users {
+        Value::Array(items) => items.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    for user in users {
         let Ok(user) = Obj::new(user, "") else { continue };
+        if !user.has("username") {
+            continue;
+        }
         let Ok(Some(id)) = user.id("id") else { continue };
-        let followers = user.obj("public_metrics").ok().flatten().and_then(|m| m.count("followers_count").ok().flatten());
+        if authors.contains_key(&id) {
+            continue;
+        }
+        let followers = user
+            .obj("public_metrics")
+            .ok()
+            .flatten()
+            .and_then(|m| m.count("followers_count").ok().flatten());
         authors.insert(
             id,
             Author {
@@ -264,7 +307,6 @@ fn read_authors(users: &Value) -> Authors {
             },
         );
     }
-    authors
 }
 
 /// A v2 user (user lookup).
@@ -402,7 +444,10 @@ fn v1_post(value: &Value) -> FieldResult<Post> {
         post.quote_of = first_id(&quoted, &["id_str", "id"])?;
     }
     if let Some(retweeted) = tweet.obj("retweeted_status")? {
-        post.repost_of = Some(first_id(&retweeted, &["id_str", "id"])?.ok_or_else(|| missing("retweeted_status.id_str"))?);
+        post.repost_of = Some(
+            first_id(&retweeted, &["id_str", "id"])?
+                .ok_or_else(|| missing("retweeted_status.id_str"))?,
+        );
     }
 
     let extended_entities = match &extended {
@@ -421,10 +466,10 @@ fn v1_post(value: &Value) -> FieldResult<Post> {
 
     // Media: the fullest list available (extended entities list every photo).
     let mut media_lists = Vec::new();
-    if let Some(extended) = &extended {
-        if let Some(more) = extended.obj("extended_entities")? {
-            media_lists.push(more.array("media")?);
-        }
+    if let Some(extended) = &extended
+        && let Some(more) = extended.obj("extended_entities")?
+    {
+        media_lists.push(more.array("media")?);
     }
     if let Some(more) = tweet.obj("extended_entities")? {
         media_lists.push(more.array("media")?);
@@ -432,7 +477,8 @@ fn v1_post(value: &Value) -> FieldResult<Post> {
     if let Some(entities) = &entities {
         media_lists.push(entities.array("media")?);
     }
-    post.media_count = media_lists.into_iter().find(|list| !list.is_empty()).map(media_len).unwrap_or(0);
+    post.media_count =
+        media_lists.into_iter().find(|list| !list.is_empty()).map(media_len).unwrap_or(0);
 
     post.url = status_url(post.author_handle.as_deref(), &post.id);
     Ok(post)
@@ -599,7 +645,10 @@ mod tests {
         assert_eq!(post(&out, 0).counts.replies, None);
         assert_eq!(post(&out, 0).author_followers, Some(4));
         assert_eq!(post(&out, 1).quote_of.as_deref(), Some("12"));
-        assert_eq!(out.records[2].position.pointer.as_deref(), Some("/retweeted_status/quoted_status"));
+        assert_eq!(
+            out.records[2].position.pointer.as_deref(),
+            Some("/retweeted_status/quoted_status")
+        );
         assert_eq!(post(&out, 2).url, None);
     }
 
@@ -646,7 +695,10 @@ mod tests {
         assert_eq!(out.rejected.len(), 1);
         assert!(out.rejected[0].error.reason.starts_with("invalid json"));
         let mut out = Output::default();
-        parse_archive(r#"[{"tweet": {"id_str": "5", "created_at": "Sat Jun 27 16:34:46 +0000 2020", "favorite_count": "-"}}]"#, &mut out);
+        parse_archive(
+            r#"[{"tweet": {"id_str": "5", "created_at": "Sat Jun 27 16:34:46 +0000 2020", "favorite_count": "-"}}]"#,
+            &mut out,
+        );
         assert_eq!(out.rejected[0].error.field, "favorite_count");
     }
 

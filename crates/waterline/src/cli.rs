@@ -1,0 +1,151 @@
+//! The command-line interface (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Waterline: social listening and engagement audit.
+#[derive(Debug, Parser)]
+#[command(name = "waterline", version, about, long_about = None)]
+pub struct Cli {
+    /// The workspace folder (default: the current directory).
+    #[arg(long, global = true, value_name = "DIR", env = "WATERLINE_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+    /// Log filter (for example `info` or `waterline=debug`).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILTER",
+        env = "WATERLINE_LOG",
+        default_value = "warn"
+    )]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented example `waterline.toml` in the current directory (or --workspace).
+    Init,
+    /// Import files (formats detected from the content), globs, or `-` for standard input.
+    Import(ImportArgs),
+    /// Counts of stored posts by platform, side and day, and the latest import runs.
+    Status(StatusArgs),
+    /// Write the `posts` view to one file.
+    Export(ExportArgs),
+    /// Run read-only SQL over the `posts` and `observations` views.
+    Sql(SqlArgs),
+    /// List the records rejected by imports, with file, line, field and reason.
+    Rejects(RejectsArgs),
+    /// Write a realistic, deterministic synthetic workspace (no workspace needed).
+    Generate(GenerateArgs),
+}
+
+/// `waterline import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files, globs (quoted) or `-` for standard input; `.gz` files are decompressed.
+    #[arg(required = true, value_name = "PATH")]
+    pub inputs: Vec<String>,
+    /// Force a format instead of detecting it: waterline, x, x-archive, mastodon, bluesky, reddit, csv, jsonl.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// A column-mapping file (TOML) for CSV and generic JSON lines; see docs/mappings.md.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// A mapping entry FIELD=COLUMN (join columns with +); repeatable; overrides --mapping.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// The platform name for mapped inputs (for example `x`).
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// The mapped rows are accounts (handle, id, name, followers), not posts.
+    #[arg(long)]
+    pub accounts: bool,
+    /// Records per batch; each batch is one atomic commit.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub batch_size: usize,
+    /// Print the accounting as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many days to list (the most recent).
+    #[arg(long, default_value_t = 14, value_name = "N")]
+    pub days: usize,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Comma-separated values.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Waterline JSON lines.
+    Jsonl,
+}
+
+/// `waterline export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `waterline sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One SELECT statement.
+    pub query: String,
+    /// Print the rows as one JSON array of objects.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the warm execution time in milliseconds on standard error.
+    #[arg(long)]
+    pub timing: bool,
+}
+
+/// `waterline rejects`.
+#[derive(Debug, Args)]
+pub struct RejectsArgs {
+    /// Only this import run (default: the latest run).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Every run.
+    #[arg(long, conflicts_with = "run")]
+    pub all: bool,
+    /// At most this many.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: i64,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of posts.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub posts: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 42, value_name = "S")]
+    pub seed: u64,
+    /// The folder to write (it becomes a ready workspace).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}

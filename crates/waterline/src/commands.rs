@@ -1,0 +1,283 @@
+//! One function per command.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use waterline_analytics::{Analytics, ExportFormat, to_json, to_table};
+use waterline_ingest::{Format, Mapping, RecordKind};
+use waterline_model::config::{CONFIG_FILE, EXAMPLE};
+use waterline_store::Store;
+
+use crate::cli::{
+    Cli, Command, ExportArgs, ExportFormatArg, ImportArgs, RejectsArgs, SqlArgs, StatusArgs,
+};
+use crate::import::{ImportOptions, run as run_import};
+use crate::output;
+use crate::workspace::Workspace;
+
+/// Runs the command the command line names.
+pub fn run(cli: Cli) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let workspace_dir = cli.workspace.clone();
+    match cli.command {
+        Command::Init => init(workspace_dir.as_deref()),
+        Command::Generate(args) => {
+            let summary = crate::generate::generate(&crate::generate::GenerateOptions {
+                posts: args.posts,
+                seed: args.seed,
+                out: args.out.clone(),
+            })?;
+            output::line(&format!(
+                "wrote {} posts to `{}` ({} files); import them with: waterline --workspace {} import '{}/*.jsonl'",
+                summary.posts,
+                args.out.display(),
+                summary.files.len(),
+                args.out.display(),
+                args.out.display()
+            ));
+            Ok(())
+        }
+        command => {
+            let workspace = Workspace::open(workspace_dir.as_deref())?;
+            runtime.block_on(run_in_workspace(&workspace, command))
+        }
+    }
+}
+
+async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()> {
+    match command {
+        Command::Import(args) => import(workspace, args).await,
+        Command::Status(args) => status(workspace, &args).await,
+        Command::Export(args) => export(workspace, &args).await,
+        Command::Sql(args) => sql(workspace, &args).await,
+        Command::Rejects(args) => rejects(workspace, &args).await,
+        Command::Init | Command::Generate(_) => Ok(()),
+    }
+}
+
+fn init(root: Option<&Path>) -> Result<()> {
+    let root = match root {
+        Some(root) => root.to_path_buf(),
+        None => std::env::current_dir()?,
+    };
+    fs_err::create_dir_all(&root)?;
+    let path = root.join(CONFIG_FILE);
+    if path.exists() {
+        bail!("`{}` already exists; not overwriting it", path.display());
+    }
+    fs_err::write(&path, EXAMPLE)?;
+    output::line(&format!(
+        "wrote `{}`: edit the brand, accounts, competitors and products, then run `waterline import FILE`",
+        path.display()
+    ));
+    Ok(())
+}
+
+async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
+    let format = match &args.format {
+        Some(name) => Some(Format::parse(name).with_context(|| {
+            format!("unknown format `{name}` (use waterline, x, x-archive, mastodon, bluesky, reddit, csv or jsonl)")
+        })?),
+        None => None,
+    };
+    let mapping = build_mapping(&args)?;
+    let options = ImportOptions {
+        inputs: args.inputs.clone(),
+        format,
+        mapping,
+        batch_size: args.batch_size.max(1),
+        progress: !args.json && std::io::stderr().is_terminal(),
+    };
+    let (total, outcomes) = run_import(workspace, options).await?;
+    if args.json {
+        let mut value = serde_json::to_value(total)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("inputs".into(), serde_json::to_value(&outcomes)?);
+        }
+        return output::json(&value);
+    }
+    for outcome in &outcomes {
+        let report = outcome.report;
+        output::line(&format!(
+            "{} ({}): read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+            outcome.path,
+            outcome.format,
+            report.read,
+            report.new,
+            report.updated,
+            report.unchanged,
+            report.other,
+            report.rejected
+        ));
+    }
+    if outcomes.len() > 1 {
+        output::line(&format!(
+            "total: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+            total.read, total.new, total.updated, total.unchanged, total.other, total.rejected
+        ));
+    }
+    if total.rejected > 0 {
+        output::line(
+            "some records were rejected: `waterline rejects` lists them with file, line, field and reason",
+        );
+    }
+    Ok(())
+}
+
+fn build_mapping(args: &ImportArgs) -> Result<Option<Mapping>> {
+    if args.mapping.is_none() && args.map.is_empty() {
+        if args.accounts || args.platform.is_some() {
+            bail!(
+                "--accounts and --platform need a column mapping (--mapping FILE or --map FIELD=COLUMN)"
+            );
+        }
+        return Ok(None);
+    }
+    let mut mapping = match &args.mapping {
+        Some(path) => {
+            let text = fs_err::read_to_string(path)?;
+            Mapping::parse(&text).with_context(|| format!("in `{}`", path.display()))?
+        }
+        None => Mapping::default(),
+    };
+    if args.accounts {
+        mapping.record = RecordKind::Account;
+    }
+    if let Some(platform) = &args.platform {
+        mapping.platform = Some(platform.clone());
+    }
+    mapping.apply_flags(&args.map)?;
+    mapping.validate()?;
+    Ok(Some(mapping))
+}
+
+async fn open_analytics(workspace: &Workspace) -> Result<(Store, Analytics)> {
+    let store =
+        Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
+    let analytics = Analytics::open(&store).await?;
+    Ok((store, analytics))
+}
+
+async fn status(workspace: &Workspace, args: &StatusArgs) -> Result<()> {
+    let (store, analytics) = open_analytics(workspace).await?;
+    let zone = &workspace.config.time_zone;
+    let total = analytics.query("SELECT count(*) AS posts FROM posts").await?;
+    let by_platform_side = analytics
+        .query("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side")
+        .await?;
+    let day = format!("date_trunc('day', created_at AT TIME ZONE '{zone}')");
+    let by_day = analytics
+        .query(&format!(
+            "SELECT CAST({day} AS DATE) AS day, count(*) AS posts FROM posts GROUP BY 1 ORDER BY 1 DESC LIMIT {}",
+            args.days
+        ))
+        .await?;
+    let runs = store.state().runs(5).await?;
+    if args.json {
+        let value = serde_json::json!({
+            "workspace": workspace.root,
+            "brand": workspace.config.brand,
+            "posts": to_json(&total)?.get(0).and_then(|row| row.get("posts")).cloned().unwrap_or(0.into()),
+            "by_platform_side": to_json(&by_platform_side)?,
+            "by_day": to_json(&by_day)?,
+            "table_version": store.version(),
+            "runs": runs,
+        });
+        return output::json(&value);
+    }
+    output::line(&format!("workspace `{}` ({})", workspace.root.display(), workspace.config.brand));
+    output::line(&to_table(&total)?);
+    output::line("by platform and side:");
+    output::line(&to_table(&by_platform_side)?);
+    output::line(&format!("by day ({zone}), most recent {}:", args.days));
+    output::line(&to_table(&by_day)?);
+    if !runs.is_empty() {
+        output::line("latest imports:");
+        for run in runs {
+            let report = run.report;
+            output::line(&format!(
+                "  {} {}: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+                run.id,
+                run.status,
+                report.read,
+                report.new,
+                report.updated,
+                report.unchanged,
+                report.other,
+                report.rejected
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn export(workspace: &Workspace, args: &ExportArgs) -> Result<()> {
+    let (_store, analytics) = open_analytics(workspace).await?;
+    let format = match args.format {
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Parquet => ExportFormat::Parquet,
+        ExportFormatArg::Jsonl => ExportFormat::Jsonl,
+    };
+    if let Some(parent) = args.out.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        fs_err::create_dir_all(parent)?;
+    }
+    let rows = analytics.export(format, &args.out).await?;
+    output::line(&format!("wrote {rows} posts to `{}`", args.out.display()));
+    Ok(())
+}
+
+async fn sql(workspace: &Workspace, args: &SqlArgs) -> Result<()> {
+    let (_store, analytics) = open_analytics(workspace).await?;
+    let batches = if args.timing {
+        let (batches, elapsed) = analytics.query_timed(&args.query).await?;
+        output::error(&format!("warm execution: {:.1} ms", elapsed.as_secs_f64() * 1000.0));
+        batches
+    } else {
+        analytics.query(&args.query).await?
+    };
+    if args.json {
+        return output::json(&to_json(&batches)?);
+    }
+    output::line(&to_table(&batches)?);
+    Ok(())
+}
+
+async fn rejects(workspace: &Workspace, args: &RejectsArgs) -> Result<()> {
+    let store = Store::open(&workspace.data_dir()).await?;
+    let run = match (&args.run, args.all) {
+        (Some(run), _) => Some(run.clone()),
+        (None, true) => None,
+        (None, false) => store.state().runs(1).await?.into_iter().next().map(|run| run.id),
+    };
+    let rows = store.state().rejects(run.as_deref(), args.limit).await?;
+    if args.json {
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(run_id, rejected)| {
+                let mut value = serde_json::to_value(rejected).unwrap_or_default();
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("run_id".into(), run_id.clone().into());
+                }
+                value
+            })
+            .collect();
+        return output::json(&values);
+    }
+    if rows.is_empty() {
+        output::line("no rejected records");
+        return Ok(());
+    }
+    for (_, rejected) in rows {
+        output::line(&format!(
+            "{}: {}: field `{}`: {}",
+            rejected.file, rejected.position, rejected.field, rejected.reason
+        ));
+    }
+    Ok(())
+}

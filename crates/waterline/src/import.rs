@@ -1,0 +1,221 @@
+//! `waterline import`: read inputs, enrich, and store, with exact accounting.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use waterline_enrich::Chain;
+use waterline_enrich::accounts::{AccountBook, AccountsEnricher};
+use waterline_enrich::side::SideEnricher;
+use waterline_ingest::{Format, Mapping};
+use waterline_model::{ImportReport, Record, Rejected};
+use waterline_store::{BatchContext, Store};
+
+use crate::workspace::{Workspace, WriteLock};
+
+/// What to import and how.
+pub struct ImportOptions {
+    /// Paths, globs or `-`.
+    pub inputs: Vec<String>,
+    /// A forced format.
+    pub format: Option<Format>,
+    /// A column mapping for CSV and generic JSON lines.
+    pub mapping: Option<Mapping>,
+    /// Records per batch (one Delta commit each).
+    pub batch_size: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// One input's outcome.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputOutcome {
+    /// The input's path.
+    pub path: String,
+    /// Its detected format.
+    pub format: String,
+    /// Its accounting.
+    pub report: ImportReport,
+    /// Batches already committed by an earlier, interrupted run of the same input.
+    pub previously_committed_batches: i64,
+}
+
+/// Expands globs; a path that matches nothing is an error naming it.
+pub fn expand(inputs: &[String]) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            paths.push(input.clone());
+            continue;
+        }
+        if input.contains(['*', '?', '[']) {
+            let mut matched: Vec<PathBuf> = glob::glob(input)
+                .with_context(|| format!("invalid glob `{input}`"))?
+                .filter_map(std::result::Result::ok)
+                .filter(|path| path.is_file())
+                .collect();
+            if matched.is_empty() {
+                bail!("no file matches `{input}`");
+            }
+            matched.sort();
+            paths.extend(matched.into_iter().map(|path| path.to_string_lossy().into_owned()));
+        } else {
+            let path = Path::new(input);
+            if !path.exists() {
+                bail!("cannot read `{input}`: no such file");
+            }
+            paths.push(input.clone());
+        }
+    }
+    Ok(paths)
+}
+
+fn application_id(path: &str) -> String {
+    if path == "-" {
+        return format!("waterline-import:stdin:{}", uuid::Uuid::now_v7());
+    }
+    let canonical = fs_err::canonicalize(path)
+        .map_or_else(|_| path.to_owned(), |path| path.to_string_lossy().into_owned());
+    let metadata = std::fs::metadata(path).ok();
+    let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+    format!("waterline-import:{:016x}:{size}", xxhash_rust::xxh3::xxh3_64(canonical.as_bytes()))
+}
+
+/// Runs an import into a workspace and returns the total and per-input accounting.
+pub async fn run(
+    workspace: &Workspace,
+    options: ImportOptions,
+) -> Result<(ImportReport, Vec<InputOutcome>)> {
+    let paths = expand(&options.inputs)?;
+    let data_dir = workspace.data_dir();
+    let _lock = WriteLock::acquire(&data_dir)?;
+    let mut store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let started = Utc::now();
+    store.state().begin_run(&run_id, &paths.join(" "), started.timestamp_millis()).await?;
+    let result = import_all(&mut store, workspace, &options, &paths, &run_id).await;
+    let finished = Utc::now().timestamp_millis();
+    match &result {
+        Ok((total, _)) => store.state().finish_run(&run_id, total, "completed", finished).await?,
+        Err(_) => {
+            store.state().finish_run(&run_id, &ImportReport::default(), "failed", finished).await?
+        }
+    }
+    result
+}
+
+async fn import_all(
+    store: &mut Store,
+    workspace: &Workspace,
+    options: &ImportOptions,
+    paths: &[String],
+    run_id: &str,
+) -> Result<(ImportReport, Vec<InputOutcome>)> {
+    let mut index = store.load_index().await.context("cannot read the stored posts")?;
+    let mut book = AccountBook::default();
+    for account in store.state().accounts().await? {
+        book.add(&account);
+    }
+    let resolver = workspace.config.side_resolver();
+    let mut total = ImportReport::default();
+    let mut outcomes = Vec::new();
+    for path in paths {
+        let mut input = waterline_ingest::open(path, options.format, options.mapping.as_ref())?;
+        let app_id = application_id(path);
+        let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
+        let progress = progress_bar(options.progress, path);
+        let mut report = ImportReport::default();
+        let mut batch_number = 0i64;
+        while let Some(output) = input.next_chunk(options.batch_size)? {
+            batch_number += 1;
+            let now = Utc::now();
+            report.read += output.read();
+            report.rejected += output.rejected.len() as u64;
+            let rejects: Vec<Rejected> = output
+                .rejected
+                .into_iter()
+                .map(|rejection| Rejected {
+                    file: path.clone(),
+                    position: rejection.position,
+                    field: rejection.error.field,
+                    reason: rejection.error.reason,
+                    excerpt: rejection.excerpt,
+                })
+                .collect();
+            store.state().add_rejects(run_id, &rejects).await?;
+            let mut records = output.records;
+            let accounts: Vec<_> = records
+                .iter()
+                .filter_map(|located| match &located.record {
+                    Record::Account(account) => Some(account.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !accounts.is_empty() {
+                for account in &accounts {
+                    book.add(account);
+                }
+                store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
+            }
+            let chain = enrichment_chain(&book, &resolver);
+            chain.run(
+                records
+                    .iter_mut()
+                    .filter_map(|located| match &mut located.record {
+                        Record::Post(post) => Some(post.as_mut()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let context = BatchContext { run_id, source: path, now };
+            let staged = store.stage(&mut index, records, &context).await?;
+            report.new += staged.report.new;
+            report.updated += staged.report.updated;
+            report.unchanged += staged.report.unchanged;
+            report.other += staged.report.other;
+            store
+                .commit(&staged.rows, &app_id, batch_number, now)
+                .await
+                .context("cannot write to the store")?;
+            if let Some(progress) = &progress {
+                progress.set_position(report.read);
+            }
+        }
+        if let Some(progress) = progress {
+            progress.finish_and_clear();
+        }
+        if !report.balances() {
+            bail!("internal error: the accounting of `{path}` does not balance: {report:?}");
+        }
+        total.add(&report);
+        outcomes.push(InputOutcome {
+            path: path.clone(),
+            format: input.format().name().to_owned(),
+            report,
+            previously_committed_batches: previously,
+        });
+    }
+    Ok((total, outcomes))
+}
+
+fn enrichment_chain(book: &AccountBook, resolver: &waterline_model::config::SideResolver) -> Chain {
+    let mut chain = Chain::new();
+    if !book.is_empty() {
+        chain = chain.with(Box::new(AccountsEnricher::new(book.clone())));
+    }
+    chain.with(Box::new(SideEnricher::new(resolver.clone())))
+}
+
+fn progress_bar(enabled: bool, path: &str) -> Option<ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    let style = ProgressStyle::with_template("{spinner} {msg}: {pos} records ({per_sec})")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message(path.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}

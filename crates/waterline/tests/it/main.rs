@@ -1,0 +1,9 @@
+//! Integration tests that drive the real `waterline` binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, clippy::print_stdout)]
+
+mod bad_input;
+mod cli;
+mod real_data;
+mod resume;
+mod support;
