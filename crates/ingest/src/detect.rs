@@ -81,12 +81,22 @@ pub fn sniff_value(value: &Value) -> Option<Format> {
             {
                 return Some(Format::Reddit);
             }
+            if let Some(Value::Object(inner)) = object.get("json")
+                && let Some(Value::Object(data)) = inner.get("data")
+                && data.contains_key("things")
+            {
+                return Some(Format::Reddit);
+            }
             if object.contains_key("tweet") {
                 return Some(Format::XArchive);
             }
+            // X API v2 responses, including error-only and problem documents.
             if object.contains_key("data")
                 || object.contains_key("includes")
                 || object.contains_key("errors")
+                || object.contains_key("meta")
+                || has(object, &["title", "detail", "type"])
+                || (object.len() == 2 && has(object, &["code", "message"]))
             {
                 return Some(Format::X);
             }
