@@ -42,6 +42,22 @@ pub enum Command {
     Rejects(RejectsArgs),
     /// Write a realistic, deterministic synthetic workspace (no workspace needed).
     Generate(GenerateArgs),
+    /// Generate the demo scenario in a fresh folder, import it, and show what is stored.
+    Demo(DemoArgs),
+}
+
+/// `waterline demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of posts to generate.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    pub posts: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 42, value_name = "S")]
+    pub seed: u64,
+    /// The folder (default `waterline-demo` in the current directory); reused when it exists.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `waterline import`.

@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
             ));
             Ok(())
         }
+        Command::Demo(args) => runtime.block_on(demo(args)),
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -55,8 +56,44 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Export(args) => export(workspace, &args).await,
         Command::Sql(args) => sql(workspace, &args).await,
         Command::Rejects(args) => rejects(workspace, &args).await,
-        Command::Init | Command::Generate(_) => Ok(()),
+        Command::Init | Command::Generate(_) | Command::Demo(_) => Ok(()),
     }
+}
+
+async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| Path::new("waterline-demo").to_path_buf());
+    if dir.join(CONFIG_FILE).exists() {
+        output::line(&format!("reusing the demo workspace `{}`", dir.display()));
+    } else {
+        let summary = crate::generate::generate(&crate::generate::GenerateOptions {
+            posts: args.posts,
+            seed: args.seed,
+            out: dir.clone(),
+        })?;
+        output::line(&format!("generated {} posts in `{}`", summary.posts, dir.display()));
+    }
+    let workspace = Workspace::open(Some(&dir))?;
+    let inputs = vec![format!("{}/*.jsonl", dir.display())];
+    let started = std::time::Instant::now();
+    let options = ImportOptions {
+        inputs,
+        format: None,
+        mapping: None,
+        batch_size: 100_000,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let (total, _) = run_import(&workspace, options).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    output::line(&format!(
+        "imported in {seconds:.1} s: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+        total.read, total.new, total.updated, total.unchanged, total.other, total.rejected
+    ));
+    status(&workspace, &StatusArgs { json: false, days: 7 }).await?;
+    output::line(&format!(
+        "next: waterline --workspace {0} sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\"",
+        dir.display()
+    ));
+    Ok(())
 }
 
 fn init(root: Option<&Path>) -> Result<()> {

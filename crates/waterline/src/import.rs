@@ -37,8 +37,9 @@ pub struct InputOutcome {
     pub format: String,
     /// Its accounting.
     pub report: ImportReport,
-    /// Batches already committed by an earlier, interrupted run of the same input.
-    pub previously_committed_batches: i64,
+    /// Records of this input that an earlier run had already committed (from the Delta
+    /// transaction id): a re-run after a kill shows how far the killed run got.
+    pub previously_committed_records: i64,
 }
 
 /// Expands globs; a path that matches nothing is an error naming it.
@@ -126,9 +127,7 @@ async fn import_all(
         let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
         let progress = progress_bar(options.progress, path);
         let mut report = ImportReport::default();
-        let mut batch_number = 0i64;
         while let Some(output) = input.next_chunk(options.batch_size)? {
-            batch_number += 1;
             let now = Utc::now();
             report.read += output.read();
             report.rejected += output.rejected.len() as u64;
@@ -175,7 +174,7 @@ async fn import_all(
             report.unchanged += staged.report.unchanged;
             report.other += staged.report.other;
             store
-                .commit(&staged.rows, &app_id, batch_number, now)
+                .commit(&staged.rows, &app_id, i64::try_from(report.read).unwrap_or(i64::MAX), now)
                 .await
                 .context("cannot write to the store")?;
             if let Some(progress) = &progress {
@@ -193,7 +192,7 @@ async fn import_all(
             path: path.clone(),
             format: input.format().name().to_owned(),
             report,
-            previously_committed_batches: previously,
+            previously_committed_records: previously,
         });
     }
     Ok((total, outcomes))
