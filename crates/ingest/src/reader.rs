@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
+use rayon::prelude::*;
 use serde_json::Value;
 use waterline_model::Position;
 
@@ -434,10 +435,11 @@ impl Input {
             Body::Empty => Ok(None),
             Body::Document { output } => Ok(output.take()),
             Body::Lines { reader, line, offset, mapping } => {
-                let mut output = Output::default();
-                let mut buffer = Vec::with_capacity(1024);
-                while output.read() < max_records as u64 {
-                    buffer.clear();
+                // Read the chunk's lines, then parse them in parallel and keep their order.
+                let mut lines: Vec<(Position, Vec<u8>)> =
+                    Vec::with_capacity(max_records.min(1 << 16));
+                while lines.len() < max_records {
+                    let mut buffer = Vec::with_capacity(512);
                     let read = reader.read_until(b'\n', &mut buffer).map_err(io_error(&name))?;
                     if read == 0 {
                         break;
@@ -445,19 +447,39 @@ impl Input {
                     *line += 1;
                     let start = *offset;
                     *offset += read as u64;
-                    let content = trim_line(&buffer);
-                    if content.is_empty() {
+                    if trim_line(&buffer).is_empty() {
                         continue;
                     }
-                    let position =
-                        Position { line: Some(*line), byte_offset: Some(start), pointer: None };
-                    read_line(format, content, position, mapping.as_ref(), &mut output);
+                    lines.push((
+                        Position { line: Some(*line), byte_offset: Some(start), pointer: None },
+                        buffer,
+                    ));
                 }
-                if output.read() == 0 && !has_more(reader.as_mut()) {
-                    Ok(None)
-                } else {
-                    Ok(Some(output))
+                if lines.is_empty() {
+                    return Ok(None);
                 }
+                let mapping = mapping.as_ref();
+                let parsed: Vec<Output> = lines
+                    .par_iter()
+                    .with_min_len(256)
+                    .map(|(position, buffer)| {
+                        let mut output = Output::default();
+                        read_line(
+                            format,
+                            trim_line(buffer),
+                            position.clone(),
+                            mapping,
+                            &mut output,
+                        );
+                        output
+                    })
+                    .collect();
+                let mut output = Output::default();
+                for part in parsed {
+                    output.records.extend(part.records);
+                    output.rejected.extend(part.rejected);
+                }
+                Ok(Some(output))
             }
             Body::Csv { reader, mapping, columns } => {
                 let mut output = Output::default();
@@ -534,10 +556,6 @@ impl Input {
             }
         }
     }
-}
-
-fn has_more(reader: &mut dyn BufRead) -> bool {
-    reader.fill_buf().map(|buffer| !buffer.is_empty()).unwrap_or(false)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {

@@ -201,29 +201,31 @@ impl Post {
     /// the same observation.
     pub fn content_fingerprint(&self) -> u64 {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut feed = |text: &str| {
-            hasher.update(text.as_bytes());
+        let mut feed = |bytes: &[u8]| {
+            hasher.update(bytes);
             hasher.update(&[0xff]);
         };
-        let optional = |value: &Option<String>| value.clone().unwrap_or_default();
-        feed(&self.platform);
-        feed(&self.id);
-        feed(&optional(&self.author_id));
-        feed(&optional(&self.author_handle));
-        feed(&optional(&self.author_name));
-        feed(&self.created_at.timestamp_micros().to_string());
-        feed(&self.text);
-        feed(&optional(&self.lang));
-        feed(&optional(&self.url));
-        feed(&optional(&self.reply_to));
-        feed(&optional(&self.reply_to_author));
-        feed(&optional(&self.quote_of));
-        feed(&optional(&self.repost_of));
-        feed(&optional(&self.conversation_id));
-        feed(&self.hashtags.join("\u{1}"));
-        feed(&self.mentions.join("\u{1}"));
-        feed(&self.links.join("\u{1}"));
-        feed(&self.media_count.to_string());
+        feed(self.platform.as_bytes());
+        feed(self.id.as_bytes());
+        feed(optional(&self.author_id));
+        feed(optional(&self.author_handle));
+        feed(optional(&self.author_name));
+        feed(&self.created_at.timestamp_micros().to_le_bytes());
+        feed(self.text.as_bytes());
+        feed(optional(&self.lang));
+        feed(optional(&self.url));
+        feed(optional(&self.reply_to));
+        feed(optional(&self.reply_to_author));
+        feed(optional(&self.quote_of));
+        feed(optional(&self.repost_of));
+        feed(optional(&self.conversation_id));
+        for list in [&self.hashtags, &self.mentions, &self.links] {
+            for item in list {
+                feed(item.as_bytes());
+            }
+            feed(&[0xfe]);
+        }
+        feed(&self.media_count.to_le_bytes());
         hasher.digest()
     }
 
@@ -240,4 +242,8 @@ pub fn post_key(platform: &str, id: &str) -> u128 {
     hasher.update(&[0]);
     hasher.update(id.as_bytes());
     hasher.digest128()
+}
+
+fn optional(value: &Option<String>) -> &[u8] {
+    value.as_deref().unwrap_or("").as_bytes()
 }
