@@ -17,7 +17,7 @@ VENV="${VENV:-/var/tmp/waterline-bench-venv}"
 cargo build --release -p waterline --locked >&2
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet duckdb
+    "$VENV/bin/pip" install --quiet duckdb pytz
 fi
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; $(uname -m)"

@@ -129,9 +129,20 @@ pub fn event_key(platform: &str, event_id: &str) -> u128 {
 impl PostIndex {
     /// The index entry of a post row.
     pub fn entry_for(post: &Post, seq: i64, deleted: bool, now: DateTime<Utc>) -> Entry {
+        Self::entry_with(post, post.content_fingerprint(), seq, deleted, now)
+    }
+
+    /// The index entry of a post row whose content fingerprint is known.
+    pub fn entry_with(
+        post: &Post,
+        fingerprint: u64,
+        seq: i64,
+        deleted: bool,
+        now: DateTime<Utc>,
+    ) -> Entry {
         Entry {
             seq,
-            fingerprint: post.content_fingerprint(),
+            fingerprint,
             counts_hash: counts_hash(&post.counts, post.author_followers),
             present: present_mask(&post.counts, post.author_followers),
             observed_at: post.observed_at.unwrap_or(now).timestamp_micros(),
@@ -210,6 +221,8 @@ struct Stager<'a, 'b> {
     staged: Staged,
     /// Rows written in this batch per post key: the last one is the post's latest state.
     working: KeyMap<usize>,
+    run_id: std::sync::Arc<str>,
+    source: std::sync::Arc<str>,
 }
 
 impl Stager<'_, '_> {
@@ -235,8 +248,8 @@ impl Stager<'_, '_> {
             deleted,
             fingerprint: post.content_fingerprint(),
             post,
-            run_id: self.context.run_id.to_owned(),
-            source: self.context.source.to_owned(),
+            run_id: self.run_id.clone(),
+            source: self.source.clone(),
             position,
             event: None,
         };
@@ -277,9 +290,17 @@ impl Stager<'_, '_> {
                     post.counts.shares = Some(post.counts.shares.unwrap_or(0) + pending.reposts);
                 }
             }
-            let seq = self.index.next_seq;
-            self.index.posts.insert(key, PostIndex::entry_for(&post, seq, false, self.context.now));
-            self.push_post_row(post, None, false, position);
+            let slot = self.push_post_row(post, None, false, position);
+            if let Some(row) = self.staged.rows.get(slot) {
+                let entry = PostIndex::entry_with(
+                    &row.post,
+                    row.fingerprint,
+                    row.seq,
+                    false,
+                    self.context.now,
+                );
+                self.index.posts.insert(key, entry);
+            }
             self.staged.report.new += 1;
             return;
         };
@@ -370,8 +391,8 @@ impl Stager<'_, '_> {
             deleted: false,
             fingerprint: 0,
             post: Post::new(&event.platform, event.event_id.clone(), event.at),
-            run_id: self.context.run_id.to_owned(),
-            source: self.context.source.to_owned(),
+            run_id: self.run_id.clone(),
+            source: self.source.clone(),
             position,
             event: Some(EventFields {
                 kind: event.kind,
@@ -441,8 +462,16 @@ pub fn stage(
     stored: &KeyMap<Post>,
     context: &BatchContext<'_>,
 ) -> Staged {
-    let mut stager =
-        Stager { index, stored, context, staged: Staged::default(), working: KeyMap::default() };
+    index.posts.reserve(records.len());
+    let mut stager = Stager {
+        index,
+        stored,
+        context,
+        staged: Staged { rows: Vec::with_capacity(records.len()), report: ImportReport::default() },
+        working: KeyMap::default(),
+        run_id: context.run_id.into(),
+        source: context.source.into(),
+    };
     for located in records {
         let position = located.position.to_string();
         match located.record {
@@ -526,7 +555,11 @@ mod tests {
         assert_eq!(staged.rows.len(), 2);
         let staged = run(&mut index, vec![post("1", None)]);
         assert_eq!(staged.rows[0].post.counts.likes, Some(2));
-        let staged = run(&mut index, vec![like("l2", "1", true)]);
+        // The unlike needs the stored post back (the store reads it by `seq`).
+        let mut stored = KeyMap::default();
+        stored.insert(staged.rows[0].post.key(), staged.rows[0].post.clone());
+        let context = BatchContext { run_id: "run", source: "test", now: now() };
+        let staged = stage(&mut index, vec![like("l2", "1", true)], &stored, &context);
         let updated = staged.rows.iter().find(|row| row.kind == KIND_POST).unwrap();
         assert_eq!(updated.post.counts.likes, Some(1));
     }

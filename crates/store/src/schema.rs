@@ -44,9 +44,9 @@ pub struct Row {
     /// `Post::content_fingerprint` of the post.
     pub fingerprint: u64,
     /// The import run that wrote the row.
-    pub run_id: String,
+    pub run_id: std::sync::Arc<str>,
     /// The file or stream the record came from.
-    pub source: String,
+    pub source: std::sync::Arc<str>,
     /// The record's position in it.
     pub position: String,
     /// For event rows: what the event is.

@@ -122,12 +122,31 @@ async fn import_all(
     let mut total = ImportReport::default();
     let mut outcomes = Vec::new();
     for path in paths {
-        let mut input = waterline_ingest::open(path, options.format, options.mapping.as_ref())?;
+        let input = waterline_ingest::open(path, options.format, options.mapping.as_ref())?;
+        let format_name = input.format().name().to_owned();
         let app_id = application_id(path);
         let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
         let progress = progress_bar(options.progress, path);
         let mut report = ImportReport::default();
-        while let Some(output) = input.next_chunk(options.batch_size)? {
+        // Read and parse the next chunk on a blocking thread while this one is staged and
+        // committed: the two stages overlap on two cores.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+        let batch_size = options.batch_size;
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut input = input;
+            loop {
+                let chunk = input.next_chunk(batch_size);
+                let stop = !matches!(chunk, Ok(Some(_)));
+                if sender.blocking_send(chunk).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        loop {
+            let phase = std::time::Instant::now();
+            let Some(chunk) = receiver.recv().await else { break };
+            let Some(output) = chunk? else { break };
+            let parse_seconds = phase.elapsed().as_secs_f64();
             let now = Utc::now();
             report.read += output.read();
             report.rejected += output.rejected.len() as u64;
@@ -167,8 +186,10 @@ async fn import_all(
                     })
                     .collect::<Vec<_>>(),
             );
+            let enrich_seconds = phase.elapsed().as_secs_f64() - parse_seconds;
             let context = BatchContext { run_id, source: path, now };
             let staged = store.stage(&mut index, records, &context).await?;
+            let stage_seconds = phase.elapsed().as_secs_f64() - parse_seconds - enrich_seconds;
             report.new += staged.report.new;
             report.updated += staged.report.updated;
             report.unchanged += staged.report.unchanged;
@@ -177,10 +198,22 @@ async fn import_all(
                 .commit(&staged.rows, &app_id, i64::try_from(report.read).unwrap_or(i64::MAX), now)
                 .await
                 .context("cannot write to the store")?;
+            tracing::debug!(
+                input = %path,
+                records = report.read,
+                rows = staged.rows.len(),
+                parse_seconds,
+                enrich_seconds,
+                stage_seconds,
+                batch_seconds = phase.elapsed().as_secs_f64(),
+                "committed a batch"
+            );
             if let Some(progress) = &progress {
                 progress.set_position(report.read);
             }
         }
+        drop(receiver);
+        reader.await.context("the input reader stopped")?;
         if let Some(progress) = progress {
             progress.finish_and_clear();
         }
@@ -190,7 +223,7 @@ async fn import_all(
         total.add(&report);
         outcomes.push(InputOutcome {
             path: path.clone(),
-            format: input.format().name().to_owned(),
+            format: format_name,
             report,
             previously_committed_records: previously,
         });
