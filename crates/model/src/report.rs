@@ -26,6 +26,14 @@ impl ImportReport {
         self.read == self.new + self.updated + self.unchanged + self.other + self.rejected
     }
 
+    /// The six counts in words: `read 10, new 8, updated 1, unchanged 0, other 1, rejected 0`.
+    pub fn summary(&self) -> String {
+        format!(
+            "read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+            self.read, self.new, self.updated, self.unchanged, self.other, self.rejected
+        )
+    }
+
     /// Adds another report's counts to this one.
     pub fn add(&mut self, other: &ImportReport) {
         self.read += other.read;

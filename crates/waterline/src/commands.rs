@@ -84,10 +84,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
     };
     let (total, _) = run_import(&workspace, options).await?;
     let seconds = started.elapsed().as_secs_f64();
-    output::line(&format!(
-        "imported in {seconds:.1} s: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
-        total.read, total.new, total.updated, total.unchanged, total.other, total.rejected
-    ));
+    output::line(&format!("imported in {seconds:.1} s: {}", total.summary()));
     status(&workspace, &StatusArgs { json: false, days: 7 }).await?;
     output::line(&format!(
         "next: waterline --workspace {0} sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\"",
@@ -138,24 +135,15 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         return output::json(&value);
     }
     for outcome in &outcomes {
-        let report = outcome.report;
         output::line(&format!(
-            "{} ({}): read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
+            "{} ({}): {}",
             outcome.path,
             outcome.format,
-            report.read,
-            report.new,
-            report.updated,
-            report.unchanged,
-            report.other,
-            report.rejected
+            outcome.report.summary()
         ));
     }
     if outcomes.len() > 1 {
-        output::line(&format!(
-            "total: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
-            total.read, total.new, total.updated, total.unchanged, total.other, total.rejected
-        ));
+        output::line(&format!("total: {}", total.summary()));
     }
     if total.rejected > 0 {
         output::line(
@@ -235,18 +223,7 @@ async fn status(workspace: &Workspace, args: &StatusArgs) -> Result<()> {
     if !runs.is_empty() {
         output::line("latest imports:");
         for run in runs {
-            let report = run.report;
-            output::line(&format!(
-                "  {} {}: read {}, new {}, updated {}, unchanged {}, other {}, rejected {}",
-                run.id,
-                run.status,
-                report.read,
-                report.new,
-                report.updated,
-                report.unchanged,
-                report.other,
-                report.rejected
-            ));
+            output::line(&format!("  {} {}: {}", run.id, run.status, run.report.summary()));
         }
     }
     Ok(())
