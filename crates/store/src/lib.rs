@@ -273,29 +273,56 @@ impl Store {
         Ok(index::stage(index, records, &stored, context))
     }
 
-    /// Appends rows and records `(app_id, version)` in the same Delta commit.
+    /// Starts the commit of `rows` (with `(app_id, version)`) as a background task, so the
+    /// caller can stage the next batch meanwhile. Hand the table the task returns to
+    /// [`Store::finish_commit`] before starting another commit or reading the table.
+    pub fn spawn_commit(
+        &self,
+        rows: Vec<schema::Row>,
+        app_id: String,
+        version: i64,
+        now: DateTime<Utc>,
+    ) -> Option<CommitTask> {
+        if rows.is_empty() {
+            return None;
+        }
+        let table = self.table.clone();
+        Some(CommitTask(tokio::spawn(async move {
+            let batch = schema::to_batch(&rows, now)?;
+            drop(rows);
+            let properties = CommitProperties::default()
+                .with_application_transaction(Transaction::new(app_id, version));
+            let table = table
+                .write(vec![batch])
+                .with_save_mode(SaveMode::Append)
+                .with_partition_columns(["kind"])
+                .with_commit_properties(properties)
+                .await?;
+            Ok(table)
+        })))
+    }
+
+    /// Waits for a background commit and adopts the table state it produced.
+    pub async fn finish_commit(&mut self, task: CommitTask) -> Result<(), StoreError> {
+        let table = task.0.await.map_err(|error| {
+            StoreError::Invariant(format!("the commit task stopped: {error}"))
+        })??;
+        self.table = table;
+        Ok(())
+    }
+
+    /// Appends rows and records `(app_id, version)` in the same Delta commit, and waits for it.
     pub async fn commit(
         &mut self,
-        rows: &[schema::Row],
+        rows: Vec<schema::Row>,
         app_id: &str,
         version: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
+        match self.spawn_commit(rows, app_id.to_owned(), version, now) {
+            Some(task) => self.finish_commit(task).await,
+            None => Ok(()),
         }
-        let batch = schema::to_batch(rows, now)?;
-        let properties = CommitProperties::default()
-            .with_application_transaction(Transaction::new(app_id, version));
-        let table = self.table.clone();
-        let table = table
-            .write(vec![batch])
-            .with_save_mode(SaveMode::Append)
-            .with_partition_columns(["kind"])
-            .with_commit_properties(properties)
-            .await?;
-        self.table = table;
-        Ok(())
     }
 
     /// The last version committed for an application id (an input's progress).
@@ -307,6 +334,9 @@ impl Store {
         Ok(snapshot.transaction_version(self.table.log_store().as_ref(), app_id).await?)
     }
 }
+
+/// A commit running in the background (see [`Store::spawn_commit`]).
+pub struct CommitTask(tokio::task::JoinHandle<Result<DeltaTable, StoreError>>);
 
 /// Runs a query and collects its batches.
 pub async fn collect(context: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {

@@ -128,6 +128,7 @@ async fn import_all(
         let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
         let progress = progress_bar(options.progress, path);
         let mut report = ImportReport::default();
+        let mut inflight = None;
         // Read and parse the next chunk on a blocking thread while this one is staged and
         // committed: the two stages overlap on two cores.
         let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
@@ -188,20 +189,26 @@ async fn import_all(
             );
             let enrich_seconds = phase.elapsed().as_secs_f64() - parse_seconds;
             let context = BatchContext { run_id, source: path, now };
+            if !index.rows_to_fetch(&records).is_empty() {
+                // Staging reads stored rows back: the previous commit must be visible first.
+                settle(store, &mut inflight).await?;
+            }
             let staged = store.stage(&mut index, records, &context).await?;
             let stage_seconds = phase.elapsed().as_secs_f64() - parse_seconds - enrich_seconds;
             report.new += staged.report.new;
             report.updated += staged.report.updated;
             report.unchanged += staged.report.unchanged;
             report.other += staged.report.other;
-            store
-                .commit(&staged.rows, &app_id, i64::try_from(report.read).unwrap_or(i64::MAX), now)
-                .await
-                .context("cannot write to the store")?;
+            let rows = staged.rows.len();
+            // Delta commits are sequential: wait for the previous one, then start this one in
+            // the background while the next chunk is enriched and staged.
+            settle(store, &mut inflight).await?;
+            let version = i64::try_from(report.read).unwrap_or(i64::MAX);
+            inflight = store.spawn_commit(staged.rows, app_id.clone(), version, now);
             tracing::debug!(
                 input = %path,
                 records = report.read,
-                rows = staged.rows.len(),
+                rows,
                 parse_seconds,
                 enrich_seconds,
                 stage_seconds,
@@ -212,6 +219,7 @@ async fn import_all(
                 progress.set_position(report.read);
             }
         }
+        settle(store, &mut inflight).await?;
         drop(receiver);
         reader.await.context("the input reader stopped")?;
         if let Some(progress) = progress {
@@ -229,6 +237,17 @@ async fn import_all(
         });
     }
     Ok((total, outcomes))
+}
+
+/// Waits for the commit in flight, if any, and adopts the table state it produced.
+async fn settle(
+    store: &mut Store,
+    inflight: &mut Option<waterline_store::CommitTask>,
+) -> Result<()> {
+    if let Some(task) = inflight.take() {
+        store.finish_commit(task).await.context("cannot write to the store")?;
+    }
+    Ok(())
 }
 
 fn enrichment_chain(book: &AccountBook, resolver: &waterline_model::config::SideResolver) -> Chain {
