@@ -14,7 +14,7 @@ BIN="$TARGET/release/waterline"
 WORK="${WORK:-$(mktemp -d /var/tmp/waterline-bench.XXXXXX)}"
 VENV="${VENV:-/var/tmp/waterline-bench-venv}"
 
-cargo build --release -p waterline --locked >&2
+if [ -z "${SKIP_BUILD:-}" ]; then cargo build --release -p waterline --locked >&2; fi
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet duckdb pytz

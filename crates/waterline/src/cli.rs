@@ -81,8 +81,8 @@ pub struct ImportArgs {
     /// The mapped rows are accounts (handle, id, name, followers), not posts.
     #[arg(long)]
     pub accounts: bool,
-    /// Records per batch; each batch is one atomic commit.
-    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    /// Records per batch; each batch is one atomic commit (memory grows with it).
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub batch_size: usize,
     /// Print the accounting as one JSON object.
     #[arg(long)]

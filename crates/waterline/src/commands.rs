@@ -79,7 +79,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         inputs,
         format: None,
         mapping: None,
-        batch_size: 100_000,
+        batch_size: 20_000,
         progress: std::io::stderr().is_terminal(),
     };
     let (total, _) = run_import(&workspace, options).await?;
