@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, Utc};
-use waterline_model::{Counts, EngagementKind, ImportReport, Located, Post, Record, post_key};
+use waterline_model::{
+    Counts, EngagementKind, ImportReport, Located, Position, Post, Record, post_key,
+};
 
 use crate::schema::{EventFields, KIND_EVENT, KIND_POST, Row};
 
@@ -237,7 +239,7 @@ impl Stager<'_, '_> {
         post: Post,
         supersedes: Option<i64>,
         deleted: bool,
-        position: String,
+        position: Position,
     ) -> usize {
         let seq = self.next_seq();
         let key = post.key();
@@ -275,7 +277,7 @@ impl Stager<'_, '_> {
         }
     }
 
-    fn post(&mut self, mut post: Post, position: String) {
+    fn post(&mut self, mut post: Post, position: Position) {
         let key = post.key();
         let has_own_time = post.observed_at.is_some();
         if post.observed_at.is_none() {
@@ -349,7 +351,7 @@ impl Stager<'_, '_> {
         self.push_post_row(post, Some(entry.seq), false, position);
     }
 
-    fn delete(&mut self, platform: &str, id: &str, position: String) {
+    fn delete(&mut self, platform: &str, id: &str, position: Position) {
         self.staged.report.other += 1;
         let key = post_key(platform, id);
         let entry = self.index.posts.get(&key).copied();
@@ -364,7 +366,7 @@ impl Stager<'_, '_> {
         self.push_post_row(marker, entry.map(|entry| entry.seq), true, position);
     }
 
-    fn engagement(&mut self, event: &waterline_model::EngagementEvent, position: String) {
+    fn engagement(&mut self, event: &waterline_model::EngagementEvent, position: Position) {
         self.staged.report.other += 1;
         let key = event_key(&event.platform, &event.event_id);
         let known = self.index.events.get(&key).copied();
@@ -434,7 +436,12 @@ impl Stager<'_, '_> {
                         self.remember(subject, &entry);
                         latest.observed_at = Some(event.at);
 
-                        self.push_post_row(latest, Some(entry.seq), false, "engagement".to_owned())
+                        self.push_post_row(
+                            latest,
+                            Some(entry.seq),
+                            false,
+                            Position::pointer(None, "(engagement event)"),
+                        )
                     }
                 };
                 if let Some(row) = self.staged.rows.get_mut(slot) {
@@ -473,7 +480,7 @@ pub fn stage(
         source: context.source.into(),
     };
     for located in records {
-        let position = located.position.to_string();
+        let position = located.position;
         match located.record {
             Record::Post(post) => stager.post(*post, position),
             Record::Delete { platform, id } => stager.delete(&platform, &id, position),
@@ -488,7 +495,7 @@ pub fn stage(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use chrono::TimeZone;
-    use waterline_model::{EngagementEvent, Position};
+    use waterline_model::EngagementEvent;
 
     use super::*;
 

@@ -48,7 +48,7 @@ pub struct Row {
     /// The file or stream the record came from.
     pub source: std::sync::Arc<str>,
     /// The record's position in it.
-    pub position: String,
+    pub position: waterline_model::Position,
     /// For event rows: what the event is.
     pub event: Option<EventFields>,
 }
@@ -193,7 +193,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         fingerprint.append_value(row.fingerprint as i64);
         run.append_value(&row.run_id);
         source.append_value(&row.source);
-        position.append_value(&row.position);
+        position.append_value(row.position.to_string());
         match &row.event {
             Some(event) => {
                 event_kind.append_value(match event.kind {
