@@ -10,9 +10,9 @@ use std::io;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
-use waterline_model::Position;
+use waterline_model::{Position, Record};
 
-use crate::output::FieldError;
+use crate::output::{FieldError, Output};
 
 /// A result whose error names the field at fault.
 pub type FieldResult<T> = Result<T, FieldError>;
@@ -401,6 +401,35 @@ fn clip(text: &str) -> String {
         clipped.push('…');
     }
     clipped
+}
+
+/// Where a platform parser puts what it finds: records and rejections, positioned by the
+/// document's line and a JSON pointer inside it.
+pub struct Sink<'o> {
+    line: Option<u64>,
+    out: &'o mut Output,
+}
+
+impl<'o> Sink<'o> {
+    /// A sink for one document on `line` (when the input is JSON lines).
+    pub fn new(line: Option<u64>, out: &'o mut Output) -> Sink<'o> {
+        Sink { line, out }
+    }
+
+    /// Adds a valid record found at `pointer`.
+    pub fn push(&mut self, pointer: &str, record: Record) {
+        self.out.push(position(self.line, pointer), record);
+    }
+
+    /// Adds a rejected record found at `pointer`.
+    pub fn reject(&mut self, pointer: &str, error: FieldError, value: &Value) {
+        self.out.reject(position(self.line, pointer), error, &raw(value));
+    }
+
+    /// Adds a valid record that is not a post, named by `kind`.
+    pub fn other(&mut self, pointer: &str, kind: &str) {
+        self.push(pointer, Record::Other { kind: kind.to_owned() });
+    }
 }
 
 #[cfg(test)]

@@ -12,34 +12,21 @@ use serde_json::{Map, Value};
 use waterline_model::{Account, Post, Record, platform};
 
 use crate::formats::json::{
-    FieldResult, Obj, TimeFormat, child, clean_lang, decode_entities, expected, missing, position,
-    push_unique, raw,
+    FieldResult, Obj, Sink, TimeFormat, child, clean_lang, decode_entities, expected, missing,
+    push_unique,
 };
 use crate::output::{FieldError, Output};
 
 /// Parses one document (a whole file or one JSON line).
 pub fn parse_document(doc: &Value, line: Option<u64>, out: &mut Output) {
-    Parser { line, out }.entity(doc, "");
+    Parser { sink: Sink::new(line, out) }.entity(doc, "");
 }
 
 struct Parser<'o> {
-    line: Option<u64>,
-    out: &'o mut Output,
+    sink: Sink<'o>,
 }
 
 impl Parser<'_> {
-    fn push(&mut self, pointer: &str, record: Record) {
-        self.out.push(position(self.line, pointer), record);
-    }
-
-    fn reject(&mut self, pointer: &str, error: FieldError, value: &Value) {
-        self.out.reject(position(self.line, pointer), error, &raw(value));
-    }
-
-    fn other(&mut self, pointer: &str, kind: &str) {
-        self.push(pointer, Record::Other { kind: kind.to_owned() });
-    }
-
     /// Any entity, or an array of entities.
     fn entity(&mut self, value: &Value, pointer: &str) {
         let map = match value {
@@ -51,7 +38,7 @@ impl Parser<'_> {
             }
             Value::Object(map) => map,
             other => {
-                self.reject(pointer, expected("$", "an object or an array", other), other);
+                self.sink.reject(pointer, expected("$", "an object or an array", other), other);
                 return;
             }
         };
@@ -68,17 +55,17 @@ impl Parser<'_> {
             self.streaming(map, pointer, value);
         } else if has("type") && has("account") {
             // A notification: a record of its own, and its status (if any) as a post.
-            self.other(pointer, "mastodon_notification");
+            self.sink.other(pointer, "mastodon_notification");
             if let Some(status) = map.get("status").filter(|status| status.is_object()) {
                 self.status(status, &child(pointer, "status"));
             }
         } else if has("acct") {
             match account(value) {
-                Ok(account) => self.push(pointer, Record::Account(account)),
-                Err(error) => self.reject(pointer, error, value),
+                Ok(account) => self.sink.push(pointer, Record::Account(account)),
+                Err(error) => self.sink.reject(pointer, error, value),
             }
         } else {
-            self.other(pointer, other_kind(map));
+            self.sink.other(pointer, other_kind(map));
         }
     }
 
@@ -89,7 +76,7 @@ impl Parser<'_> {
                 None | Some(Value::Null) => {}
                 Some(list @ Value::Array(_)) => self.entity(list, &child(pointer, key)),
                 Some(other) => {
-                    self.reject(&child(pointer, key), expected(key, "an array", other), other)
+                    self.sink.reject(&child(pointer, key), expected(key, "an array", other), other)
                 }
             }
         }
@@ -103,10 +90,12 @@ impl Parser<'_> {
             ("update" | "status.update", Some(Value::String(text))) => {
                 match serde_json::from_str::<Value>(text) {
                     Ok(status) if status.is_object() => self.status(&status, pointer),
-                    Ok(other) => {
-                        self.reject(pointer, expected("payload", "a json object", &other), value)
-                    }
-                    Err(error) => self.reject(
+                    Ok(other) => self.sink.reject(
+                        pointer,
+                        expected("payload", "a json object", &other),
+                        value,
+                    ),
+                    Err(error) => self.sink.reject(
                         pointer,
                         FieldError::new("payload", format!("invalid json: {error}")),
                         value,
@@ -117,23 +106,23 @@ impl Parser<'_> {
                 self.status(status, &child(pointer, "payload"));
             }
             ("delete", Some(Value::String(id))) if !id.trim().is_empty() => {
-                self.push(
+                self.sink.push(
                     pointer,
                     Record::Delete { platform: platform::MASTODON.to_owned(), id: id.clone() },
                 );
             }
             ("delete", Some(other)) => {
-                self.reject(pointer, expected("payload", "a status id", other), value)
+                self.sink.reject(pointer, expected("payload", "a status id", other), value)
             }
-            _ => self.other(pointer, "mastodon_event"),
+            _ => self.sink.other(pointer, "mastodon_event"),
         }
     }
 
     /// A status, then the status it reblogs and the status it quotes, as posts of their own.
     fn status(&mut self, value: &Value, pointer: &str) {
         match status_post(value) {
-            Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
-            Err(error) => self.reject(pointer, error, value),
+            Ok(post) => self.sink.push(pointer, Record::Post(Box::new(post))),
+            Err(error) => self.sink.reject(pointer, error, value),
         }
         if let Some(reblog) = value.get("reblog").filter(|reblog| reblog.is_object()) {
             self.status(reblog, &child(pointer, "reblog"));

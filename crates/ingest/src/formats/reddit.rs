@@ -10,34 +10,20 @@ use serde_json::{Map, Value};
 use waterline_model::{Account, Post, Record, platform};
 
 use crate::formats::json::{
-    FieldResult, Obj, TimeFormat, child, decode_entities, expected, missing, position, push_unique,
-    raw,
+    FieldResult, Obj, Sink, TimeFormat, child, decode_entities, expected, missing, push_unique,
 };
-use crate::output::{FieldError, Output};
+use crate::output::Output;
 
 /// Parses one document (a whole file or one JSON line).
 pub fn parse_document(doc: &Value, line: Option<u64>, out: &mut Output) {
-    Parser { line, out }.value(doc, "");
+    Parser { sink: Sink::new(line, out) }.value(doc, "");
 }
 
 struct Parser<'o> {
-    line: Option<u64>,
-    out: &'o mut Output,
+    sink: Sink<'o>,
 }
 
 impl Parser<'_> {
-    fn push(&mut self, pointer: &str, record: Record) {
-        self.out.push(position(self.line, pointer), record);
-    }
-
-    fn reject(&mut self, pointer: &str, error: FieldError, value: &Value) {
-        self.out.reject(position(self.line, pointer), error, &raw(value));
-    }
-
-    fn other(&mut self, pointer: &str, kind: &str) {
-        self.push(pointer, Record::Other { kind: kind.to_owned() });
-    }
-
     /// A document or an item of an array: a thing, a Listing, an array of them, or a
     /// morechildren response.
     fn value(&mut self, value: &Value, pointer: &str) {
@@ -59,12 +45,12 @@ impl Parser<'_> {
         let json_pointer = child(pointer, "json");
         let Some(Value::Object(json)) = map.get("json") else {
             let found = map.get("json").unwrap_or(&Value::Null);
-            self.reject(&json_pointer, expected("json", "an object", found), value);
+            self.sink.reject(&json_pointer, expected("json", "an object", found), value);
             return;
         };
         if let Some(Value::Array(errors)) = json.get("errors") {
             for index in 0..errors.len() {
-                self.other(&child(&child(&json_pointer, "errors"), index), "reddit_api_error");
+                self.sink.other(&child(&child(&json_pointer, "errors"), index), "reddit_api_error");
             }
         }
         let data_pointer = child(&json_pointer, "data");
@@ -77,7 +63,7 @@ impl Parser<'_> {
                 }
             }
             Some(Some(other)) => {
-                self.reject(
+                self.sink.reject(
                     &child(&data_pointer, "things"),
                     expected("json.data.things", "an array", other),
                     other,
@@ -90,23 +76,23 @@ impl Parser<'_> {
     fn thing(&mut self, value: &Value, pointer: &str) {
         let thing = match Obj::new(value, "") {
             Ok(thing) => thing,
-            Err(error) => return self.reject(pointer, error, value),
+            Err(error) => return self.sink.reject(pointer, error, value),
         };
         let kind = match thing.req_str("kind") {
             Ok(kind) => kind,
-            Err(error) => return self.reject(pointer, error, value),
+            Err(error) => return self.sink.reject(pointer, error, value),
         };
         let data_pointer = child(pointer, "data");
         match kind {
             "Listing" => self.listing(value, pointer),
             "t3" => match submission(&thing) {
-                Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
-                Err(error) => self.reject(pointer, error, value),
+                Ok(post) => self.sink.push(pointer, Record::Post(Box::new(post))),
+                Err(error) => self.sink.reject(pointer, error, value),
             },
             "t1" => {
                 match comment(&thing) {
-                    Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
-                    Err(error) => self.reject(pointer, error, value),
+                    Ok(post) => self.sink.push(pointer, Record::Post(Box::new(post))),
+                    Err(error) => self.sink.reject(pointer, error, value),
                 }
                 // The replies are records of their own, read even when their parent is not.
                 if let Some(replies) = value.get("data").and_then(|data| data.get("replies"))
@@ -116,14 +102,14 @@ impl Parser<'_> {
                 }
             }
             "t2" => match user(&thing) {
-                Ok(account) => self.push(pointer, Record::Account(account)),
-                Err(error) => self.reject(pointer, error, value),
+                Ok(account) => self.sink.push(pointer, Record::Account(account)),
+                Err(error) => self.sink.reject(pointer, error, value),
             },
-            "more" => self.other(pointer, "reddit_more"),
-            "t4" => self.other(pointer, "reddit_message"),
-            "t5" => self.other(pointer, "reddit_subreddit"),
-            "t6" => self.other(pointer, "reddit_award"),
-            _ => self.other(pointer, "reddit_other"),
+            "more" => self.sink.other(pointer, "reddit_more"),
+            "t4" => self.sink.other(pointer, "reddit_message"),
+            "t5" => self.sink.other(pointer, "reddit_subreddit"),
+            "t6" => self.sink.other(pointer, "reddit_award"),
+            _ => self.sink.other(pointer, "reddit_other"),
         }
     }
 
@@ -142,7 +128,7 @@ impl Parser<'_> {
                     self.thing(thing, &child(&children_pointer, index));
                 }
             }
-            Err(error) => self.reject(pointer, error, value),
+            Err(error) => self.sink.reject(pointer, error, value),
         }
     }
 }

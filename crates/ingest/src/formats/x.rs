@@ -12,15 +12,15 @@ use serde_json::{Map, Value};
 use waterline_model::{Account, Post, Record, platform};
 
 use crate::formats::json::{
-    FieldResult, Obj, TimeFormat, child, clean_lang, decode_entities, expected, missing, position,
-    push_unique, raw,
+    FieldResult, Obj, Sink, TimeFormat, child, clean_lang, decode_entities, expected, missing,
+    position, push_unique, raw,
 };
 use crate::output::{FieldError, Output};
 
 /// Parses one document (a whole file or one JSON line): a v2 response, a v1.1 tweet or stream
 /// notice, a JSON array of v1.1 tweets, or an archive array without its `window.YTD` prefix.
 pub fn parse_document(doc: &Value, line: Option<u64>, out: &mut Output) {
-    let mut parser = Parser { line, out };
+    let mut parser = Parser { sink: Sink::new(line, out) };
     match doc {
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
@@ -38,7 +38,7 @@ pub fn parse_archive(text: &str, out: &mut Output) {
     let body = strip_archive_prefix(text);
     match serde_json::from_str::<Value>(body) {
         Ok(Value::Array(items)) => {
-            let mut parser = Parser { line: None, out };
+            let mut parser = Parser { sink: Sink::new(None, out) };
             for (index, item) in items.iter().enumerate() {
                 parser.object(item, &child("", index));
             }
@@ -83,27 +83,14 @@ struct Author {
 type Authors = HashMap<String, Author>;
 
 struct Parser<'o> {
-    line: Option<u64>,
-    out: &'o mut Output,
+    sink: Sink<'o>,
 }
 
 impl Parser<'_> {
-    fn push(&mut self, pointer: &str, record: Record) {
-        self.out.push(position(self.line, pointer), record);
-    }
-
-    fn reject(&mut self, pointer: &str, error: FieldError, value: &Value) {
-        self.out.reject(position(self.line, pointer), error, &raw(value));
-    }
-
-    fn other(&mut self, pointer: &str, kind: &str) {
-        self.push(pointer, Record::Other { kind: kind.to_owned() });
-    }
-
     /// Dispatches one object by its shape.
     fn object(&mut self, value: &Value, pointer: &str) {
         let Value::Object(map) = value else {
-            self.reject(pointer, expected("$", "an object", value), value);
+            self.sink.reject(pointer, expected("$", "an object", value), value);
             return;
         };
         let has = |key: &str| map.contains_key(key);
@@ -117,9 +104,9 @@ impl Parser<'_> {
         } else if has("delete") {
             match delete_notice(value) {
                 Ok(id) => {
-                    self.push(pointer, Record::Delete { platform: platform::X.to_owned(), id })
+                    self.sink.push(pointer, Record::Delete { platform: platform::X.to_owned(), id })
                 }
-                Err(error) => self.reject(pointer, error, value),
+                Err(error) => self.sink.reject(pointer, error, value),
             }
         } else if is_v1_tweet(map) {
             self.v1_tweet(value, pointer);
@@ -134,15 +121,15 @@ impl Parser<'_> {
         .iter()
         .any(|key| has(key))
         {
-            self.other(pointer, "x_stream_notice");
+            self.sink.other(pointer, "x_stream_notice");
         } else if has("id") && (has("text") || has("note_tweet")) {
             self.v2_item(value, pointer, &Authors::new());
         } else if (has("title") && (has("type") || has("detail")))
             || (has("code") && has("message"))
         {
-            self.other(pointer, "x_api_error");
+            self.sink.other(pointer, "x_api_error");
         } else {
-            self.reject(pointer, FieldError::new("$", "not a recognised x payload"), value);
+            self.sink.reject(pointer, FieldError::new("$", "not a recognised x payload"), value);
         }
     }
 
@@ -167,7 +154,7 @@ impl Parser<'_> {
                 }
             }
             Some(item @ Value::Object(_)) => self.v2_item(item, &child(pointer, "data"), &authors),
-            Some(other) => self.reject(
+            Some(other) => self.sink.reject(
                 &child(pointer, "data"),
                 expected("data", "an object or an array", other),
                 other,
@@ -181,13 +168,13 @@ impl Parser<'_> {
                     for (index, item) in items.iter().enumerate() {
                         let item_pointer = child(&tweets_pointer, index);
                         match v2_post(item, &authors) {
-                            Ok(post) => self.push(&item_pointer, Record::Post(Box::new(post))),
-                            Err(error) => self.reject(&item_pointer, error, item),
+                            Ok(post) => self.sink.push(&item_pointer, Record::Post(Box::new(post))),
+                            Err(error) => self.sink.reject(&item_pointer, error, item),
                         }
                     }
                 }
                 Value::Null => {}
-                other => self.reject(
+                other => self.sink.reject(
                     &tweets_pointer,
                     expected("includes.tweets", "an array", other),
                     other,
@@ -200,24 +187,24 @@ impl Parser<'_> {
             Some(Value::Array(items)) => {
                 let errors = child(pointer, "errors");
                 for index in 0..items.len() {
-                    self.other(&child(&errors, index), "x_api_error");
+                    self.sink.other(&child(&errors, index), "x_api_error");
                 }
             }
-            Some(_) => self.other(&child(pointer, "errors"), "x_api_error"),
+            Some(_) => self.sink.other(&child(pointer, "errors"), "x_api_error"),
         }
     }
 
     /// One item of a v2 `data`: a post, a user, a rule, a space or something else.
     fn v2_item(&mut self, value: &Value, pointer: &str, authors: &Authors) {
         let Value::Object(map) = value else {
-            self.reject(pointer, expected("$", "an object", value), value);
+            self.sink.reject(pointer, expected("$", "an object", value), value);
             return;
         };
         let has = |key: &str| map.contains_key(key);
         if has("username") {
             match v2_account(value) {
-                Ok(account) => self.push(pointer, Record::Account(account)),
-                Err(error) => self.reject(pointer, error, value),
+                Ok(account) => self.sink.push(pointer, Record::Account(account)),
+                Err(error) => self.sink.reject(pointer, error, value),
             }
         } else if [
             "text",
@@ -231,8 +218,8 @@ impl Parser<'_> {
         .any(|key| has(key))
         {
             match v2_post(value, authors) {
-                Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
-                Err(error) => self.reject(pointer, error, value),
+                Ok(post) => self.sink.push(pointer, Record::Post(Box::new(post))),
+                Err(error) => self.sink.reject(pointer, error, value),
             }
         } else {
             let kind = if has("value") {
@@ -252,15 +239,15 @@ impl Parser<'_> {
             } else {
                 "x_other"
             };
-            self.other(pointer, kind);
+            self.sink.other(pointer, kind);
         }
     }
 
     /// A v1.1 (or archive) tweet, then its retweeted and quoted statuses as posts of their own.
     fn v1_tweet(&mut self, value: &Value, pointer: &str) {
         match v1_post(value) {
-            Ok(post) => self.push(pointer, Record::Post(Box::new(post))),
-            Err(error) => self.reject(pointer, error, value),
+            Ok(post) => self.sink.push(pointer, Record::Post(Box::new(post))),
+            Err(error) => self.sink.reject(pointer, error, value),
         }
         for key in ["retweeted_status", "quoted_status"] {
             if let Some(nested) = value.get(key).filter(|nested| nested.is_object()) {
