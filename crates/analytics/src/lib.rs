@@ -61,6 +61,15 @@ pub const POST_COLUMNS: &[&str] = &[
     "quotes",
     "views",
     "side",
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "need",
+    "entities",
+    "addressed_to_brand",
+    "duplicate_of",
+    "enrich_skipped",
+    "enriched_with",
     "observed_at",
     "import_run",
     "source",
@@ -152,7 +161,7 @@ impl Analytics {
                 let columns = POST_COLUMNS
                     .iter()
                     .map(|column| match *column {
-                        "hashtags" | "mentions" | "links" => {
+                        "hashtags" | "mentions" | "links" | "entities" => {
                             format!("array_to_string({column}, ' ') AS {column}")
                         }
                         other => other.to_owned(),

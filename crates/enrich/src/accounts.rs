@@ -73,7 +73,14 @@ impl Enricher for AccountsEnricher {
     }
 
     fn enrich(&self, post: &mut Post) {
-        let Some(account) = self.book.find(post) else { return };
+        self.book.fill(post);
+    }
+}
+
+impl AccountBook {
+    /// Fills the author details a post lacks from its account, when known.
+    pub fn fill(&self, post: &mut Post) {
+        let Some(account) = self.find(post) else { return };
         if post.author_followers.is_none() {
             post.author_followers = account.followers;
         }

@@ -1,32 +1,81 @@
 //! Enrichment: per-post annotations computed between import and store.
 //!
-//! An [`Enricher`] adds one kind of annotation. Enrichers are CPU-only, built once, and
-//! cannot fail on a post (a post they cannot handle gets a recorded skip reason). The
-//! [`Chain`] runs them in parallel batches with rayon. This first chain derives the side
-//! of each post and fills author details from known accounts; language, sentiment, needs,
-//! entities and near-duplicates join it as further enrichers.
+//! Two kinds of steps, each with a stable name and a version:
+//! - an [`Enricher`] fixes up the post itself (author details from known accounts, the
+//!   side from the workspace's accounts);
+//! - an [`Annotator`] reads the post's tokens (shared, computed once) and fills its
+//!   [`Annotations`]: language, sentiment, needs, entities, the SimHash.
+//!
+//! A [`Chain`] runs them in parallel batches with rayon; [`Enrichment`] adds the one serial
+//! step, near-duplicate grouping, which needs every earlier post. Steps never fail: a post
+//! a step cannot handle gets a recorded skip reason (`Annotations::skipped`).
 
 pub mod accounts;
+pub mod annotators;
+pub mod entities;
+pub mod eval;
+pub mod language;
+pub mod models;
+pub mod neardup;
+pub mod needs;
+pub mod sentiment;
 pub mod side;
+pub mod table;
+pub mod text;
+pub mod train;
+pub mod words;
 
 use rayon::prelude::*;
-use waterline_model::Post;
+use waterline_model::{Annotations, Post};
 
-/// Adds one kind of annotation to posts.
+pub use annotators::{
+    EntitiesAnnotator, LanguageAnnotator, NeedsAnnotator, SentimentAnnotator, SimHashAnnotator,
+};
+
+/// Longest text analysed, in bytes; longer texts are analysed on their first part.
+pub const MAX_ANALYSED_BYTES: usize = 20_000;
+
+/// Fixes up a post (author details, side).
 pub trait Enricher: Send + Sync {
-    /// Stable snake_case name, used in configuration, metrics and stored columns.
+    /// Stable snake_case name.
     fn name(&self) -> &'static str;
-    /// Version of the annotation; a change means stored posts need re-enrichment.
+    /// Version; a change means stored posts need re-enrichment.
     fn version(&self) -> u32;
-    /// Annotates one post. Never fails.
+    /// Enriches one post. Never fails.
     fn enrich(&self, post: &mut Post);
 }
 
-/// Enrichers run in order over batches of posts.
+/// The shared analysis of one post's text, filled step by step.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// The tokens of the (possibly truncated) text.
+    pub tokens: Vec<text::Token>,
+    /// The annotations so far.
+    pub notes: Annotations,
+    /// Sentiment probabilities (negative, neutral, positive), once computed.
+    pub probabilities: Option<[f32; 3]>,
+}
+
+/// Adds annotations from a post's text.
+pub trait Annotator: Send + Sync {
+    /// Stable snake_case name (recorded in `enriched_with`).
+    fn name(&self) -> &'static str;
+    /// Version; a change means stored posts need re-enrichment (`waterline enrich`).
+    fn version(&self) -> u32;
+    /// Annotates one post. Never fails; records a skip reason instead.
+    fn annotate(&self, post: &Post, analysis: &mut Analysis);
+}
+
+/// Enrichers then annotators, run over batches in parallel.
 #[derive(Default)]
 pub struct Chain {
     enrichers: Vec<Box<dyn Enricher>>,
+    annotators: Vec<Box<dyn Annotator>>,
+    known_word: Option<KnownWord>,
 }
+
+/// Tells whether a folded word is known (for splitting lower-case hashtags).
+pub type KnownWord = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Chain {
     /// An empty chain.
@@ -41,17 +90,154 @@ impl Chain {
         self
     }
 
-    /// The enrichers' names and versions.
-    pub fn describe(&self) -> Vec<(&'static str, u32)> {
-        self.enrichers.iter().map(|enricher| (enricher.name(), enricher.version())).collect()
+    /// Appends an annotator.
+    #[must_use]
+    pub fn annotate_with(mut self, annotator: Box<dyn Annotator>) -> Chain {
+        self.annotators.push(annotator);
+        self
     }
 
-    /// Runs every enricher over every post, in parallel over posts.
+    /// Lets hashtags split into words the function knows.
+    #[must_use]
+    pub fn with_known_words(mut self, known: KnownWord) -> Chain {
+        self.known_word = Some(known);
+        self
+    }
+
+    /// Names and versions of every step.
+    pub fn describe(&self) -> Vec<(&'static str, u32)> {
+        self.enrichers
+            .iter()
+            .map(|enricher| (enricher.name(), enricher.version()))
+            .chain(self.annotators.iter().map(|annotator| (annotator.name(), annotator.version())))
+            .collect()
+    }
+
+    /// The `enriched_with` value this chain records: `language@1 sentiment@1 …`.
+    pub fn signature(&self) -> String {
+        self.annotators
+            .iter()
+            .map(|annotator| format!("{}@{}", annotator.name(), annotator.version()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// True when the chain has annotators.
+    pub fn annotates(&self) -> bool {
+        !self.annotators.is_empty()
+    }
+
+    /// Runs the enrichers, then the annotators, on one post.
+    pub fn run_one(&self, post: &mut Post, signature: &str) {
+        for enricher in &self.enrichers {
+            enricher.enrich(post);
+        }
+        if self.annotators.is_empty() {
+            return;
+        }
+        let mut analysis = Analysis::default();
+        let mut end = post.text.len().min(MAX_ANALYSED_BYTES);
+        while !post.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end < post.text.len() {
+            analysis.notes.skip("text", &format!("analysed the first {MAX_ANALYSED_BYTES} bytes"));
+        }
+        let known = self.known_word.as_deref().map(|known| known as &dyn Fn(&str) -> bool);
+        analysis.tokens = text::tokenize(&post.text[..end], known);
+        for annotator in &self.annotators {
+            annotator.annotate(post, &mut analysis);
+        }
+        analysis.notes.enriched_with = signature.to_owned();
+        post.annotations = Some(Box::new(analysis.notes));
+    }
+
+    /// Runs the chain over every post, in parallel over posts.
     pub fn run<'a>(&self, posts: impl IntoParallelIterator<Item = &'a mut Post>) {
-        posts.into_par_iter().for_each(|post| {
-            for enricher in &self.enrichers {
-                enricher.enrich(post);
+        let signature = self.signature();
+        posts.into_par_iter().for_each(|post| self.run_one(post, &signature));
+    }
+}
+
+/// The chain plus near-duplicate grouping, which is serial (it needs every earlier post).
+pub struct Enrichment {
+    /// The parallel steps.
+    pub chain: Chain,
+    /// Leaders of the near-duplicate groups seen so far.
+    pub near_duplicates: neardup::NearDupIndex,
+}
+
+impl Enrichment {
+    /// Enriches a batch: the chain in parallel, then near-duplicate groups in input order.
+    pub fn run(&mut self, mut posts: Vec<&mut Post>) {
+        self.chain.run(posts.par_iter_mut().map(|post| &mut **post));
+        if !self.chain.annotates() {
+            return;
+        }
+        for post in posts {
+            if let Some(notes) = post.annotations.as_deref_mut() {
+                notes.duplicate_of = self.near_duplicates.assign(notes.simhash, &post.id);
             }
-        });
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::Utc;
+    use waterline_model::{Config, Sentiment};
+
+    use super::*;
+
+    fn enrichment() -> Enrichment {
+        let config = Config::parse(waterline_model::config::EXAMPLE).unwrap();
+        Enrichment { chain: models::default_chain(&config), near_duplicates: Default::default() }
+    }
+
+    fn post(id: &str, text: &str) -> Post {
+        let mut post = Post::new("x", id, Utc::now());
+        post.text = text.to_owned();
+        post
+    }
+
+    #[test]
+    fn bad_inputs_get_skip_reasons_never_panics() {
+        let mut enrichment = enrichment();
+        let huge = "word ".repeat(20_000);
+        let mut posts = [
+            post("1", ""),
+            post("2", &huge),
+            post("3", "😀😀😀"),
+            post("4", "\u{0}\u{1}\u{fffd}\u{e000}\u{10ffff}"),
+            post("5", "   \n\t "),
+        ];
+        enrichment.run(posts.iter_mut().collect());
+        let notes: Vec<&Annotations> =
+            posts.iter().map(|post| post.annotations.as_deref().unwrap()).collect();
+        assert!(notes[0].skipped.as_deref().unwrap().contains("sentiment: no text"));
+        assert!(notes[1].skipped.as_deref().unwrap().contains("analysed the first"));
+        assert_eq!(notes[2].language.as_deref(), Some("und"));
+        assert!(notes[2].sentiment.is_some(), "emoji carry sentiment");
+        assert_eq!(notes[3].language.as_deref(), Some("und"));
+        assert!(notes[4].skipped.is_some());
+        assert!(notes.iter().all(|notes| !notes.enriched_with.is_empty()));
+    }
+
+    #[test]
+    fn a_post_is_annotated_end_to_end() {
+        let mut enrichment = enrichment();
+        let mut posts = [post(
+            "1",
+            "@acmehealth_fr Mon traitement Cardiozen ne marche pas, c'est inadmissible !! 😡",
+        )];
+        enrichment.run(posts.iter_mut().collect());
+        let notes = posts[0].annotations.as_deref().unwrap();
+        assert_eq!(notes.language.as_deref(), Some("fr"));
+        assert_eq!(notes.sentiment, Some(Sentiment::Negative));
+        assert_eq!(notes.need, Some(waterline_model::Need::Complaint));
+        assert!(notes.addressed_to_brand);
+        assert!(notes.entities.contains(&"brand:Acme Health".to_owned()), "{:?}", notes.entities);
+        assert!(notes.entities.contains(&"product:Cardiozen".to_owned()), "{:?}", notes.entities);
     }
 }

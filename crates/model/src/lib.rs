@@ -3,11 +3,13 @@
 //! Plain data with no I/O. Every other crate speaks these types; engine types (Arrow,
 //! DataFusion) never appear here.
 
+pub mod annotation;
 pub mod config;
 pub mod post;
 pub mod record;
 pub mod report;
 
+pub use annotation::{Annotations, Need, Sentiment};
 pub use config::{Config, ConfigError};
 pub use post::{Counts, Post, Side, platform, post_key};
 pub use record::{Account, EngagementEvent, EngagementKind, Located, Position, Record, Rejected};

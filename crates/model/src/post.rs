@@ -161,6 +161,10 @@ pub struct Post {
     /// Own, competitor or audience; derived from the workspace configuration at import.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<Side>,
+    /// Annotations from the enrichment chain (language, sentiment, needs, entities,
+    /// near-duplicates). Derived data: recomputed at import, never trusted from input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Box<crate::Annotations>>,
 }
 
 fn is_zero(value: &u32) -> bool {
@@ -193,6 +197,7 @@ impl Post {
             counts: Counts::default(),
             observed_at: None,
             side: None,
+            annotations: None,
         }
     }
 

@@ -154,12 +154,13 @@ impl PostIndex {
 
     /// The `seq`s of stored rows that staging `records` needs to read back: posts whose
     /// record lacks counts the stored row has, and subjects of engagement events.
-    pub fn rows_to_fetch(&self, records: &[Located]) -> Vec<i64> {
+    /// `identities` is [`identities`] of the records.
+    pub fn rows_to_fetch(&self, records: &[Located], identities: &[Identity]) -> Vec<i64> {
         let mut wanted = Vec::new();
-        for located in records {
+        for (located, identity) in records.iter().zip(identities) {
             match &located.record {
                 Record::Post(post) => {
-                    if let Some(entry) = self.posts.get(&post.key()) {
+                    if let Some(entry) = self.posts.get(&identity.key) {
                         let mask = present_mask(&post.counts, post.author_followers);
                         if !entry.deleted && entry.present & !mask != 0 {
                             wanted.push(entry.seq);
@@ -194,6 +195,31 @@ impl PostIndex {
         wanted.dedup();
         wanted
     }
+}
+
+/// A post record's key and content fingerprint, computed in parallel before the serial
+/// staging (zero for records that are not posts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `post_key(platform, id)`.
+    pub key: u128,
+    /// `Post::content_fingerprint`.
+    pub fingerprint: u64,
+}
+
+/// The identities of a batch's records, computed in parallel (after enrichment, which may
+/// fill author details that the fingerprint covers).
+pub fn identities(records: &[Located]) -> Vec<Identity> {
+    use rayon::prelude::*;
+    records
+        .par_iter()
+        .map(|located| match &located.record {
+            Record::Post(post) => {
+                Identity { key: post.key(), fingerprint: post.content_fingerprint() }
+            }
+            _ => Identity::default(),
+        })
+        .collect()
 }
 
 /// Where the records of a batch come from.
@@ -241,14 +267,26 @@ impl Stager<'_, '_> {
         deleted: bool,
         position: Position,
     ) -> usize {
+        let identity = Identity { key: post.key(), fingerprint: post.content_fingerprint() };
+        self.push_identified_row(post, identity, supersedes, deleted, position)
+    }
+
+    fn push_identified_row(
+        &mut self,
+        post: Post,
+        identity: Identity,
+        supersedes: Option<i64>,
+        deleted: bool,
+        position: Position,
+    ) -> usize {
         let seq = self.next_seq();
-        let key = post.key();
+        let key = identity.key;
         let row = Row {
             kind: KIND_POST,
             seq,
             supersedes,
             deleted,
-            fingerprint: post.content_fingerprint(),
+            fingerprint: identity.fingerprint,
             post,
             run_id: self.run_id.clone(),
             source: self.source.clone(),
@@ -277,8 +315,8 @@ impl Stager<'_, '_> {
         }
     }
 
-    fn post(&mut self, mut post: Post, position: Position) {
-        let key = post.key();
+    fn post(&mut self, mut post: Post, identity: Identity, position: Position) {
+        let key = identity.key;
         let has_own_time = post.observed_at.is_some();
         if post.observed_at.is_none() {
             post.observed_at = Some(self.context.now);
@@ -292,7 +330,7 @@ impl Stager<'_, '_> {
                     post.counts.shares = Some(post.counts.shares.unwrap_or(0) + pending.reposts);
                 }
             }
-            let slot = self.push_post_row(post, None, false, position);
+            let slot = self.push_identified_row(post, identity, None, false, position);
             if let Some(row) = self.staged.rows.get(slot) {
                 let entry = PostIndex::entry_with(
                     &row.post,
@@ -317,7 +355,7 @@ impl Stager<'_, '_> {
             post.counts = post.counts.or_from(&latest.counts);
             post.author_followers = post.author_followers.or(latest.author_followers);
         }
-        let same_content = entry.fingerprint == post.content_fingerprint();
+        let same_content = entry.fingerprint == identity.fingerprint;
         let same_counts = entry.counts_hash == counts_hash(&post.counts, post.author_followers);
         if same_content && same_counts {
             self.staged.report.unchanged += 1;
@@ -325,7 +363,7 @@ impl Stager<'_, '_> {
         }
         if !has_own_time {
             let hash = observation_hash(
-                post.content_fingerprint(),
+                identity.fingerprint,
                 counts_hash(&post.counts, post.author_followers),
             );
             if self.index.history.get(&key).is_some_and(|history| history.contains(&hash)) {
@@ -338,17 +376,21 @@ impl Stager<'_, '_> {
         if observed < entry.observed_at {
             // An older observation than the one stored: keep it as history only. A row that
             // supersedes itself is never the latest state.
-            let stale = PostIndex::entry_for(&post, 0, false, self.context.now);
+            let stale =
+                PostIndex::entry_with(&post, identity.fingerprint, 0, false, self.context.now);
             self.remember(key, &stale);
             let seq = self.index.next_seq;
-            self.push_post_row(post, Some(seq), false, position);
+            self.push_identified_row(post, identity, Some(seq), false, position);
             self.working.remove(&key);
             return;
         }
         self.remember(key, &entry);
         let seq = self.index.next_seq;
-        self.index.posts.insert(key, PostIndex::entry_for(&post, seq, false, self.context.now));
-        self.push_post_row(post, Some(entry.seq), false, position);
+        self.index.posts.insert(
+            key,
+            PostIndex::entry_with(&post, identity.fingerprint, seq, false, self.context.now),
+        );
+        self.push_identified_row(post, identity, Some(entry.seq), false, position);
     }
 
     fn delete(&mut self, platform: &str, id: &str, position: Position) {
@@ -466,6 +508,7 @@ impl Stager<'_, '_> {
 pub fn stage(
     index: &mut PostIndex,
     records: Vec<Located>,
+    identities: &[Identity],
     stored: &KeyMap<Post>,
     context: &BatchContext<'_>,
 ) -> Staged {
@@ -479,10 +522,10 @@ pub fn stage(
         run_id: context.run_id.into(),
         source: context.source.into(),
     };
-    for located in records {
+    for (located, identity) in records.into_iter().zip(identities) {
         let position = located.position;
         match located.record {
-            Record::Post(post) => stager.post(*post, position),
+            Record::Post(post) => stager.post(*post, *identity, position),
             Record::Delete { platform, id } => stager.delete(&platform, &id, position),
             Record::Engagement(event) => stager.engagement(&event, position),
             Record::Account(_) | Record::Other { .. } => stager.staged.report.other += 1,
@@ -528,7 +571,8 @@ mod tests {
     fn run(index: &mut PostIndex, records: Vec<Located>) -> Staged {
         let context = BatchContext { run_id: "run", source: "test", now: now() };
         let stored = KeyMap::default();
-        stage(index, records, &stored, &context)
+        let ids = identities(&records);
+        stage(index, records, &ids, &stored, &context)
     }
 
     #[test]
@@ -566,7 +610,9 @@ mod tests {
         let mut stored = KeyMap::default();
         stored.insert(staged.rows[0].post.key(), staged.rows[0].post.clone());
         let context = BatchContext { run_id: "run", source: "test", now: now() };
-        let staged = stage(&mut index, vec![like("l2", "1", true)], &stored, &context);
+        let records = vec![like("l2", "1", true)];
+        let ids = identities(&records);
+        let staged = stage(&mut index, records, &ids, &stored, &context);
         let updated = staged.rows.iter().find(|row| row.kind == KIND_POST).unwrap();
         assert_eq!(updated.post.counts.likes, Some(1));
     }

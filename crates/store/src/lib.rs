@@ -21,7 +21,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use waterline_model::{Located, Post, post_key};
 
-pub use index::{BatchContext, KeyMap, PostIndex, Staged};
+pub use index::{BatchContext, Identity, KeyMap, PostIndex, Staged, identities};
 pub use state::StateDb;
 
 /// Errors of the store.
@@ -266,11 +266,12 @@ impl Store {
         &self,
         index: &mut PostIndex,
         records: Vec<Located>,
+        identities: &[Identity],
         context: &BatchContext<'_>,
     ) -> Result<Staged, StoreError> {
-        let wanted = index.rows_to_fetch(&records);
+        let wanted = index.rows_to_fetch(&records, identities);
         let stored = self.fetch(&wanted).await?;
-        Ok(index::stage(index, records, &stored, context))
+        Ok(index::stage(index, records, identities, &stored, context))
     }
 
     /// Starts the commit of `rows` (with `(app_id, version)`) as a background task, so the
@@ -294,6 +295,7 @@ impl Store {
                 .with_application_transaction(Transaction::new(app_id, version));
             let table = table
                 .write(vec![batch])
+                .with_writer_properties(writer_properties())
                 .with_save_mode(SaveMode::Append)
                 .with_partition_columns(["kind"])
                 .with_commit_properties(properties)
@@ -325,6 +327,121 @@ impl Store {
         }
     }
 
+    /// The leaders of the stored near-duplicate groups, `(simhash, id)`, oldest first.
+    pub async fn near_duplicate_leaders(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        if !self.has_data() {
+            return Ok(Vec::new());
+        }
+        let context = self.session().await?;
+        let batches = collect(
+            &context,
+            "SELECT simhash, id, min(seq) AS first FROM records \
+             WHERE kind = 'post' AND simhash IS NOT NULL AND simhash <> 0 AND duplicate_of IS NULL \
+             GROUP BY simhash, id ORDER BY first",
+        )
+        .await?;
+        let mut leaders = Vec::new();
+        for batch in &batches {
+            let simhash = int64(batch, 0)?;
+            let id = schema::utf8(batch.column(1))?;
+            for row in 0..batch.num_rows() {
+                leaders.push((simhash.value(row) as u64, id.value(row).to_owned()));
+            }
+        }
+        Ok(leaders)
+    }
+
+    /// The number of stored post rows whose annotations were not made by `signature`
+    /// (every row when `all`), and the number of post rows.
+    pub async fn stale_posts(&self, signature: &str, all: bool) -> Result<(u64, u64), StoreError> {
+        if !self.has_data() {
+            return Ok((0, 0));
+        }
+        let context = self.session().await?;
+        let quoted = signature.replace('\'', "''");
+        let batches = collect(
+            &context,
+            &format!(
+                "SELECT count(*) AS total, \
+                 sum(CASE WHEN enriched_with IS NULL OR enriched_with <> '{quoted}' THEN 1 ELSE 0 END) AS stale \
+                 FROM records WHERE kind = 'post'"
+            ),
+        )
+        .await?;
+        let total = first_i64(&batches).unwrap_or(0).max(0) as u64;
+        let stale = batches
+            .first()
+            .and_then(|batch| batch.column(1).as_primitive_opt::<Int64Type>().cloned())
+            .and_then(|column| (!column.is_empty() && !column.is_null(0)).then(|| column.value(0)))
+            .unwrap_or(0)
+            .max(0) as u64;
+        Ok((if all { total } else { stale }, total))
+    }
+
+    /// Rewrites every post row with new annotations (and side), in one Delta commit that
+    /// replaces the `post` partition: `annotate` gets the posts of each batch in `seq` order
+    /// and returns them annotated. Rows keep their `seq`, history and provenance.
+    pub async fn rewrite_annotations(
+        &mut self,
+        mut annotate: impl FnMut(Vec<Post>) -> Vec<Post>,
+    ) -> Result<u64, StoreError> {
+        use datafusion::arrow::array::ArrayRef;
+        if !self.has_data() {
+            return Ok(0);
+        }
+        let target = schema::schema();
+        let context = self.session().await?;
+        let columns = target
+            .fields()
+            .iter()
+            .map(|field| field.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let batches = collect(
+            &context,
+            &format!("SELECT {columns} FROM records WHERE kind = 'post' ORDER BY seq"),
+        )
+        .await?;
+        let replaced: Vec<usize> = schema::ANNOTATION_COLUMNS
+            .iter()
+            .chain(["side"].iter())
+            .filter_map(|name| target.index_of(name).ok())
+            .collect();
+        let mut rewritten = Vec::with_capacity(batches.len());
+        let mut rows = 0u64;
+        for batch in &batches {
+            let reader = schema::RowReader::new(batch);
+            let posts =
+                (0..batch.num_rows()).map(|row| reader.post(row)).collect::<Result<Vec<_>, _>>()?;
+            let posts = annotate(posts);
+            let fresh = schema::annotation_arrays(&posts);
+            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
+            for (index, field) in target.fields().iter().enumerate() {
+                let column = match replaced.iter().position(|replaced| *replaced == index) {
+                    Some(position) => fresh
+                        .get(position)
+                        .cloned()
+                        .ok_or_else(|| StoreError::Invariant("annotation column count".into()))?,
+                    None => batch.column(index).clone(),
+                };
+                arrays.push(datafusion::arrow::compute::cast(&column, field.data_type())?);
+            }
+            rows += batch.num_rows() as u64;
+            rewritten.push(RecordBatch::try_new(target.clone(), arrays)?);
+        }
+        let table = self
+            .table
+            .clone()
+            .write(rewritten)
+            .with_writer_properties(writer_properties())
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where("kind = 'post'".to_owned())
+            .with_partition_columns(["kind"])
+            .await?;
+        self.table = table;
+        Ok(rows)
+    }
+
     /// The last version committed for an application id (an input's progress).
     pub async fn transaction_version(&self, app_id: &str) -> Result<Option<i64>, StoreError> {
         if !self.has_data() {
@@ -333,6 +450,38 @@ impl Store {
         let snapshot = self.table.snapshot()?;
         Ok(snapshot.transaction_version(self.table.log_store().as_ref(), app_id).await?)
     }
+}
+
+/// Parquet settings of the `records` files: Snappy, and no dictionary encoding or string
+/// statistics for columns whose values are nearly all distinct (texts, ids, positions),
+/// where a dictionary is built and thrown away and statistics never prune anything.
+fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
+    use deltalake::parquet::basic::Compression;
+    use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+    use deltalake::parquet::schema::types::ColumnPath;
+    let mut builder = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for column in [
+        "seq",
+        "id",
+        "text",
+        "url",
+        "reply_to",
+        "quote_of",
+        "repost_of",
+        "conversation_id",
+        "fingerprint",
+        "simhash",
+        "source_position",
+        "duplicate_of",
+        "subject_id",
+    ] {
+        let path = ColumnPath::from(column);
+        builder = builder.set_column_dictionary_enabled(path.clone(), false);
+        if !matches!(column, "seq" | "id") {
+            builder = builder.set_column_statistics_enabled(path, EnabledStatistics::None);
+        }
+    }
+    builder.build()
 }
 
 /// A commit running in the background (see [`Store::spawn_commit`]).

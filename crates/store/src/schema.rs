@@ -13,13 +13,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
-    StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Float32Builder, Int32Builder, Int64Builder,
+    ListBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{
-    DataType, Field, Int32Type, Int64Type, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+    DataType, Field, Float32Type, Int32Type, Int64Type, Schema, SchemaRef, TimeUnit,
+    TimestampMicrosecondType,
 };
-use waterline_model::{Counts, EngagementKind, Post, Side};
+use waterline_model::{Annotations, Counts, EngagementKind, Need, Post, Sentiment, Side};
 
 use crate::StoreError;
 
@@ -107,6 +108,16 @@ pub fn schema() -> SchemaRef {
         int("views"),
         Field::new("observed_at", timestamp(), false),
         text("side", true),
+        text("language", true),
+        text("sentiment", true),
+        Field::new("sentiment_score", DataType::Float32, true),
+        text("need", true),
+        Field::new("entities", list(), true),
+        Field::new("addressed_to_brand", DataType::Boolean, true),
+        int("simhash"),
+        text("duplicate_of", true),
+        text("enrich_skipped", true),
+        text("enriched_with", true),
         int("fingerprint"),
         text("import_run", false),
         text("source", false),
@@ -139,6 +150,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         (0..5).map(|_| Int64Builder::with_capacity(capacity)).collect();
     let mut observed = TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC");
     let mut side = StringBuilder::with_capacity(capacity, capacity * 8);
+    let mut notes = AnnotationBuilders::with_capacity(capacity);
     let mut fingerprint = Int64Builder::with_capacity(capacity);
     let mut run = StringBuilder::with_capacity(capacity, capacity * 36);
     let mut source = StringBuilder::with_capacity(capacity, capacity * 16);
@@ -190,6 +202,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         }
         observed.append_value(post.observed_at.unwrap_or(now).timestamp_micros());
         side.append_option(post.side.map(Side::as_str));
+        notes.append(post.annotations.as_deref());
         fingerprint.append_value(row.fingerprint as i64);
         run.append_value(&row.run_id);
         source.append_value(&row.source);
@@ -242,7 +255,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
     let quotes = next_count()?;
     let views = next_count()?;
 
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         Arc::new(kind.finish()),
         Arc::new(seq.finish()),
         Arc::new(supersedes.finish()),
@@ -273,6 +286,9 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         views,
         Arc::new(observed.finish()),
         Arc::new(side.finish()),
+    ];
+    columns.extend(notes.finish());
+    columns.extend::<[ArrayRef; 7]>([
         Arc::new(fingerprint.finish()),
         Arc::new(run.finish()),
         Arc::new(source.finish()),
@@ -280,8 +296,113 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         Arc::new(event_kind.finish()),
         Arc::new(subject.finish()),
         Arc::new(undo.finish()),
-    ];
+    ]);
     Ok(RecordBatch::try_new(schema(), columns)?)
+}
+
+/// The annotation columns, in schema order.
+pub const ANNOTATION_COLUMNS: [&str; 10] = [
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "need",
+    "entities",
+    "addressed_to_brand",
+    "simhash",
+    "duplicate_of",
+    "enrich_skipped",
+    "enriched_with",
+];
+
+/// The annotation columns of `posts` (in [`ANNOTATION_COLUMNS`] order), then `side`.
+pub fn annotation_arrays(posts: &[Post]) -> [ArrayRef; 11] {
+    let mut notes = AnnotationBuilders::with_capacity(posts.len());
+    let mut side = StringBuilder::with_capacity(posts.len(), posts.len() * 8);
+    for post in posts {
+        notes.append(post.annotations.as_deref());
+        side.append_option(post.side.map(Side::as_str));
+    }
+    let [a, b, c, d, e, f, g, h, i, j] = notes.finish();
+    [a, b, c, d, e, f, g, h, i, j, Arc::new(side.finish())]
+}
+
+/// Builders of the annotation columns, in schema order.
+struct AnnotationBuilders {
+    language: StringBuilder,
+    sentiment: StringBuilder,
+    score: Float32Builder,
+    need: StringBuilder,
+    entities: ListBuilder<StringBuilder>,
+    addressed: BooleanBuilder,
+    simhash: Int64Builder,
+    duplicate_of: StringBuilder,
+    skipped: StringBuilder,
+    enriched_with: StringBuilder,
+}
+
+impl AnnotationBuilders {
+    fn with_capacity(capacity: usize) -> AnnotationBuilders {
+        AnnotationBuilders {
+            language: StringBuilder::with_capacity(capacity, capacity * 2),
+            sentiment: StringBuilder::with_capacity(capacity, capacity * 8),
+            score: Float32Builder::with_capacity(capacity),
+            need: StringBuilder::with_capacity(capacity, capacity * 5),
+            entities: ListBuilder::new(StringBuilder::new()),
+            addressed: BooleanBuilder::with_capacity(capacity),
+            simhash: Int64Builder::with_capacity(capacity),
+            duplicate_of: StringBuilder::new(),
+            skipped: StringBuilder::new(),
+            enriched_with: StringBuilder::with_capacity(capacity, capacity * 48),
+        }
+    }
+
+    fn append(&mut self, notes: Option<&Annotations>) {
+        let Some(notes) = notes else {
+            self.language.append_null();
+            self.sentiment.append_null();
+            self.score.append_null();
+            self.need.append_null();
+            self.entities.append_null();
+            self.addressed.append_null();
+            self.simhash.append_null();
+            self.duplicate_of.append_null();
+            self.skipped.append_null();
+            self.enriched_with.append_null();
+            return;
+        };
+        self.language.append_option(notes.language.as_deref());
+        self.sentiment.append_option(notes.sentiment.map(Sentiment::as_str));
+        self.score.append_option(notes.sentiment_score);
+        self.need.append_option(notes.need.map(Need::as_str));
+        if notes.entities.is_empty() {
+            self.entities.append_null();
+        } else {
+            for entity in &notes.entities {
+                self.entities.values().append_value(entity);
+            }
+            self.entities.append(true);
+        }
+        self.addressed.append_value(notes.addressed_to_brand);
+        self.simhash.append_value(notes.simhash as i64);
+        self.duplicate_of.append_option(notes.duplicate_of.as_deref());
+        self.skipped.append_option(notes.skipped.as_deref());
+        self.enriched_with.append_value(&notes.enriched_with);
+    }
+
+    fn finish(mut self) -> [ArrayRef; 10] {
+        [
+            Arc::new(self.language.finish()),
+            Arc::new(self.sentiment.finish()),
+            Arc::new(self.score.finish()),
+            Arc::new(self.need.finish()),
+            Arc::new(self.entities.finish()),
+            Arc::new(self.addressed.finish()),
+            Arc::new(self.simhash.finish()),
+            Arc::new(self.duplicate_of.finish()),
+            Arc::new(self.skipped.finish()),
+            Arc::new(self.enriched_with.finish()),
+        ]
+    }
 }
 
 /// Reads a stored post row back (the columns of `schema()` by name).
@@ -381,7 +502,37 @@ impl<'a> RowReader<'a> {
             },
             observed_at: self.time("observed_at", row)?,
             side: self.text("side", row)?.as_deref().and_then(Side::parse),
+            annotations: self.annotations(row)?.map(Box::new),
         })
+    }
+
+    /// The annotations stored in row `row`, when the row has been enriched.
+    pub fn annotations(&self, row: usize) -> Result<Option<Annotations>, StoreError> {
+        let Some(enriched_with) = self.text("enriched_with", row)? else { return Ok(None) };
+        let score = self.column("sentiment_score")?;
+        let sentiment_score = score
+            .as_primitive_opt::<Float32Type>()
+            .and_then(|scores| (!scores.is_null(row)).then(|| scores.value(row)));
+        let addressed = self.column("addressed_to_brand")?;
+        let addressed_to_brand =
+            addressed.as_boolean_opt().is_some_and(|flags| !flags.is_null(row) && flags.value(row));
+        Ok(Some(Annotations {
+            language: self.text("language", row)?,
+            sentiment: self.text("sentiment", row)?.as_deref().and_then(Sentiment::parse),
+            sentiment_score,
+            need: self.text("need", row)?.as_deref().and_then(Need::parse),
+            entities: self.strings("entities", row)?,
+            addressed_to_brand,
+            // `simhash` is internal: the `posts` view does not show it.
+            simhash: if self.batch.column_by_name("simhash").is_some() {
+                self.int("simhash", row)?.unwrap_or(0) as u64
+            } else {
+                0
+            },
+            duplicate_of: self.text("duplicate_of", row)?,
+            skipped: self.text("enrich_skipped", row)?,
+            enriched_with,
+        }))
     }
 
     /// The `seq` of row `row`.

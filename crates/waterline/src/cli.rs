@@ -44,6 +44,95 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Generate the demo scenario in a fresh folder, import it, and show what is stored.
     Demo(DemoArgs),
+    /// Re-annotate stored posts (language, sentiment, needs, entities, near-duplicates).
+    Enrich(EnrichArgs),
+    /// Measure an NLP component on labelled data (no workspace needed).
+    Eval(EvalArgs),
+    /// Build a shipped model file from the public data (no workspace needed).
+    Train(TrainArgs),
+}
+
+/// `waterline enrich`.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Re-annotate every stored post, not only those annotated by other enricher versions.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub task: EvalTask,
+}
+
+/// The evaluation tasks.
+#[derive(Debug, Subcommand)]
+pub enum EvalTask {
+    /// Language identification: every line of --text is in language --lang.
+    Language {
+        /// Texts, one a line.
+        #[arg(long, value_name = "FILE")]
+        text: PathBuf,
+        /// The expected language (ISO 639-1: en, fr, de, es, it, pt, ar, hi).
+        #[arg(long, value_name = "CODE")]
+        lang: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sentiment: texts and labels (0 negative, 1 neutral, 2 positive), one a line.
+    Sentiment {
+        /// Texts, one a line.
+        #[arg(long, value_name = "FILE")]
+        text: PathBuf,
+        /// Labels, one a line.
+        #[arg(long, value_name = "FILE")]
+        labels: PathBuf,
+        /// The texts' language (ISO 639-1).
+        #[arg(long, value_name = "CODE")]
+        lang: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Complaint detection on a CSV without header: id, text, complaint 0/1, domain.
+    Needs {
+        /// The CSV file.
+        #[arg(long, value_name = "FILE")]
+        complaints_csv: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `waterline train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Which model.
+    #[arg(value_enum)]
+    pub model: TrainModel,
+    /// The public data folder (`../shared/data` in a checkout).
+    #[arg(long, value_name = "DIR", default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// The model file to write (default `models/<model>.wlm`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Trainable models.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TrainModel {
+    /// Language identification (naive Bayes over character n-grams).
+    Language,
+    /// Sentiment (logistic regression with lexicon features).
+    Sentiment,
 }
 
 /// `waterline demo`.
@@ -87,6 +176,9 @@ pub struct ImportArgs {
     /// Print the accounting as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Store the posts without annotations (fastest); annotate later with `waterline enrich`.
+    #[arg(long)]
+    pub no_enrich: bool,
 }
 
 /// `waterline status`.

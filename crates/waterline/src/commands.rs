@@ -42,6 +42,8 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo(args) => runtime.block_on(demo(args)),
+        Command::Eval(args) => crate::nlp::eval(args.task),
+        Command::Train(args) => crate::nlp::train(&args),
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -56,7 +58,12 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Export(args) => export(workspace, &args).await,
         Command::Sql(args) => sql(workspace, &args).await,
         Command::Rejects(args) => rejects(workspace, &args).await,
-        Command::Init | Command::Generate(_) | Command::Demo(_) => Ok(()),
+        Command::Enrich(args) => crate::nlp::enrich(workspace, &args).await,
+        Command::Init
+        | Command::Generate(_)
+        | Command::Demo(_)
+        | Command::Eval(_)
+        | Command::Train(_) => Ok(()),
     }
 }
 
@@ -81,6 +88,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         mapping: None,
         batch_size: 20_000,
         progress: std::io::stderr().is_terminal(),
+        enrich: true,
     };
     let (total, _) = run_import(&workspace, options).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -125,6 +133,7 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         mapping,
         batch_size: args.batch_size.max(1),
         progress: !args.json && std::io::stderr().is_terminal(),
+        enrich: !args.no_enrich,
     };
     let (total, outcomes) = run_import(workspace, options).await?;
     if args.json {

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use waterline_enrich::Chain;
-use waterline_enrich::accounts::{AccountBook, AccountsEnricher};
+use rayon::prelude::*;
+use waterline_enrich::accounts::AccountBook;
 use waterline_enrich::side::SideEnricher;
-use waterline_ingest::{Format, Mapping};
+use waterline_enrich::{Chain, Enrichment};
+use waterline_ingest::{Format, Mapping, Output};
 use waterline_model::{ImportReport, Record, Rejected};
-use waterline_store::{BatchContext, Store};
+use waterline_store::{BatchContext, Identity, Store};
 
 use crate::workspace::{Workspace, WriteLock};
 
@@ -26,6 +27,46 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// Show a progress bar.
     pub progress: bool,
+    /// Annotate posts (language, sentiment, needs, entities, near-duplicates) as they are
+    /// imported; without it only the side and author details are derived.
+    pub enrich: bool,
+}
+
+/// A parsed, enriched chunk with its records' identities, ready to stage.
+struct Prepared {
+    output: Output,
+    identities: Vec<Identity>,
+}
+
+/// What the reader thread needs to enrich chunks.
+struct Enricher {
+    book: AccountBook,
+    enrichment: Enrichment,
+}
+
+impl Enricher {
+    fn prepare(&mut self, mut output: Output) -> Prepared {
+        for located in &output.records {
+            if let Record::Account(account) = &located.record {
+                self.book.add(account);
+            }
+        }
+        let mut posts: Vec<&mut waterline_model::Post> = output
+            .records
+            .iter_mut()
+            .filter_map(|located| match &mut located.record {
+                Record::Post(post) => Some(post.as_mut()),
+                _ => None,
+            })
+            .collect();
+        if !self.book.is_empty() {
+            let book = &self.book;
+            posts.par_iter_mut().for_each(|post| book.fill(post));
+        }
+        self.enrichment.run(posts);
+        let identities = waterline_store::identities(&output.records);
+        Prepared { output, identities }
+    }
 }
 
 /// One input's outcome.
@@ -118,7 +159,18 @@ async fn import_all(
     for account in store.state().accounts().await? {
         book.add(&account);
     }
-    let resolver = workspace.config.side_resolver();
+    let chain = if options.enrich {
+        waterline_enrich::models::default_chain(&workspace.config)
+    } else {
+        Chain::new().with(Box::new(SideEnricher::new(workspace.config.side_resolver())))
+    };
+    let mut near_duplicates = waterline_enrich::neardup::NearDupIndex::new();
+    if options.enrich {
+        for (simhash, id) in store.near_duplicate_leaders().await? {
+            near_duplicates.add_leader(simhash, &id);
+        }
+    }
+    let mut enricher = Some(Enricher { book, enrichment: Enrichment { chain, near_duplicates } });
     let mut total = ImportReport::default();
     let mut outcomes = Vec::new();
     for path in paths {
@@ -133,21 +185,25 @@ async fn import_all(
         // committed: the two stages overlap on two cores.
         let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
         let batch_size = options.batch_size;
+        let mut worker = enricher.take().context("internal error: the enricher is gone")?;
         let reader = tokio::task::spawn_blocking(move || {
             let mut input = input;
             loop {
-                let chunk = input.next_chunk(batch_size);
+                let chunk = input
+                    .next_chunk(batch_size)
+                    .map(|chunk| chunk.map(|output| worker.prepare(output)));
                 let stop = !matches!(chunk, Ok(Some(_)));
                 if sender.blocking_send(chunk).is_err() || stop {
                     break;
                 }
             }
+            worker
         });
         loop {
             let phase = std::time::Instant::now();
             let Some(chunk) = receiver.recv().await else { break };
-            let Some(output) = chunk? else { break };
-            let parse_seconds = phase.elapsed().as_secs_f64();
+            let Some(Prepared { output, identities }) = chunk? else { break };
+            let wait_seconds = phase.elapsed().as_secs_f64();
             let now = Utc::now();
             report.read += output.read();
             report.rejected += output.rejected.len() as u64;
@@ -163,7 +219,7 @@ async fn import_all(
                 })
                 .collect();
             store.state().add_rejects(run_id, &rejects).await?;
-            let mut records = output.records;
+            let records = output.records;
             let accounts: Vec<_> = records
                 .iter()
                 .filter_map(|located| match &located.record {
@@ -172,29 +228,15 @@ async fn import_all(
                 })
                 .collect();
             if !accounts.is_empty() {
-                for account in &accounts {
-                    book.add(account);
-                }
                 store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
             }
-            let chain = enrichment_chain(&book, &resolver);
-            chain.run(
-                records
-                    .iter_mut()
-                    .filter_map(|located| match &mut located.record {
-                        Record::Post(post) => Some(post.as_mut()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            let enrich_seconds = phase.elapsed().as_secs_f64() - parse_seconds;
             let context = BatchContext { run_id, source: path, now };
-            if !index.rows_to_fetch(&records).is_empty() {
+            if !index.rows_to_fetch(&records, &identities).is_empty() {
                 // Staging reads stored rows back: the previous commit must be visible first.
                 settle(store, &mut inflight).await?;
             }
-            let staged = store.stage(&mut index, records, &context).await?;
-            let stage_seconds = phase.elapsed().as_secs_f64() - parse_seconds - enrich_seconds;
+            let staged = store.stage(&mut index, records, &identities, &context).await?;
+            let stage_seconds = phase.elapsed().as_secs_f64() - wait_seconds;
             report.new += staged.report.new;
             report.updated += staged.report.updated;
             report.unchanged += staged.report.unchanged;
@@ -209,8 +251,7 @@ async fn import_all(
                 input = %path,
                 records = report.read,
                 rows,
-                parse_seconds,
-                enrich_seconds,
+                wait_seconds,
                 stage_seconds,
                 batch_seconds = phase.elapsed().as_secs_f64(),
                 "committed a batch"
@@ -221,7 +262,7 @@ async fn import_all(
         }
         settle(store, &mut inflight).await?;
         drop(receiver);
-        reader.await.context("the input reader stopped")?;
+        enricher = Some(reader.await.context("the input reader stopped")?);
         if let Some(progress) = progress {
             progress.finish_and_clear();
         }
@@ -248,14 +289,6 @@ async fn settle(
         store.finish_commit(task).await.context("cannot write to the store")?;
     }
     Ok(())
-}
-
-fn enrichment_chain(book: &AccountBook, resolver: &waterline_model::config::SideResolver) -> Chain {
-    let mut chain = Chain::new();
-    if !book.is_empty() {
-        chain = chain.with(Box::new(AccountsEnricher::new(book.clone())));
-    }
-    chain.with(Box::new(SideEnricher::new(resolver.clone())))
 }
 
 fn progress_bar(enabled: bool, path: &str) -> Option<ProgressBar> {

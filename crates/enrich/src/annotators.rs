@@ -1,0 +1,179 @@
+//! The annotators of the default chain.
+
+use waterline_model::{Need, Post};
+
+use crate::entities::EntityMatcher;
+use crate::language::{LanguageModel, UNDETERMINED};
+use crate::sentiment::SentimentModel;
+use crate::text::Kind;
+use crate::{Analysis, Annotator};
+
+fn has_text(analysis: &Analysis) -> bool {
+    !analysis.tokens.is_empty()
+}
+
+/// Language identification (see [`crate::language`]).
+pub struct LanguageAnnotator {
+    model: Option<&'static LanguageModel>,
+}
+
+impl LanguageAnnotator {
+    /// Uses `model`; without one, every post gets a skip reason.
+    pub fn new(model: Option<&'static LanguageModel>) -> LanguageAnnotator {
+        LanguageAnnotator { model }
+    }
+}
+
+impl Annotator for LanguageAnnotator {
+    fn name(&self) -> &'static str {
+        "language"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn annotate(&self, post: &Post, analysis: &mut Analysis) {
+        if !has_text(analysis) {
+            analysis.notes.skip("language", "no text");
+            return;
+        }
+        let Some(model) = self.model else {
+            analysis.notes.skip("language", "model unavailable");
+            return;
+        };
+        let detection =
+            model.detect(&post.text[..post.text.len().min(crate::MAX_ANALYSED_BYTES * 2)]);
+        let mut language = detection.language;
+        // A text too short to tell: trust the platform's declaration when it made one.
+        if language == UNDETERMINED
+            && let Some(declared) = post.lang.as_deref()
+            && let Some(known) = crate::language::LANGUAGES.iter().find(|code| **code == declared)
+        {
+            language = known;
+        }
+        if language == UNDETERMINED && !analysis.tokens.iter().any(|token| token.kind == Kind::Word)
+        {
+            analysis.notes.skip("language", "no words");
+        }
+        analysis.notes.language = Some(language.to_owned());
+    }
+}
+
+/// Sentiment (see [`crate::sentiment`]).
+pub struct SentimentAnnotator {
+    model: Option<&'static SentimentModel>,
+}
+
+impl SentimentAnnotator {
+    /// Uses `model`; without one, every post gets a skip reason.
+    pub fn new(model: Option<&'static SentimentModel>) -> SentimentAnnotator {
+        SentimentAnnotator { model }
+    }
+}
+
+impl Annotator for SentimentAnnotator {
+    fn name(&self) -> &'static str {
+        "sentiment"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn annotate(&self, _post: &Post, analysis: &mut Analysis) {
+        if !has_text(analysis) {
+            analysis.notes.skip("sentiment", "no text");
+            return;
+        }
+        let Some(model) = self.model else {
+            analysis.notes.skip("sentiment", "model unavailable");
+            return;
+        };
+        let language = analysis.notes.language.as_deref().unwrap_or(UNDETERMINED);
+        let prediction = model.predict_tokens(&analysis.tokens, language);
+        analysis.notes.sentiment = Some(prediction.sentiment);
+        analysis.notes.sentiment_score = Some((prediction.score() * 1000.0).round() / 1000.0);
+        analysis.probabilities = Some(prediction.probabilities);
+    }
+}
+
+/// Brand, product and competitor mentions (see [`crate::entities`]).
+pub struct EntitiesAnnotator {
+    matcher: EntityMatcher,
+}
+
+impl EntitiesAnnotator {
+    /// Uses a workspace's dictionary.
+    pub fn new(matcher: EntityMatcher) -> EntitiesAnnotator {
+        EntitiesAnnotator { matcher }
+    }
+}
+
+impl Annotator for EntitiesAnnotator {
+    fn name(&self) -> &'static str {
+        "entities"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn annotate(&self, post: &Post, analysis: &mut Analysis) {
+        let end = post.text.len().min(crate::MAX_ANALYSED_BYTES);
+        let end = (0..=end).rev().find(|end| post.text.is_char_boundary(*end)).unwrap_or(0);
+        let found = self.matcher.find(
+            &post.text[..end],
+            &analysis.tokens,
+            &post.mentions,
+            post.reply_to_author.as_deref(),
+        );
+        analysis.notes.entities = found.entities;
+        analysis.notes.addressed_to_brand = found.addressed_to_brand;
+    }
+}
+
+/// Question, complaint, request or none (see [`crate::needs`]); runs after sentiment and
+/// entities, whose results it uses.
+pub struct NeedsAnnotator;
+
+impl Annotator for NeedsAnnotator {
+    fn name(&self) -> &'static str {
+        "needs"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn annotate(&self, _post: &Post, analysis: &mut Analysis) {
+        if !has_text(analysis) {
+            analysis.notes.skip("needs", "no text");
+            analysis.notes.need = Some(Need::None);
+            return;
+        }
+        let (need, _) = crate::needs::classify(
+            &analysis.tokens,
+            analysis.probabilities,
+            analysis.notes.addressed_to_brand,
+        );
+        analysis.notes.need = Some(need);
+    }
+}
+
+/// The SimHash for near-duplicate grouping (see [`crate::neardup`]).
+pub struct SimHashAnnotator;
+
+impl Annotator for SimHashAnnotator {
+    fn name(&self) -> &'static str {
+        "near_duplicates"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn annotate(&self, _post: &Post, analysis: &mut Analysis) {
+        analysis.notes.simhash = crate::neardup::simhash(&analysis.tokens);
+    }
+}

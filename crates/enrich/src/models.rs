@@ -1,0 +1,71 @@
+//! The shipped models and the default chain.
+//!
+//! `models/language.wlm` and `models/sentiment.wlm` (at the repository root) are built by
+//! `waterline train language|sentiment` from public data the data README allows for a shipped
+//! model, and compiled into the binary. A missing or unreadable model never stops the
+//! product: its annotator records `model unavailable` as the skip reason.
+
+use std::sync::LazyLock;
+
+use waterline_model::Config;
+
+use crate::entities::EntityMatcher;
+use crate::language::LanguageModel;
+use crate::sentiment::SentimentModel;
+use crate::side::SideEnricher;
+use crate::table::feature_parts;
+use crate::words::StopWords;
+use crate::{
+    Chain, EntitiesAnnotator, LanguageAnnotator, NeedsAnnotator, SentimentAnnotator,
+    SimHashAnnotator,
+};
+
+/// The shipped language model file.
+pub const LANGUAGE_MODEL: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/language.wlm"));
+/// The shipped sentiment model file.
+pub const SENTIMENT_MODEL: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/sentiment.wlm"));
+
+static LANGUAGE: LazyLock<Option<LanguageModel>> =
+    LazyLock::new(|| LanguageModel::from_bytes(LANGUAGE_MODEL).ok());
+static SENTIMENT: LazyLock<Option<SentimentModel>> =
+    LazyLock::new(|| SentimentModel::from_bytes(SENTIMENT_MODEL).ok());
+static STOP_WORDS: LazyLock<StopWords> = LazyLock::new(StopWords::default);
+
+/// The shipped language model, when it loads.
+pub fn language() -> Option<&'static LanguageModel> {
+    LANGUAGE.as_ref()
+}
+
+/// The shipped sentiment model, when it loads.
+pub fn sentiment() -> Option<&'static SentimentModel> {
+    SENTIMENT.as_ref()
+}
+
+/// True when `word` (folded) is a word Waterline knows: a stop word, a lexicon word or a
+/// word of the language model's vocabulary. Used to split lower-case hashtags.
+pub fn is_known_word(word: &str) -> bool {
+    if STOP_WORDS.any(word) {
+        return true;
+    }
+    if let Some(model) = sentiment()
+        && model.knows_word(word)
+    {
+        return true;
+    }
+    language().is_some_and(|model| model.has_feature(feature_parts(&[b"w", word.as_bytes()])))
+}
+
+/// The default chain for a workspace: side, then language, sentiment, entities, needs and
+/// the SimHash. (Author details from accounts files are prepended by the importer.)
+pub fn default_chain(config: &Config) -> Chain {
+    Chain::new()
+        .with(Box::new(SideEnricher::new(config.side_resolver())))
+        .annotate_with(Box::new(LanguageAnnotator::new(language())))
+        .annotate_with(Box::new(SentimentAnnotator::new(sentiment())))
+        .annotate_with(Box::new(EntitiesAnnotator::new(EntityMatcher::new(config))))
+        .annotate_with(Box::new(NeedsAnnotator))
+        .annotate_with(Box::new(SimHashAnnotator))
+        .with_known_words(Box::new(is_known_word))
+}

@@ -1,0 +1,483 @@
+//! Needs: is a post a question, a complaint, a request, or none of those (EN and FR)?
+//!
+//! Cue phrases written for this project (no training data: the public complaint corpus may
+//! only be used to evaluate), combined with the sentiment model's probabilities:
+//! - a **complaint** reports that something went wrong and holds someone to account:
+//!   failure cues (`still not`, `doesn't work`, `toujours pas`, `en panne`), service and
+//!   money cues (`refund`, `waiting`, `remboursement`), accusations (`worst`, `scandaleux`)
+//!   and a clearly negative tone; a post addressed to a brand needs less evidence;
+//! - a **request** asks for an action (`please`, `can you`, `merci de`, `pouvez-vous`);
+//! - a **question** asks for information (`?`, `how do I`, `est-ce que`, `comment`).
+//!
+//! One label per post: complaint, then request, then question.
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use waterline_model::Need;
+
+use crate::text::{Kind, Token};
+
+/// Signals the decision used, for explanations and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NeedSignals {
+    /// Complaint evidence, 0 or more.
+    pub complaint: f32,
+    /// A request cue was found.
+    pub request: bool,
+    /// A question cue was found.
+    pub question: bool,
+}
+
+// Phrases are matched on folded words joined by single spaces, with spaces around.
+const FAILURE: &[&str] = &[
+    "doesnt work",
+    "does not work",
+    "not working",
+    "isnt working",
+    "stopped working",
+    "wont work",
+    "dont work",
+    "didnt work",
+    "broken",
+    "broke",
+    "crashed",
+    "crashes",
+    "keeps crashing",
+    "error",
+    "failed",
+    "fails",
+    "failure",
+    "still not",
+    "still no",
+    "still havent",
+    "still waiting",
+    "never arrived",
+    "never received",
+    "never got",
+    "not received",
+    "havent received",
+    "didnt receive",
+    "didnt get",
+    "no response",
+    "no reply",
+    "no answer",
+    "not answering",
+    "ignored",
+    "ignoring",
+    "cant get",
+    "cant log",
+    "unable to",
+    "wont let",
+    "down again",
+    "is down",
+    "outage",
+    "missing",
+    "lost my",
+    "damaged",
+    "wrong order",
+    "overcharged",
+    "charged twice",
+    "double charged",
+    "cancelled my",
+    "canceled my",
+    "delayed",
+    "delay",
+    "late again",
+    "on hold",
+    "hold for",
+    "waited",
+    "waiting for",
+    "been waiting",
+    "hours",
+    "disconnected",
+    "no signal",
+    "no service",
+    "no internet",
+    "no wifi",
+    "slow",
+    "glitch",
+    "bug",
+    "issue",
+    "issues",
+    "problem",
+    "problems",
+    "fix this",
+    "fix it",
+    "sort it out",
+    "ne marche pas",
+    "ne marche plus",
+    "marche pas",
+    "ne fonctionne pas",
+    "ne fonctionne plus",
+    "fonctionne pas",
+    "en panne",
+    "panne",
+    "bug",
+    "beug",
+    "plante",
+    "toujours pas",
+    "toujours rien",
+    "toujours aucun",
+    "pas recu",
+    "jamais recu",
+    "jamais arrive",
+    "pas de reponse",
+    "aucune reponse",
+    "sans reponse",
+    "pas de reseau",
+    "plus de reseau",
+    "pas de connexion",
+    "coupure",
+    "coupe",
+    "retard",
+    "en retard",
+    "attente",
+    "j'attends",
+    "j attends",
+    "depuis des jours",
+    "depuis des semaines",
+    "depuis hier",
+    "facture",
+    "facturation",
+    "preleve",
+    "prelevement",
+    "resiliation",
+    "probleme",
+    "soucis",
+    "souci",
+    "impossible de",
+    "erreur",
+    "debit",
+    "lent",
+    "lenteur",
+];
+
+const ACCUSATION: &[&str] = &[
+    "worst",
+    "terrible",
+    "horrible",
+    "awful",
+    "useless",
+    "pathetic",
+    "ridiculous",
+    "disgrace",
+    "disgusting",
+    "unacceptable",
+    "shameful",
+    "joke",
+    "scam",
+    "rip off",
+    "ripoff",
+    "rubbish",
+    "disappointed",
+    "disappointing",
+    "frustrated",
+    "frustrating",
+    "annoyed",
+    "annoying",
+    "angry",
+    "fed up",
+    "sick of",
+    "tired of",
+    "never again",
+    "poor service",
+    "bad service",
+    "customer service",
+    "customer care",
+    "refund",
+    "compensation",
+    "complaint",
+    "complain",
+    "wtf",
+    "seriously",
+    "again",
+    "thanks for nothing",
+    "fail",
+    "epic fail",
+    "shame on",
+    "inadmissible",
+    "scandaleux",
+    "scandale",
+    "honteux",
+    "honte",
+    "nul",
+    "nuls",
+    "lamentable",
+    "pitoyable",
+    "arnaque",
+    "escroc",
+    "escrocs",
+    "voleurs",
+    "inacceptable",
+    "ras le bol",
+    "marre",
+    "j'en ai marre",
+    "en ai marre",
+    "decu",
+    "decue",
+    "decevant",
+    "deception",
+    "enerve",
+    "agace",
+    "service client",
+    "sav",
+    "reclamation",
+    "plainte",
+    "jamais plus",
+    "encore une fois",
+    "encore",
+    "serieux",
+    "abuse",
+    "abusé",
+    "n'importe quoi",
+    "catastrophe",
+];
+
+const REQUEST: &[&str] = &[
+    "please",
+    "pls",
+    "plz",
+    "can you",
+    "could you",
+    "would you",
+    "can u",
+    "could u",
+    "will you",
+    "i need",
+    "we need",
+    "need help",
+    "help me",
+    "help us",
+    "dm me",
+    "dm us",
+    "send me",
+    "let me know",
+    "i want",
+    "i would like",
+    "id like",
+    "i'd like",
+    "kindly",
+    "fix my",
+    "call me",
+    "contact me",
+    "get back to me",
+    "svp",
+    "s'il vous plait",
+    "s'il te plait",
+    "stp",
+    "merci de",
+    "pourriez-vous",
+    "pourriez vous",
+    "pouvez-vous",
+    "pouvez vous",
+    "pouvez vous",
+    "peux-tu",
+    "peux tu",
+    "j'ai besoin",
+    "aidez-moi",
+    "aidez moi",
+    "aide moi",
+    "contactez-moi",
+    "contactez moi",
+    "rappelez-moi",
+    "je voudrais",
+    "j'aimerais",
+    "je souhaite",
+    "envoyez-moi",
+    "mp",
+    "en mp",
+    "merci d'avance",
+];
+
+const QUESTION_STARTS: &[&str] = &[
+    "how",
+    "why",
+    "what",
+    "when",
+    "where",
+    "who",
+    "which",
+    "is",
+    "are",
+    "can",
+    "could",
+    "does",
+    "do",
+    "did",
+    "will",
+    "would",
+    "should",
+    "has",
+    "have",
+    "any",
+    "anyone",
+    "comment",
+    "pourquoi",
+    "quand",
+    "ou",
+    "qui",
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "combien",
+    "est-ce",
+    "est ce",
+    "peut-on",
+    "y a-t-il",
+    "avez-vous",
+    "savez-vous",
+    "quoi",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Cue {
+    Failure,
+    Accusation,
+    Request,
+}
+
+struct Cues {
+    automaton: Option<AhoCorasick>,
+    kinds: Vec<Cue>,
+}
+
+static CUES: LazyLock<Cues> = LazyLock::new(|| {
+    let mut patterns = Vec::new();
+    let mut kinds = Vec::new();
+    for (list, kind) in
+        [(FAILURE, Cue::Failure), (ACCUSATION, Cue::Accusation), (REQUEST, Cue::Request)]
+    {
+        for cue in list {
+            let folded = crate::text::fold(cue).replace(['\'', '-'], " ");
+            let pattern = format!(" {} ", folded.split_whitespace().collect::<Vec<_>>().join(" "));
+            if !patterns.contains(&pattern) {
+                patterns.push(pattern);
+                kinds.push(kind);
+            }
+        }
+    }
+    // Plain literal patterns always build.
+    let automaton = AhoCorasick::new(&patterns).ok();
+    Cues { automaton, kinds }
+});
+
+/// Complaint evidence needed to call a post a complaint. Chosen on the development corpus
+/// (`waterline eval needs`, see docs/QUALITY.md) for macro-F1: the share of complaints
+/// varies a lot between industries, so recall and precision are balanced rather than
+/// either maximised.
+pub const COMPLAINT_THRESHOLD: f32 = 0.6;
+
+/// Decides the need of a post from its tokens, the sentiment probabilities (negative,
+/// neutral, positive) and whether it is addressed to the brand.
+pub fn classify(
+    tokens: &[Token],
+    sentiment: Option<[f32; 3]>,
+    addressed: bool,
+) -> (Need, NeedSignals) {
+    let mut phrase = String::from(" ");
+    let mut question_mark = false;
+    let mut first_word: Option<&str> = None;
+    let mut sentence_start = true;
+    let mut starts_question = false;
+    for token in tokens {
+        match token.kind {
+            Kind::Word | Kind::Number => {
+                phrase.push_str(&token.norm);
+                phrase.push(' ');
+                if sentence_start {
+                    let word = token.norm.as_str();
+                    first_word.get_or_insert(word);
+                    if QUESTION_STARTS.contains(&word) {
+                        starts_question = true;
+                    }
+                    sentence_start = false;
+                }
+            }
+            Kind::Punct => {
+                if token.norm == "?" {
+                    question_mark = true;
+                }
+                if matches!(token.norm.as_str(), "." | "!" | "?") {
+                    sentence_start = true;
+                }
+                phrase.push_str("| ");
+            }
+            Kind::Mention | Kind::Url | Kind::Hashtag => {}
+            _ => phrase.push_str("| "),
+        }
+    }
+    let phrase = phrase.replace(['\'', '-'], " ");
+    let phrase = format!(" {} ", phrase.split_whitespace().collect::<Vec<_>>().join(" "));
+    let mut failures = 0f32;
+    let mut accusations = 0f32;
+    let mut request = false;
+    let mut seen = [false; 512];
+    let matches = CUES
+        .automaton
+        .iter()
+        .flat_map(|automaton| automaton.find_overlapping_iter(phrase.as_str()));
+    for found in matches {
+        let pattern = found.pattern().as_usize();
+        if seen.get(pattern).copied().unwrap_or(true) {
+            continue;
+        }
+        seen[pattern] = true;
+        match CUES.kinds.get(pattern) {
+            Some(Cue::Failure) => failures += 1.0,
+            Some(Cue::Accusation) => accusations += 1.0,
+            Some(Cue::Request) => request = true,
+            None => {}
+        }
+    }
+    let negative = sentiment.map_or(0.0, |probabilities| probabilities[0]);
+    let positive = sentiment.map_or(0.0, |probabilities| probabilities[2]);
+    let mut complaint = failures.min(2.0) * 0.8 + accusations.min(2.0) * 0.6 + negative * 1.2;
+    if addressed {
+        complaint += 0.3;
+    }
+    complaint -= positive * 1.0;
+    let question = question_mark || (starts_question && tokens.len() > 2);
+    let signals = NeedSignals { complaint: complaint.max(0.0), request, question };
+    let need = if complaint >= COMPLAINT_THRESHOLD {
+        Need::Complaint
+    } else if request {
+        Need::Request
+    } else if question {
+        Need::Question
+    } else {
+        Need::None
+    };
+    (need, signals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize;
+
+    fn need(text: &str, sentiment: [f32; 3]) -> Need {
+        classify(&tokenize(text, None), Some(sentiment), true).0
+    }
+
+    const NEGATIVE: [f32; 3] = [0.8, 0.15, 0.05];
+    const NEUTRAL: [f32; 3] = [0.1, 0.8, 0.1];
+
+    #[test]
+    fn cases_in_english_and_french() {
+        assert_eq!(
+            need("@acme my order still not arrived, worst service ever", NEGATIVE),
+            Need::Complaint
+        );
+        assert_eq!(
+            need("@acme ma box ne marche plus depuis hier, c'est inadmissible", NEGATIVE),
+            Need::Complaint
+        );
+        assert_eq!(need("@acme can you send me the leaflet please", NEUTRAL), Need::Request);
+        assert_eq!(need("@acme merci de me rappeler svp", NEUTRAL), Need::Request);
+        assert_eq!(need("How do I store the pen once opened?", NEUTRAL), Need::Question);
+        assert_eq!(need("Est-ce que le traitement est remboursé ?", NEUTRAL), Need::Question);
+        assert_eq!(need("Lovely weather today", [0.05, 0.3, 0.65]), Need::None);
+    }
+}

@@ -1,0 +1,166 @@
+//! `waterline enrich`, `waterline eval` and `waterline train`: the NLP commands.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use waterline_enrich::Enrichment;
+use waterline_enrich::train::{labelled, read_lines};
+use waterline_store::Store;
+
+use crate::cli::{EnrichArgs, EvalTask, TrainArgs, TrainModel};
+use crate::output;
+use crate::workspace::{Workspace, WriteLock};
+
+/// `waterline enrich [--all]`: re-annotates stored posts without re-importing them.
+pub async fn enrich(workspace: &Workspace, args: &EnrichArgs) -> Result<()> {
+    let data_dir = workspace.data_dir();
+    let _lock = WriteLock::acquire(&data_dir)?;
+    let mut store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
+    let chain = waterline_enrich::models::default_chain(&workspace.config);
+    let signature = chain.signature();
+    let (stale, total) = store.stale_posts(&signature, args.all).await?;
+    let started = std::time::Instant::now();
+    let rewritten = if stale == 0 {
+        0
+    } else {
+        let mut enrichment = Enrichment { chain, near_duplicates: Default::default() };
+        store
+            .rewrite_annotations(|mut posts| {
+                enrichment.run(posts.iter_mut().collect());
+                posts
+            })
+            .await
+            .context("cannot rewrite the stored posts")?
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        return output::json(&serde_json::json!({
+            "post_rows": total,
+            "stale": stale,
+            "rewritten": rewritten,
+            "enriched_with": signature,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+        }));
+    }
+    if stale == 0 {
+        output::line(&format!(
+            "all {total} post rows are annotated by `{signature}`: nothing to do (--all re-annotates anyway)"
+        ));
+    } else {
+        output::line(&format!(
+            "re-annotated {rewritten} post rows ({stale} stale) with `{signature}` in {seconds:.1} s"
+        ));
+    }
+    Ok(())
+}
+
+/// `waterline eval …`.
+pub fn eval(task: EvalTask) -> Result<()> {
+    match task {
+        EvalTask::Language { text, lang, json } => {
+            let model =
+                waterline_enrich::models::language().context("the language model did not load")?;
+            let texts = read_lines(&text)?;
+            let report = waterline_enrich::eval::language(model, &texts, &lang);
+            if json {
+                return output::json(&report);
+            }
+            output::line(&format!(
+                "language {lang}: accuracy {:.4}, und {:.4}, n {} ({:.0} texts/s, one thread)",
+                report.accuracy, report.und_share, report.n, report.texts_per_second
+            ));
+        }
+        EvalTask::Sentiment { text, labels, lang, json } => {
+            let model = waterline_enrich::models::sentiment()
+                .context("the sentiment model did not load")?;
+            let examples = labelled(&text, &labels)?;
+            let report = waterline_enrich::eval::sentiment(model, &examples, &lang);
+            if json {
+                return output::json(&report);
+            }
+            output::line(&format!(
+                "sentiment {lang}: macro-F1 {:.4}, accuracy {:.4}, recall negative {:.4} / neutral {:.4} / positive {:.4}, n {} ({:.0} texts/s, one thread)",
+                report.macro_f1,
+                report.accuracy,
+                report.recall_negative,
+                report.recall_neutral,
+                report.recall_positive,
+                report.n,
+                report.texts_per_second
+            ));
+        }
+        EvalTask::Needs { complaints_csv, json } => {
+            let examples = read_complaints(&complaints_csv)?;
+            let report = waterline_enrich::eval::needs(
+                waterline_enrich::models::sentiment(),
+                waterline_enrich::models::language(),
+                &examples,
+            );
+            if json {
+                return output::json(&report);
+            }
+            output::line(&format!(
+                "complaints: precision {:.4}, recall {:.4}, F1 {:.4}; accuracy {:.4}, macro-F1 {:.4}; n {}",
+                report.precision,
+                report.recall,
+                report.f1,
+                report.accuracy,
+                report.macro_f1,
+                report.n
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a complaints CSV without header: id, text, complaint (0/1), domain.
+fn read_complaints(path: &Path) -> Result<Vec<(String, bool)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut examples = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record =
+            record.with_context(|| format!("`{}`: record {}", path.display(), index + 1))?;
+        let (Some(text), Some(flag)) = (record.get(1), record.get(2)) else {
+            bail!("`{}`: record {} has fewer than 3 fields", path.display(), index + 1);
+        };
+        let complaint = match flag.trim() {
+            "1" => true,
+            "0" => false,
+            other => bail!(
+                "`{}`: record {}: complaint must be 0 or 1, found `{other}`",
+                path.display(),
+                index + 1
+            ),
+        };
+        examples.push((text.to_owned(), complaint));
+    }
+    Ok(examples)
+}
+
+/// `waterline train language|sentiment`.
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let (name, table) = match args.model {
+        TrainModel::Language => ("language", waterline_enrich::train::train_language(&args.data)?),
+        TrainModel::Sentiment => {
+            ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("models/{name}.wlm")));
+    if let Some(parent) = out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        fs_err::create_dir_all(parent)?;
+    }
+    let bytes = table.to_bytes();
+    fs_err::write(&out, &bytes)?;
+    let features: usize = table.sections.iter().map(|section| section.keys.len()).sum();
+    output::line(&format!(
+        "wrote the {name} model to `{}`: {} bytes, {features} weighted features, xxh3 {:016x}",
+        out.display(),
+        bytes.len(),
+        xxhash_rust::xxh3::xxh3_64(&bytes)
+    ));
+    Ok(())
+}
