@@ -102,6 +102,16 @@ impl Table {
 
     /// Serialises (deterministically) and compresses.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let raw = self.raw_bytes();
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing to a Vec cannot fail.
+        let _ = encoder.write_all(&raw);
+        encoder.finish().unwrap_or_default()
+    }
+
+    /// The uncompressed serialisation. Compressed bytes may differ between builds (the
+    /// gzip backend depends on the build's features); this never does.
+    pub fn raw_bytes(&self) -> Vec<u8> {
         let mut raw = Vec::new();
         raw.extend_from_slice(b"WLM1");
         put_str(&mut raw, &self.name);
@@ -128,16 +138,19 @@ impl Table {
                 raw.extend_from_slice(&quantised.to_le_bytes());
             }
         }
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        // Writing to a Vec cannot fail.
-        let _ = encoder.write_all(&raw);
-        encoder.finish().unwrap_or_default()
+        raw
+    }
+
+    /// Decompresses a model file to its raw serialisation (see [`Table::raw_bytes`]).
+    pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, TableError> {
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(bytes).read_to_end(&mut raw)?;
+        Ok(raw)
     }
 
     /// Reads a model written by [`Table::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Table, TableError> {
-        let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(bytes).read_to_end(&mut raw)?;
+        let raw = Table::decompress(bytes)?;
         let mut cursor = Cursor { bytes: &raw, at: 0 };
         if cursor.take(4)? != b"WLM1" {
             return Err(TableError::Format("bad magic".into()));

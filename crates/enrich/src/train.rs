@@ -103,8 +103,9 @@ pub fn train_language(data: &Path) -> Result<Table, TrainError> {
     Ok(crate::language::train(&language_examples(data)?))
 }
 
-/// The VADER (English) and VADER-FR lexicons, and emoji valences derived from VADER's emoji
-/// descriptions (the mean valence of the description's words). All MIT-licensed.
+/// The VADER (English) and VADER-FR lexicons (both MIT-licensed), emoji valences derived
+/// from VADER's emoji descriptions (the mean valence of the description's words), and
+/// [`EMOJI_VALENCES`] for common emoji.
 pub fn lexicon_entries(data: &Path) -> Result<LexiconEntries, TrainError> {
     let base = data.join("lexicons");
     let mut entries = Vec::new();
@@ -132,10 +133,76 @@ pub fn lexicon_entries(data: &Path) -> Result<LexiconEntries, TrainError> {
         }
         let Some(first) = emoji.chars().next() else { continue };
         let mean = valences.iter().sum::<f32>() / valences.len() as f32;
-        entries.push(("emoji".to_owned(), first.to_string(), mean));
+        if !EMOJI_VALENCES.iter().any(|(known, _)| known.starts_with(first)) {
+            entries.push(("emoji".to_owned(), first.to_string(), mean));
+        }
+    }
+    for (emoji, valence) in EMOJI_VALENCES {
+        entries.push(("emoji".to_owned(), (*emoji).to_owned(), *valence));
     }
     Ok(entries)
 }
+
+/// Valences of common emoji, written for this project (VADER's emoji file gives only
+/// descriptions, and many of them carry no lexicon word: 😡 is a "pouting face").
+pub const EMOJI_VALENCES: &[(&str, f32)] = &[
+    ("😀", 2.0),
+    ("😃", 2.0),
+    ("😄", 2.2),
+    ("😁", 2.0),
+    ("😆", 2.0),
+    ("😂", 1.5),
+    ("🤣", 1.5),
+    ("😊", 2.2),
+    ("🙂", 1.2),
+    ("😍", 3.0),
+    ("🥰", 3.0),
+    ("😘", 2.2),
+    ("😎", 1.5),
+    ("🤩", 2.8),
+    ("🥳", 2.5),
+    ("👍", 1.8),
+    ("👏", 2.0),
+    ("🙏", 1.5),
+    ("💪", 1.8),
+    ("🎉", 2.5),
+    ("✨", 1.2),
+    ("❤", 3.0),
+    ("💙", 2.5),
+    ("💚", 2.5),
+    ("💕", 2.8),
+    ("💖", 2.8),
+    ("🔥", 1.0),
+    ("✅", 1.0),
+    ("😞", -2.0),
+    ("😔", -1.8),
+    ("😢", -2.2),
+    ("😭", -2.2),
+    ("😩", -2.0),
+    ("😫", -2.0),
+    ("😤", -2.0),
+    ("😠", -2.5),
+    ("😡", -3.0),
+    ("🤬", -3.2),
+    ("😒", -1.8),
+    ("🙄", -1.5),
+    ("😕", -1.2),
+    ("🙁", -1.5),
+    ("☹", -1.8),
+    ("😖", -2.0),
+    ("😣", -1.8),
+    ("😰", -2.0),
+    ("😱", -1.8),
+    ("🤢", -2.5),
+    ("🤮", -2.8),
+    ("💔", -2.8),
+    ("👎", -2.0),
+    ("😷", -1.0),
+    ("🤒", -1.5),
+    ("🤕", -1.5),
+    ("❌", -1.2),
+    ("⚠", -0.8),
+];
 
 fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()

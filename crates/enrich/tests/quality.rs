@@ -1,0 +1,102 @@
+//! Data-driven tests of the shipped models: cases written for this project (both languages,
+//! negation, emoji-only, sarcasm, mixed language), the shipped files being exactly what the
+//! training commands produce, and quality floors on the public validation splits.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+
+use waterline_enrich::{models, needs, text};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The public data folder, or `None` (with a notice) when it is absent; absent data fails
+/// the test under CI.
+fn shared_data() -> Option<PathBuf> {
+    let data = repository().join("../shared/data");
+    if data.join("sentiment").is_dir() {
+        return Some(data);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |value| value != "true"),
+        "../shared/data is missing and CI=true"
+    );
+    eprintln!("notice: ../shared/data is absent; skipping this test");
+    None
+}
+
+#[test]
+fn written_cases_in_english_and_french() {
+    let cases = std::fs::read_to_string(repository().join("testdata/enrich/cases.jsonl")).unwrap();
+    let language = models::language().expect("the shipped language model loads");
+    let sentiment = models::sentiment().expect("the shipped sentiment model loads");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for line in cases.lines().filter(|line| !line.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = case["text"].as_str().unwrap();
+        let known_failure = case.get("known_failure").is_some();
+        let detected = language.detect(text).language;
+        let tokens = text::tokenize(text, None);
+        let code = case["language"].as_str().unwrap_or(detected);
+        let prediction = sentiment.predict_tokens(&tokens, code);
+        let addressed = tokens.iter().any(|token| token.kind == text::Kind::Mention);
+        let (need, _) = needs::classify(&tokens, Some(prediction.probabilities), addressed);
+        let mut check = |field: &str, actual: &str| {
+            if let Some(expected) = case.get(field).and_then(|value| value.as_str()) {
+                checked += 1;
+                if expected != actual && !known_failure {
+                    failures.push(format!("{field}: expected {expected}, got {actual}: {text}"));
+                }
+            }
+        };
+        check("language", detected);
+        check("sentiment", prediction.sentiment.as_str());
+        check("need", need.as_str());
+    }
+    assert!(checked > 40, "only {checked} checks");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn shipped_models_are_what_the_training_commands_produce() {
+    use waterline_enrich::table::Table;
+    let Some(data) = shared_data() else { return };
+    // Compared uncompressed: the gzip backend (and so the compressed bytes) depends on the
+    // features a build unifies; the model's content does not.
+    let language = waterline_enrich::train::train_language(&data).unwrap().raw_bytes();
+    assert!(
+        language == Table::decompress(models::LANGUAGE_MODEL).unwrap(),
+        "models/language.wlm differs from `waterline train language`: rebuild it"
+    );
+    let sentiment = waterline_enrich::train::train_sentiment(&data).unwrap().raw_bytes();
+    assert!(
+        sentiment == Table::decompress(models::SENTIMENT_MODEL).unwrap(),
+        "models/sentiment.wlm differs from `waterline train sentiment`: rebuild it"
+    );
+}
+
+#[test]
+fn quality_floors_on_the_validation_splits() {
+    let Some(data) = shared_data() else { return };
+    let language = models::language().unwrap();
+    let sentiment = models::sentiment().unwrap();
+    let mut seven = 0.0;
+    for (code, folder) in waterline_enrich::train::UMSAB {
+        let path = data.join("sentiment/umsab-xlmt").join(folder).join("val_text.txt");
+        let texts = waterline_enrich::train::read_lines(&path).unwrap();
+        let report = waterline_enrich::eval::language(language, &texts, code);
+        if code != "hi" {
+            seven += report.accuracy / 7.0;
+        }
+        assert!(report.accuracy > 0.7, "{code}: {report:?}");
+    }
+    assert!(seven >= 0.98, "seven-language accuracy {seven}");
+    for (code, folder) in [("en", "english"), ("fr", "french")] {
+        let examples = waterline_enrich::train::umsab(&data, folder, "val").unwrap();
+        let report = waterline_enrich::eval::sentiment(sentiment, &examples, code);
+        assert!(report.macro_f1 >= 0.6, "{code}: {report:?}");
+    }
+}
