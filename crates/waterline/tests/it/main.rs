@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod cli;
+mod enrich;
 mod real_data;
 mod resume;
 mod support;
