@@ -60,15 +60,21 @@ impl Annotator for LanguageAnnotator {
     }
 }
 
-/// Sentiment (see [`crate::sentiment`]).
+/// Sentiment (see [`crate::sentiment`]): the English and French model, or the multilingual
+/// fallback for other detected languages.
 pub struct SentimentAnnotator {
     model: Option<&'static SentimentModel>,
+    fallback: Option<&'static SentimentModel>,
 }
 
 impl SentimentAnnotator {
-    /// Uses `model`; without one, every post gets a skip reason.
-    pub fn new(model: Option<&'static SentimentModel>) -> SentimentAnnotator {
-        SentimentAnnotator { model }
+    /// Uses `model` for English, French and undetermined texts and `fallback` (when given)
+    /// for other languages; without a model, every post gets a skip reason.
+    pub fn new(
+        model: Option<&'static SentimentModel>,
+        fallback: Option<&'static SentimentModel>,
+    ) -> SentimentAnnotator {
+        SentimentAnnotator { model, fallback }
     }
 }
 
@@ -86,11 +92,15 @@ impl Annotator for SentimentAnnotator {
             analysis.notes.skip("sentiment", "no text");
             return;
         }
-        let Some(model) = self.model else {
+        let language = analysis.notes.language.as_deref().unwrap_or(UNDETERMINED);
+        let model = match language {
+            "en" | "fr" | UNDETERMINED => self.model,
+            _ => self.fallback.or(self.model),
+        };
+        let Some(model) = model else {
             analysis.notes.skip("sentiment", "model unavailable");
             return;
         };
-        let language = analysis.notes.language.as_deref().unwrap_or(UNDETERMINED);
         let prediction = model.predict_tokens(&analysis.tokens, language);
         analysis.notes.sentiment = Some(prediction.sentiment);
         analysis.notes.sentiment_score = Some((prediction.score() * 1000.0).round() / 1000.0);

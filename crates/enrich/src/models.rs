@@ -1,7 +1,7 @@
 //! The shipped models and the default chain.
 //!
-//! `models/language.wlm` and `models/sentiment.wlm` (at the repository root) are built by
-//! `waterline train language|sentiment` from public data the data README allows for a shipped
+//! `models/language.wlm`, `models/sentiment.wlm` and `models/sentiment-multilingual.wlm`
+//! (at the repository root) are built by `waterline train language|sentiment|sentiment-multilingual` from public data the data README allows for a shipped
 //! model, and compiled into the binary. A missing or unreadable model never stops the
 //! product: its annotator records `model unavailable` as the skip reason.
 
@@ -27,6 +27,14 @@ pub const LANGUAGE_MODEL: &[u8] =
 pub const SENTIMENT_MODEL: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/sentiment.wlm"));
 
+/// The shipped fallback sentiment model (all eight UMSAB languages) for texts in neither
+/// English nor French.
+pub const SENTIMENT_MULTILINGUAL_MODEL: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/sentiment-multilingual.wlm"));
+
+static SENTIMENT_MULTILINGUAL: LazyLock<Option<SentimentModel>> =
+    LazyLock::new(|| SentimentModel::from_bytes(SENTIMENT_MULTILINGUAL_MODEL).ok());
+
 static LANGUAGE: LazyLock<Option<LanguageModel>> =
     LazyLock::new(|| LanguageModel::from_bytes(LANGUAGE_MODEL).ok());
 static SENTIMENT: LazyLock<Option<SentimentModel>> =
@@ -41,6 +49,15 @@ pub fn language() -> Option<&'static LanguageModel> {
 /// The shipped sentiment model, when it loads.
 pub fn sentiment() -> Option<&'static SentimentModel> {
     SENTIMENT.as_ref()
+}
+
+/// The sentiment model for a language: the English and French model for `en`, `fr` and
+/// undetermined texts, the multilingual fallback for the others (when it loads).
+pub fn sentiment_for(language: &str) -> Option<&'static SentimentModel> {
+    match language {
+        "en" | "fr" | "und" => sentiment(),
+        _ => SENTIMENT_MULTILINGUAL.as_ref().or_else(sentiment),
+    }
 }
 
 /// True when `word` (folded) is a word Waterline knows: a stop word, a lexicon word or a
@@ -63,7 +80,7 @@ pub fn default_chain(config: &Config) -> Chain {
     Chain::new()
         .with(Box::new(SideEnricher::new(config.side_resolver())))
         .annotate_with(Box::new(LanguageAnnotator::new(language())))
-        .annotate_with(Box::new(SentimentAnnotator::new(sentiment())))
+        .annotate_with(Box::new(SentimentAnnotator::new(sentiment(), sentiment_for("de"))))
         .annotate_with(Box::new(EntitiesAnnotator::new(EntityMatcher::new(config))))
         .annotate_with(Box::new(NeedsAnnotator))
         .annotate_with(Box::new(SimHashAnnotator))

@@ -216,10 +216,18 @@ pub const SENTIMENT_LANGUAGES: [(&str, &str); 2] = [("en", "english"), ("fr", "f
 /// plus the TweetEval validation tweets that are in neither UMSAB English split (1,754 of
 /// them are). The UMSAB validation splits are never trained on: `waterline eval` reports them.
 pub fn sentiment_examples(data: &Path) -> Result<Vec<Example>, TrainError> {
+    sentiment_examples_for(data, &SENTIMENT_LANGUAGES)
+}
+
+/// Like [`sentiment_examples`], for the given UMSAB languages.
+pub fn sentiment_examples_for(
+    data: &Path,
+    languages: &[(&str, &str)],
+) -> Result<Vec<Example>, TrainError> {
     let mut examples = Vec::new();
-    for (code, folder) in SENTIMENT_LANGUAGES {
+    for (code, folder) in languages {
         for (text, label) in umsab(data, folder, "train")? {
-            examples.push((text, code.to_owned(), label));
+            examples.push((text, (*code).to_owned(), label));
         }
     }
     let mut english: HashSet<String> = HashSet::new();
@@ -237,9 +245,17 @@ pub fn sentiment_examples(data: &Path) -> Result<Vec<Example>, TrainError> {
     Ok(examples)
 }
 
-/// Trains the sentiment model.
+/// Trains the sentiment model (English and French).
 pub fn train_sentiment(data: &Path) -> Result<Table, TrainError> {
     let examples = sentiment_examples(data)?;
+    let lexicon = lexicon_entries(data)?;
+    Ok(crate::sentiment::train(&examples, &lexicon, TrainOptions::default()))
+}
+
+/// Trains the fallback sentiment model for other languages, on all eight UMSAB training
+/// splits (and the same TweetEval tweets).
+pub fn train_sentiment_multilingual(data: &Path) -> Result<Table, TrainError> {
+    let examples = sentiment_examples_for(data, &UMSAB)?;
     let lexicon = lexicon_entries(data)?;
     Ok(crate::sentiment::train(&examples, &lexicon, TrainOptions::default()))
 }

@@ -76,6 +76,12 @@ fn shipped_models_are_what_the_training_commands_produce() {
         sentiment == Table::decompress(models::SENTIMENT_MODEL).unwrap(),
         "models/sentiment.wlm differs from `waterline train sentiment`: rebuild it"
     );
+    let multilingual =
+        waterline_enrich::train::train_sentiment_multilingual(&data).unwrap().raw_bytes();
+    assert!(
+        multilingual == Table::decompress(models::SENTIMENT_MULTILINGUAL_MODEL).unwrap(),
+        "models/sentiment-multilingual.wlm differs from `waterline train sentiment-multilingual`: rebuild it"
+    );
 }
 
 #[test]

@@ -50,6 +50,37 @@ pub enum Command {
     Eval(EvalArgs),
     /// Build a shipped model file from the public data (no workspace needed).
     Train(TrainArgs),
+    /// Measure throughput (no workspace needed).
+    Bench(BenchArgs),
+}
+
+/// `waterline bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub task: BenchTask,
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchTask {
+    /// The enrichment chain and each annotator, in posts/s, over the posts of the inputs.
+    Enrich {
+        /// Files or globs (any importable format), for example a generated scenario.
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<String>,
+        /// The workspace configuration for entities (default: the example configuration, or
+        /// `waterline.toml` beside the first input when there is one).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Repetitions; the best is reported.
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        runs: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline enrich`.
@@ -131,8 +162,10 @@ pub struct TrainArgs {
 pub enum TrainModel {
     /// Language identification (naive Bayes over character n-grams).
     Language,
-    /// Sentiment (logistic regression with lexicon features).
+    /// Sentiment for English and French (logistic regression with lexicon features).
     Sentiment,
+    /// The fallback sentiment model for other languages (all eight UMSAB languages).
+    SentimentMultilingual,
 }
 
 /// `waterline demo`.

@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => runtime.block_on(demo(args)),
         Command::Eval(args) => crate::nlp::eval(args.task),
         Command::Train(args) => crate::nlp::train(&args),
+        Command::Bench(args) => crate::nlp::bench(args.task),
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -63,7 +64,8 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         | Command::Generate(_)
         | Command::Demo(_)
         | Command::Eval(_)
-        | Command::Train(_) => Ok(()),
+        | Command::Train(_)
+        | Command::Bench(_) => Ok(()),
     }
 }
 

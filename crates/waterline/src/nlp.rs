@@ -7,7 +7,7 @@ use waterline_enrich::Enrichment;
 use waterline_enrich::train::{labelled, read_lines};
 use waterline_store::Store;
 
-use crate::cli::{EnrichArgs, EvalTask, TrainArgs, TrainModel};
+use crate::cli::{BenchTask, EnrichArgs, EvalTask, TrainArgs, TrainModel};
 use crate::output;
 use crate::workspace::{Workspace, WriteLock};
 
@@ -71,7 +71,7 @@ pub fn eval(task: EvalTask) -> Result<()> {
             ));
         }
         EvalTask::Sentiment { text, labels, lang, json } => {
-            let model = waterline_enrich::models::sentiment()
+            let model = waterline_enrich::models::sentiment_for(&lang)
                 .context("the sentiment model did not load")?;
             let examples = labelled(&text, &labels)?;
             let report = waterline_enrich::eval::sentiment(model, &examples, &lang);
@@ -148,6 +148,10 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         TrainModel::Sentiment => {
             ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)
         }
+        TrainModel::SentimentMultilingual => (
+            "sentiment-multilingual",
+            waterline_enrich::train::train_sentiment_multilingual(&args.data)?,
+        ),
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("models/{name}.wlm")));
     if let Some(parent) = out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
@@ -162,5 +166,133 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         bytes.len(),
         xxhash_rust::xxh3::xxh3_64(&bytes)
     ));
+    Ok(())
+}
+
+/// `waterline bench enrich`: posts/s of tokenisation, of each annotator alone (on
+/// pre-computed tokens), and of the whole chain with near-duplicate grouping, using every
+/// core (rayon), best of `runs`.
+pub fn bench(task: BenchTask) -> Result<()> {
+    use rayon::prelude::*;
+    use waterline_enrich::{Analysis, Annotator, models};
+    let BenchTask::Enrich { inputs, config, runs, json } = task;
+    let paths = crate::import::expand(&inputs)?;
+    let config_path = config.or_else(|| {
+        let beside = Path::new(paths.first()?).parent()?.join(waterline_model::config::CONFIG_FILE);
+        beside.exists().then_some(beside)
+    });
+    let config = match &config_path {
+        Some(path) => waterline_model::Config::parse(&fs_err::read_to_string(path)?)
+            .with_context(|| format!("`{}`", path.display()))?,
+        None => waterline_model::Config::parse(waterline_model::config::EXAMPLE)?,
+    };
+    let mut posts = Vec::new();
+    for path in &paths {
+        let mut input = waterline_ingest::open(path, None, None)?;
+        while let Some(output) = input.next_chunk(50_000)? {
+            posts.extend(output.records.into_iter().filter_map(|located| match located.record {
+                waterline_model::Record::Post(post) => Some(*post),
+                _ => None,
+            }));
+        }
+    }
+    if posts.is_empty() {
+        bail!("no posts in the inputs");
+    }
+    let count = posts.len() as f64;
+    let best = |work: &mut dyn FnMut()| -> f64 {
+        (0..runs.max(1))
+            .map(|_| {
+                let started = std::time::Instant::now();
+                work();
+                started.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let known: &(dyn Fn(&str) -> bool + Sync) = &models::is_known_word;
+    let mut figures: Vec<(String, f64)> = Vec::new();
+    let seconds = best(&mut || {
+        posts.par_iter().for_each(|post| {
+            std::hint::black_box(waterline_enrich::text::tokenize(&post.text, Some(known)));
+        });
+    });
+    figures.push(("tokenize".into(), count / seconds));
+    let analyses: Vec<Analysis> = posts
+        .par_iter()
+        .map(|post| {
+            let mut analysis = Analysis {
+                tokens: waterline_enrich::text::tokenize(&post.text, Some(known)),
+                ..Analysis::default()
+            };
+            waterline_enrich::LanguageAnnotator::new(models::language())
+                .annotate(post, &mut analysis);
+            waterline_enrich::SentimentAnnotator::new(
+                models::sentiment(),
+                models::sentiment_for("de"),
+            )
+            .annotate(post, &mut analysis);
+            analysis
+        })
+        .collect();
+    let annotators: Vec<Box<dyn Annotator>> = vec![
+        Box::new(waterline_enrich::LanguageAnnotator::new(models::language())),
+        Box::new(waterline_enrich::SentimentAnnotator::new(
+            models::sentiment(),
+            models::sentiment_for("de"),
+        )),
+        Box::new(waterline_enrich::EntitiesAnnotator::new(
+            waterline_enrich::entities::EntityMatcher::new(&config),
+        )),
+        Box::new(waterline_enrich::NeedsAnnotator),
+        Box::new(waterline_enrich::SimHashAnnotator),
+    ];
+    for annotator in &annotators {
+        let mut fastest = f64::MAX;
+        for _ in 0..runs.max(1) {
+            let mut work: Vec<Analysis> = analyses
+                .iter()
+                .map(|base| Analysis {
+                    tokens: base.tokens.clone(),
+                    notes: base.notes.clone(),
+                    probabilities: base.probabilities,
+                })
+                .collect();
+            let started = std::time::Instant::now();
+            posts.par_iter().zip(work.par_iter_mut()).for_each(|(post, analysis)| {
+                annotator.annotate(post, analysis);
+            });
+            fastest = fastest.min(started.elapsed().as_secs_f64());
+            std::hint::black_box(work);
+        }
+        figures.push((annotator.name().to_owned(), count / fastest));
+    }
+    let seconds = best(&mut || {
+        let mut batch = posts.clone();
+        let mut enrichment = Enrichment {
+            chain: models::default_chain(&config),
+            near_duplicates: Default::default(),
+        };
+        for chunk in batch.chunks_mut(20_000) {
+            enrichment.run(chunk.iter_mut().collect());
+        }
+        std::hint::black_box(batch);
+    });
+    figures.push(("whole chain".into(), count / seconds));
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> = figures
+            .iter()
+            .map(|(name, rate)| (name.clone(), serde_json::json!(rate.round())))
+            .chain([("posts".to_owned(), serde_json::json!(posts.len()))])
+            .collect();
+        return output::json(&object);
+    }
+    output::line(&format!(
+        "{} posts, {} threads, best of {runs} (posts/s; annotators alone exclude tokenisation):",
+        posts.len(),
+        rayon::current_num_threads()
+    ));
+    for (name, rate) in figures {
+        output::line(&format!("  {name:<28} {rate:>12.0}"));
+    }
     Ok(())
 }
