@@ -69,6 +69,7 @@ impl Store {
         let mut table = deltalake::DeltaTableBuilder::from_url(url)?.build()?;
         if data_dir.join(RECORDS_TABLE).join("_delta_log").is_dir() {
             table.load().await?;
+            table = upgrade(table).await?;
         }
         let state = StateDb::open(&data_dir.join("state.db")).await?;
         Ok(Store { data_dir, table, state })
@@ -450,6 +451,24 @@ impl Store {
         let snapshot = self.table.snapshot()?;
         Ok(snapshot.transaction_version(self.table.log_store().as_ref(), app_id).await?)
     }
+}
+
+/// Adds the columns a newer Waterline defines to a table an older one created (for example
+/// the annotation columns); old rows read them as NULL until `waterline enrich` fills them.
+async fn upgrade(table: DeltaTable) -> Result<DeltaTable, StoreError> {
+    use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
+    let existing = table.snapshot()?.schema();
+    let mut missing: Vec<deltalake::kernel::StructField> = Vec::new();
+    for field in schema::schema().fields() {
+        if existing.field(field.name()).is_none() {
+            missing.push(field.as_ref().try_into_kernel()?);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(table);
+    }
+    tracing::info!(columns = missing.len(), "adding the columns of a newer schema to the table");
+    Ok(table.add_columns().with_fields(missing).await?)
 }
 
 /// Parquet settings of the `records` files: Snappy, and no dictionary encoding or string
