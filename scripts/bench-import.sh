@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Import and query benchmark (issue #2): generates N posts, imports them with the release
-# binary (throughput and peak memory), exports Parquet, and runs the same group-by query
+# binary without annotations (`--no-enrich`: the foundation's speed; scripts/bench-enrich.sh
+# measures the enrichment chain) for throughput and peak memory, exports Parquet, and runs the same group-by query
 # through `waterline sql --timing` and DuckDB (the Python package, installed here into a
 # throw-away virtual environment, never a dependency of the product) side by side.
 #
@@ -33,11 +34,11 @@ measure() {
     echo "$seconds $((kilobytes / 1024))"
 }
 
-read -r seconds mib < <(measure "$BIN" --workspace "$WORK/scenario" import "$WORK/scenario/*.jsonl" --json)
+read -r seconds mib < <(measure "$BIN" --workspace "$WORK/scenario" import "$WORK/scenario/*.jsonl" --json --no-enrich)
 read_count=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["read"])' "$WORK/out.txt")
 echo "import: $read_count records in $seconds s = $(python3 -c "print(round($read_count / $seconds))") posts/s, peak RSS $mib MiB"
 
-read -r seconds mib < <(measure "$BIN" --workspace "$WORK/scenario" import "$WORK/scenario/*.jsonl" --json)
+read -r seconds mib < <(measure "$BIN" --workspace "$WORK/scenario" import "$WORK/scenario/*.jsonl" --json --no-enrich)
 echo "re-import (all unchanged): $seconds s, peak RSS $mib MiB"
 
 "$BIN" --workspace "$WORK/scenario" export --format parquet --out "$WORK/posts.parquet" >/dev/null

@@ -167,6 +167,23 @@ pub struct NeedsReport {
     pub macro_f1: f64,
     /// Texts evaluated.
     pub n: u64,
+    /// The same figures per domain (industry), when the examples name one.
+    #[serde(skip)]
+    pub by_domain: Vec<(String, NeedsReport)>,
+}
+
+impl NeedsReport {
+    fn from_confusion(confusion: &Confusion) -> NeedsReport {
+        NeedsReport {
+            precision: round4(confusion.precision(1)),
+            recall: round4(confusion.recall(1)),
+            f1: round4(confusion.f1(1)),
+            accuracy: round4(confusion.accuracy()),
+            macro_f1: round4(confusion.macro_f1()),
+            n: confusion.total(),
+            by_domain: Vec::new(),
+        }
+    }
 }
 
 /// Evaluates complaint detection on `(text, is_complaint)` examples (tweets addressed to
@@ -174,25 +191,28 @@ pub struct NeedsReport {
 pub fn needs(
     model: Option<&SentimentModel>,
     language: Option<&LanguageModel>,
-    examples: &[(String, bool)],
+    examples: &[(String, bool, String)],
 ) -> NeedsReport {
     let mut confusion = Confusion::new(2);
-    for (text, complaint) in examples {
+    let mut domains: std::collections::BTreeMap<&str, Confusion> = Default::default();
+    for (text, complaint, domain) in examples {
         let tokens = tokenize(text, None);
         let code = language.map_or("en", |model| model.detect(text).language);
         let probabilities = model.map(|model| model.predict_tokens(&tokens, code).probabilities);
         let addressed = tokens.iter().any(|token| token.kind == Kind::Mention);
         let (need, _) = crate::needs::classify(&tokens, probabilities, addressed);
-        confusion.add(usize::from(*complaint), usize::from(need == Need::Complaint));
+        let (truth, predicted) = (usize::from(*complaint), usize::from(need == Need::Complaint));
+        confusion.add(truth, predicted);
+        domains.entry(domain.as_str()).or_insert_with(|| Confusion::new(2)).add(truth, predicted);
     }
-    NeedsReport {
-        precision: round4(confusion.precision(1)),
-        recall: round4(confusion.recall(1)),
-        f1: round4(confusion.f1(1)),
-        accuracy: round4(confusion.accuracy()),
-        macro_f1: round4(confusion.macro_f1()),
-        n: confusion.total(),
+    let mut report = NeedsReport::from_confusion(&confusion);
+    if domains.len() > 1 {
+        report.by_domain = domains
+            .into_iter()
+            .map(|(domain, confusion)| (domain.to_owned(), NeedsReport::from_confusion(&confusion)))
+            .collect();
     }
+    report
 }
 
 #[cfg(test)]

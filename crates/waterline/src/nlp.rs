@@ -108,13 +108,19 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 report.macro_f1,
                 report.n
             ));
+            for (domain, part) in &report.by_domain {
+                output::line(&format!(
+                    "  {domain:<14} precision {:.4}, recall {:.4}, F1 {:.4}; accuracy {:.4}, macro-F1 {:.4}; n {}",
+                    part.precision, part.recall, part.f1, part.accuracy, part.macro_f1, part.n
+                ));
+            }
         }
     }
     Ok(())
 }
 
 /// Reads a complaints CSV without header: id, text, complaint (0/1), domain.
-fn read_complaints(path: &Path) -> Result<Vec<(String, bool)>> {
+fn read_complaints(path: &Path) -> Result<Vec<(String, bool, String)>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -136,7 +142,8 @@ fn read_complaints(path: &Path) -> Result<Vec<(String, bool)>> {
                 index + 1
             ),
         };
-        examples.push((text.to_owned(), complaint));
+        let domain = record.get(3).unwrap_or("").trim().to_owned();
+        examples.push((text.to_owned(), complaint, domain));
     }
     Ok(examples)
 }

@@ -2,9 +2,16 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-/// Prints a line (or lines) on standard output.
+/// Prints a line (or lines) on standard output. A closed pipe (`waterline sql … | head`)
+/// ends the process quietly instead of panicking.
 pub fn line(text: &str) {
-    println!("{text}");
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = writeln!(out, "{text}")
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
 }
 
 /// Prints a message on standard error.
@@ -14,6 +21,6 @@ pub fn error(text: &str) {
 
 /// Prints a value as pretty JSON on standard output.
 pub fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    line(&serde_json::to_string_pretty(value)?);
     Ok(())
 }
