@@ -90,29 +90,35 @@ pub fn clean(text: &str) -> String {
 pub fn features(cleaned: &str, out: &mut Vec<u32>) {
     out.clear();
     let mut buffer: Vec<char> = Vec::with_capacity(32);
-    let mut bytes = [0u8; 16];
     for word in cleaned.split(' ').filter(|word| !word.is_empty()) {
         out.push(feature_parts(&[b"w", word.as_bytes()]));
         buffer.clear();
         buffer.push(' ');
         buffer.extend(word.chars());
         buffer.push(' ');
-        for n in 1..=4 {
-            if buffer.len() < n {
-                break;
-            }
-            for window in buffer.windows(n) {
-                if n == 1 && window[0] == ' ' {
+        // Every n-gram starting at `start`, built incrementally: FNV-1a over code points,
+        // finished with a mix that spreads the bits (cheap; hundreds per post).
+        for start in 0..buffer.len() {
+            let mut hash: u32 = 0x811C_9DC5;
+            for n in 1..=4 {
+                let Some(ch) = buffer.get(start + n - 1) else { break };
+                hash = (hash ^ *ch as u32).wrapping_mul(0x0100_0193);
+                if n == 1 && *ch == ' ' {
                     continue;
                 }
-                let mut length = 0;
-                for ch in window {
-                    length += ch.encode_utf8(&mut bytes[length..]).len();
-                }
-                out.push(feature_parts(&[&[n as u8], &bytes[..length]]));
+                out.push(mix(hash ^ (n as u32).wrapping_mul(0x9E37_79B9)));
             }
         }
     }
+}
+
+/// The finaliser of MurmurHash3: every input bit affects every output bit.
+fn mix(mut hash: u32) -> u32 {
+    hash ^= hash >> 16;
+    hash = hash.wrapping_mul(0x85EB_CA6B);
+    hash ^= hash >> 13;
+    hash = hash.wrapping_mul(0xC2B2_AE35);
+    hash ^ (hash >> 16)
 }
 
 /// A language answer.
