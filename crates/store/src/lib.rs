@@ -271,7 +271,19 @@ impl Store {
         context: &BatchContext<'_>,
     ) -> Result<Staged, StoreError> {
         let wanted = index.rows_to_fetch(&records, identities);
-        let stored = self.fetch(&wanted).await?;
+        self.stage_fetched(index, records, identities, &wanted, context).await
+    }
+
+    /// Like [`Store::stage`], when the caller already has `PostIndex::rows_to_fetch`.
+    pub async fn stage_fetched(
+        &self,
+        index: &mut PostIndex,
+        records: Vec<Located>,
+        identities: &[Identity],
+        wanted: &[i64],
+        context: &BatchContext<'_>,
+    ) -> Result<Staged, StoreError> {
+        let stored = self.fetch(wanted).await?;
         Ok(index::stage(index, records, identities, &stored, context))
     }
 

@@ -96,6 +96,19 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     output::line(&format!("imported in {seconds:.1} s: {}", total.summary()));
     status(&workspace, &StatusArgs { json: false, days: 7 }).await?;
+    let (_store, analytics) = open_analytics(&workspace).await?;
+    let summary = analytics
+        .query(
+            "SELECT side, language, \
+             round(avg(CASE sentiment WHEN 'positive' THEN 1.0 WHEN 'negative' THEN -1.0 ELSE 0.0 END), 3) AS net_sentiment, \
+             sum(CASE WHEN need = 'question' THEN 1 ELSE 0 END) AS questions, \
+             sum(CASE WHEN need = 'complaint' THEN 1 ELSE 0 END) AS complaints, \
+             count(*) AS posts, count(DISTINCT coalesce(duplicate_of, id)) AS voices \
+             FROM posts GROUP BY 1, 2 HAVING count(*) >= 100 ORDER BY 1, 6 DESC",
+        )
+        .await?;
+    output::line("annotations by side and language:");
+    output::line(&to_table(&summary)?);
     output::line(&format!(
         "next: waterline --workspace {0} sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\"",
         dir.display()

@@ -231,11 +231,13 @@ async fn import_all(
                 store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
             }
             let context = BatchContext { run_id, source: path, now };
-            if !index.rows_to_fetch(&records, &identities).is_empty() {
+            let wanted = index.rows_to_fetch(&records, &identities);
+            if !wanted.is_empty() {
                 // Staging reads stored rows back: the previous commit must be visible first.
                 settle(store, &mut inflight).await?;
             }
-            let staged = store.stage(&mut index, records, &identities, &context).await?;
+            let staged =
+                store.stage_fetched(&mut index, records, &identities, &wanted, &context).await?;
             let stage_seconds = phase.elapsed().as_secs_f64() - wait_seconds;
             report.new += staged.report.new;
             report.updated += staged.report.updated;
