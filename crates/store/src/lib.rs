@@ -302,8 +302,10 @@ impl Store {
         }
         let table = self.table.clone();
         Some(CommitTask(tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let batch = schema::to_batch(&rows, now)?;
             drop(rows);
+            let arrow_seconds = started.elapsed().as_secs_f64();
             let properties = CommitProperties::default()
                 .with_application_transaction(Transaction::new(app_id, version));
             let table = table
@@ -313,6 +315,11 @@ impl Store {
                 .with_partition_columns(["kind"])
                 .with_commit_properties(properties)
                 .await?;
+            tracing::debug!(
+                arrow_seconds,
+                write_seconds = started.elapsed().as_secs_f64() - arrow_seconds,
+                "wrote a commit"
+            );
             Ok(table)
         })))
     }

@@ -155,6 +155,15 @@ async fn import_all(
     run_id: &str,
 ) -> Result<(ImportReport, Vec<InputOutcome>)> {
     let mut index = store.load_index().await.context("cannot read the stored posts")?;
+    // Size the index for the inputs up front (about one post per 300 bytes of input) so it
+    // is not rehashed again and again as it grows; a wrong guess only costs a rehash.
+    let input_bytes: u64 = paths
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok())
+        .map(|metadata| metadata.len())
+        .sum();
+    let expected = usize::try_from(input_bytes / 300).unwrap_or(0).min(50_000_000);
+    index.posts.reserve(expected);
     let mut book = AccountBook::default();
     for account in store.state().accounts().await? {
         book.add(&account);
