@@ -296,32 +296,33 @@ impl Store {
         app_id: String,
         version: i64,
         now: DateTime<Utc>,
-    ) -> Option<CommitTask> {
-        if rows.is_empty() {
-            return None;
-        }
+    ) -> Result<Option<CommitTask>, StoreError> {
+        Ok(prepare_rows(rows, now)?.map(|prepared| self.spawn_prepared(prepared, app_id, version)))
+    }
+
+    /// Starts the commit of rows already converted by [`prepare_rows`] (see
+    /// [`Store::spawn_commit`]).
+    pub fn spawn_prepared(
+        &self,
+        prepared: PreparedRows,
+        app_id: String,
+        version: i64,
+    ) -> CommitTask {
         let table = self.table.clone();
-        Some(CommitTask(tokio::spawn(async move {
+        CommitTask(tokio::spawn(async move {
             let started = std::time::Instant::now();
-            let batch = schema::to_batch(&rows, now)?;
-            drop(rows);
-            let arrow_seconds = started.elapsed().as_secs_f64();
             let properties = CommitProperties::default()
                 .with_application_transaction(Transaction::new(app_id, version));
             let table = table
-                .write(vec![batch])
+                .write(prepared.0)
                 .with_writer_properties(writer_properties())
                 .with_save_mode(SaveMode::Append)
                 .with_partition_columns(["kind"])
                 .with_commit_properties(properties)
                 .await?;
-            tracing::debug!(
-                arrow_seconds,
-                write_seconds = started.elapsed().as_secs_f64() - arrow_seconds,
-                "wrote a commit"
-            );
+            tracing::debug!(write_seconds = started.elapsed().as_secs_f64(), "wrote a commit");
             Ok(table)
-        })))
+        }))
     }
 
     /// Waits for a background commit and adopts the table state it produced.
@@ -341,7 +342,7 @@ impl Store {
         version: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        match self.spawn_commit(rows, app_id.to_owned(), version, now) {
+        match self.spawn_commit(rows, app_id.to_owned(), version, now)? {
             Some(task) => self.finish_commit(task).await,
             None => Ok(()),
         }
@@ -520,6 +521,28 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
         }
     }
     builder.build()
+}
+
+/// Rows converted to Arrow record batches, ready for [`Store::spawn_prepared`].
+pub struct PreparedRows(Vec<RecordBatch>);
+
+/// Converts rows to Arrow in parallel (chunks of 5,000 rows), on the caller's thread, so
+/// the conversion of one batch overlaps the write of the previous one. `None` for no rows.
+pub fn prepare_rows(
+    rows: Vec<schema::Row>,
+    now: DateTime<Utc>,
+) -> Result<Option<PreparedRows>, StoreError> {
+    use rayon::prelude::*;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let batches = rows
+        .par_chunks(5_000)
+        .map(|chunk| schema::to_batch(chunk, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::debug!(arrow_seconds = started.elapsed().as_secs_f64(), "converted rows to Arrow");
+    Ok(Some(PreparedRows(batches)))
 }
 
 /// A commit running in the background (see [`Store::spawn_commit`]).

@@ -253,11 +253,14 @@ async fn import_all(
             report.unchanged += staged.report.unchanged;
             report.other += staged.report.other;
             let rows = staged.rows.len();
-            // Delta commits are sequential: wait for the previous one, then start this one in
-            // the background while the next chunk is enriched and staged.
+            // Convert to Arrow while the previous commit is still writing; Delta commits are
+            // sequential: wait for it, then start this one in the background while the next
+            // chunk is parsed, enriched and staged.
+            let prepared = waterline_store::prepare_rows(staged.rows, now)?;
             settle(store, &mut inflight).await?;
             let version = i64::try_from(report.read).unwrap_or(i64::MAX);
-            inflight = store.spawn_commit(staged.rows, app_id.clone(), version, now);
+            inflight =
+                prepared.map(|prepared| store.spawn_prepared(prepared, app_id.clone(), version));
             tracing::debug!(
                 input = %path,
                 records = report.read,
