@@ -32,6 +32,9 @@ fn written_cases_in_english_and_french() {
     let cases = std::fs::read_to_string(repository().join("testdata/enrich/cases.jsonl")).unwrap();
     let language = models::language().expect("the shipped language model loads");
     let sentiment = models::sentiment().expect("the shipped sentiment model loads");
+    let config =
+        waterline_model::Config::parse(waterline_model::config::EXAMPLE).expect("example config");
+    let matcher = waterline_enrich::entities::EntityMatcher::new(&config);
     let mut failures = Vec::new();
     let mut checked = 0;
     for line in cases.lines().filter(|line| !line.trim().is_empty()) {
@@ -55,6 +58,17 @@ fn written_cases_in_english_and_french() {
         check("language", detected);
         check("sentiment", prediction.sentiment.as_str());
         check("need", need.as_str());
+        if let Some(expected) = case.get("entities").and_then(|value| value.as_array()) {
+            checked += 1;
+            let mut expected: Vec<&str> =
+                expected.iter().filter_map(|value| value.as_str()).collect();
+            let mut found = matcher.find(text, &tokens, &[], None).entities;
+            expected.sort_unstable();
+            found.sort();
+            if found != expected && !known_failure {
+                failures.push(format!("entities: expected {expected:?}, got {found:?}: {text}"));
+            }
+        }
     }
     assert!(checked > 40, "only {checked} checks");
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
