@@ -95,6 +95,13 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
     let (total, _) = run_import(&workspace, options).await?;
     let seconds = started.elapsed().as_secs_f64();
     output::line(&format!("imported in {seconds:.1} s: {}", total.summary()));
+    // A demo folder kept from an older version: bring its annotations up to date.
+    let signature = waterline_enrich::models::default_chain(&workspace.config).signature();
+    let (stale, _) =
+        Store::open(&workspace.data_dir()).await?.stale_posts(&signature, false).await?;
+    if stale > 0 {
+        crate::nlp::enrich(&workspace, &crate::cli::EnrichArgs { all: false, json: false }).await?;
+    }
     status(&workspace, &StatusArgs { json: false, days: 7 }).await?;
     let (_store, analytics) = open_analytics(&workspace).await?;
     let summary = analytics
@@ -173,6 +180,18 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         output::line(
             "some records were rejected: `waterline rejects` lists them with file, line, field and reason",
         );
+    }
+    if !args.no_enrich {
+        // Posts stored earlier (with --no-enrich, or by an older version) keep their old
+        // annotations until `waterline enrich`: say so instead of leaving reports mixed.
+        let store = Store::open(&workspace.data_dir()).await?;
+        let signature = waterline_enrich::models::default_chain(&workspace.config).signature();
+        let (stale, _) = store.stale_posts(&signature, false).await?;
+        if stale > 0 {
+            output::line(&format!(
+                "{stale} stored post rows lack the current annotations (imported with --no-enrich or by an older version): run `waterline enrich`"
+            ));
+        }
     }
     Ok(())
 }

@@ -166,3 +166,15 @@ fn eval_on_the_public_splits_meets_the_floors() {
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(value["accuracy"].as_f64().unwrap() > 0.95, "{value}");
 }
+
+#[test]
+fn import_says_when_stored_posts_lack_annotations() {
+    let workspace = Workspace::new();
+    let file = sample(&workspace);
+    workspace.import(&["--no-enrich", &file]);
+    let output = workspace.ok(&["import", &file]);
+    assert!(output.contains("run `waterline enrich`"), "{output}");
+    workspace.ok(&["enrich"]);
+    let output = workspace.ok(&["import", &file]);
+    assert!(!output.contains("waterline enrich"), "{output}");
+}
