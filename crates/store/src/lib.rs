@@ -313,20 +313,13 @@ impl Store {
             let started = std::time::Instant::now();
             let properties = CommitProperties::default()
                 .with_application_transaction(Transaction::new(app_id, version));
-            let table = if table.version().is_none() {
-                // The first commit creates the table (schema, partitioning, protocol).
-                let batches: Vec<RecordBatch> =
-                    prepared.0.into_iter().flat_map(|(_, batches)| batches).collect();
-                table
-                    .write(batches)
-                    .with_writer_properties(writer_properties())
-                    .with_save_mode(SaveMode::Append)
-                    .with_partition_columns(["kind"])
-                    .with_commit_properties(properties)
-                    .await?
-            } else {
-                append(table, prepared, properties).await?
-            };
+            let table = table
+                .write(prepared.0)
+                .with_writer_properties(writer_properties())
+                .with_save_mode(SaveMode::Append)
+                .with_partition_columns(["kind"])
+                .with_commit_properties(properties)
+                .await?;
             tracing::debug!(write_seconds = started.elapsed().as_secs_f64(), "wrote a commit");
             Ok(table)
         }))
@@ -530,78 +523,8 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
     builder.build()
 }
 
-/// Appends prepared rows to an existing table: one Parquet file per partition, written
-/// with the parquet crate, and one Delta commit carrying their `add` actions and the
-/// application transaction. (Delta's write operation would regroup the rows by partition,
-/// copying every column, though each batch here already belongs to one partition.)
-async fn append(
-    mut table: DeltaTable,
-    prepared: PreparedRows,
-    properties: CommitProperties,
-) -> Result<DeltaTable, StoreError> {
-    use deltalake::kernel::transaction::CommitBuilder;
-    use deltalake::kernel::{Action, Add};
-    use deltalake::logstore::object_store::ObjectStoreExt as _;
-    use deltalake::parquet::arrow::ArrowWriter;
-    use deltalake::protocol::DeltaOperation;
-    let full = schema::schema();
-    let kind_index = full.index_of("kind")?;
-    let keep: Vec<usize> = (0..full.fields().len()).filter(|index| *index != kind_index).collect();
-    let file_schema = Arc::new(full.project(&keep)?);
-    let store = table.log_store().object_store(None);
-    let mut actions = Vec::new();
-    for (kind, batches) in prepared.0 {
-        let mut buffer = Vec::new();
-        let mut writer =
-            ArrowWriter::try_new(&mut buffer, file_schema.clone(), Some(writer_properties()))
-                .map_err(|error| StoreError::Invariant(format!("parquet: {error}")))?;
-        let mut rows = 0usize;
-        for batch in &batches {
-            rows += batch.num_rows();
-            writer
-                .write(&batch.project(&keep)?)
-                .map_err(|error| StoreError::Invariant(format!("parquet: {error}")))?;
-        }
-        writer.close().map_err(|error| StoreError::Invariant(format!("parquet: {error}")))?;
-        let path = format!("kind={kind}/part-{}-c000.snappy.parquet", uuid::Uuid::now_v7());
-        let size = buffer.len() as i64;
-        store
-            .put(&deltalake::Path::from(path.as_str()), buffer.into())
-            .await
-            .map_err(|error| StoreError::Invariant(format!("cannot write `{path}`: {error}")))?;
-        actions.push(Action::Add(Add {
-            path,
-            partition_values: std::collections::HashMap::from([(
-                "kind".to_owned(),
-                Some(kind.to_owned()),
-            )]),
-            size,
-            modification_time: Utc::now().timestamp_millis(),
-            data_change: true,
-            stats: Some(format!("{{\"numRecords\":{rows}}}")),
-            tags: None,
-            deletion_vector: None,
-            base_row_id: None,
-            default_row_commit_version: None,
-            clustering_provider: None,
-        }));
-    }
-    let operation = DeltaOperation::Write {
-        mode: SaveMode::Append,
-        partition_by: Some(vec!["kind".to_owned()]),
-        predicate: None,
-    };
-    let snapshot = table.snapshot()?;
-    CommitBuilder::from(properties)
-        .with_actions(actions)
-        .build(Some(snapshot), table.log_store(), operation)
-        .await?;
-    table.update_state().await?;
-    Ok(table)
-}
-
 /// Rows converted to Arrow record batches, ready for [`Store::spawn_prepared`].
-pub struct PreparedRows(Vec<(&'static str, Vec<RecordBatch>)>);
+pub struct PreparedRows(Vec<RecordBatch>);
 
 /// Converts rows to Arrow in parallel (chunks of 5,000 rows), on the caller's thread, so
 /// the conversion of one batch overlaps the write of the previous one. `None` for no rows.
@@ -614,23 +537,12 @@ pub fn prepare_rows(
         return Ok(None);
     }
     let started = std::time::Instant::now();
-    // Split by partition here (moving rows is cheap) rather than in the writer, which would
-    // copy every column of the Arrow batch to group it.
-    let (posts, events): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|row| row.kind == schema::KIND_POST);
-    let mut groups = Vec::new();
-    for (kind, rows) in [(schema::KIND_POST, posts), (schema::KIND_EVENT, events)] {
-        if rows.is_empty() {
-            continue;
-        }
-        let batches = rows
-            .par_chunks(5_000)
-            .map(|chunk| schema::to_batch(chunk, now))
-            .collect::<Result<Vec<_>, _>>()?;
-        groups.push((kind, batches));
-    }
+    let batches = rows
+        .par_chunks(5_000)
+        .map(|chunk| schema::to_batch(chunk, now))
+        .collect::<Result<Vec<_>, _>>()?;
     tracing::debug!(arrow_seconds = started.elapsed().as_secs_f64(), "converted rows to Arrow");
-    Ok(Some(PreparedRows(groups)))
+    Ok(Some(PreparedRows(batches)))
 }
 
 /// A commit running in the background (see [`Store::spawn_commit`]).
