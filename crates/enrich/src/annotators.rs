@@ -42,8 +42,7 @@ impl Annotator for LanguageAnnotator {
             analysis.notes.skip("language", "model unavailable");
             return;
         };
-        let detection =
-            model.detect(&post.text[..post.text.len().min(crate::MAX_ANALYSED_BYTES * 2)]);
+        let detection = model.detect(crate::analysed(&post.text));
         let mut language = detection.language;
         // A text too short to tell: trust the platform's declaration when it made one.
         if language == UNDETERMINED
@@ -130,10 +129,8 @@ impl Annotator for EntitiesAnnotator {
     }
 
     fn annotate(&self, post: &Post, analysis: &mut Analysis) {
-        let end = post.text.len().min(crate::MAX_ANALYSED_BYTES);
-        let end = (0..=end).rev().find(|end| post.text.is_char_boundary(*end)).unwrap_or(0);
         let found = self.matcher.find(
-            &post.text[..end],
+            crate::analysed(&post.text),
             &analysis.tokens,
             &post.mentions,
             post.reply_to_author.as_deref(),

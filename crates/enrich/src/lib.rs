@@ -35,6 +35,16 @@ pub use annotators::{
 /// Longest text analysed, in bytes; longer texts are analysed on their first part.
 pub const MAX_ANALYSED_BYTES: usize = 20_000;
 
+/// The part of a text that is analysed: at most [`MAX_ANALYSED_BYTES`], cut at a character
+/// boundary.
+pub fn analysed(text: &str) -> &str {
+    let mut end = text.len().min(MAX_ANALYSED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Fixes up a post (author details, side).
 pub trait Enricher: Send + Sync {
     /// Stable snake_case name.
@@ -136,15 +146,12 @@ impl Chain {
             return;
         }
         let mut analysis = Analysis::default();
-        let mut end = post.text.len().min(MAX_ANALYSED_BYTES);
-        while !post.text.is_char_boundary(end) {
-            end -= 1;
-        }
-        if end < post.text.len() {
+        let text = analysed(&post.text);
+        if text.len() < post.text.len() {
             analysis.notes.skip("text", &format!("analysed the first {MAX_ANALYSED_BYTES} bytes"));
         }
         let known = self.known_word.as_deref().map(|known| known as &dyn Fn(&str) -> bool);
-        analysis.tokens = text::tokenize(&post.text[..end], known);
+        analysis.tokens = text::tokenize(text, known);
         for annotator in &self.annotators {
             annotator.annotate(post, &mut analysis);
         }
@@ -211,6 +218,7 @@ mod tests {
             post("3", "😀😀😀"),
             post("4", "\u{0}\u{1}\u{fffd}\u{e000}\u{10ffff}"),
             post("5", "   \n\t "),
+            post("6", &"€".repeat(40_000)),
         ];
         enrichment.run(posts.iter_mut().collect());
         let notes: Vec<&Annotations> =
@@ -221,6 +229,7 @@ mod tests {
         assert!(notes[2].sentiment.is_some(), "emoji carry sentiment");
         assert_eq!(notes[3].language.as_deref(), Some("und"));
         assert!(notes[4].skipped.is_some());
+        assert!(notes[5].skipped.as_deref().unwrap().contains("analysed the first"));
         assert!(notes.iter().all(|notes| !notes.enriched_with.is_empty()));
     }
 
