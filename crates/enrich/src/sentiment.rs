@@ -21,6 +21,45 @@ pub type Feature = (u32, f32);
 
 const LEXICON_KEYS: [&str; 4] = ["lex:positive", "lex:negative", "lex:compound", "lex:count"];
 
+/// Lexicon evidence summed over a text: positive and negative valence and the number of hits.
+#[derive(Default)]
+struct Tone {
+    positive: f32,
+    negative: f32,
+    hits: f32,
+}
+
+impl Tone {
+    fn add(&mut self, valence: f32) {
+        if valence > 0.0 {
+            self.positive += valence;
+        } else {
+            self.negative -= valence;
+        }
+        self.hits += 1.0;
+    }
+
+    /// The four lexicon features (none when no lexicon entry was hit).
+    fn push_features(&self, out: &mut Vec<Feature>) {
+        if self.hits == 0.0 {
+            return;
+        }
+        let sum = self.positive - self.negative;
+        let compound = sum / (sum * sum + 15.0).sqrt();
+        let values =
+            [self.positive / 4.0, self.negative / 4.0, compound * 2.0, (self.hits / 4.0).min(1.0)];
+        for (key, value) in LEXICON_KEYS.iter().zip(values) {
+            out.push((feature_parts(&[key.as_bytes()]), value));
+        }
+    }
+}
+
+fn bigram(previous: Option<&str>, norm: &str, out: &mut Vec<Feature>) {
+    if let Some(previous) = previous {
+        out.push((feature_parts(&[b"b", previous.as_bytes(), b" ", norm.as_bytes()]), 1.0));
+    }
+}
+
 /// The features of a tokenised text. `lexicon` holds valences keyed by language and word.
 pub fn features(
     tokens: &[Token],
@@ -30,21 +69,14 @@ pub fn features(
 ) {
     out.clear();
     let mut previous: Option<&str> = None;
-    let mut positive = 0f32;
-    let mut negative = 0f32;
-    let mut hits = 0f32;
+    let mut tone = Tone::default();
     let mut flags = [false; 6];
     for token in tokens {
         match token.kind {
             Kind::Word | Kind::HashtagWord | Kind::Number => {
                 let negated: &[u8] = if token.negated { b"~" } else { b"" };
                 out.push((feature_parts(&[b"w", token.norm.as_bytes(), negated]), 1.0));
-                if let Some(previous) = previous {
-                    out.push((
-                        feature_parts(&[b"b", previous.as_bytes(), b" ", token.norm.as_bytes()]),
-                        1.0,
-                    ));
-                }
+                bigram(previous, &token.norm, out);
                 previous = Some(&token.norm);
                 if let Some(valence) =
                     lexicon.and_then(|lexicon| lookup(lexicon, language, &token.norm))
@@ -59,12 +91,7 @@ pub fn features(
                     if token.elongated {
                         valence *= 1.15;
                     }
-                    if valence > 0.0 {
-                        positive += valence;
-                    } else {
-                        negative -= valence;
-                    }
-                    hits += 1.0;
+                    tone.add(valence);
                 }
                 flags[0] |= token.elongated;
                 flags[1] |= token.shouting;
@@ -72,35 +99,19 @@ pub fn features(
             Kind::Hashtag => out.push((feature_parts(&[b"h", token.norm.as_bytes()]), 1.0)),
             Kind::Emoji => {
                 out.push((feature_parts(&[b"e", token.norm.as_bytes()]), 1.0));
-                if let Some(previous) = previous {
-                    out.push((
-                        feature_parts(&[b"b", previous.as_bytes(), b" ", token.norm.as_bytes()]),
-                        1.0,
-                    ));
-                }
+                bigram(previous, &token.norm, out);
                 previous = Some(&token.norm);
                 if let Some(valence) =
                     lexicon.and_then(|lexicon| lookup(lexicon, "emoji", &token.norm))
                 {
-                    if valence > 0.0 {
-                        positive += valence;
-                    } else {
-                        negative -= valence;
-                    }
-                    hits += 1.0;
+                    tone.add(valence);
                 }
             }
             Kind::Emoticon => {
                 let valence = emoticon_valence(&token.norm);
                 out.push((feature_parts(&[b"o", &[valence as u8]]), 1.0));
                 if valence != 0 {
-                    let valence = f32::from(valence) * 2.0;
-                    if valence > 0.0 {
-                        positive += valence;
-                    } else {
-                        negative -= valence;
-                    }
-                    hits += 1.0;
+                    tone.add(f32::from(valence) * 2.0);
                 }
             }
             Kind::Punct => {
@@ -120,14 +131,7 @@ pub fn features(
             out.push((feature_parts(&[b"f", &[index as u8]]), 1.0));
         }
     }
-    if hits > 0.0 {
-        let sum = positive - negative;
-        let compound = sum / (sum * sum + 15.0).sqrt();
-        let values = [positive / 4.0, negative / 4.0, compound * 2.0, (hits / 4.0).min(1.0)];
-        for (key, value) in LEXICON_KEYS.iter().zip(values) {
-            out.push((feature_parts(&[key.as_bytes()]), value));
-        }
-    }
+    tone.push_features(out);
 }
 
 fn lookup(lexicon: &Section, language: &str, norm: &str) -> Option<f32> {
