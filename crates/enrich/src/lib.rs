@@ -56,7 +56,7 @@ pub trait Enricher: Send + Sync {
 }
 
 /// The shared analysis of one post's text, filled step by step.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Analysis {
     /// The tokens of the (possibly truncated) text.
     pub tokens: Vec<text::Token>,

@@ -16,7 +16,7 @@ use crate::side::SideEnricher;
 use crate::table::feature_parts;
 use crate::words::StopWords;
 use crate::{
-    Chain, EntitiesAnnotator, LanguageAnnotator, NeedsAnnotator, SentimentAnnotator,
+    Annotator, Chain, EntitiesAnnotator, LanguageAnnotator, NeedsAnnotator, SentimentAnnotator,
     SimHashAnnotator,
 };
 
@@ -51,12 +51,17 @@ pub fn sentiment() -> Option<&'static SentimentModel> {
     SENTIMENT.as_ref()
 }
 
+/// The shipped multilingual fallback sentiment model, when it loads.
+pub fn sentiment_multilingual() -> Option<&'static SentimentModel> {
+    SENTIMENT_MULTILINGUAL.as_ref()
+}
+
 /// The sentiment model for a language: the English and French model for `en`, `fr` and
 /// undetermined texts, the multilingual fallback for the others (when it loads).
 pub fn sentiment_for(language: &str) -> Option<&'static SentimentModel> {
     match language {
         "en" | "fr" | "und" => sentiment(),
-        _ => SENTIMENT_MULTILINGUAL.as_ref().or_else(sentiment),
+        _ => sentiment_multilingual().or_else(sentiment),
     }
 }
 
@@ -77,12 +82,23 @@ pub fn is_known_word(word: &str) -> bool {
 /// The default chain for a workspace: side, then language, sentiment, entities, needs and
 /// the SimHash. (Author details from accounts files are prepended by the importer.)
 pub fn default_chain(config: &Config) -> Chain {
-    Chain::new()
-        .with(Box::new(SideEnricher::new(config.side_resolver())))
-        .annotate_with(Box::new(LanguageAnnotator::new(language())))
-        .annotate_with(Box::new(SentimentAnnotator::new(sentiment(), sentiment_for("de"))))
-        .annotate_with(Box::new(EntitiesAnnotator::new(EntityMatcher::new(config))))
-        .annotate_with(Box::new(NeedsAnnotator))
-        .annotate_with(Box::new(SimHashAnnotator))
+    default_annotators(config)
+        .into_iter()
+        .fold(
+            Chain::new().with(Box::new(SideEnricher::new(config.side_resolver()))),
+            Chain::annotate_with,
+        )
         .with_known_words(Box::new(is_known_word))
+}
+
+/// The annotators of the default chain, in order: language, sentiment (which needs the
+/// language), entities, needs (which need both) and the SimHash.
+pub fn default_annotators(config: &Config) -> Vec<Box<dyn Annotator>> {
+    vec![
+        Box::new(LanguageAnnotator::new(language())),
+        Box::new(SentimentAnnotator::new(sentiment(), sentiment_multilingual())),
+        Box::new(EntitiesAnnotator::new(EntityMatcher::new(config))),
+        Box::new(NeedsAnnotator),
+        Box::new(SimHashAnnotator),
+    ]
 }
