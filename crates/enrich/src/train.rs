@@ -25,7 +25,7 @@ pub const UMSAB: [(&str, &str); 8] = [
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// A file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`")]
     Io {
         /// The file.
         path: PathBuf,
