@@ -44,8 +44,10 @@ impl Annotator for LanguageAnnotator {
         };
         let detection = model.detect(crate::analysed(&post.text));
         let mut language = detection.language;
-        // A text too short to tell: trust the platform's declaration when it made one.
-        if language == UNDETERMINED
+        // Trust the platform's declaration of a known language when the text is too short to
+        // tell, or when the model says Latin-script Hindi: that class is the one that catches
+        // English heavy with brand and drug names ("Meridian presents Glycora data").
+        if (language == UNDETERMINED || language == "hi")
             && let Some(declared) = post.lang.as_deref()
             && let Some(known) = crate::language::LANGUAGES.iter().find(|code| **code == declared)
         {

@@ -234,6 +234,25 @@ mod tests {
     }
 
     #[test]
+    fn a_platform_declaration_settles_short_and_latin_hindi_answers() {
+        let mut enrichment = enrichment();
+        let mut names =
+            post("1", "Altavia Labs completes enrolment in a phase 3 study of rilmisartan");
+        names.lang = Some("en".into());
+        let mut hinglish = post("2", "yaar ye dawai bahut acchi hai, mujhe bahut aaram mila");
+        hinglish.lang = None;
+        let mut short = post("3", "ok");
+        short.lang = Some("fr".into());
+        let mut posts = [names, hinglish, short];
+        enrichment.run(posts.iter_mut().collect());
+        let languages: Vec<Option<&str>> = posts
+            .iter()
+            .map(|post| post.annotations.as_deref().and_then(|notes| notes.language.as_deref()))
+            .collect();
+        assert_eq!(languages, [Some("en"), Some("hi"), Some("fr")]);
+    }
+
+    #[test]
     fn a_post_is_annotated_end_to_end() {
         let mut enrichment = enrichment();
         let mut posts = [post(
