@@ -4,6 +4,8 @@
 //! This is the only crate that writes SQL over the posts (with `store` for its own
 //! bookkeeping). Callers get JSON values or files, never engine types.
 
+pub mod topics;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

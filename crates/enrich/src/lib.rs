@@ -12,6 +12,9 @@
 
 pub mod accounts;
 pub mod annotators;
+#[cfg(feature = "distill")]
+pub mod distill;
+pub mod embed;
 pub mod entities;
 pub mod eval;
 pub mod language;

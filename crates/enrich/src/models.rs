@@ -14,7 +14,6 @@ use crate::language::LanguageModel;
 use crate::sentiment::SentimentModel;
 use crate::side::SideEnricher;
 use crate::table::feature_parts;
-use crate::words::StopWords;
 use crate::{
     Annotator, Chain, EntitiesAnnotator, LanguageAnnotator, NeedsAnnotator, SentimentAnnotator,
     SimHashAnnotator,
@@ -35,11 +34,22 @@ pub const SENTIMENT_MULTILINGUAL_MODEL: &[u8] =
 static SENTIMENT_MULTILINGUAL: LazyLock<Option<SentimentModel>> =
     LazyLock::new(|| SentimentModel::from_bytes(SENTIMENT_MULTILINGUAL_MODEL).ok());
 
+/// The shipped static word embeddings (`waterline train embeddings`).
+pub const EMBEDDINGS: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/embeddings.wle"));
+
+static EMBEDDING_TABLE: LazyLock<Option<crate::embed::Embeddings>> =
+    LazyLock::new(|| crate::embed::Embeddings::from_bytes(EMBEDDINGS).ok());
+
+/// The shipped static word embeddings, when they load.
+pub fn embeddings() -> Option<&'static crate::embed::Embeddings> {
+    EMBEDDING_TABLE.as_ref()
+}
+
 static LANGUAGE: LazyLock<Option<LanguageModel>> =
     LazyLock::new(|| LanguageModel::from_bytes(LANGUAGE_MODEL).ok());
 static SENTIMENT: LazyLock<Option<SentimentModel>> =
     LazyLock::new(|| SentimentModel::from_bytes(SENTIMENT_MODEL).ok());
-static STOP_WORDS: LazyLock<StopWords> = LazyLock::new(StopWords::default);
 
 /// The shipped language model, when it loads.
 pub fn language() -> Option<&'static LanguageModel> {
@@ -68,7 +78,7 @@ pub fn sentiment_for(language: &str) -> Option<&'static SentimentModel> {
 /// True when `word` (folded) is a word Waterline knows: a stop word, a lexicon word or a
 /// word of the language model's vocabulary. Used to split lower-case hashtags.
 pub fn is_known_word(word: &str) -> bool {
-    if STOP_WORDS.any(word) {
+    if crate::words::STOP_WORDS.any(word) {
         return true;
     }
     if let Some(model) = sentiment()

@@ -48,6 +48,9 @@ pub fn stemmer(language: &str) -> Option<Stemmer> {
     Some(Stemmer::create(algorithm))
 }
 
+/// The stop-word sets, built on first use.
+pub static STOP_WORDS: std::sync::LazyLock<StopWords> = std::sync::LazyLock::new(StopWords::default);
+
 /// Fast stop-word sets (built once).
 pub struct StopWords {
     english: std::collections::HashSet<&'static str>,

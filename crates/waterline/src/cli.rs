@@ -132,6 +132,25 @@ pub enum EvalTask {
         #[arg(long)]
         json: bool,
     },
+    /// Topic discovery on TweetTopic JSON lines (`text` and one 0/1 field per topic):
+    /// clusters the texts without their labels, scores against the first positive label.
+    Topics {
+        /// The JSON-lines file.
+        #[arg(long, value_name = "FILE")]
+        jsonl: PathBuf,
+        /// Use this embedding table instead of the shipped one.
+        #[arg(long, value_name = "FILE", conflicts_with = "lexical")]
+        embeddings: Option<PathBuf>,
+        /// Lexical topics (hashed words), as when no embedding table is available.
+        #[arg(long)]
+        lexical: bool,
+        /// Seed of the clustering.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Complaint detection on a CSV without header: id, text, complaint 0/1, domain.
     Needs {
         /// The CSV file.

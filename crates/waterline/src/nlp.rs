@@ -89,6 +89,46 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 report.texts_per_second
             ));
         }
+        EvalTask::Topics { jsonl, embeddings, lexical, seed, json } => {
+            let content = fs_err::read_to_string(&jsonl)?;
+            let (texts, truth, _) = waterline_analytics::topics::read_tweettopic(&content)
+                .map_err(|reason| anyhow::anyhow!("`{}`: {reason}", jsonl.display()))?;
+            let loaded;
+            let table = if lexical {
+                None
+            } else if let Some(path) = embeddings {
+                loaded = waterline_enrich::embed::Embeddings::from_bytes(&fs_err::read(&path)?)
+                    .with_context(|| format!("`{}`", path.display()))?;
+                Some(&loaded)
+            } else {
+                waterline_enrich::models::embeddings()
+            };
+            if table.is_none() && !lexical {
+                output::error("no embedding table is available: lexical topics (hashed words)");
+            }
+            let options = waterline_analytics::topics::TopicOptions {
+                seed,
+                ..waterline_analytics::topics::TopicOptions::default()
+            };
+            let report = waterline_analytics::topics::evaluate(&texts, &truth, table, &options);
+            if json {
+                return output::json(&report);
+            }
+            output::line(&format!(
+                "topics: NMI {:.4}, ARI {:.4}, outliers {:.1}%, {} topics ({} reference labels), {} texts, {:.0} texts/s ({})",
+                report.nmi,
+                report.ari,
+                report.outlier_share * 100.0,
+                report.topics,
+                report.labels,
+                report.n,
+                report.docs_per_s,
+                report.embedding
+            ));
+            for (label, size) in report.found.iter().take(25) {
+                output::line(&format!("  {size:>6}  {label}"));
+            }
+        }
         EvalTask::Needs { complaints_csv, json } => {
             let examples = read_complaints(&complaints_csv)?;
             let report = waterline_enrich::eval::needs(
