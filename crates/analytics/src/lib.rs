@@ -4,6 +4,7 @@
 //! This is the only crate that writes SQL over the posts (with `store` for its own
 //! bookkeeping). Callers get JSON values or files, never engine types.
 
+pub mod reports;
 pub mod topics;
 
 use std::path::Path;
@@ -143,6 +144,23 @@ impl Analytics {
         let start = Instant::now();
         let batches = self.query(sql).await?;
         Ok((batches, start.elapsed()))
+    }
+
+    /// Every post (latest state) in time order, with its annotations, for the reports.
+    pub async fn posts(&self) -> Result<Vec<waterline_model::Post>, AnalyticsError> {
+        use futures::StreamExt;
+        let frame =
+            self.context.sql("SELECT * FROM posts ORDER BY created_at, platform, id").await?;
+        let mut stream = frame.execute_stream().await?;
+        let mut posts = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let reader = RowReader::new(&batch);
+            for row in 0..batch.num_rows() {
+                posts.push(reader.post(row)?);
+            }
+        }
+        Ok(posts)
     }
 
     /// Writes the `posts` view to one file: `csv`, `parquet` or `jsonl` (Waterline JSON lines).

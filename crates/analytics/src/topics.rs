@@ -84,6 +84,46 @@ pub struct TopicDoc {
     pub words: Vec<String>,
     /// Unit embedding, empty when no word is known.
     pub vector: Vec<f32>,
+    /// Indexes of the workspace seed topics whose keywords the text contains.
+    pub seeds: Vec<u16>,
+}
+
+/// Marks, on each document, the seed topics whose keywords its text contains (folded, whole
+/// words; multi-word keywords match as phrases).
+pub fn mark_seeds<S: AsRef<str> + Sync>(docs: &mut [TopicDoc], texts: &[S], seeds: &[SeedTopic]) {
+    let patterns: Vec<(String, u16)> = seeds
+        .iter()
+        .enumerate()
+        .flat_map(|(index, seed)| {
+            seed.keywords
+                .iter()
+                .filter(|k| !k.trim().is_empty())
+                .map(move |k| (k.trim().to_owned(), index as u16))
+        })
+        .collect();
+    if patterns.is_empty() {
+        return;
+    }
+    let Ok(matcher) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(patterns.iter().map(|(k, _)| k.as_str()))
+    else {
+        return;
+    };
+    docs.par_iter_mut().zip(texts.par_iter()).for_each(|(doc, text)| {
+        let folded = waterline_enrich::text::fold(waterline_enrich::analysed(text.as_ref()));
+        let bytes = folded.as_bytes();
+        let boundary = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
+        for found in matcher.find_iter(&folded) {
+            let before = found.start().checked_sub(1).and_then(|i| bytes.get(i));
+            if boundary(before) && boundary(bytes.get(found.end())) {
+                let seed = patterns[found.pattern().as_usize()].1;
+                if !doc.seeds.contains(&seed) {
+                    doc.seeds.push(seed);
+                }
+            }
+        }
+    });
 }
 
 /// Dimensions of the lexical fallback (hashed words).
@@ -108,9 +148,8 @@ pub fn prepare<S: AsRef<str> + Sync>(texts: &[S], table: Option<&Embeddings>) ->
             let mut vector = Vec::new();
             match table {
                 Some(table) => {
-                    if table.embed_tokens(&tokens, &mut vector) == 0 {
-                        vector.clear();
-                    }
+                    let used = table.embed_tokens(&tokens, &mut vector);
+                    vector.truncate(if used == 0 { 0 } else { vector.len() });
                 }
                 None if !words.is_empty() => {
                     vector = vec![0f32; LEXICAL_DIMS];
@@ -123,17 +162,17 @@ pub fn prepare<S: AsRef<str> + Sync>(texts: &[S], table: Option<&Embeddings>) ->
                 }
                 None => {}
             }
-            TopicDoc { words, vector }
+            TopicDoc { words, vector, seeds: Vec::new() }
         })
         .collect()
 }
 
 /// Words too common in social posts to describe a topic (on top of the stop words).
 const TOPIC_STOP_WORDS: &[&str] = &[
-    "not", "no", "dont", "cant", "wont", "didnt", "doesnt", "isnt", "like", "just", "really", "know",
-    "think", "want", "going", "make", "made", "see", "way", "thing", "things", "good", "new", "today",
-    "day", "time", "people", "now", "one", "lol", "pas", "non", "oui", "tres", "trop", "fois", "jour",
-    "ils", "elle", "vraiment", "quoi", "tout", "rien", "merci", "bonjour",
+    "not", "no", "dont", "cant", "wont", "didnt", "doesnt", "isnt", "like", "just", "really",
+    "know", "think", "want", "going", "make", "made", "see", "way", "thing", "things", "good",
+    "new", "today", "day", "time", "people", "now", "one", "lol", "pas", "non", "oui", "tres",
+    "trop", "fois", "jour", "ils", "elle", "vraiment", "quoi", "tout", "rien", "merci", "bonjour",
 ];
 
 fn content_words(tokens: &[Token]) -> Vec<String> {
@@ -317,7 +356,10 @@ fn key_terms(docs: &[&TopicDoc], labels: &[Option<usize>], clusters: usize) -> V
             let mut chosen: Vec<String> = Vec::new();
             for (term, _) in scored {
                 // Skip a word already inside a chosen phrase, and a phrase whose words are both chosen.
-                if chosen.iter().any(|c| c.split(' ').any(|w| w == term) || term.split(' ').all(|w| chosen.contains(&w.to_owned()))) {
+                if chosen.iter().any(|c| {
+                    c.split(' ').any(|w| w == term)
+                        || term.split(' ').all(|w| chosen.contains(&w.to_owned()))
+                }) {
                     continue;
                 }
                 chosen.push(term);
@@ -332,7 +374,8 @@ fn key_terms(docs: &[&TopicDoc], labels: &[Option<usize>], clusters: usize) -> V
 
 /// Assigns posts to the model's topics: `Some(id)`, or `None` for an outlier.
 pub fn assign(model: &TopicModel, docs: &[TopicDoc], min_similarity: f32) -> Vec<Option<u32>> {
-    let centroids: Vec<Vec<f32>> = model.topics.iter().map(|topic| topic.centroid.clone()).collect();
+    let centroids: Vec<Vec<f32>> =
+        model.topics.iter().map(|topic| topic.centroid.clone()).collect();
     docs.par_iter()
         .map(|doc| {
             if doc.vector.is_empty() {
@@ -366,9 +409,8 @@ pub fn update(
         model.options = Some(options.clone());
     }
     let mut labels = assign(model, docs, options.min_similarity);
-    let pending: Vec<usize> = (0..docs.len())
-        .filter(|i| labels[*i].is_none() && !docs[*i].vector.is_empty())
-        .collect();
+    let pending: Vec<usize> =
+        (0..docs.len()).filter(|i| labels[*i].is_none() && !docs[*i].vector.is_empty()).collect();
     // With an existing model, only a sizeable group of unassigned posts can form new topics.
     let enough = if model.topics.is_empty() { options.min_size } else { options.min_size.max(20) };
     if pending.len() < enough {
@@ -389,10 +431,12 @@ pub fn update(
         sizes[*cluster] += 1;
     }
     // Recompute each kept centroid from its members, then order new topics by size.
-    let mut kept: Vec<usize> = (0..centroids.len()).filter(|c| sizes[*c] >= options.min_size).collect();
+    let mut kept: Vec<usize> =
+        (0..centroids.len()).filter(|c| sizes[*c] >= options.min_size).collect();
     kept.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]).then(a.cmp(b)));
     let pending_docs: Vec<&TopicDoc> = pending.iter().map(|i| &docs[*i]).collect();
-    let renumber: HashMap<usize, usize> = kept.iter().enumerate().map(|(new, old)| (*old, new)).collect();
+    let renumber: HashMap<usize, usize> =
+        kept.iter().enumerate().map(|(new, old)| (*old, new)).collect();
     let local_kept: Vec<Option<usize>> =
         local.iter().map(|label| label.and_then(|c| renumber.get(&c).copied())).collect();
     let terms = key_terms(&pending_docs, &local_kept, kept.len());
@@ -421,25 +465,21 @@ pub fn update(
     labels
 }
 
-/// The seed topic whose keywords at least a third of the members contain (the most matched).
+/// The seed topic that at least a quarter of the members mention (the most mentioned).
 fn seed_of(members: &[&TopicDoc], seeds: &[SeedTopic]) -> Option<String> {
     if members.is_empty() {
         return None;
     }
-    let mut best: Option<(usize, &str)> = None;
-    for seed in seeds {
-        let hits = members
-            .iter()
-            .filter(|doc| {
-                let text = format!(" {} ", doc.words.join(" "));
-                seed.keywords.iter().any(|keyword| text.contains(&format!(" {keyword} ")))
-            })
-            .count();
-        if hits * 3 >= members.len() && best.is_none_or(|(most, _)| hits > most) {
-            best = Some((hits, &seed.name));
+    let mut hits = vec![0usize; seeds.len()];
+    for doc in members {
+        for seed in &doc.seeds {
+            if let Some(count) = hits.get_mut(usize::from(*seed)) {
+                *count += 1;
+            }
         }
     }
-    best.map(|(_, name)| name.to_owned())
+    let (index, most) = hits.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))?;
+    (*most * 4 >= members.len() && *most > 0).then(|| seeds[index].name.clone())
 }
 
 /// Representative posts of each topic: the indexes of the `n` posts nearest its centroid.
@@ -511,7 +551,11 @@ pub fn nmi_ari(truth: &[usize], found: &[usize]) -> (f64, f64) {
     let sum_b: f64 = b.values().map(|c| pairs(*c)).sum();
     let expected = sum_a * sum_b / pairs(total).max(1.0);
     let max = (sum_a + sum_b) / 2.0;
-    let ari = if (max - expected).abs() < f64::EPSILON { 1.0 } else { (index - expected) / (max - expected) };
+    let ari = if (max - expected).abs() < f64::EPSILON {
+        1.0
+    } else {
+        (index - expected) / (max - expected)
+    };
     (nmi.max(0.0), ari)
 }
 
@@ -529,12 +573,15 @@ pub struct TopicEval {
     /// Topics found.
     pub topics: usize,
     /// Reference labels present.
+    #[serde(skip)]
     pub labels: usize,
     /// Texts per second, embedding included.
     pub docs_per_s: f64,
     /// What embedded the texts.
+    #[serde(skip)]
     pub embedding: String,
     /// The topics found, largest first: label and size.
+    #[serde(skip)]
     pub found: Vec<(String, usize)>,
 }
 
@@ -563,7 +610,7 @@ pub fn evaluate(
         .iter()
         .map(|topic| (topic.label(), sizes.get(&topic.id).copied().unwrap_or(0)))
         .collect();
-    listed.sort_by(|a, b| b.1.cmp(&a.1));
+    listed.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     let mut distinct = truth.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
@@ -581,13 +628,16 @@ pub fn evaluate(
 }
 
 fn round(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
+    (value * 10_000.0).round() / 10_000.0 + 0.0
 }
+
+/// Texts, their reference label indexes, and the label names.
+pub type TweetTopic = (Vec<String>, Vec<usize>, Vec<String>);
 
 /// Reads the TweetTopic JSON-lines format: a `text` field and one 0/1 field per topic;
 /// the reference label of a text is its first positive field in the file's column order.
 /// Returns the texts, their label indexes and the label names.
-pub fn read_tweettopic(content: &str) -> Result<(Vec<String>, Vec<usize>, Vec<String>), String> {
+pub fn read_tweettopic(content: &str) -> Result<TweetTopic, String> {
     let mut texts = Vec::new();
     let mut truth = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -595,14 +645,16 @@ pub fn read_tweettopic(content: &str) -> Result<(Vec<String>, Vec<usize>, Vec<St
         if line.trim().is_empty() {
             continue;
         }
-        let fields: Ordered = serde_json::from_str(line)
-            .map_err(|error| format!("line {}: {error}", number + 1))?;
+        let fields: Ordered =
+            serde_json::from_str(line).map_err(|error| format!("line {}: {error}", number + 1))?;
         let mut text = None;
         let mut label = None;
         for (key, value) in fields.0 {
             if key == "text" {
                 text = value.as_str().map(str::to_owned);
-            } else if label.is_none() && (value.as_u64() == Some(1) || value.as_bool() == Some(true)) {
+            } else if label.is_none()
+                && (value.as_u64() == Some(1) || value.as_bool() == Some(true))
+            {
                 label = Some(key);
             }
         }
@@ -632,7 +684,10 @@ impl<'de> Deserialize<'de> for Ordered {
             fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
                 formatter.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
                 let mut fields = Vec::new();
                 while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
                     fields.push(entry);
@@ -651,7 +706,8 @@ mod tests {
 
     #[test]
     fn tweettopic_labels_follow_column_order() {
-        let content = "{\"text\":\"a\",\"zeta\":1,\"alpha\":1}\n{\"alpha\":1,\"text\":\"b\",\"zeta\":0}\n";
+        let content =
+            "{\"text\":\"a\",\"zeta\":1,\"alpha\":1}\n{\"alpha\":1,\"text\":\"b\",\"zeta\":0}\n";
         let (texts, truth, names) = read_tweettopic(content).unwrap();
         assert_eq!(texts, vec!["a", "b"]);
         assert_eq!(names, vec!["zeta", "alpha"]);
@@ -673,7 +729,11 @@ mod tests {
     fn doc(vector: Vec<f32>, words: &[&str]) -> TopicDoc {
         let mut vector = vector;
         normalise(&mut vector);
-        TopicDoc { words: words.iter().map(|w| (*w).to_owned()).collect(), vector }
+        TopicDoc {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            vector,
+            seeds: Vec::new(),
+        }
     }
 
     #[test]
@@ -686,6 +746,8 @@ mod tests {
         }
         let options = TopicOptions { min_size: 3, ..TopicOptions::default() };
         let seeds = vec![SeedTopic { name: "access".into(), keywords: vec!["shortage".into()] }];
+        let texts: Vec<String> = docs.iter().map(|d| d.words.join(" ")).collect();
+        mark_seeds(&mut docs, &texts, &seeds);
         let mut model = TopicModel::default();
         let labels = update(&mut model, &docs, &options, &seeds);
         assert_eq!(model.topics.len(), 2);
@@ -704,6 +766,7 @@ mod tests {
         for i in 0..30 {
             more.push(doc(vec![0.0, (i as f32) * 0.001, 1.0], &["congress", "booth"]));
         }
+        assert!(more[1].seeds == vec![0] && more[0].seeds.is_empty());
         let labels = update(&mut model, &more, &options, &seeds);
         assert_eq!(model.topics.len(), 3);
         assert_eq!(model.topics.iter().take(2).map(|t| t.id).collect::<Vec<_>>(), before);

@@ -63,7 +63,8 @@ pub fn corpus_counts(data: &Path) -> Result<HashMap<String, u32>, TrainError> {
     }
     texts.extend(read_lines(&data.join("sentiment/tweeteval-en/val_text.txt"))?);
     let free = data.join("engagement/freemobile-fr/free_tweet_export.csv");
-    let mut reader = csv::Reader::from_path(&free).map_err(|error| failed(&free.display().to_string(), error))?;
+    let mut reader = csv::Reader::from_path(&free)
+        .map_err(|error| failed(&free.display().to_string(), error))?;
     for record in reader.records() {
         let record = record.map_err(|error| failed(&free.display().to_string(), error))?;
         if let Some(text) = record.get(2) {
@@ -101,7 +102,10 @@ pub fn distill(
     let counts = corpus_counts(&options.data)?;
     let mut words: Vec<String> = teacher_words(&options.model)?;
     words.extend(
-        counts.iter().filter(|(_, count)| **count >= options.min_count).map(|(word, _)| word.clone()),
+        counts
+            .iter()
+            .filter(|(_, count)| **count >= options.min_count)
+            .map(|(word, _)| word.clone()),
     );
     words.sort();
     words.dedup();
@@ -209,13 +213,11 @@ fn pca(vectors: &[Vec<f32>], dims: usize) -> Vec<Vec<f32>> {
         .iter()
         .take(dims.min(width))
         .map(|column| {
-            let mut component: Vec<f64> = eigen.eigenvectors.column(*column).iter().copied().collect();
+            let mut component: Vec<f64> =
+                eigen.eigenvectors.column(*column).iter().copied().collect();
             // A deterministic sign: the largest coordinate is positive.
-            let largest = component
-                .iter()
-                .copied()
-                .max_by(|a, b| a.abs().total_cmp(&b.abs()))
-                .unwrap_or(1.0);
+            let largest =
+                component.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(1.0);
             if largest < 0.0 {
                 component.iter_mut().for_each(|value| *value = -*value);
             }

@@ -49,7 +49,8 @@ pub fn stemmer(language: &str) -> Option<Stemmer> {
 }
 
 /// The stop-word sets, built on first use.
-pub static STOP_WORDS: std::sync::LazyLock<StopWords> = std::sync::LazyLock::new(StopWords::default);
+pub static STOP_WORDS: std::sync::LazyLock<StopWords> =
+    std::sync::LazyLock::new(StopWords::default);
 
 /// Fast stop-word sets (built once).
 pub struct StopWords {

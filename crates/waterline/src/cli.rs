@@ -46,6 +46,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Re-annotate stored posts (language, sentiment, needs, entities, near-duplicates).
     Enrich(EnrichArgs),
+    /// Listening, perception gap or content audit over the stored posts.
+    Report(ReportArgs),
     /// Measure an NLP component on labelled data (no workspace needed).
     Eval(EvalArgs),
     /// Build a shipped model file from the public data (no workspace needed).
@@ -92,6 +94,37 @@ pub struct EnrichArgs {
     /// Print the outcome as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `waterline report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which report.
+    #[arg(value_enum)]
+    pub kind: ReportKind,
+    /// First day (inclusive, workspace time zone), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (inclusive, workspace time zone), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Print one JSON object (documented in docs/schema.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Rows per table on a terminal.
+    #[arg(long, default_value_t = 15)]
+    pub limit: usize,
+}
+
+/// The reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportKind {
+    /// What the audience talks about and needs: topics, growth, sentiment, unmet needs.
+    Listening,
+    /// Own against audience topic mixes: divergence, per-topic gaps, what resonates.
+    Gap,
+    /// Every own post's reception against its account's last 90 days, and why.
+    Audit,
 }
 
 /// `waterline eval`.

@@ -60,6 +60,7 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Sql(args) => sql(workspace, &args).await,
         Command::Rejects(args) => rejects(workspace, &args).await,
         Command::Enrich(args) => crate::nlp::enrich(workspace, &args).await,
+        Command::Report(args) => crate::report::report(workspace, &args).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)

@@ -8,5 +8,6 @@ pub mod generate;
 pub mod import;
 pub mod nlp;
 pub mod output;
+pub mod report;
 pub mod telemetry;
 pub mod workspace;

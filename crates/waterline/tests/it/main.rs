@@ -6,5 +6,6 @@ mod bad_input;
 mod cli;
 mod enrich;
 mod real_data;
+mod reports;
 mod resume;
 mod support;

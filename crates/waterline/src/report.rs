@@ -1,0 +1,261 @@
+//! `waterline report listening|gap|audit`: loads the posts, updates the workspace's topic
+//! model (`.waterline/topics.json`), and prints a report as text tables or JSON.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use waterline_analytics::Analytics;
+use waterline_analytics::reports::{self, Corpus};
+use waterline_analytics::topics::{TopicModel, TopicOptions};
+use waterline_store::Store;
+
+use crate::cli::{ReportArgs, ReportKind};
+use crate::output;
+use crate::workspace::{Workspace, WriteLock};
+
+/// The topic model's file in the data directory.
+pub const TOPICS_FILE: &str = "topics.json";
+
+fn load_model(data_dir: &Path) -> Option<TopicModel> {
+    let text = fs_err::read_to_string(data_dir.join(TOPICS_FILE)).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(model) => Some(model),
+        Err(error) => {
+            tracing::warn!("ignoring an unreadable topic model ({error}); topics start again");
+            None
+        }
+    }
+}
+
+fn save_model(data_dir: &Path, model: &TopicModel) -> Result<()> {
+    let temporary = data_dir.join(format!("{TOPICS_FILE}.tmp"));
+    fs_err::write(&temporary, serde_json::to_vec(model)?)?;
+    fs_err::rename(&temporary, data_dir.join(TOPICS_FILE))?;
+    Ok(())
+}
+
+/// Runs a report.
+pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
+    let data_dir = workspace.data_dir();
+    let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
+    let analytics = Analytics::open(&store).await?;
+    let started = std::time::Instant::now();
+    let posts = analytics.posts().await?;
+    tracing::debug!(posts = posts.len(), seconds = started.elapsed().as_secs_f64(), "posts loaded");
+    let table = waterline_enrich::models::embeddings();
+    let corpus = Corpus::build(
+        &posts,
+        &workspace.config,
+        load_model(&data_dir),
+        table,
+        &TopicOptions::default(),
+    );
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "topics assigned");
+    if corpus.model_changed {
+        // Keep topic ids stable across runs; skip saving while an import holds the workspace.
+        match WriteLock::acquire(&data_dir) {
+            Ok(_lock) => save_model(&data_dir, &corpus.model)?,
+            Err(_) => tracing::warn!("the workspace is busy: the updated topic model is not saved"),
+        }
+    }
+    match args.kind {
+        ReportKind::Listening => {
+            let report = reports::listening(&corpus, args.from, args.to);
+            if args.json {
+                return output::json(&report);
+            }
+            print_listening(&report, args.limit);
+        }
+        ReportKind::Gap => {
+            let report = reports::gap(&corpus, &workspace.config, args.from, args.to);
+            if args.json {
+                return output::json(&report);
+            }
+            print_gap(&report, args.limit);
+        }
+        ReportKind::Audit => {
+            let report = reports::audit(&corpus, args.from, args.to);
+            if args.json {
+                return output::json(&report);
+            }
+            print_audit(&report, args.limit);
+        }
+    }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "report done");
+    Ok(())
+}
+
+fn cut(text: &str, width: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(width.saturating_sub(1)).collect::<String>())
+    }
+}
+
+fn period_line(period: &reports::Period) -> String {
+    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
+    format!("{} to {} ({})", day(period.from), day(period.to), period.time_zone)
+}
+
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        output::line(&format!("note: {note}"));
+    }
+}
+
+fn print_listening(report: &reports::ListeningReport, limit: usize) {
+    output::line(&format!(
+        "listening, {}: {} posts, {} from the audience; {} topics, {:.1}% outliers ({})",
+        period_line(&report.period),
+        report.posts,
+        report.audience_posts,
+        report.topics.len(),
+        report.outlier_share * 100.0,
+        report.embedding
+    ));
+    print_notes(&report.notes);
+    output::line("");
+    output::line(&format!(
+        "{:>4}  {:<52} {:>8} {:>7} {:>6} {:>7} {:>6}",
+        "id", "topic", "audience", "share", "own", "growth", "net"
+    ));
+    for topic in report.topics.iter().take(limit) {
+        output::line(&format!(
+            "{:>4}  {:<52} {:>8} {:>6.1}% {:>6} {:>+6.0}% {:>+6.2}",
+            topic.id,
+            cut(&topic.label, 52),
+            topic.audience_posts,
+            topic.audience_share * 100.0,
+            topic.own_posts,
+            topic.growth * 100.0,
+            topic.sentiment.net
+        ));
+        if let Some(example) = topic.representative.first() {
+            output::line(&format!("        e.g. \"{}\"", cut(&example.text, 90)));
+        }
+    }
+    output::line("");
+    output::line("unmet needs (audience questions, complaints and requests per topic):");
+    output::line(&format!(
+        "{:<10} {:<48} {:>6} {:>7} {:>9}",
+        "need", "topic", "posts", "growth", "answered"
+    ));
+    for need in report.unmet_needs.iter().take(limit) {
+        output::line(&format!(
+            "{:<10} {:<48} {:>6} {:>+6.0}% {:>8.0}%",
+            need.need,
+            cut(&need.topic, 48),
+            need.posts,
+            need.growth * 100.0,
+            need.answered_share * 100.0
+        ));
+        if let Some(example) = need.examples.first() {
+            let state = if example.answered { "answered" } else { "unanswered" };
+            output::line(&format!("        {state}: \"{}\"", cut(&example.post.text, 90)));
+        }
+    }
+}
+
+fn print_gap(report: &reports::GapReport, limit: usize) {
+    output::line(&format!(
+        "perception gap, {}: {} own and {} audience posts with a topic; Jensen–Shannon divergence {:.3} (0 same mix, 1 disjoint)",
+        period_line(&report.period),
+        report.own_posts,
+        report.audience_posts,
+        report.divergence
+    ));
+    print_notes(&report.notes);
+    output::line("");
+    output::line(&format!(
+        "{:>4}  {:<50} {:>9} {:>7} {:>7}  {}",
+        "id", "topic", "audience", "own", "gap", "verdict"
+    ));
+    for topic in report.topics.iter().take(limit) {
+        output::line(&format!(
+            "{:>4}  {:<50} {:>8.1}% {:>6.1}% {:>+6.1}  {}",
+            topic.id,
+            cut(&topic.label, 50),
+            topic.audience_share * 100.0,
+            topic.own_share * 100.0,
+            topic.gap * 100.0,
+            topic.verdict
+        ));
+    }
+    if !report.declared_topics.is_empty() {
+        output::line("");
+        output::line(
+            "declared topics (waterline.toml; the discovered topics named after them, summed):",
+        );
+        for topic in &report.declared_topics {
+            output::line(&format!(
+                "      {:<50} {:>8.1}% {:>6.1}% {:>+6.1}  {}",
+                cut(&topic.name, 50),
+                topic.audience_share * 100.0,
+                topic.own_share * 100.0,
+                topic.gap * 100.0,
+                topic.verdict
+            ));
+        }
+    }
+    if !report.resonates.is_empty() {
+        output::line("");
+        output::line("what resonates (own topics by median reception percentile):");
+        for topic in &report.resonates {
+            output::line(&format!(
+                "  {:<56} median percentile {:>3.0}, {} own posts",
+                cut(&topic.label, 56),
+                topic.own_median_percentile.unwrap_or(0.0),
+                topic.own_posts
+            ));
+        }
+    }
+    if !report.competitors.is_empty() {
+        output::line("");
+        output::line("competitors against the audience:");
+        for competitor in &report.competitors {
+            let top: Vec<String> = competitor
+                .top_topics
+                .iter()
+                .map(|(label, share)| format!("{} {:.0}%", cut(label, 30), share * 100.0))
+                .collect();
+            output::line(&format!(
+                "  {:<20} {:>6} posts, divergence {:.3}; {}",
+                competitor.name,
+                competitor.posts,
+                competitor.divergence,
+                top.join(", ")
+            ));
+        }
+    }
+}
+
+fn print_audit(report: &reports::AuditReport, limit: usize) {
+    let labels: Vec<String> =
+        report.labels.iter().map(|(label, count)| format!("{count} {label}")).collect();
+    output::line(&format!(
+        "content audit, {}: {} own posts ({})",
+        period_line(&report.period),
+        report.posts,
+        labels.join(", ")
+    ));
+    print_notes(&report.notes);
+    output::line("");
+    for post in report.audited.iter().take(limit) {
+        output::line(&format!(
+            "{:<18} {:<8} {:<10} self-talk {:.2}  \"{}\"",
+            post.post.created_at.format("%Y-%m-%d %H:%M"),
+            post.post.platform,
+            post.reception.label,
+            post.self_talk,
+            cut(&post.post.text, 70)
+        ));
+        output::line(&format!("        {}", post.reason));
+    }
+    output::line("");
+    output::line("warm against frosty:");
+    for line in &report.summary {
+        output::line(&format!("  {line}"));
+    }
+}
