@@ -222,13 +222,65 @@ fn round(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0 + 0.0
 }
 
-/// Growth between the first and the second half of a period: (late − early) ÷ max(early, 1).
-fn growth(days: &[NaiveDate], from: Option<NaiveDate>, to: Option<NaiveDate>) -> f64 {
+/// Rounds to four significant digits (rates by followers of large accounts are tiny).
+fn significant(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return 0.0;
+    }
+    let scale = 10f64.powi(3 - value.abs().log10().floor() as i32);
+    (value * scale).round() / scale
+}
+
+/// A rate for a sentence: three significant digits.
+fn show(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// Growth of a group of posts between the first and the second half of a period, relative to
+/// all the posts of the same halves (`reference`), so that a rising overall volume does not
+/// make every topic grow: (late share + smoothing) ÷ (early share + smoothing) − 1, where each
+/// share is the group's posts over the reference posts of that half, smoothed by one post.
+fn growth(
+    days: &[NaiveDate],
+    reference: &Halves,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> f64 {
     let (Some(from), Some(to)) = (from, to) else { return 0.0 };
     let half = from + Duration::days((to - from).num_days() / 2);
     let early = days.iter().filter(|day| **day <= half).count() as f64;
     let late = days.len() as f64 - early;
-    round((late - early) / early.max(1.0))
+    let early_share = (early + 1.0) / (reference.early + 1.0);
+    let late_share = (late + 1.0) / (reference.late + 1.0);
+    round(late_share / early_share - 1.0)
+}
+
+/// Posts in the first and the second half of a period.
+struct Halves {
+    early: f64,
+    late: f64,
+}
+
+fn halves(
+    days: impl Iterator<Item = NaiveDate>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Halves {
+    let (Some(from), Some(to)) = (from, to) else { return Halves { early: 0.0, late: 0.0 } };
+    let half = from + Duration::days((to - from).num_days() / 2);
+    let (mut early, mut late) = (0.0, 0.0);
+    for day in days {
+        if day <= half {
+            early += 1.0;
+        } else {
+            late += 1.0;
+        }
+    }
+    Halves { early, late }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -336,6 +388,10 @@ pub fn listening(
     let posts = corpus.posts;
     let audience: Vec<usize> =
         chosen.iter().copied().filter(|i| posts[*i].side == Some(Side::Audience)).collect();
+    let reference =
+        halves(chosen.iter().map(|i| corpus.day(posts[*i].created_at)), period.from, period.to);
+    let audience_reference =
+        halves(audience.iter().map(|i| corpus.day(posts[*i].created_at)), period.from, period.to);
     let with_content: Vec<usize> =
         chosen.iter().copied().filter(|i| !corpus.docs[*i].words.is_empty()).collect();
     let outliers = with_content.iter().filter(|i| corpus.labels[**i].is_none()).count();
@@ -368,7 +424,7 @@ pub fn listening(
                 own_posts: count(Side::Own),
                 competitor_posts: count(Side::Competitor),
                 audience_share: round(audience_members.len() as f64 / audience.len().max(1) as f64),
-                growth: growth(&days, period.from, period.to),
+                growth: growth(&days, &reference, period.from, period.to),
                 sentiment: sentiment_mix(audience_members.iter().copied()),
                 representative: representatives
                     .get(id)
@@ -420,7 +476,7 @@ pub fn listening(
                     .map_or_else(|| "(outside every topic)".to_owned(), |id| corpus.label(id)),
                 need: need.to_owned(),
                 posts: members.len(),
-                growth: growth(&days, period.from, period.to),
+                growth: growth(&days, &audience_reference, period.from, period.to),
                 answered: answered_count,
                 answered_share: round(answered_count as f64 / members.len().max(1) as f64),
                 examples: examples
@@ -552,9 +608,9 @@ fn receptions(corpus: &Corpus) -> HashMap<usize, Reception> {
                 Reception {
                     label: label.to_owned(),
                     percentile,
-                    rate: own.map(|(value, _)| round(value)),
+                    rate: own.map(|(value, _)| significant(value)),
                     basis: own.map(|(_, basis)| basis.to_owned()),
-                    baseline_median: median.map(round),
+                    baseline_median: median.map(significant),
                     history: history.len(),
                     replies: replies.len(),
                     negative_replies: round(negative_share),
@@ -1028,10 +1084,14 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
                     reception.replies
                 ),
                 (label, Some(percentile)) => format!(
-                    "{label}: percentile {percentile:.0} of {who}'s last 90 days ({} {:.3} vs median {:.3})",
-                    reception.basis.as_deref().map_or("rate", |b| if b == "engagements" { "engagements" } else { "rate %" }),
-                    reception.rate.unwrap_or(0.0),
-                    reception.baseline_median.unwrap_or(0.0)
+                    "{label}: percentile {percentile:.0} of {who}'s last 90 days ({} {} vs median {})",
+                    reception.basis.as_deref().map_or("rate", |b| match b {
+                        "engagements" => "engagements",
+                        "impressions" => "engagement rate by impressions %",
+                        _ => "engagement rate by followers %",
+                    }),
+                    show(reception.rate.unwrap_or(0.0)),
+                    show(reception.baseline_median.unwrap_or(0.0))
                 ),
                 (label, None) => label.to_owned(),
             };
@@ -1136,6 +1196,14 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_rates_keep_their_digits() {
+        assert_eq!(significant(0.000_123_456), 0.000_123_5);
+        assert_eq!(show(0.000_123_456), "0.000123");
+        assert_eq!(show(12.345), "12.3");
+        assert_eq!(show(0.0), "0");
+    }
 
     #[test]
     fn divergence_bounds() {

@@ -173,6 +173,8 @@ const TOPIC_STOP_WORDS: &[&str] = &[
     "know", "think", "want", "going", "make", "made", "see", "way", "thing", "things", "good",
     "new", "today", "day", "time", "people", "now", "one", "lol", "pas", "non", "oui", "tres",
     "trop", "fois", "jour", "ils", "elle", "vraiment", "quoi", "tout", "rien", "merci", "bonjour",
+    "salut", "depuis", "toujours", "jamais", "dit", "faire", "fais", "suis", "svp", "please",
+    "thanks", "thank", "hello", "hey", "still", "ever", "never", "got",
 ];
 
 fn content_words(tokens: &[Token]) -> Vec<String> {

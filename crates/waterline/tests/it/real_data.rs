@@ -93,3 +93,64 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+/// A workspace with one of the ready-made configurations under `testdata/workspaces/`.
+fn workspace_with(config: &str) -> Workspace {
+    let workspace = Workspace::new();
+    std::fs::copy(
+        repository().join("testdata/workspaces").join(config),
+        workspace.path().join("waterline.toml"),
+    )
+    .unwrap();
+    workspace
+}
+
+#[test]
+fn freemobile_gives_a_listening_and_a_gap_report() {
+    let Some(data) = shared_data() else { return };
+    let workspace = workspace_with("freemobile.toml");
+    let mapping = repository().join("testdata/mappings/freemobile.toml");
+    let file = data.join("engagement/freemobile-fr/free_tweet_export.csv");
+    workspace.import(&[file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    let listening = workspace.json(&["report", "listening"]);
+    let topics = listening["topics"].as_array().unwrap();
+    assert!(topics.len() >= 10, "{}", topics.len());
+    assert!(listening["outlier_share"].as_f64().unwrap() < 0.2);
+    // The audience of a telecom complains about its connection: the largest topics say so.
+    let top: String =
+        topics.iter().take(5).map(|t| t["label"].as_str().unwrap()).collect::<Vec<_>>().join(" ");
+    assert!(top.contains("internet") || top.contains("fibre") || top.contains("box"), "{top}");
+    assert!(listening["unmet_needs"].as_array().unwrap().iter().any(|n| n["need"] == "complaint"));
+    let gap = workspace.json(&["report", "gap"]);
+    assert!(gap["own_posts"].as_u64().unwrap() > 500, "{}", gap["own_posts"]);
+    assert!(gap["divergence"].as_f64().unwrap() > 0.1);
+    assert!(!gap["audience_not_you"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn french_media_gives_an_audit() {
+    let Some(data) = shared_data() else { return };
+    let workspace = workspace_with("french-media.toml");
+    let mappings = repository().join("testdata/mappings");
+    workspace.import(&[
+        data.join("engagement/french-media/author.csv").to_str().unwrap(),
+        "--mapping",
+        mappings.join("french-media-accounts.toml").to_str().unwrap(),
+    ]);
+    let tweets = data.join("engagement/french-media/Tweets_2800.csv");
+    let mapping = mappings.join("french-media-tweets.toml");
+    workspace.import(&[tweets.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    let audit = workspace.json(&["report", "audit"]);
+    let labels = &audit["labels"];
+    for label in ["warm", "cool", "frosty"] {
+        assert!(labels[label].as_u64().unwrap_or(0) > 100, "{labels}");
+    }
+    let post = audit["audited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["reception"]["label"] == "warm")
+        .unwrap();
+    assert_eq!(post["reception"]["basis"], "followers");
+    assert!(post["reason"].as_str().unwrap().contains("percentile"));
+}
