@@ -43,6 +43,8 @@ pub struct Corpus<'a> {
     own_replies: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Audience replies by the (platform, id) they answer.
     audience_replies: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Own replies by (platform, conversation id).
+    own_in_conversation: HashMap<(&'a str, &'a str), Vec<usize>>,
     time_zone: chrono_tz::Tz,
 }
 
@@ -86,7 +88,17 @@ impl<'a> Corpus<'a> {
         let mut index = HashMap::with_capacity(posts.len());
         let mut own_replies: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         let mut audience_replies: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut own_in_conversation: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (position, post) in posts.iter().enumerate() {
+            if post.side == Some(Side::Own)
+                && post.reply_to.is_some()
+                && let Some(conversation) = &post.conversation_id
+            {
+                own_in_conversation
+                    .entry((post.platform.as_str(), conversation.as_str()))
+                    .or_default()
+                    .push(position);
+            }
             index.insert((post.platform.as_str(), post.id.as_str()), position);
             if let Some(parent) = &post.reply_to {
                 let key = (post.platform.as_str(), parent.as_str());
@@ -106,6 +118,7 @@ impl<'a> Corpus<'a> {
             index,
             own_replies,
             audience_replies,
+            own_in_conversation,
             time_zone: config.time_zone().unwrap_or(chrono_tz::UTC),
         }
     }
@@ -129,13 +142,32 @@ impl<'a> Corpus<'a> {
         (chosen, period)
     }
 
-    /// The earliest own reply to a post, when there is one.
+    /// The earliest own answer to a post: an own reply to it, or a later own post in the
+    /// same conversation that replies to its author (a thread answered at its last message
+    /// answers the author's earlier messages too).
     fn answered(&self, position: usize) -> Option<&Post> {
         let post = &self.posts[position];
-        self.own_replies
-            .get(&(post.platform.as_str(), post.id.as_str()))?
-            .iter()
+        let direct = self
+            .own_replies
+            .get(&(post.platform.as_str(), post.id.as_str()))
+            .into_iter()
+            .flatten()
+            .map(|reply| &self.posts[*reply]);
+        let author = [post.author_handle.as_deref(), post.author_id.as_deref()];
+        let in_thread = post
+            .conversation_id
+            .as_deref()
+            .and_then(|conversation| {
+                self.own_in_conversation.get(&(post.platform.as_str(), conversation))
+            })
+            .into_iter()
+            .flatten()
             .map(|reply| &self.posts[*reply])
+            .filter(|reply| {
+                reply.reply_to_author.as_deref().is_some_and(|to| author.contains(&Some(to)))
+            });
+        direct
+            .chain(in_thread)
             .filter(|reply| reply.created_at >= post.created_at)
             .min_by_key(|reply| reply.created_at)
     }

@@ -5,7 +5,7 @@
 //! are clustered again into new topics that take the next free ids.
 //! `docs/adr/004-topics.md` records the comparison that chose this method.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -441,7 +441,8 @@ pub fn update(
         kept.iter().enumerate().map(|(new, old)| (*old, new)).collect();
     let local_kept: Vec<Option<usize>> =
         local.iter().map(|label| label.and_then(|c| renumber.get(&c).copied())).collect();
-    let terms = key_terms(&pending_docs, &local_kept, kept.len());
+    let mut terms = key_terms(&pending_docs, &local_kept, kept.len());
+    distinguish(&mut terms, &model.topics);
     let mut ids = Vec::with_capacity(kept.len());
     for (position, old) in kept.iter().enumerate() {
         let id = model.next_id;
@@ -465,6 +466,26 @@ pub fn update(
         labels[*index] = label.map(|position| ids[position]);
     }
     labels
+}
+
+/// Reorders each new topic's terms so that its label (first four terms) differs from the
+/// labels before it: terms no earlier label uses move forward, the best term stays first.
+fn distinguish(terms: &mut [Vec<String>], existing: &[Topic]) {
+    let mut labels: Vec<Vec<String>> =
+        existing.iter().map(|topic| topic.terms.iter().take(4).cloned().collect()).collect();
+    for list in terms.iter_mut() {
+        if list.len() > 4
+            && labels.iter().any(|label| list.iter().take(4).all(|t| label.contains(t)))
+        {
+            let used: HashSet<&String> = labels.iter().flatten().collect();
+            let (first, rest) = list.split_at(1);
+            let (fresh, stale): (Vec<String>, Vec<String>) =
+                rest.iter().cloned().partition(|term| !used.contains(term));
+            let reordered: Vec<String> = first.iter().cloned().chain(fresh).chain(stale).collect();
+            *list = reordered;
+        }
+        labels.push(list.iter().take(4).cloned().collect());
+    }
 }
 
 /// The seed topic that at least a quarter of the members mention (the most mentioned).
