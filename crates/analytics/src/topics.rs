@@ -290,10 +290,12 @@ fn cluster(vectors: &[&[f32]], options: &TopicOptions) -> Vec<Vec<f32>> {
     let mut best: Option<(f64, Vec<Vec<f32>>)> = None;
     for start in 0..RESTARTS {
         let centroids = kmeans(&fit, k, options.seed.wrapping_add(start * 7_919), 50);
-        let fit_score: f64 = fit
+        // Per-vector scores in parallel, summed serially: the same order on every run.
+        let scores: Vec<f64> = fit
             .par_iter()
             .map(|vector| nearest(vector, &centroids).map_or(0.0, |(_, s)| f64::from(s)))
-            .sum();
+            .collect();
+        let fit_score: f64 = scores.iter().sum();
         if best.as_ref().is_none_or(|(score, _)| fit_score > *score) {
             best = Some((fit_score, centroids));
         }

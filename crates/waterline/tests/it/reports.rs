@@ -53,6 +53,10 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
             .collect()
     };
     assert_eq!(ids(&listening), ids(&again));
+    // Discovering again from scratch with the same seed gives the same topics.
+    std::fs::remove_file(workspace.path().join(".waterline/topics.json")).unwrap();
+    let fresh = workspace.json(&["report", "listening"]);
+    assert_eq!(ids(&listening), ids(&fresh));
     let needs = listening["unmet_needs"].as_array().unwrap();
     assert!(
         needs
