@@ -45,6 +45,8 @@ pub struct Corpus<'a> {
     audience_replies: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Own replies by (platform, conversation id).
     own_in_conversation: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Posts without annotations (imported with `--no-enrich`).
+    unannotated: usize,
     time_zone: chrono_tz::Tz,
 }
 
@@ -119,6 +121,10 @@ impl<'a> Corpus<'a> {
             own_replies,
             audience_replies,
             own_in_conversation,
+            unannotated: posts
+                .iter()
+                .filter(|post| post.annotations.as_ref().is_none_or(|a| a.enriched_with.is_empty()))
+                .count(),
             time_zone: config.time_zone().unwrap_or(chrono_tz::UTC),
         }
     }
@@ -402,6 +408,13 @@ fn notes_for(corpus: &Corpus, chosen: usize) -> Vec<String> {
     if chosen < MIN_POSTS {
         notes.push(format!(
             "too little data: {chosen} posts in the period (a report needs at least {MIN_POSTS}); import more or widen --from/--to"
+        ));
+    }
+    if corpus.unannotated * 2 > corpus.posts.len() {
+        notes.push(format!(
+            "{} of {} posts have no annotations (imported with --no-enrich): sentiment and needs are missing; run `waterline enrich`",
+            corpus.unannotated,
+            corpus.posts.len()
         ));
     }
     if corpus.model.embedding.starts_with("lexical") {
