@@ -118,7 +118,8 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
     output::line("annotations by side and language:");
     output::line(&to_table(&summary)?);
     output::line(&format!(
-        "next: waterline --workspace {0} sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\"",
+        "next: waterline --workspace {0} report listening   (also: report gap, report audit; \
+         sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\")",
         dir.display()
     ));
     Ok(())
