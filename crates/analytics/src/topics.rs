@@ -75,6 +75,11 @@ pub struct TopicModel {
     pub topics: Vec<Topic>,
     /// The next id to give.
     pub next_id: u32,
+    /// Posts with words that the last update left outside every topic. A later update forms
+    /// new topics only when at least [`NEW_TOPIC_POSTS`] more posts are waiting, so running
+    /// again on the same posts changes nothing.
+    #[serde(default)]
+    pub unassigned: usize,
 }
 
 /// A post's text prepared for topics: its tokens' content words and its embedding.
@@ -415,9 +420,16 @@ pub fn update(
     let mut labels = assign(model, docs, options.min_similarity);
     let pending: Vec<usize> =
         (0..docs.len()).filter(|i| labels[*i].is_none() && !docs[*i].vector.is_empty()).collect();
-    // With an existing model, only a sizeable group of unassigned posts can form new topics.
-    let enough = if model.topics.is_empty() { options.min_size } else { options.min_size.max(20) };
+    // With an existing model, only a sizeable group of newly unassigned posts can form new
+    // topics, and each new topic needs more posts than at the first discovery.
+    let first = model.topics.is_empty();
+    let (enough, min_size) = if first {
+        (options.min_size, options.min_size)
+    } else {
+        (model.unassigned + NEW_TOPIC_POSTS, options.min_size.max(NEW_TOPIC_POSTS / 2))
+    };
     if pending.len() < enough {
+        model.unassigned = model.unassigned.min(pending.len());
         return labels;
     }
     let vectors: Vec<&[f32]> = pending.iter().map(|i| docs[*i].vector.as_slice()).collect();
@@ -434,9 +446,8 @@ pub fn update(
     for cluster in local.iter().flatten() {
         sizes[*cluster] += 1;
     }
-    // Recompute each kept centroid from its members, then order new topics by size.
-    let mut kept: Vec<usize> =
-        (0..centroids.len()).filter(|c| sizes[*c] >= options.min_size).collect();
+    // Keep clusters big enough, largest first (new ids follow that order).
+    let mut kept: Vec<usize> = (0..centroids.len()).filter(|c| sizes[*c] >= min_size).collect();
     kept.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]).then(a.cmp(b)));
     let pending_docs: Vec<&TopicDoc> = pending.iter().map(|i| &docs[*i]).collect();
     let renumber: HashMap<usize, usize> =
@@ -467,8 +478,13 @@ pub fn update(
     for (index, label) in pending.iter().zip(&local_kept) {
         labels[*index] = label.map(|position| ids[position]);
     }
+    model.unassigned = pending.iter().filter(|index| labels[**index].is_none()).count();
     labels
 }
+
+/// Newly unassigned posts needed before an existing model forms new topics (a new topic then
+/// needs half as many).
+pub const NEW_TOPIC_POSTS: usize = 20;
 
 /// Reorders each new topic's terms so that its label (first four terms) differs from the
 /// labels before it: terms no earlier label uses move forward, the best term stays first.
@@ -781,10 +797,13 @@ mod tests {
         assert_ne!(labels[0], labels[1]);
         let access = model.topics.iter().find(|t| t.seed.as_deref() == Some("access")).unwrap();
         assert!(access.terms.iter().any(|t| t.contains("shortage")), "{:?}", access.terms);
-        // Same data, same seed: same model.
+        // Same data, same seed: same model; updating again with the same posts changes nothing.
         let mut again = TopicModel::default();
         update(&mut again, &docs, &options, &seeds);
         assert_eq!(again, model);
+        let before_again = again.clone();
+        update(&mut again, &docs, &options, &seeds);
+        assert_eq!(again, before_again);
         // A new subject becomes a new topic; the old ids stay.
         let before: Vec<u32> = model.topics.iter().map(|t| t.id).collect();
         let mut more = docs.clone();
