@@ -49,6 +49,10 @@ pub struct Topic {
     pub centroid: Vec<f32>,
     /// Posts assigned when the topic was created.
     pub created_size: usize,
+    /// Least cosine to the centroid a post needs to join: the 3rd percentile of the
+    /// members' similarities at creation (at least the model's `min_similarity`).
+    #[serde(default)]
+    pub threshold: f32,
 }
 
 impl Topic {
@@ -391,7 +395,8 @@ pub fn assign(model: &TopicModel, docs: &[TopicDoc], min_similarity: f32) -> Vec
                 return None;
             }
             let (index, similarity) = nearest(&doc.vector, &centroids)?;
-            (similarity >= min_similarity).then(|| model.topics[index].id)
+            let topic = &model.topics[index];
+            (similarity >= min_similarity.max(topic.threshold)).then_some(topic.id)
         })
         .collect()
 }
@@ -446,17 +451,32 @@ pub fn update(
     for cluster in local.iter().flatten() {
         sizes[*cluster] += 1;
     }
-    // Keep clusters big enough, largest first (new ids follow that order).
-    let mut kept: Vec<usize> = (0..centroids.len()).filter(|c| sizes[*c] >= min_size).collect();
+    // Keep clusters big enough (and, when extending a model, tight enough: the leftovers
+    // of earlier updates are loose), largest first (new ids follow that order).
+    let mut member_similarities: Vec<Vec<f32>> = vec![Vec::new(); centroids.len()];
+    for (vector, label) in vectors.iter().zip(&local) {
+        if let Some(cluster) = label {
+            member_similarities[*cluster].push(dot(vector, &centroids[*cluster]));
+        }
+    }
+    let median = |values: &mut Vec<f32>| -> f32 {
+        values.sort_by(f32::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    };
+    let mut kept: Vec<usize> = (0..centroids.len())
+        .filter(|c| sizes[*c] >= min_size)
+        .filter(|c| first || median(&mut member_similarities[*c].clone()) >= NEW_TOPIC_COHERENCE)
+        .collect();
     kept.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]).then(a.cmp(b)));
     let pending_docs: Vec<&TopicDoc> = pending.iter().map(|i| &docs[*i]).collect();
     let renumber: HashMap<usize, usize> =
         kept.iter().enumerate().map(|(new, old)| (*old, new)).collect();
-    let local_kept: Vec<Option<usize>> =
+    let mut local_kept: Vec<Option<usize>> =
         local.iter().map(|label| label.and_then(|c| renumber.get(&c).copied())).collect();
     let mut terms = key_terms(&pending_docs, &local_kept, kept.len());
     distinguish(&mut terms, &model.topics);
     let mut ids = Vec::with_capacity(kept.len());
+    let first_new = model.topics.len();
     for (position, old) in kept.iter().enumerate() {
         let id = model.next_id;
         model.next_id += 1;
@@ -467,13 +487,32 @@ pub fn update(
             .filter(|(_, label)| **label == Some(position))
             .map(|(doc, _)| *doc)
             .collect();
+        let centroid = centroids[*old].clone();
+        let mut similarities: Vec<f32> =
+            members.iter().map(|doc| dot(&doc.vector, &centroid)).collect();
+        similarities.sort_by(f32::total_cmp);
+        let threshold = similarities
+            .get(similarities.len() * 3 / 100)
+            .copied()
+            .unwrap_or(options.min_similarity)
+            .max(options.min_similarity);
         model.topics.push(Topic {
             id,
             terms: terms.get(position).cloned().unwrap_or_default(),
             seed: seed_of(&members, seeds),
-            centroid: centroids[*old].clone(),
+            centroid,
             created_size: sizes[*old],
+            threshold,
         });
+    }
+    // Posts below their topic's threshold are outliers from now on, as `assign` will see them.
+    for (doc, label) in pending_docs.iter().zip(local_kept.iter_mut()) {
+        if let Some(position) = *label
+            && let Some(topic) = model.topics.get(first_new + position)
+            && dot(&doc.vector, &topic.centroid) < topic.threshold
+        {
+            *label = None;
+        }
     }
     for (index, label) in pending.iter().zip(&local_kept) {
         labels[*index] = label.map(|position| ids[position]);
@@ -481,6 +520,9 @@ pub fn update(
     model.unassigned = pending.iter().filter(|index| labels[**index].is_none()).count();
     labels
 }
+
+/// Median cosine to their centre that the posts of a topic added to an existing model need.
+pub const NEW_TOPIC_COHERENCE: f32 = 0.6;
 
 /// Newly unassigned posts needed before an existing model forms new topics (a new topic then
 /// needs half as many).

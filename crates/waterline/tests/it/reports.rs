@@ -57,6 +57,34 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
     std::fs::remove_file(workspace.path().join(".waterline/topics.json")).unwrap();
     let fresh = workspace.json(&["report", "listening"]);
     assert_eq!(ids(&listening), ids(&fresh));
+    // A new subject arrives: it becomes a new topic, the old ids keep their labels.
+    let model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace.path().join(".waterline/topics.json")).unwrap(),
+    )
+    .unwrap();
+    let next_id = model["next_id"].as_u64().unwrap();
+    let subjects = ["marathon", "running shoes", "half marathon", "trail running"];
+    let mut lines = String::new();
+    for i in 0..60 {
+        let subject = subjects[i % subjects.len()];
+        lines.push_str(&format!(
+            "{{\"platform\":\"mastodon\",\"id\":\"new-subject-{i}\",\"author_handle\":\"runner{i}@example.social\",\"created_at\":\"2026-10-2{}T10:00:00Z\",\"text\":\"Training for my {subject}: new running shoes, long runs and race pace, week {i}\"}}\n",
+            i % 9
+        ));
+    }
+    let extra = workspace.write("new-subject.jsonl", lines.as_bytes());
+    workspace.import(&[&extra]);
+    let later = workspace.json(&["report", "listening"]);
+    let later_ids = ids(&later);
+    for old in ids(&listening) {
+        assert!(later_ids.contains(&old), "{old:?} changed");
+    }
+    let new_topics: Vec<&(u64, String)> =
+        later_ids.iter().filter(|(id, _)| *id >= next_id).collect();
+    assert!(
+        new_topics.iter().any(|(_, label)| label.contains("run") || label.contains("marathon")),
+        "{new_topics:?}"
+    );
     let needs = listening["unmet_needs"].as_array().unwrap();
     assert!(
         needs
