@@ -6,13 +6,11 @@
 //! word list; vectors are 8-bit with one scale per dimension, and each word carries a weight
 //! (smooth inverse frequency: rare words count more than common ones).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-use std::io::{Read, Write};
-
-use crate::table::{IdentityHasher, TableError, feature};
+use crate::table::{Cursor, IdentityHasher, Table, TableError, compress, feature, put_str};
 use crate::text::{Kind, Token};
 use crate::words;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 const MAGIC: &[u8; 4] = b"WLE1";
 
@@ -133,8 +131,7 @@ impl Embeddings {
     pub fn raw_bytes(&self) -> Vec<u8> {
         let mut raw = Vec::with_capacity(16 + self.keys.len() * (8 + self.dims));
         raw.extend_from_slice(MAGIC);
-        raw.extend_from_slice(&(self.source.len() as u32).to_le_bytes());
-        raw.extend_from_slice(self.source.as_bytes());
+        put_str(&mut raw, &self.source);
         raw.extend_from_slice(&(self.dims as u32).to_le_bytes());
         raw.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
         for scale in &self.scales {
@@ -152,63 +149,32 @@ impl Embeddings {
 
     /// Serialises and compresses.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        // Writing to a Vec cannot fail.
-        let _ = encoder.write_all(&self.raw_bytes());
-        encoder.finish().unwrap_or_default()
+        compress(&self.raw_bytes())
     }
 
     /// Reads a compressed table.
     pub fn from_bytes(bytes: &[u8]) -> Result<Embeddings, TableError> {
-        let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(bytes)
-            .read_to_end(&mut raw)
+        let raw = Table::decompress(bytes)
             .map_err(|error| TableError::Format(format!("not a gzip stream: {error}")))?;
-        let mut reader = Reader { raw: &raw, at: 0 };
-        if reader.take(4)? != MAGIC {
+        let mut cursor = Cursor::new(&raw);
+        if cursor.take(4)? != MAGIC {
             return Err(TableError::Format("not a Waterline embedding table".into()));
         }
-        let source_len = reader.u32()? as usize;
-        let source = String::from_utf8_lossy(reader.take(source_len)?).into_owned();
-        let dims = reader.u32()? as usize;
-        let rows = reader.u32()? as usize;
-        let scales = (0..dims).map(|_| reader.f32()).collect::<Result<Vec<_>, _>>()?;
-        let keys = (0..rows).map(|_| reader.u32()).collect::<Result<Vec<_>, _>>()?;
-        let weights = (0..rows).map(|_| reader.f32()).collect::<Result<Vec<_>, _>>()?;
-        let values =
-            reader.take(rows * dims)?.iter().map(|byte| i8::from_le_bytes([*byte])).collect();
-        if reader.at != raw.len() {
+        let source = cursor.string()?;
+        let dims = cursor.u32()? as usize;
+        let rows = cursor.u32()? as usize;
+        let scales = (0..dims).map(|_| cursor.f32()).collect::<Result<Vec<_>, _>>()?;
+        let keys = (0..rows).map(|_| cursor.u32()).collect::<Result<Vec<_>, _>>()?;
+        let weights = (0..rows).map(|_| cursor.f32()).collect::<Result<Vec<_>, _>>()?;
+        let size = rows.checked_mul(dims).ok_or_else(|| TableError::Format("too large".into()))?;
+        let values = cursor.take(size)?.iter().map(|byte| i8::from_le_bytes([*byte])).collect();
+        if !cursor.is_done() {
             return Err(TableError::Format("trailing bytes after the embedding table".into()));
         }
         let mut table =
             Embeddings { source, dims, scales, keys, weights, values, index: HashMap::default() };
         table.build_index();
         Ok(table)
-    }
-}
-
-struct Reader<'a> {
-    raw: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], TableError> {
-        let slice = self
-            .raw
-            .get(self.at..self.at + len)
-            .ok_or_else(|| TableError::Format("embedding table is truncated".into()))?;
-        self.at += len;
-        Ok(slice)
-    }
-
-    fn u32(&mut self) -> Result<u32, TableError> {
-        let bytes = self.take(4)?;
-        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-    }
-
-    fn f32(&mut self) -> Result<f32, TableError> {
-        Ok(f32::from_bits(self.u32()?))
     }
 }
 

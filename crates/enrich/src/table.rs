@@ -102,11 +102,7 @@ impl Table {
 
     /// Serialises (deterministically) and compresses.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let raw = self.raw_bytes();
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        // Writing to a Vec cannot fail.
-        let _ = encoder.write_all(&raw);
-        encoder.finish().unwrap_or_default()
+        compress(&self.raw_bytes())
     }
 
     /// The uncompressed serialisation. Compressed bytes may differ between builds (the
@@ -151,7 +147,7 @@ impl Table {
     /// Reads a model written by [`Table::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Table, TableError> {
         let raw = Table::decompress(bytes)?;
-        let mut cursor = Cursor { bytes: &raw, at: 0 };
+        let mut cursor = Cursor::new(&raw);
         if cursor.take(4)? != b"WLM1" {
             return Err(TableError::Format("bad magic".into()));
         }
@@ -182,32 +178,48 @@ impl Table {
     }
 }
 
-fn put_str(raw: &mut Vec<u8>, text: &str) {
+/// Gzip-compresses a raw serialisation (shared by the model files).
+pub(crate) fn compress(raw: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(raw);
+    encoder.finish().unwrap_or_default()
+}
+
+pub(crate) fn put_str(raw: &mut Vec<u8>, text: &str) {
     raw.extend_from_slice(&(text.len() as u32).to_le_bytes());
     raw.extend_from_slice(text.as_bytes());
 }
 
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Reads little-endian values from a raw serialisation.
+pub(crate) struct Cursor<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, count: usize) -> Result<&'a [u8], TableError> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Cursor<'a> {
+        Cursor { bytes, at: 0 }
+    }
+    /// True when every byte was read.
+    pub(crate) fn is_done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+    pub(crate) fn take(&mut self, count: usize) -> Result<&'a [u8], TableError> {
         let end = self.at.checked_add(count).filter(|end| *end <= self.bytes.len());
         let end = end.ok_or_else(|| TableError::Format("truncated".into()))?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
     }
-    fn u32(&mut self) -> Result<u32, TableError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, TableError> {
         let bytes = self.take(4)?;
         Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
-    fn f32(&mut self) -> Result<f32, TableError> {
+    pub(crate) fn f32(&mut self) -> Result<f32, TableError> {
         Ok(f32::from_bits(self.u32()?))
     }
-    fn string(&mut self) -> Result<String, TableError> {
+    pub(crate) fn string(&mut self) -> Result<String, TableError> {
         let length = self.u32()? as usize;
         let bytes = self.take(length)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| TableError::Format("bad text".into()))
