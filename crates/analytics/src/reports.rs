@@ -9,7 +9,7 @@ use serde::Serialize;
 use waterline_enrich::embed::Embeddings;
 use waterline_model::{Config, Need, Post, Sentiment, Side};
 
-use crate::topics::{self, SeedTopic, TopicDoc, TopicModel, TopicOptions};
+use crate::topics::{self, SeedTopic, TopicDoc, TopicModel, TopicOptions, round};
 
 /// Fewest posts a report needs to say anything.
 pub const MIN_POSTS: usize = 20;
@@ -254,10 +254,6 @@ fn sentiment_mix<'p>(posts: impl Iterator<Item = &'p Post>) -> SentimentMix {
         negative: round(negative / all),
         net: round((positive - negative) / all),
     }
-}
-
-fn round(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0 + 0.0
 }
 
 /// Rounds to four significant digits (rates by followers of large accounts are tiny).
