@@ -5,7 +5,8 @@ or `agent`, the brand's answer often only in `agentURL` without a time) to Water
 lines on the `x` platform, so that `waterline import` reads them.
 
 Each message becomes a post; a message replies to the message before it in its thread, and the
-thread's first tweet is the conversation id. The `agentURL` answer takes its time from its
+thread's first tweet is the conversation id. The @handles a message's text names become its
+`mentions` (as X payloads list them), so the brand a customer addressed is known. The `agentURL` answer takes its time from its
 tweet id (an X snowflake: milliseconds = (id >> 22) + 1288834974657).
 
     python3 scripts/ibm-customer-care-to-jsonl.py ../shared/data/conversations/ibm-customer-care/dev.json > threads.jsonl
@@ -15,7 +16,10 @@ keep it out of commits and public reports.
 """
 import datetime
 import json
+import re
 import sys
+
+HANDLE = re.compile(r"(?<![\w@])@(\w{1,15})")
 
 
 def snowflake_time(tweet_id):
@@ -49,6 +53,9 @@ def main(path):
                 "url": f"https://x.com/{author}/status/{tweet_id}",
                 "conversation_id": root,
             }
+            mentions = HANDLE.findall(text)
+            if mentions:
+                post["mentions"] = mentions
             if previous is not None:
                 post["reply_to"] = previous[0]
                 post["reply_to_author"] = previous[1]

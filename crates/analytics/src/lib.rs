@@ -4,6 +4,10 @@
 //! This is the only crate that writes SQL over the posts (with `store` for its own
 //! bookkeeping). Callers get JSON values or files, never engine types.
 
+pub mod compare;
+pub mod hours;
+pub mod metrics;
+pub mod query;
 pub mod reports;
 pub mod topics;
 
@@ -35,6 +39,9 @@ pub enum AnalyticsError {
     /// JSON failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A query could not be planned.
+    #[error("{0}")]
+    Plan(String),
 }
 
 /// The columns of the `posts` view, in order (documented in `docs/schema.md`).
@@ -122,7 +129,83 @@ impl Analytics {
             .is_some_and(|counts| !counts.is_empty() && counts.value(0) > 0);
         context.sql(&format!("CREATE VIEW posts AS {}", posts_view_sql(with_updates))).await?;
         context.sql(&format!("CREATE VIEW observations AS {OBSERVATIONS_VIEW_SQL}")).await?;
-        Ok(Analytics { context })
+        context.register_udf(hours::udf(hours::Schedule::default_utc()));
+        let analytics = Analytics { context };
+        analytics.register_business(&[])?;
+        Ok(analytics)
+    }
+
+    /// Sets the care desk's schedule used by `waterline_business_hours`.
+    pub fn set_schedule(&self, schedule: hours::Schedule) {
+        self.context.register_udf(hours::udf(schedule));
+    }
+
+    /// Registers (replacing) the `business` table: imported business series.
+    pub fn register_business(&self, points: &[BusinessPoint]) -> Result<(), AnalyticsError> {
+        use datafusion::arrow::array::{Date32Builder, Float64Builder, StringBuilder};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("day", DataType::Date32, false),
+            Field::new("series", DataType::Utf8, false),
+            Field::new("value", DataType::Float64, false),
+            Field::new("product", DataType::Utf8, true),
+            Field::new("competitor", DataType::Utf8, true),
+        ]));
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let mut day = Date32Builder::with_capacity(points.len());
+        let mut series = StringBuilder::new();
+        let mut value = Float64Builder::with_capacity(points.len());
+        let mut product = StringBuilder::new();
+        let mut competitor = StringBuilder::new();
+        for point in points {
+            day.append_value((point.day - epoch).num_days() as i32);
+            series.append_value(&point.series);
+            value.append_value(point.value);
+            product.append_option(point.product.as_deref());
+            competitor.append_option(point.competitor.as_deref());
+        }
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(day.finish()),
+                Arc::new(series.finish()),
+                Arc::new(value.finish()),
+                Arc::new(product.finish()),
+                Arc::new(competitor.finish()),
+            ],
+        )?;
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])?;
+        self.context.deregister_table("business")?;
+        self.context.register_table("business", Arc::new(table))?;
+        Ok(())
+    }
+
+    /// Registers (replacing) the `post_topics` table: each post's topic label.
+    pub fn register_topics(&self, assignments: &[(String, String, String)]) -> Result<(), AnalyticsError> {
+        use datafusion::arrow::array::StringBuilder;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("platform", DataType::Utf8, false),
+            Field::new("id", DataType::Utf8, false),
+            Field::new("topic", DataType::Utf8, false),
+        ]));
+        let mut columns = [StringBuilder::new(), StringBuilder::new(), StringBuilder::new()];
+        for (platform, id, topic) in assignments {
+            columns[0].append_value(platform);
+            columns[1].append_value(id);
+            columns[2].append_value(topic);
+        }
+        let [mut a, mut b, mut c] = columns;
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(a.finish()), Arc::new(b.finish()), Arc::new(c.finish())],
+        )?;
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])?;
+        self.context.deregister_table("post_topics")?;
+        self.context.register_table("post_topics", Arc::new(table))?;
+        Ok(())
     }
 
     /// Runs one read-only SQL statement (no DDL, DML or other statements).
@@ -222,6 +305,21 @@ impl Analytics {
             }
         }
     }
+}
+
+/// One point of an imported business series (`waterline kpi import`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BusinessPoint {
+    /// The local day.
+    pub day: chrono::NaiveDate,
+    /// The series (`prescriptions`, `sales`, …).
+    pub series: String,
+    /// The value.
+    pub value: f64,
+    /// The product it is about, if any.
+    pub product: Option<String>,
+    /// The competitor it is about (none: the brand).
+    pub competitor: Option<String>,
 }
 
 /// Export file formats.

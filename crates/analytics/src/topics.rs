@@ -711,7 +711,7 @@ pub fn evaluate(
 }
 
 /// Rounds a share or score to four decimals (and `-0` to `0`) for reports.
-pub(crate) fn round(value: f64) -> f64 {
+pub fn round(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0 + 0.0
 }
 

@@ -34,6 +34,54 @@ pub struct Config {
     /// Optional KPIs.
     #[serde(default)]
     pub kpis: Vec<Kpi>,
+    /// How response metrics count inbound posts and business hours.
+    #[serde(default)]
+    pub responses: Responses,
+}
+
+/// Which inbound posts need a reply, and when the care desk works.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Responses {
+    /// `needs` (questions, complaints and requests addressed to the brand) or `addressed`
+    /// (every audience post addressed to the brand, as a care desk counts).
+    #[serde(default)]
+    pub inbound: Inbound,
+    /// Opening hours, local time, `HH:MM-HH:MM`.
+    #[serde(default = "default_business_hours")]
+    pub business_hours: String,
+    /// Working days (`mon` … `sun`).
+    #[serde(default = "default_business_days")]
+    pub business_days: Vec<String>,
+}
+
+impl Default for Responses {
+    fn default() -> Responses {
+        Responses {
+            inbound: Inbound::default(),
+            business_hours: default_business_hours(),
+            business_days: default_business_days(),
+        }
+    }
+}
+
+/// Which inbound posts need a reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inbound {
+    /// Questions, complaints and requests addressed to the brand.
+    #[default]
+    Needs,
+    /// Every audience post addressed to the brand.
+    Addressed,
+}
+
+fn default_business_hours() -> String {
+    "09:00-18:00".to_owned()
+}
+
+fn default_business_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].iter().map(|day| (*day).to_owned()).collect()
 }
 
 /// A competitor of the brand.
@@ -113,6 +161,12 @@ pub struct Kpi {
     /// An optional date (YYYY-MM-DD) by which the target should be reached.
     #[serde(default)]
     pub by: Option<String>,
+    /// Filters of the metric (`FIELD=VALUE[,VALUE]`, as `waterline query --where`).
+    #[serde(default, rename = "where")]
+    pub filters: Vec<String>,
+    /// The day progress is counted from (YYYY-MM-DD; default: the first day with data).
+    #[serde(default)]
+    pub since: Option<String>,
 }
 
 fn default_time_zone() -> String {
@@ -153,6 +207,7 @@ impl Config {
             products: Vec::new(),
             topics: Vec::new(),
             kpis: Vec::new(),
+            responses: Responses::default(),
         }
     }
 
@@ -240,12 +295,24 @@ status = { FR = { class = "pom", reimbursed = true }, GB = { class = "pom" } }
 name = "side effects"
 keywords = ["side effect", "effet secondaire"]
 
-# Optional KPIs.
+# Optional KPIs: any metric of `waterline metrics`, with filters, a target and a date.
+# `waterline milestone status` shows their progress beside those added with
+# `waterline milestone add`.
 [[kpis]]
 name = "Share of voice"
 metric = "share_of_voice_mentions"
 target = 0.35
 by = "2027-06-30"
+# where = ["platform=x,bluesky"]
+# since = "2027-01-01"
+
+# Response metrics: which inbound posts need a reply ("needs": questions, complaints and
+# requests addressed to the brand; "addressed": every post addressed to it, as a care desk
+# counts) and the care desk's hours in the time zone above.
+[responses]
+inbound = "needs"
+business_hours = "09:00-18:00"
+business_days = ["mon", "tue", "wed", "thu", "fri"]
 "#;
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub mod record;
 pub mod report;
 
 pub use annotation::{Annotations, Need, Sentiment};
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Inbound};
 pub use post::{Counts, Post, Side, platform, post_key};
 pub use record::{Account, EngagementEvent, EngagementKind, Located, Position, Record, Rejected};
 pub use report::ImportReport;

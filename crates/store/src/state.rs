@@ -44,7 +44,52 @@ const SCHEMA: &[&str] = &[
         followers BIGINT,
         updated_at BIGINT NOT NULL
     )",
+    // Named JSON documents that later data never changes: baselines, milestones.
+    "CREATE TABLE IF NOT EXISTS documents (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+    )",
+    // Business series beside the social ones (`waterline kpi import`); '' = none.
+    "CREATE TABLE IF NOT EXISTS business_points (
+        series TEXT NOT NULL,
+        day TEXT NOT NULL,
+        product TEXT NOT NULL,
+        competitor TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        source TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (series, day, product, competitor)
+    )",
 ];
+
+/// One stored point of a business series.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BusinessRow {
+    /// Series name.
+    pub series: String,
+    /// Local day, YYYY-MM-DD.
+    pub day: String,
+    /// Product ('' when none).
+    pub product: String,
+    /// Competitor ('' for the brand).
+    pub competitor: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// How stored business points changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BusinessOutcome {
+    /// Points not stored before.
+    pub new: u64,
+    /// Points whose value changed.
+    pub updated: u64,
+    /// Points stored with the same value.
+    pub unchanged: u64,
+}
 
 /// A stored import run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -283,6 +328,142 @@ impl StateDb {
                     followers: row
                         .try_get::<Option<i64>, _>("followers")?
                         .map(|value| value.max(0) as u64),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a named document; refuses to replace one unless `replace`. Returns whether it
+    /// was written.
+    pub async fn put_document(
+        &self,
+        kind: &str,
+        name: &str,
+        body: &str,
+        now_ms: i64,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let exists = self.document(kind, name).await?.is_some();
+        if exists && !replace {
+            return Ok(false);
+        }
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
+            .bind(kind)
+            .bind(name)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("INSERT INTO documents (kind, name, created_at, body) VALUES ($1, $2, $3, $4)")
+            .bind(kind)
+            .bind(name)
+            .bind(now_ms)
+            .bind(body)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// A named document's body.
+    pub async fn document(&self, kind: &str, name: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM documents WHERE kind = $1 AND name = $2")
+            .bind(kind)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => Some(row.try_get("body")?),
+            None => None,
+        })
+    }
+
+    /// Every document of a kind: (name, created_at, body), by name.
+    pub async fn documents(&self, kind: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT name, created_at, body FROM documents WHERE kind = $1 ORDER BY name")
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("name")?, row.try_get("created_at")?, row.try_get("body")?)))
+            .collect()
+    }
+
+    /// Deletes a named document; returns whether there was one.
+    pub async fn delete_document(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
+            .bind(kind)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Stores business points (one transaction), keyed by series, day, product and
+    /// competitor: a point imported again with the same value is unchanged.
+    pub async fn upsert_business(
+        &self,
+        rows: &[BusinessRow],
+        source: &str,
+        now_ms: i64,
+    ) -> Result<BusinessOutcome, StoreError> {
+        let mut outcome = BusinessOutcome::default();
+        let mut transaction = self.pool.begin().await?;
+        for row in rows {
+            let existing = sqlx::query(
+                "SELECT value FROM business_points WHERE series = $1 AND day = $2 AND product = $3 AND competitor = $4",
+            )
+            .bind(&row.series)
+            .bind(&row.day)
+            .bind(&row.product)
+            .bind(&row.competitor)
+            .fetch_optional(&mut *transaction)
+            .await?;
+            let previous: Option<f64> = match existing {
+                Some(found) => Some(found.try_get("value")?),
+                None => None,
+            };
+            match previous {
+                Some(value) if value == row.value => {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                Some(_) => outcome.updated += 1,
+                None => outcome.new += 1,
+            }
+            sqlx::query(
+                "INSERT INTO business_points (series, day, product, competitor, value, source, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (series, day, product, competitor) \
+                 DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at",
+            )
+            .bind(&row.series)
+            .bind(&row.day)
+            .bind(&row.product)
+            .bind(&row.competitor)
+            .bind(row.value)
+            .bind(source)
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Every stored business point.
+    pub async fn business(&self) -> Result<Vec<BusinessRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT series, day, product, competitor, value FROM business_points ORDER BY series, day, competitor, product",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BusinessRow {
+                    series: row.try_get("series")?,
+                    day: row.try_get("day")?,
+                    product: row.try_get("product")?,
+                    competitor: row.try_get("competitor")?,
+                    value: row.try_get("value")?,
                 })
             })
             .collect()

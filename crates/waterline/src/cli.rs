@@ -48,6 +48,18 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Listening, perception gap or content audit over the stored posts.
     Report(ReportArgs),
+    /// Compute catalogue metrics split by dimensions, filtered, over a period.
+    Query(QueryArgs),
+    /// The metric catalogue: definitions, numerators, denominators, time bases.
+    Metrics(MetricsArgs),
+    /// Freeze metric values over a period (create), or list, show and delete baselines.
+    Baseline(BaselineArgs),
+    /// Compare a period with a baseline: each metric's change with a 95% interval.
+    Compare(CompareArgs),
+    /// KPI targets with dates: add, list, status (progress, trend, on track or not).
+    Milestone(MilestoneArgs),
+    /// Business series beside the social ones: import a CSV, list, correlate with a metric.
+    Kpi(KpiArgs),
     /// Measure an NLP component on labelled data (no workspace needed).
     Eval(EvalArgs),
     /// Build a shipped model file from the public data (no workspace needed).
@@ -125,6 +137,228 @@ pub enum ReportKind {
     Gap,
     /// Every own post's reception against its account's last 90 days, and why.
     Audit,
+}
+
+/// `waterline query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Metrics, comma-separated (`waterline metrics` lists them; `kpi:SERIES` and
+    /// `kpi_share:SERIES` for imported business series).
+    #[arg(long, value_delimiter = ',', required = true, value_name = "NAMES")]
+    pub metrics: Vec<String>,
+    /// Dimensions, comma-separated: hour, day, week, month, platform, side, language,
+    /// sentiment, need, account, post_type, topic, panel.
+    #[arg(long, value_delimiter = ',', value_name = "DIMS")]
+    pub by: Vec<String>,
+    /// A filter FIELD=VALUE[,VALUE] or FIELD!=VALUE[,VALUE]; repeatable (all must hold).
+    #[arg(long = "where", value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// First day (inclusive, workspace time zone), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (inclusive, workspace time zone), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// At most this many rows of a breakdown (time series are never cut).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print one JSON object: dimensions, metrics, rows, definitions, notes.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the planned SQL instead of running it.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print the execution time in milliseconds on standard error.
+    #[arg(long)]
+    pub timing: bool,
+}
+
+/// `waterline metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+/// Baseline actions.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Freeze every catalogue metric (and the samples later tests need) over a period.
+    Create {
+        /// Its name.
+        name: String,
+        /// First day (inclusive, workspace time zone).
+        #[arg(long, value_name = "DATE")]
+        from: chrono::NaiveDate,
+        /// Last day (inclusive).
+        #[arg(long, value_name = "DATE")]
+        to: chrono::NaiveDate,
+        /// Filters every metric is computed under (as `query --where`); repeatable.
+        #[arg(long = "where", value_name = "FILTER")]
+        filters: Vec<String>,
+        /// Replace a baseline of the same name (otherwise refused).
+        #[arg(long)]
+        replace: bool,
+        /// Print the baseline's values as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The saved baselines.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A baseline's frozen values.
+    Show {
+        /// Its name.
+        name: String,
+        /// Print as JSON (samples included).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a baseline.
+    Delete {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `waterline compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline's name.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: String,
+    /// First day of the compared period (inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub from: chrono::NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub to: chrono::NaiveDate,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline milestone`.
+#[derive(Debug, Args)]
+pub struct MilestoneArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: MilestoneAction,
+}
+
+/// Milestone actions.
+#[derive(Debug, Subcommand)]
+pub enum MilestoneAction {
+    /// Add (or with --replace, change) a milestone: a metric, its filters, a target, a date.
+    Add {
+        /// Its name.
+        name: String,
+        /// A catalogue metric or `kpi:SERIES`.
+        #[arg(long, value_name = "METRIC")]
+        metric: String,
+        /// The target value.
+        #[arg(long, value_name = "VALUE", allow_negative_numbers = true)]
+        target: f64,
+        /// The date it should be reached by (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        by: chrono::NaiveDate,
+        /// Count progress from this day (default: the first day with data).
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+        /// Filters (as `query --where`); repeatable.
+        #[arg(long = "where", value_name = "FILTER")]
+        filters: Vec<String>,
+        /// Replace a milestone of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// The milestones (added ones and the `[[kpis]]` of waterline.toml with a target and a date).
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Progress, the weekly trend so far and whether the target will be reached at this pace.
+    Status {
+        /// Only this milestone.
+        name: Option<String>,
+        /// The day to judge at (default: the last day with posts).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an added milestone.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `waterline kpi`.
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: KpiAction,
+}
+
+/// Business-series actions.
+#[derive(Debug, Subcommand)]
+pub enum KpiAction {
+    /// Import a CSV with a header: date, metric, value, and optionally product, competitor.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Print the accounting as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored series: points, first and last day, total.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lagged correlation of a business series with a social metric (correlation, not cause).
+    Correlate {
+        /// The business series (the `metric` column of the imported CSV).
+        series: String,
+        /// The social metric.
+        #[arg(long, value_name = "METRIC")]
+        metric: String,
+        /// Filters of the social metric; repeatable.
+        #[arg(long = "where", value_name = "FILTER")]
+        filters: Vec<String>,
+        /// Bucket: week or month.
+        #[arg(long, default_value = "week", value_name = "BUCKET")]
+        bucket: String,
+        /// Largest lag tried, in buckets, both ways.
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        max_lag: usize,
+        /// First day (inclusive).
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (inclusive).
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline eval`.

@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => crate::nlp::eval(args.task),
         Command::Train(args) => crate::nlp::train(&args),
         Command::Bench(args) => crate::nlp::bench(args.task),
+        Command::Metrics(args) => crate::measure::metrics(&args),
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -61,12 +62,18 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Rejects(args) => rejects(workspace, &args).await,
         Command::Enrich(args) => crate::nlp::enrich(workspace, &args).await,
         Command::Report(args) => crate::report::report(workspace, &args).await,
+        Command::Query(args) => crate::measure::query(workspace, &args).await,
+        Command::Baseline(args) => crate::measure::baseline(workspace, args.action).await,
+        Command::Compare(args) => crate::measure::compare(workspace, &args).await,
+        Command::Milestone(args) => crate::measure::milestone(workspace, args.action).await,
+        Command::Kpi(args) => crate::measure::kpi(workspace, args.action).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)
         | Command::Eval(_)
         | Command::Train(_)
-        | Command::Bench(_) => Ok(()),
+        | Command::Bench(_)
+        | Command::Metrics(_) => Ok(()),
     }
 }
 

@@ -466,8 +466,14 @@ keywords = ["guidelines", "guidance", "recommendations", "recommandations", "rec
 [[kpis]]
 name = "Share of voice"
 metric = "share_of_voice_mentions"
-target = 0.35
+target = 0.75
 by = "2027-06-30"
+
+[[kpis]]
+name = "First answer within 8 hours"
+metric = "first_response_hours"
+target = 8
+by = "2027-03-31"
 "#;
 
 // ---------------------------------------------------------------------------------------
@@ -556,7 +562,7 @@ const NOTES: [(&str, &str); 6] = [
     ),
     (
         "share_of_voice",
-        "posts of any side whose text names the company, one of its products or INNs (or a listed misspelling), or @mentions one of its accounts",
+        "posts of any side whose text names the company, one of its products or INNs (or a listed misspelling), or that @mention or reply to one of its accounts",
     ),
     (
         "frosty_posts",
@@ -1126,13 +1132,14 @@ impl Generator {
         let (drug, other) = self.audience_drug(topic);
         self.start_audience_post(platform, lang, at, "", Some(&target.conv))?;
         self.set_reply(&target);
-        let mut mentions = [false; 4];
+        // A reply to an owned post addresses the brand on every platform (Bluesky replies
+        // just do not repeat the handle in the text).
+        let mut mentions = [true, false, false, false];
         if platform != BLUESKY {
             self.post.text.push('@');
             self.post.text.push_str(&target.handle);
             self.post.text.push(' ');
             self.post.mentions.push(target.handle.clone());
-            mentions[0] = true;
         }
         if self.rng.random::<f64>() < 0.4 {
             let opener = pick(&mut self.rng, REPLY_OPENERS[lang]);

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod generate;
 pub mod import;
+pub mod measure;
 pub mod nlp;
 pub mod output;
 pub mod report;

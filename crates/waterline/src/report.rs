@@ -34,6 +34,58 @@ fn save_model(data_dir: &Path, model: &TopicModel) -> Result<()> {
     Ok(())
 }
 
+/// The topic of every post (platform, id, `#id label`), for the `topic` dimension of
+/// queries: updates the topic model as a report does, and caches the assignments beside it
+/// for the store version they were made at.
+pub async fn topic_assignments(
+    workspace: &Workspace,
+    store: &Store,
+    analytics: &Analytics,
+) -> Result<Vec<(String, String, String)>> {
+    let data_dir = workspace.data_dir();
+    let cache = data_dir.join("post_topics.json");
+    let version = store.version();
+    if let Ok(text) = fs_err::read_to_string(&cache)
+        && let Ok((cached_version, rows)) =
+            serde_json::from_str::<(Option<u64>, Vec<(String, String, String)>)>(&text)
+        && cached_version == version
+        && data_dir.join(TOPICS_FILE).exists()
+    {
+        return Ok(rows);
+    }
+    let posts = analytics.posts().await?;
+    let corpus = Corpus::build(
+        &posts,
+        &workspace.config,
+        load_model(&data_dir),
+        waterline_enrich::models::embeddings(),
+        &TopicOptions::default(),
+    );
+    let names: std::collections::HashMap<u32, String> = corpus
+        .model
+        .topics
+        .iter()
+        .map(|topic| (topic.id, format!("#{} {}", topic.id, topic.label())))
+        .collect();
+    let rows: Vec<(String, String, String)> = posts
+        .iter()
+        .zip(&corpus.labels)
+        .filter_map(|(post, label)| {
+            let name = names.get(&(*label)?)?;
+            Some((post.platform.clone(), post.id.clone(), name.clone()))
+        })
+        .collect();
+    if let Ok(_lock) = WriteLock::acquire(&data_dir) {
+        if corpus.model_changed {
+            save_model(&data_dir, &corpus.model)?;
+        }
+        let temporary = data_dir.join("post_topics.json.tmp");
+        fs_err::write(&temporary, serde_json::to_vec(&(version, &rows))?)?;
+        fs_err::rename(&temporary, &cache)?;
+    }
+    Ok(rows)
+}
+
 /// Runs a report.
 pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     let data_dir = workspace.data_dir();
