@@ -40,23 +40,29 @@ def percentile(values, fraction):
 
 def main(path):
     threads = json.load(open(path, encoding="utf-8"))
-    brands = {}
+    # The file repeats a few threads under another session id (the same tweets): a thread is
+    # identified by its customer's first tweet, and its copies' answers are pooled.
+    conversations = {}
     for thread in threads:
         company = thread["dialogHeader"]["company"]
-        customer = [parse(m["datetime"]) for m in thread.get("dialogContent", []) if "agent" not in m]
+        customer = [(parse(m["datetime"]), m["tweet_ID"]) for m in thread.get("dialogContent", []) if "agent" not in m]
         if not customer:
             continue
-        opened = min(customer)
+        opened, first_id = min(customer)
         replies = [parse(m["datetime"]) for m in thread.get("dialogContent", []) if "agent" in m]
         answer = thread.get("agentURL") or {}
         if answer.get("tweet_ID") and answer.get("url_utterance"):
             replies.append(snowflake(answer["tweet_ID"]))
-        later = [r for r in replies if r > opened]
-        entry = brands.setdefault(company, {"threads": 0, "answered": 0, "hours": []})
-        entry["threads"] += 1
+        entry = conversations.setdefault(first_id, {"company": company, "opened": opened, "replies": []})
+        entry["replies"].extend(replies)
+    brands = {}
+    for entry in conversations.values():
+        later = [r for r in entry["replies"] if r > entry["opened"]]
+        brand = brands.setdefault(entry["company"], {"threads": 0, "answered": 0, "hours": []})
+        brand["threads"] += 1
         if later:
-            entry["answered"] += 1
-            entry["hours"].append((min(later) - opened).total_seconds() / 3600.0)
+            brand["answered"] += 1
+            brand["hours"].append((min(later) - entry["opened"]).total_seconds() / 3600.0)
     out = {}
     for company, entry in sorted(brands.items()):
         out[company] = {

@@ -69,7 +69,9 @@ impl Statistic {
     /// The statistic of a catalogue metric, or `None` when it cannot be frozen as one number.
     pub fn of(metric: &Metric) -> Option<Statistic> {
         match metric.formula {
-            Formula::Count { .. } | Formula::Sum { .. } | Formula::Distinct { .. } => Some(Statistic::DailyMean),
+            Formula::Count { .. } | Formula::Sum { .. } | Formula::Distinct { .. } => {
+                Some(Statistic::DailyMean)
+            }
             Formula::Ratio { scale, .. } => Some(Statistic::Ratio { scale }),
             Formula::Voice { .. } => Some(Statistic::Ratio { scale: 1.0 }),
             Formula::Mean { .. } => Some(Statistic::Mean),
@@ -81,9 +83,8 @@ impl Statistic {
     /// The statistic over samples; `None` when undefined (no values, no denominator).
     pub fn compute(&self, samples: &Samples) -> Option<f64> {
         match (self, samples) {
-            (Statistic::DailyMean, Samples::Days { days }) => {
-                (!days.is_empty()).then(|| days.iter().map(|d| d.1).sum::<f64>() / days.len() as f64)
-            }
+            (Statistic::DailyMean, Samples::Days { days }) => (!days.is_empty())
+                .then(|| days.iter().map(|d| d.1).sum::<f64>() / days.len() as f64),
             (Statistic::Ratio { scale }, Samples::Days { days }) => {
                 let numerator: f64 = days.iter().map(|d| d.1).sum();
                 let denominator: f64 = days.iter().map(|d| d.2).sum();
@@ -177,7 +178,8 @@ pub async fn measure(
     let samples = match statistic {
         Statistic::DailyMean | Statistic::Ratio { .. } => {
             let by_day = Query { by: vec!["day".into()], parts: true, ..base.clone() };
-            let plan = query::plan(&by_day, context).map_err(|e| AnalyticsError::Plan(e.to_string()))?;
+            let plan =
+                query::plan(&by_day, context).map_err(|e| AnalyticsError::Plan(e.to_string()))?;
             let answer = query::run(analytics, &plan, None).await?;
             let ratio = matches!(statistic, Statistic::Ratio { .. });
             let mut found: BTreeMap<String, (f64, f64)> = BTreeMap::new();
@@ -203,7 +205,11 @@ pub async fn measure(
             let batches = analytics.query(&sql).await?;
             let mut values = Vec::new();
             for batch in &batches {
-                if let Some(column) = batch.column(0).as_any().downcast_ref::<datafusion::arrow::array::Float64Array>() {
+                if let Some(column) = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Float64Array>()
+                {
                     values.extend(column.iter().flatten().filter(|v| v.is_finite()));
                 }
             }
@@ -211,7 +217,9 @@ pub async fn measure(
             let count = values.len();
             if count > MAX_VALUES {
                 let step = (count - 1) as f64 / (MAX_VALUES - 1) as f64;
-                values = (0..MAX_VALUES).map(|i| values[((i as f64 * step).round() as usize).min(count - 1)]).collect();
+                values = (0..MAX_VALUES)
+                    .map(|i| values[((i as f64 * step).round() as usize).min(count - 1)])
+                    .collect();
             }
             Samples::Values { values, count }
         }
@@ -282,7 +290,10 @@ fn resample(samples: &Samples, rng: &mut ChaCha8Rng) -> Samples {
         }
         Samples::Values { values, count } => {
             let n = values.len();
-            Samples::Values { values: (0..n).map(|_| values[rng.random_range(0..n)]).collect(), count: *count }
+            Samples::Values {
+                values: (0..n).map(|_| values[rng.random_range(0..n)]).collect(),
+                count: *count,
+            }
         }
     }
 }
@@ -296,8 +307,14 @@ fn is_empty(samples: &Samples) -> bool {
 
 /// Compares a period's samples with a baseline's: the change and its 95 % percentile
 /// bootstrap interval (both sides resampled independently, `RESAMPLES` times, seeded).
-pub fn change(statistic: Statistic, baseline: &Samples, current: &Samples, seed: u64) -> (Option<f64>, Option<f64>, Option<f64>) {
-    let (Some(before), Some(after)) = (statistic.compute(baseline), statistic.compute(current)) else {
+pub fn change(
+    statistic: Statistic,
+    baseline: &Samples,
+    current: &Samples,
+    seed: u64,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let (Some(before), Some(after)) = (statistic.compute(baseline), statistic.compute(current))
+    else {
         return (None, None, None);
     };
     if is_empty(baseline) || is_empty(current) {
@@ -324,7 +341,7 @@ fn describe(statistic: Statistic) -> String {
         Statistic::DailyMean => "daily mean".into(),
         Statistic::Ratio { .. } => "ratio".into(),
         Statistic::Mean => "mean".into(),
-        Statistic::Percentile { fraction } if fraction == 0.5 => "median".into(),
+        Statistic::Percentile { fraction: 0.5 } => "median".into(),
         Statistic::Percentile { fraction } => format!("p{}", (fraction * 100.0).round()),
     }
 }
@@ -340,9 +357,14 @@ pub async fn compare(
     let mut changes = Vec::new();
     for frozen in &baseline.metrics {
         let Some(metric) = metrics::find(&frozen.metric) else { continue };
-        let Some(current) = measure(analytics, context, metric, &baseline.filters, from, to).await? else { continue };
+        let Some(current) =
+            measure(analytics, context, metric, &baseline.filters, from, to).await?
+        else {
+            continue;
+        };
         let seed = xxhash_rust::xxh3::xxh3_64(frozen.metric.as_bytes());
-        let (difference, low, high) = change(frozen.statistic, &frozen.samples, &current.samples, seed);
+        let (difference, low, high) =
+            change(frozen.statistic, &frozen.samples, &current.samples, seed);
         let before = frozen.compared_value;
         let after = current.compared_value;
         changes.push(Change {
@@ -448,8 +470,13 @@ pub fn correlation(pairs: &[(f64, f64)]) -> Correlation {
 /// Correlations of two series keyed by period at lags `-max_lag..=max_lag`: at lag L the
 /// social value of period t is paired with the business value of period t + L (L > 0: social
 /// leads). Periods missing from either side are left out.
-pub fn lagged(social: &[(String, f64)], business: &[(String, f64)], max_lag: usize) -> Vec<(i64, Correlation)> {
-    let mut keys: Vec<&String> = social.iter().map(|p| &p.0).chain(business.iter().map(|p| &p.0)).collect();
+pub fn lagged(
+    social: &[(String, f64)],
+    business: &[(String, f64)],
+    max_lag: usize,
+) -> Vec<(i64, Correlation)> {
+    let mut keys: Vec<&String> =
+        social.iter().map(|p| &p.0).chain(business.iter().map(|p| &p.0)).collect();
     keys.sort();
     keys.dedup();
     let index: BTreeMap<&String, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
@@ -497,11 +524,17 @@ mod tests {
 
     #[test]
     fn statistics_over_samples() {
-        let days = Samples::Days { days: vec![(day(1), 3.0, 10.0), (day(2), 1.0, 10.0), (day(3), 0.0, 0.0)] };
+        let days = Samples::Days {
+            days: vec![(day(1), 3.0, 10.0), (day(2), 1.0, 10.0), (day(3), 0.0, 0.0)],
+        };
         assert_eq!(Statistic::DailyMean.compute(&days), Some(4.0 / 3.0));
         assert_eq!(Statistic::Ratio { scale: 1.0 }.compute(&days), Some(0.2));
         let empty = Samples::Days { days: vec![(day(1), 0.0, 0.0)] };
-        assert_eq!(Statistic::Ratio { scale: 1.0 }.compute(&empty), None, "no denominator: unknown");
+        assert_eq!(
+            Statistic::Ratio { scale: 1.0 }.compute(&empty),
+            None,
+            "no denominator: unknown"
+        );
         let values = Samples::Values { values: vec![1.0, 2.0, 9.0], count: 3 };
         assert_eq!(Statistic::Mean.compute(&values), Some(4.0));
         assert_eq!(Statistic::Percentile { fraction: 0.5 }.compute(&values), Some(2.0));
@@ -509,8 +542,12 @@ mod tests {
 
     #[test]
     fn a_real_change_is_significant_and_no_change_is_not() {
-        let before = Samples::Values { values: (0..400).map(|i| (i % 20) as f64).collect(), count: 400 };
-        let after = Samples::Values { values: (0..400).map(|i| (i % 20) as f64 + 5.0).collect(), count: 400 };
+        let before =
+            Samples::Values { values: (0..400).map(|i| (i % 20) as f64).collect(), count: 400 };
+        let after = Samples::Values {
+            values: (0..400).map(|i| (i % 20) as f64 + 5.0).collect(),
+            count: 400,
+        };
         let (change_value, low, high) = change(Statistic::Mean, &before, &after, 1);
         assert_eq!(change_value, Some(5.0));
         let (low, high) = (low.expect("low"), high.expect("high"));
@@ -518,7 +555,10 @@ mod tests {
         let (_, low, high) = change(Statistic::Mean, &before, &before, 1);
         assert!(low.expect("low") < 0.0 && high.expect("high") > 0.0);
         // Same inputs, same interval.
-        assert_eq!(change(Statistic::Mean, &before, &after, 1), change(Statistic::Mean, &before, &after, 1));
+        assert_eq!(
+            change(Statistic::Mean, &before, &after, 1),
+            change(Statistic::Mean, &before, &after, 1)
+        );
     }
 
     #[test]
@@ -537,13 +577,23 @@ mod tests {
         assert!(trend(&[(1.0, 1.0)]).is_none());
         let perfect = correlation(&[(1.0, 2.0), (2.0, 4.0), (3.0, 6.5), (4.0, 8.0), (5.0, 10.0)]);
         assert!(perfect.r.expect("r") > 0.99);
-        assert!(correlation(&[(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)]).r.is_none(), "constant: undefined");
+        assert!(
+            correlation(&[(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)]).r.is_none(),
+            "constant: undefined"
+        );
         // Business follows social by one period.
-        let social: Vec<(String, f64)> = (0..12).map(|i| (format!("w{i:02}"), [1.0, 5.0, 2.0, 8.0][i % 4] + i as f64)).collect();
-        let business: Vec<(String, f64)> =
-            social.iter().enumerate().filter_map(|(i, _)| Some((format!("w{:02}", i + 1), social[i].1 * 3.0))).collect();
+        let social: Vec<(String, f64)> =
+            (0..12).map(|i| (format!("w{i:02}"), [1.0, 5.0, 2.0, 8.0][i % 4] + i as f64)).collect();
+        let business: Vec<(String, f64)> = social
+            .iter()
+            .enumerate()
+            .map(|(i, point)| (format!("w{:02}", i + 1), point.1 * 3.0))
+            .collect();
         let lags = lagged(&social, &business, 2);
-        let best = lags.iter().max_by(|a, b| a.1.r.unwrap_or(-2.0).total_cmp(&b.1.r.unwrap_or(-2.0))).expect("best");
+        let best = lags
+            .iter()
+            .max_by(|a, b| a.1.r.unwrap_or(-2.0).total_cmp(&b.1.r.unwrap_or(-2.0)))
+            .expect("best");
         assert_eq!(best.0, 1);
     }
 }

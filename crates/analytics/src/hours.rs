@@ -23,9 +23,14 @@ pub struct Schedule {
 
 impl Schedule {
     /// Parses `"09:00-18:00"` and day names (`mon`…`sun`).
-    pub fn parse(time_zone: chrono_tz::Tz, hours: &str, days: &[String]) -> Result<Schedule, String> {
-        let (opens, closes) =
-            hours.split_once('-').ok_or_else(|| format!("business hours `{hours}`: use HH:MM-HH:MM"))?;
+    pub fn parse(
+        time_zone: chrono_tz::Tz,
+        hours: &str,
+        days: &[String],
+    ) -> Result<Schedule, String> {
+        let (opens, closes) = hours
+            .split_once('-')
+            .ok_or_else(|| format!("business hours `{hours}`: use HH:MM-HH:MM"))?;
         let time = |text: &str| {
             NaiveTime::parse_from_str(text.trim(), "%H:%M")
                 .map_err(|_| format!("business hours `{hours}`: `{text}` is not HH:MM"))
@@ -36,7 +41,9 @@ impl Schedule {
         }
         let days = days
             .iter()
-            .map(|day| day.trim().parse::<Weekday>().map_err(|_| format!("unknown business day `{day}`")))
+            .map(|day| {
+                day.trim().parse::<Weekday>().map_err(|_| format!("unknown business day `{day}`"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Schedule { time_zone, days, opens, closes })
     }
@@ -52,7 +59,10 @@ impl Schedule {
     }
 
     fn local(&self, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-        self.time_zone.from_local_datetime(&day.and_time(time)).earliest().map(|at| at.with_timezone(&Utc))
+        self.time_zone
+            .from_local_datetime(&day.and_time(time))
+            .earliest()
+            .map(|at| at.with_timezone(&Utc))
     }
 
     /// Working hours between `start` and `end` (0 when `end` is not after `start`).
@@ -68,7 +78,8 @@ impl Schedule {
         let mut day = first;
         while day <= last {
             if self.days.contains(&day.weekday())
-                && let (Some(opens), Some(closes)) = (self.local(day, self.opens), self.local(day, self.closes))
+                && let (Some(opens), Some(closes)) =
+                    (self.local(day, self.opens), self.local(day, self.closes))
             {
                 let from = opens.max(start);
                 let to = closes.min(end);
@@ -87,38 +98,43 @@ impl Schedule {
 /// side is NULL.
 pub fn udf(schedule: Schedule) -> ScalarUDF {
     let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let function = Arc::new(move |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(args)?;
-        let (Some(starts), Some(ends)) = (arrays.first(), arrays.get(1)) else {
-            return Err(datafusion::error::DataFusionError::Internal("two arguments expected".into()));
-        };
-        let cast = |array: &ArrayRef| {
-            datafusion::arrow::compute::cast(
-                array,
-                &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            )
-        };
-        let (starts, ends) = (cast(starts)?, cast(ends)?);
-        let (starts, ends) = (
-            starts.as_primitive::<TimestampMicrosecondType>(),
-            ends.as_primitive::<TimestampMicrosecondType>(),
-        );
-        let mut out = Float64Builder::with_capacity(starts.len());
-        for row in 0..starts.len() {
-            if starts.is_null(row) || ends.is_null(row) {
-                out.append_null();
-                continue;
+    let function =
+        Arc::new(move |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let (Some(starts), Some(ends)) = (arrays.first(), arrays.get(1)) else {
+                return Err(datafusion::error::DataFusionError::Internal(
+                    "two arguments expected".into(),
+                ));
+            };
+            let cast = |array: &ArrayRef| {
+                datafusion::arrow::compute::cast(
+                    array,
+                    &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                )
+            };
+            let (starts, ends) = (cast(starts)?, cast(ends)?);
+            let (starts, ends) = (
+                starts.as_primitive::<TimestampMicrosecondType>(),
+                ends.as_primitive::<TimestampMicrosecondType>(),
+            );
+            let mut out = Float64Builder::with_capacity(starts.len());
+            for row in 0..starts.len() {
+                if starts.is_null(row) || ends.is_null(row) {
+                    out.append_null();
+                    continue;
+                }
+                match (
+                    DateTime::from_timestamp_micros(starts.value(row)),
+                    DateTime::from_timestamp_micros(ends.value(row)),
+                ) {
+                    (Some(start), Some(end)) => {
+                        out.append_value(schedule.hours_between(start, end))
+                    }
+                    _ => out.append_null(),
+                }
             }
-            match (
-                DateTime::from_timestamp_micros(starts.value(row)),
-                DateTime::from_timestamp_micros(ends.value(row)),
-            ) {
-                (Some(start), Some(end)) => out.append_value(schedule.hours_between(start, end)),
-                _ => out.append_null(),
-            }
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    });
+            Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        });
     create_udf(
         "waterline_business_hours",
         vec![timestamp.clone(), timestamp],
@@ -137,8 +153,10 @@ mod tests {
     }
 
     fn paris() -> Schedule {
-        let days: Vec<String> = ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| d.to_string()).collect();
-        Schedule::parse("Europe/Paris".parse().expect("tz"), "09:00-18:00", &days).expect("schedule")
+        let days: Vec<String> =
+            ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| d.to_string()).collect();
+        Schedule::parse("Europe/Paris".parse().expect("tz"), "09:00-18:00", &days)
+            .expect("schedule")
     }
 
     #[test]
@@ -150,9 +168,15 @@ mod tests {
         // Inside one working day.
         let hours = schedule.hours_between(at("2026-01-13T08:30:00Z"), at("2026-01-13T10:00:00Z"));
         assert!((hours - 1.5).abs() < 1e-9, "{hours}");
-        assert_eq!(schedule.hours_between(at("2026-01-13T10:00:00Z"), at("2026-01-13T09:00:00Z")), 0.0);
+        assert_eq!(
+            schedule.hours_between(at("2026-01-13T10:00:00Z"), at("2026-01-13T09:00:00Z")),
+            0.0
+        );
         // Saturday only.
-        assert_eq!(schedule.hours_between(at("2026-01-10T08:00:00Z"), at("2026-01-10T20:00:00Z")), 0.0);
+        assert_eq!(
+            schedule.hours_between(at("2026-01-10T08:00:00Z"), at("2026-01-10T20:00:00Z")),
+            0.0
+        );
     }
 
     #[test]

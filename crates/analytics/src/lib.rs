@@ -182,7 +182,10 @@ impl Analytics {
     }
 
     /// Registers (replacing) the `post_topics` table: each post's topic label.
-    pub fn register_topics(&self, assignments: &[(String, String, String)]) -> Result<(), AnalyticsError> {
+    pub fn register_topics(
+        &self,
+        assignments: &[(String, String, String)],
+    ) -> Result<(), AnalyticsError> {
         use datafusion::arrow::array::StringBuilder;
         use datafusion::arrow::datatypes::{DataType, Field, Schema};
         use std::sync::Arc;

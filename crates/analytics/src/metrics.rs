@@ -142,7 +142,8 @@ macro_rules! metric {
 }
 
 /// Per-post engagement rate by followers (percent); NULL when followers are unknown or 0.
-pub const RATE_FOLLOWERS: &str = "engagements * 100.0 / CASE WHEN author_followers > 0 THEN author_followers END";
+pub const RATE_FOLLOWERS: &str =
+    "engagements * 100.0 / CASE WHEN author_followers > 0 THEN author_followers END";
 /// Per-post engagement rate by impressions (percent); NULL when impressions are unknown or 0.
 pub const RATE_IMPRESSIONS: &str = "engagements * 100.0 / CASE WHEN views > 0 THEN views END";
 
@@ -241,7 +242,7 @@ pub fn catalogue() -> &'static [Metric] {
             metric!("returning_authors", "Returning interacting authors", "count", Authors, Count { when: Some("first_ever < first_here") }, &[], POSTED,
                 "Interacting authors who had interacted before the period (or bucket).", "authors", ""),
             metric!("inbound", "Inbound conversations", "count", Responses, Count { when: None }, &[], INBOUND,
-                "Conversations opened by an audience post addressed to the brand that needs a reply (a question, complaint or request, or every addressed post when the workspace says `inbound = \"addressed\"`); a conversation counts once, from its first such post.",
+                "Conversations in which an audience post needs a reply from the brand: the post is addressed to the brand (or sits in a conversation an owned account takes part in) and is a question, complaint or request (every such post when the workspace says `inbound = \"addressed\"`); a conversation counts once, from its first such post.",
                 "conversations", ""),
             metric!("response_rate", "Response rate", "share", Responses,
                 Ratio { numerator: "CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END", denominator: "1", scale: 1.0 }, &[], INBOUND,
@@ -286,7 +287,8 @@ impl BusinessMetric {
         if let Some(series) = name.strip_prefix("kpi_share:") {
             return Some(BusinessMetric { series: series.to_owned(), share: true });
         }
-        name.strip_prefix("kpi:").map(|series| BusinessMetric { series: series.to_owned(), share: false })
+        name.strip_prefix("kpi:")
+            .map(|series| BusinessMetric { series: series.to_owned(), share: false })
     }
 }
 
@@ -299,7 +301,11 @@ mod tests {
         let mut names = std::collections::BTreeSet::new();
         for metric in catalogue() {
             assert!(names.insert(metric.name), "duplicate {}", metric.name);
-            assert!(!metric.definition.is_empty() && !metric.numerator.is_empty(), "{}", metric.name);
+            assert!(
+                !metric.definition.is_empty() && !metric.numerator.is_empty(),
+                "{}",
+                metric.name
+            );
         }
         assert!(find("share_of_voice_mentions").is_some());
         assert_eq!(

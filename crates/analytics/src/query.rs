@@ -25,10 +25,16 @@ pub const DIMENSIONS: &[(&str, &str)] = &[
     ("language", "detected language (ISO 639-1, `und` when unknown)"),
     ("sentiment", "positive, neutral, negative (`unknown` before enrichment)"),
     ("need", "question, complaint, request or none"),
-    ("account", "the author's handle; for response metrics the owned account addressed or answering"),
+    (
+        "account",
+        "the author's handle; for response metrics the owned account addressed or answering",
+    ),
     ("post_type", "original, reply, quote or repost"),
     ("topic", "the discovered topic's label (`waterline report listening` keeps the model)"),
-    ("panel", "the brand or a competitor of the fixed panel a post mentions (a post may count for several)"),
+    (
+        "panel",
+        "the brand or a competitor of the fixed panel a post mentions (a post may count for several)",
+    ),
 ];
 
 const TIME_DIMENSIONS: &[&str] = &["hour", "day", "week", "month"];
@@ -76,8 +82,11 @@ impl Filter {
             return Err(QueryError::BadFilter(text.to_owned()));
         };
         let field = field.trim().to_lowercase();
-        let values: Vec<String> =
-            values.split(',').map(|value| value.trim().to_owned()).filter(|v| !v.is_empty()).collect();
+        let values: Vec<String> = values
+            .split(',')
+            .map(|value| value.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect();
         if field.is_empty() || values.is_empty() {
             return Err(QueryError::BadFilter(text.to_owned()));
         }
@@ -200,7 +209,9 @@ pub struct Plan {
 pub fn local_day_start(time_zone: &chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     match time_zone.from_local_datetime(&midnight) {
-        chrono::LocalResult::Single(at) | chrono::LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
+        chrono::LocalResult::Single(at) | chrono::LocalResult::Ambiguous(at, _) => {
+            at.with_timezone(&Utc)
+        }
         // Midnight skipped by a change: the day starts at the first instant that exists.
         chrono::LocalResult::None => (1..=180)
             .find_map(|minutes| {
@@ -265,9 +276,15 @@ const RESPONSE_ACCOUNT: &str = "coalesce(responder, addressed_account, 'unknown'
 fn voice_part(part: VoicePart, mention: &str) -> String {
     match part {
         VoicePart::Mentions => format!("CASE WHEN {mention} THEN 1 ELSE 0 END"),
-        VoicePart::Engagement => format!("CASE WHEN {mention} THEN coalesce(engagements, 0) ELSE 0 END"),
-        VoicePart::Positive => format!("CASE WHEN {mention} AND sentiment = 'positive' THEN 1 ELSE 0 END"),
-        VoicePart::Negative => format!("CASE WHEN {mention} AND sentiment = 'negative' THEN 1 ELSE 0 END"),
+        VoicePart::Engagement => {
+            format!("CASE WHEN {mention} THEN coalesce(engagements, 0) ELSE 0 END")
+        }
+        VoicePart::Positive => {
+            format!("CASE WHEN {mention} AND sentiment = 'positive' THEN 1 ELSE 0 END")
+        }
+        VoicePart::Negative => {
+            format!("CASE WHEN {mention} AND sentiment = 'negative' THEN 1 ELSE 0 END")
+        }
     }
 }
 
@@ -349,7 +366,9 @@ impl Planner<'_> {
             .scope
             .iter()
             .filter(|(field, _)| !self.has(field))
-            .map(|(field, value)| format!("{} = {}", dimension_sql(field, &self.context.time_zone), quote(value)))
+            .map(|(field, value)| {
+                format!("{} = {}", dimension_sql(field, &self.context.time_zone), quote(value))
+            })
             .collect();
         (!parts.is_empty()).then(|| parts.join(" AND "))
     }
@@ -396,10 +415,15 @@ impl Planner<'_> {
                 .panel
                 .iter()
                 .filter(|member| {
-                    wanted.is_none_or(|filter| filter.values.contains(&member.name) != filter.negate)
+                    wanted
+                        .is_none_or(|filter| filter.values.contains(&member.name) != filter.negate)
                 })
                 .map(|member| {
-                    format!("SELECT {} AS panel, * FROM b WHERE {}", quote(&member.name), mentions_sql(member))
+                    format!(
+                        "SELECT {} AS panel, * FROM b WHERE {}",
+                        quote(&member.name),
+                        mentions_sql(member)
+                    )
                 })
                 .collect();
             let union = if members.is_empty() {
@@ -424,7 +448,10 @@ impl Planner<'_> {
         if count == 0 {
             String::new()
         } else {
-            format!(" GROUP BY {}", (1..=count).map(|i| i.to_string()).collect::<Vec<_>>().join(", "))
+            format!(
+                " GROUP BY {}",
+                (1..=count).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+            )
         }
     }
 
@@ -492,8 +519,12 @@ impl Planner<'_> {
                         self.partition_except("panel")
                     )
                 } else {
-                    let members: Vec<String> =
-                        self.context.panel.iter().map(|member| on_row(&mentions_sql(member))).collect();
+                    let members: Vec<String> = self
+                        .context
+                        .panel
+                        .iter()
+                        .map(|member| on_row(&mentions_sql(member)))
+                        .collect();
                     let brand = members.first().cloned().unwrap_or_else(|| "0".into());
                     let total = if members.is_empty() { "0".into() } else { members.join(" + ") };
                     format!(
@@ -511,20 +542,24 @@ impl Planner<'_> {
                 } else {
                     format!("count({})", when(None, "1"))
                 };
-                format!("CAST({inner} AS DOUBLE) / nullif(sum({inner}) {}, 0)", self.partition_except(over))
+                format!(
+                    "CAST({inner} AS DOUBLE) / nullif(sum({inner}) {}, 0)",
+                    self.partition_except(over)
+                )
             }
         }
     }
 
     /// The output columns of a metric: the aggregate, or a ratio's two sums in parts mode.
     fn columns(&self, metric: &Metric, panel: bool) -> Vec<String> {
-        if self.query.parts && !panel {
-            if let Some((numerator, denominator)) = self.parts(metric) {
-                return vec![
-                    format!("{numerator} AS {}", quote_ident(&format!("{}__num", metric.name))),
-                    format!("{denominator} AS {}", quote_ident(&format!("{}__den", metric.name))),
-                ];
-            }
+        if self.query.parts
+            && !panel
+            && let Some((numerator, denominator)) = self.parts(metric)
+        {
+            return vec![
+                format!("{numerator} AS {}", quote_ident(&format!("{}__num", metric.name))),
+                format!("{denominator} AS {}", quote_ident(&format!("{}__den", metric.name))),
+            ];
         }
         vec![format!("{} AS {}", self.aggregate(metric, panel), quote_ident(metric.name))]
     }
@@ -564,9 +599,14 @@ impl Planner<'_> {
         };
         let mut conditions = vec![format!("({value}) IS NOT NULL")];
         conditions.extend(self.scope(metric));
-        let select = format!("SELECT CAST({value} AS DOUBLE) AS v FROM {{}} WHERE {}", conditions.join(" AND "));
+        let select = format!(
+            "SELECT CAST({value} AS DOUBLE) AS v FROM {{}} WHERE {}",
+            conditions.join(" AND ")
+        );
         match metric.family {
-            Family::Posts => Some(format!("{} {}", self.base(&[], false), select.replace("{}", "b"))),
+            Family::Posts => {
+                Some(format!("{} {}", self.base(&[], false), select.replace("{}", "b")))
+            }
             Family::Responses => {
                 let (with, filter) = self.responses_with();
                 let filter = filter.replacen(" WHERE ", " AND ", 1);
@@ -602,7 +642,11 @@ impl Planner<'_> {
         inner.push("min(created_at) AS first_here".into());
         let mut outer = names.clone();
         for metric in metrics {
-            outer.push(format!("{} AS {}", self.aggregate(metric, false), quote_ident(metric.name)));
+            outer.push(format!(
+                "{} AS {}",
+                self.aggregate(metric, false),
+                quote_ident(metric.name)
+            ));
         }
         format!(
             "{}, i AS (SELECT {} FROM b WHERE side = 'audience' AND {interacts}{}), \
@@ -623,7 +667,7 @@ impl Planner<'_> {
         let need = if self.context.inbound_addressed {
             String::new()
         } else {
-            " AND need IN ('question', 'complaint', 'request')".into()
+            " AND b.need IN ('question', 'complaint', 'request')".into()
         };
         let account_filters: Vec<String> = self
             .query
@@ -633,7 +677,10 @@ impl Planner<'_> {
             .map(|filter| {
                 let values =
                     filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
-                format!("{RESPONSE_ACCOUNT} {}IN ({values})", if filter.negate { "NOT " } else { "" })
+                format!(
+                    "{RESPONSE_ACCOUNT} {}IN ({values})",
+                    if filter.negate { "NOT " } else { "" }
+                )
             })
             .collect();
         let filter = if account_filters.is_empty() {
@@ -642,9 +689,12 @@ impl Planner<'_> {
             format!(" WHERE {}", account_filters.join(" AND "))
         };
         let with = format!(
-            "{}, c AS (SELECT *, coalesce(conversation_id, id) AS conv, row_number() OVER (PARTITION BY platform, \
-             coalesce(conversation_id, id) ORDER BY created_at, id) AS rn FROM b WHERE side = 'audience' \
-             AND coalesce(addressed_to_brand, false){need}), \
+            "{}, oc AS (SELECT DISTINCT platform AS oc_platform, coalesce(conversation_id, reply_to) AS oc_conv \
+             FROM posts WHERE side = 'own' AND coalesce(conversation_id, reply_to) IS NOT NULL), \
+             c AS (SELECT b.*, coalesce(b.conversation_id, b.id) AS conv, row_number() OVER (PARTITION BY b.platform, \
+             coalesce(b.conversation_id, b.id) ORDER BY b.created_at, b.id) AS rn FROM b LEFT JOIN oc \
+             ON oc.oc_platform = b.platform AND oc.oc_conv = coalesce(b.conversation_id, b.id) \
+             WHERE b.side = 'audience' AND (coalesce(b.addressed_to_brand, false) OR oc.oc_conv IS NOT NULL){need}), \
              i AS (SELECT * FROM c WHERE rn = 1), \
              a AS (SELECT i.platform AS platform, i.id AS id, min(r.created_at) AS answered_at, \
              first_value(r.author_handle ORDER BY r.created_at) AS responder FROM i JOIN posts r \
@@ -681,7 +731,11 @@ impl Planner<'_> {
         format!("{with} SELECT {} FROM x{filter}{}", columns.join(", "), self.group_by(dims.len()))
     }
 
-    fn business_statement(&self, metric: &BusinessMetric, name: &str) -> Result<String, QueryError> {
+    fn business_statement(
+        &self,
+        metric: &BusinessMetric,
+        name: &str,
+    ) -> Result<String, QueryError> {
         for dimension in &self.dimensions {
             if !matches!(dimension.as_str(), "day" | "week" | "month" | "panel") {
                 return Err(QueryError::Unsupported(format!(
@@ -701,8 +755,12 @@ impl Planner<'_> {
         for dimension in &self.dimensions {
             let expr = match dimension.as_str() {
                 "day" => "to_char(day, '%Y-%m-%d')".to_owned(),
-                "week" => "to_char(date_trunc('week', CAST(day AS TIMESTAMP)), '%Y-%m-%d')".to_owned(),
-                "month" => "to_char(date_trunc('month', CAST(day AS TIMESTAMP)), '%Y-%m')".to_owned(),
+                "week" => {
+                    "to_char(date_trunc('week', CAST(day AS TIMESTAMP)), '%Y-%m-%d')".to_owned()
+                }
+                "month" => {
+                    "to_char(date_trunc('month', CAST(day AS TIMESTAMP)), '%Y-%m')".to_owned()
+                }
                 _ => panel.clone(),
             };
             columns.push(format!("{expr} AS {}", quote_ident(dimension)));
@@ -726,7 +784,8 @@ impl Planner<'_> {
         }
         if let Some(filter) = self.query.filters.iter().find(|f| f.field == "panel") {
             let values = filter.values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ");
-            conditions.push(format!("{panel} {}IN ({values})", if filter.negate { "NOT " } else { "" }));
+            conditions
+                .push(format!("{panel} {}IN ({values})", if filter.negate { "NOT " } else { "" }));
         }
         Ok(format!(
             "SELECT {} FROM business WHERE {}{}",
@@ -841,7 +900,11 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
             Family::Authors => planner.authors_statement(&members),
             _ => planner.responses_statement(&members),
         };
-        statements.push(Statement { family, metrics: output_names(&members, query.parts, &planner), sql });
+        statements.push(Statement {
+            family,
+            metrics: output_names(&members, query.parts, &planner),
+            sql,
+        });
     }
     for (metric, name) in &business {
         statements.push(Statement {
@@ -860,14 +923,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
             None => names.push(name.to_owned()),
         }
     }
-    Ok(Plan {
-        dimensions,
-        metrics: names,
-        statements,
-        start,
-        end,
-        notes,
-    })
+    Ok(Plan { dimensions, metrics: names, statements, start, end, notes })
 }
 
 /// A query's answer: one row per combination of dimension values.
@@ -903,7 +959,7 @@ impl Answer {
                     object.insert(name.clone(), Value::String(key.clone()));
                 }
                 for (name, value) in self.metrics.iter().zip(&row.values) {
-                    object.insert(name.clone(), value.map_or(Value::Null, |v| crate::topics::round(v).into()));
+                    object.insert(name.clone(), value.map_or(Value::Null, json_number));
                 }
                 object
             })
@@ -915,6 +971,23 @@ impl Answer {
         let index = self.metrics.iter().position(|name| name == metric)?;
         self.rows.first().and_then(|row| row.values.get(index).copied().flatten())
     }
+}
+
+/// A whole number as a JSON integer, anything else to six significant digits.
+fn json_number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        Value::from(value as i64)
+    } else {
+        significant(value).into()
+    }
+}
+
+/// A value to six significant digits (shares, rates of a few per million and counts alike).
+pub fn significant(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value + 0.0;
+    }
+    format!("{value:.5e}").parse().unwrap_or(value)
 }
 
 fn number(value: &Value) -> Option<f64> {
@@ -937,7 +1010,11 @@ fn key(value: Option<&Value>) -> String {
 /// Runs a plan and merges its statements' rows on the dimension values. Rows are in time
 /// order when a time bucket is a dimension, else by the first metric, largest first;
 /// `limit` cuts a breakdown (never a time series).
-pub async fn run(analytics: &Analytics, plan: &Plan, limit: Option<usize>) -> Result<Answer, AnalyticsError> {
+pub async fn run(
+    analytics: &Analytics,
+    plan: &Plan,
+    limit: Option<usize>,
+) -> Result<Answer, AnalyticsError> {
     let mut merged: BTreeMap<Vec<String>, Vec<Option<f64>>> = BTreeMap::new();
     for statement in &plan.statements {
         let batches = analytics.query(&statement.sql).await?;
@@ -978,10 +1055,13 @@ pub async fn run(analytics: &Analytics, plan: &Plan, limit: Option<usize>) -> Re
         .collect();
     let time = plan.dimensions.iter().position(|d| TIME_DIMENSIONS.contains(&d.as_str()));
     match time {
-        Some(index) => rows.sort_by(|a, b| a.keys[index].cmp(&b.keys[index]).then(a.keys.cmp(&b.keys))),
+        Some(index) => {
+            rows.sort_by(|a, b| a.keys[index].cmp(&b.keys[index]).then(a.keys.cmp(&b.keys)))
+        }
         None => {
             rows.sort_by(|a, b| {
-                let first = |row: &Row| row.values.first().copied().flatten().unwrap_or(f64::NEG_INFINITY);
+                let first =
+                    |row: &Row| row.values.first().copied().flatten().unwrap_or(f64::NEG_INFINITY);
                 first(b).total_cmp(&first(a)).then(a.keys.cmp(&b.keys))
             });
             if let Some(limit) = limit {
@@ -1005,7 +1085,10 @@ mod tests {
         Context {
             time_zone: "Europe/Paris".into(),
             panel: vec![
-                PanelMember { name: "Acme".into(), entities: vec!["brand:Acme".into(), "product:Zen".into()] },
+                PanelMember {
+                    name: "Acme".into(),
+                    entities: vec!["brand:Acme".into(), "product:Zen".into()],
+                },
                 PanelMember { name: "Rival".into(), entities: vec!["competitor:Rival".into()] },
             ],
             own_handles: vec!["AcmeCare".into()],
@@ -1027,20 +1110,34 @@ mod tests {
     }
 
     fn sql(plan: &Plan) -> String {
-        plan.statements.iter().map(|s| format!("-- {:?}: {}\n{}\n", s.family, s.metrics.join(", "), s.sql)).collect()
+        plan.statements
+            .iter()
+            .map(|s| format!("-- {:?}: {}\n{}\n", s.family, s.metrics.join(", "), s.sql))
+            .collect()
     }
 
     #[test]
     fn day_by_platform_series() {
-        let plan = plan(&query(&["posts", "engagements", "engagement_rate_followers"], &["day", "platform"], &[]), &context())
-            .expect("plan");
+        let plan = plan(
+            &query(
+                &["posts", "engagements", "engagement_rate_followers"],
+                &["day", "platform"],
+                &[],
+            ),
+            &context(),
+        )
+        .expect("plan");
         insta::assert_snapshot!(sql(&plan));
     }
 
     #[test]
     fn share_of_voice_by_panel() {
         let plan = plan(
-            &query(&["mentions", "share_of_voice_mentions", "net_sentiment"], &["panel"], &["platform=x,bluesky"]),
+            &query(
+                &["mentions", "share_of_voice_mentions", "net_sentiment"],
+                &["panel"],
+                &["platform=x,bluesky"],
+            ),
             &context(),
         )
         .expect("plan");
@@ -1050,7 +1147,16 @@ mod tests {
     #[test]
     fn responses_and_authors() {
         let plan = plan(
-            &query(&["response_rate", "first_response_hours_p90", "interacting_audience", "new_authors"], &["week"], &["language=en"]),
+            &query(
+                &[
+                    "response_rate",
+                    "first_response_hours_p90",
+                    "interacting_audience",
+                    "new_authors",
+                ],
+                &["week"],
+                &["language=en"],
+            ),
             &context(),
         )
         .expect("plan");
@@ -1059,7 +1165,9 @@ mod tests {
 
     #[test]
     fn shares_add_their_dimension_and_scope_yields_to_the_query() {
-        let plan = plan(&query(&["channel_share", "applause_rate"], &[], &["side=own"]), &context()).expect("plan");
+        let plan =
+            plan(&query(&["channel_share", "applause_rate"], &[], &["side=own"]), &context())
+                .expect("plan");
         assert_eq!(plan.dimensions, vec!["platform"]);
         assert_eq!(plan.notes.len(), 1);
         let sql = &plan.statements[0].sql;
@@ -1071,10 +1179,14 @@ mod tests {
 
     #[test]
     fn business_metrics() {
-        let plan = plan(&query(&["kpi:prescriptions", "kpi_share:prescriptions"], &["month", "panel"], &[]), &context())
-            .expect("plan");
+        let plan = plan(
+            &query(&["kpi:prescriptions", "kpi_share:prescriptions"], &["month", "panel"], &[]),
+            &context(),
+        )
+        .expect("plan");
         insta::assert_snapshot!(sql(&plan));
-        let error = super::plan(&query(&["kpi:sales"], &["platform"], &[]), &context()).expect_err("platform");
+        let error = super::plan(&query(&["kpi:sales"], &["platform"], &[]), &context())
+            .expect_err("platform");
         assert!(matches!(error, QueryError::Unsupported(_)));
     }
 
@@ -1082,9 +1194,18 @@ mod tests {
     fn bad_queries_are_errors() {
         let ctx = context();
         assert_eq!(plan(&query(&[], &[], &[]), &ctx), Err(QueryError::NoMetric));
-        assert!(matches!(plan(&query(&["nope"], &[], &[]), &ctx), Err(QueryError::UnknownMetric(_))));
-        assert!(matches!(plan(&query(&["posts"], &["colour"], &[]), &ctx), Err(QueryError::UnknownDimension(..))));
-        assert!(matches!(plan(&query(&["posts"], &["day", "week"], &[]), &ctx), Err(QueryError::Unsupported(_))));
+        assert!(matches!(
+            plan(&query(&["nope"], &[], &[]), &ctx),
+            Err(QueryError::UnknownMetric(_))
+        ));
+        assert!(matches!(
+            plan(&query(&["posts"], &["colour"], &[]), &ctx),
+            Err(QueryError::UnknownDimension(..))
+        ));
+        assert!(matches!(
+            plan(&query(&["posts"], &["day", "week"], &[]), &ctx),
+            Err(QueryError::Unsupported(_))
+        ));
         assert!(matches!(Filter::parse("platform"), Err(QueryError::BadFilter(_))));
         assert!(matches!(
             plan(&query(&["response_rate"], &["panel"], &[]), &ctx),
@@ -1092,7 +1213,10 @@ mod tests {
         ));
         let mut no_topics = ctx.clone();
         no_topics.topics = false;
-        assert!(matches!(plan(&query(&["posts"], &["topic"], &[]), &no_topics), Err(QueryError::Unsupported(_))));
+        assert!(matches!(
+            plan(&query(&["posts"], &["topic"], &[]), &no_topics),
+            Err(QueryError::Unsupported(_))
+        ));
     }
 
     #[test]
@@ -1109,7 +1233,11 @@ mod tests {
         // 29 March 2026 is 23 hours long in Paris.
         assert_eq!(start.expect("start").to_rfc3339(), "2026-03-28T23:00:00+00:00");
         assert_eq!(end.expect("end").to_rfc3339(), "2026-03-29T22:00:00+00:00");
-        let (start, end) = period_bounds(&paris, NaiveDate::from_ymd_opt(2026, 10, 25), NaiveDate::from_ymd_opt(2026, 10, 25));
+        let (start, end) = period_bounds(
+            &paris,
+            NaiveDate::from_ymd_opt(2026, 10, 25),
+            NaiveDate::from_ymd_opt(2026, 10, 25),
+        );
         assert_eq!((end.expect("end") - start.expect("start")).num_hours(), 25);
         // A zone whose midnight is skipped starts the day at 01:00.
         let havana: chrono_tz::Tz = "America/Havana".parse().expect("tz");

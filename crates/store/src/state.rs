@@ -379,10 +379,12 @@ impl StateDb {
 
     /// Every document of a kind: (name, created_at, body), by name.
     pub async fn documents(&self, kind: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT name, created_at, body FROM documents WHERE kind = $1 ORDER BY name")
-            .bind(kind)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT name, created_at, body FROM documents WHERE kind = $1 ORDER BY name",
+        )
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("name")?, row.try_get("created_at")?, row.try_get("body")?)))
             .collect()

@@ -38,12 +38,14 @@ pub struct Session {
 
 /// Opens the workspace for queries.
 pub async fn open(workspace: &Workspace) -> Result<Session> {
-    let store = Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
+    let store =
+        Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
     let config = &workspace.config;
     let responses = &config.responses;
-    let schedule = Schedule::parse(config.time_zone()?, &responses.business_hours, &responses.business_days)
-        .map_err(|error| anyhow::anyhow!("waterline.toml [responses]: {error}"))?;
+    let schedule =
+        Schedule::parse(config.time_zone()?, &responses.business_hours, &responses.business_days)
+            .map_err(|error| anyhow::anyhow!("waterline.toml [responses]: {error}"))?;
     analytics.set_schedule(schedule);
     let points: Vec<BusinessPoint> = store
         .state()
@@ -72,7 +74,8 @@ impl Session {
             || query.filters.iter().any(|f| f.field == "topic")
             || query.metrics.iter().any(|m| m == "topic_share");
         if needs_topics && !self.context.topics {
-            let rows = crate::report::topic_assignments(workspace, &self.store, &self.analytics).await?;
+            let rows =
+                crate::report::topic_assignments(workspace, &self.store, &self.analytics).await?;
             self.analytics.register_topics(&rows)?;
             self.context.topics = true;
         }
@@ -189,7 +192,9 @@ pub fn metrics(args: &MetricsArgs) -> Result<()> {
         output::line(&format!("    time basis: {}; default scope: {scope}", metric.time_basis));
     }
     output::line("");
-    output::line("business series: kpi:SERIES (sum), kpi_share:SERIES (the brand's share against the panel)");
+    output::line(
+        "business series: kpi:SERIES (sum), kpi_share:SERIES (the brand's share against the panel)",
+    );
     output::line("dimensions:");
     for (name, meaning) in query::DIMENSIONS {
         output::line(&format!("  {name:<10} {meaning}"));
@@ -251,7 +256,9 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
                 bail!("--to ({to}) is before --from ({from})");
             }
             if !replace && state.document(BASELINE, &name).await?.is_some() {
-                bail!("a baseline named `{name}` exists; a baseline never changes (use --replace to freeze it again)");
+                bail!(
+                    "a baseline named `{name}` exists; a baseline never changes (use --replace to freeze it again)"
+                );
             }
             let filters = parse_filters(&filters)?;
             let frozen = compare::freeze(
@@ -264,7 +271,9 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
                 chrono::Utc::now().to_rfc3339(),
             )
             .await?;
-            state.put_document(BASELINE, &name, &serde_json::to_string(&frozen)?, now_ms(), replace).await?;
+            state
+                .put_document(BASELINE, &name, &serde_json::to_string(&frozen)?, now_ms(), replace)
+                .await?;
             if json {
                 return output::json(&summary(&frozen));
             }
@@ -291,7 +300,9 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
                 return output::json(&listed);
             }
             if listed.is_empty() {
-                output::line("no baselines yet: waterline baseline create NAME --from YYYY-MM-DD --to YYYY-MM-DD");
+                output::line(
+                    "no baselines yet: waterline baseline create NAME --from YYYY-MM-DD --to YYYY-MM-DD",
+                );
             }
             for entry in listed {
                 output::line(&format!(
@@ -309,7 +320,10 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
             if json {
                 return output::json(&baseline);
             }
-            output::line(&format!("baseline `{name}`: {} to {}, frozen {}", baseline.from, baseline.to, baseline.created_at));
+            output::line(&format!(
+                "baseline `{name}`: {} to {}, frozen {}",
+                baseline.from, baseline.to, baseline.created_at
+            ));
             print_baseline(&baseline);
         }
         BaselineAction::Delete { name } => {
@@ -356,7 +370,9 @@ pub async fn compare(workspace: &Workspace, args: &CompareArgs) -> Result<()> {
     }
     let session = open(workspace).await?;
     let baseline = load_baseline(&session, &args.baseline).await?;
-    let changes = compare::compare(&session.analytics, &session.context, &baseline, args.from, args.to).await?;
+    let changes =
+        compare::compare(&session.analytics, &session.context, &baseline, args.from, args.to)
+            .await?;
     if args.json {
         return output::json(&serde_json::json!({
             "baseline": {"name": baseline.name, "from": baseline.from, "to": baseline.to,
@@ -380,7 +396,9 @@ pub async fn compare(workspace: &Workspace, args: &CompareArgs) -> Result<()> {
             other => other,
         };
         let interval = match (change.low, change.high) {
-            (Some(low), Some(high)) => format!("[{}, {}]", format_value(Some(low), unit), format_value(Some(high), unit)),
+            (Some(low), Some(high)) => {
+                format!("[{}, {}]", format_value(Some(low), unit), format_value(Some(high), unit))
+            }
             _ => "-".into(),
         };
         output::line(&format!(
@@ -423,7 +441,9 @@ pub struct Milestone {
 fn check_metric(name: &str) -> Result<()> {
     match metrics::find(name) {
         Some(metric) if matches!(metric.formula, Formula::ShareOf { .. }) => {
-            bail!("`{name}` is a share across a dimension; a milestone needs one number (filter it, for example channel mix → a metric with --where platform=…)")
+            bail!(
+                "`{name}` is a share across a dimension; a milestone needs one number (filter it, for example channel mix → a metric with --where platform=…)"
+            )
         }
         Some(_) => Ok(()),
         None if BusinessMetric::parse(name).is_some() => Ok(()),
@@ -487,7 +507,10 @@ pub struct MilestoneStatus {
     pub explanation: String,
 }
 
-async fn data_days(session: &Session, time_zone: &str) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+async fn data_days(
+    session: &Session,
+    time_zone: &str,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
     let sql = format!(
         "SELECT to_char(min(created_at) AT TIME ZONE {tz}, '%Y-%m-%d') AS first, to_char(max(created_at) AT TIME ZONE {tz}, '%Y-%m-%d') AS last FROM posts",
         tz = query::quote(time_zone)
@@ -532,10 +555,13 @@ async fn milestone_status(
     };
     // Complete weeks only: from the first Monday on or after `since` to the last Sunday on
     // or before `as_of`.
-    let first_monday = since + chrono::Duration::days((7 - since.weekday().num_days_from_monday() as i64) % 7);
-    let last_sunday = as_of - chrono::Duration::days((as_of.weekday().num_days_from_monday() as i64 + 1) % 7);
+    let first_monday =
+        since + chrono::Duration::days((7 - since.weekday().num_days_from_monday() as i64) % 7);
+    let last_sunday =
+        as_of - chrono::Duration::days((as_of.weekday().num_days_from_monday() as i64 + 1) % 7);
     if last_sunday < first_monday {
-        status.explanation = "less than one complete week between the start and the judging day".into();
+        status.explanation =
+            "less than one complete week between the start and the judging day".into();
         return Ok(status);
     }
     let request = Query {
@@ -551,7 +577,9 @@ async fn milestone_status(
     let mut points = Vec::new();
     for row in &answer.rows {
         let value = row.values.first().copied().flatten();
-        if let (Some(value), Ok(monday)) = (value, NaiveDate::parse_from_str(&row.keys[0], "%Y-%m-%d")) {
+        if let (Some(value), Ok(monday)) =
+            (value, NaiveDate::parse_from_str(&row.keys[0], "%Y-%m-%d"))
+        {
             points.push(((monday - first_monday).num_days() as f64 / 7.0, value));
         }
         status.weekly.push((row.keys[0].clone(), value.map(waterline_analytics::topics::round)));
@@ -580,7 +608,14 @@ async fn milestone_status(
     status.needed_per_week = (weeks_left > 0.0).then(|| round((target - current) / weeks_left));
     let direction = if increase { "at least" } else { "at most" };
     (status.verdict, status.explanation) = if meets(current) {
-        ("reached".into(), format!("the last complete week is {} ({direction} the target {})", round(current), target))
+        (
+            "reached".into(),
+            format!(
+                "the last complete week is {} ({direction} the target {})",
+                round(current),
+                target
+            ),
+        )
     } else if as_of >= milestone.by {
         ("missed".into(), format!("the due date {} has passed at {}", milestone.by, round(current)))
     } else if meets(projected) {
@@ -619,16 +654,32 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
             if workspace.config.kpis.iter().any(|kpi| kpi.name == name) {
                 bail!("`{name}` is a KPI of waterline.toml; change it there or pick another name");
             }
-            let milestone = Milestone { name: name.clone(), metric, filters, target, by, since, source: "added".into() };
+            let milestone = Milestone {
+                name: name.clone(),
+                metric,
+                filters,
+                target,
+                by,
+                since,
+                source: "added".into(),
+            };
             let written = session
                 .store
                 .state()
-                .put_document(MILESTONE, &name, &serde_json::to_string(&milestone)?, now_ms(), replace)
+                .put_document(
+                    MILESTONE,
+                    &name,
+                    &serde_json::to_string(&milestone)?,
+                    now_ms(),
+                    replace,
+                )
                 .await?;
             if !written {
                 bail!("a milestone named `{name}` exists (use --replace to change it)");
             }
-            output::line(&format!("added milestone `{name}`; see it with: waterline milestone status"));
+            output::line(&format!(
+                "added milestone `{name}`; see it with: waterline milestone status"
+            ));
         }
         MilestoneAction::List { json } => {
             let all = milestones(workspace, &session).await?;
@@ -636,7 +687,9 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
                 return output::json(&all);
             }
             if all.is_empty() {
-                output::line("no milestones: waterline milestone add NAME --metric M --target T --by YYYY-MM-DD");
+                output::line(
+                    "no milestones: waterline milestone add NAME --metric M --target T --by YYYY-MM-DD",
+                );
             }
             for m in all {
                 output::line(&format!(
@@ -645,7 +698,11 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
                     m.metric,
                     m.target,
                     m.by,
-                    if m.filters.is_empty() { String::new() } else { format!(" where {}", m.filters.join(" ")) },
+                    if m.filters.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" where {}", m.filters.join(" "))
+                    },
                     m.source
                 ));
             }
@@ -708,8 +765,12 @@ pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Ve
         .with_context(|| format!("cannot read `{file}`"))?;
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_lowercase()).collect();
     let column = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(date), Some(metric), Some(value)) = (column("date"), column("metric"), column("value")) else {
-        bail!("`{file}`: the header needs `date`, `metric` and `value` (and optionally `product`, `competitor`); found {headers:?}");
+    let (Some(date), Some(metric), Some(value)) =
+        (column("date"), column("metric"), column("value"))
+    else {
+        bail!(
+            "`{file}`: the header needs `date`, `metric` and `value` (and optionally `product`, `competitor`); found {headers:?}"
+        );
     };
     let (product, competitor) = (column("product"), column("competitor"));
     let mut rows = Vec::new();
@@ -737,7 +798,11 @@ pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Ve
         let day = match NaiveDate::parse_from_str(&get(Some(date)), "%Y-%m-%d") {
             Ok(day) => day,
             Err(_) => {
-                rejected.push(reject("date", format!("`{}` is not a date (YYYY-MM-DD)", get(Some(date))), excerpt));
+                rejected.push(reject(
+                    "date",
+                    format!("`{}` is not a date (YYYY-MM-DD)", get(Some(date))),
+                    excerpt,
+                ));
                 continue;
             }
         };
@@ -749,7 +814,11 @@ pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Ve
         let number = match get(Some(value)).replace('_', "").parse::<f64>() {
             Ok(number) if number.is_finite() => number,
             _ => {
-                rejected.push(reject("value", format!("`{}` is not a number", get(Some(value))), excerpt));
+                rejected.push(reject(
+                    "value",
+                    format!("`{}` is not a number", get(Some(value))),
+                    excerpt,
+                ));
                 continue;
             }
         };
@@ -771,11 +840,18 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
         KpiAction::Import { file, json } => {
             let (rows, rejected, read) = read_business_csv(&file)?;
             // Within one file the last row for a key wins; it counts as one point.
-            let mut unique: std::collections::BTreeMap<(String, String, String, String), BusinessRow> =
-                std::collections::BTreeMap::new();
+            let mut unique: std::collections::BTreeMap<
+                (String, String, String, String),
+                BusinessRow,
+            > = std::collections::BTreeMap::new();
             let mut repeated = 0u64;
             for row in rows {
-                let key = (row.series.clone(), row.day.clone(), row.product.clone(), row.competitor.clone());
+                let key = (
+                    row.series.clone(),
+                    row.day.clone(),
+                    row.product.clone(),
+                    row.competitor.clone(),
+                );
                 if unique.insert(key, row).is_some() {
                     repeated += 1;
                 }
@@ -784,7 +860,8 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
             let state = session.store.state();
             let run = uuid::Uuid::now_v7().to_string();
             state.begin_run(&run, &format!("kpi import {}", file.display()), now_ms()).await?;
-            let outcome = state.upsert_business(&rows, &file.display().to_string(), now_ms()).await?;
+            let outcome =
+                state.upsert_business(&rows, &file.display().to_string(), now_ms()).await?;
             state.add_rejects(&run, &rejected).await?;
             let report = waterline_model::ImportReport {
                 read,
@@ -799,7 +876,9 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
             }
             state.finish_run(&run, &report, "completed", now_ms()).await?;
             if json {
-                return output::json(&serde_json::json!({"run": run, "report": report, "rejects": rejected}));
+                return output::json(
+                    &serde_json::json!({"run": run, "report": report, "rejects": rejected}),
+                );
             }
             output::line(&format!("{}: {}", file.display(), report.summary()));
             for reject in rejected.iter().take(10) {
@@ -816,10 +895,18 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
         }
         KpiAction::List { json } => {
             let rows = session.store.state().business().await?;
-            let mut series: std::collections::BTreeMap<String, (usize, String, String, f64, std::collections::BTreeSet<String>)> =
-                std::collections::BTreeMap::new();
+            let mut series: std::collections::BTreeMap<
+                String,
+                (usize, String, String, f64, std::collections::BTreeSet<String>),
+            > = std::collections::BTreeMap::new();
             for row in rows {
-                let entry = series.entry(row.series.clone()).or_insert((0, row.day.clone(), row.day.clone(), 0.0, Default::default()));
+                let entry = series.entry(row.series.clone()).or_insert((
+                    0,
+                    row.day.clone(),
+                    row.day.clone(),
+                    0.0,
+                    Default::default(),
+                ));
                 entry.0 += 1;
                 if row.day < entry.1 {
                     entry.1 = row.day.clone();
@@ -828,7 +915,11 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
                     entry.2 = row.day.clone();
                 }
                 entry.3 += row.value;
-                entry.4.insert(if row.competitor.is_empty() { workspace.config.brand.clone() } else { row.competitor });
+                entry.4.insert(if row.competitor.is_empty() {
+                    workspace.config.brand.clone()
+                } else {
+                    row.competitor
+                });
             }
             let listed: Vec<serde_json::Value> = series
                 .into_iter()
@@ -840,7 +931,9 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
                 return output::json(&listed);
             }
             if listed.is_empty() {
-                output::line("no business series: waterline kpi import FILE.csv (date, metric, value[, product][, competitor])");
+                output::line(
+                    "no business series: waterline kpi import FILE.csv (date, metric, value[, product][, competitor])",
+                );
             }
             for entry in listed {
                 output::line(&format!(
@@ -892,7 +985,9 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
                 answer
                     .rows
                     .iter()
-                    .filter_map(|row| Some((row.keys[0].clone(), row.values.first().copied().flatten()?)))
+                    .filter_map(|row| {
+                        Some((row.keys[0].clone(), row.values.first().copied().flatten()?))
+                    })
                     .collect()
             };
             let (social, business) = (pairs(&social), pairs(&business));
@@ -914,7 +1009,9 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
                     "caution": caution,
                 }));
             }
-            output::line(&format!("{metric} against business series `{series}`, by {bucket}; {caution}"));
+            output::line(&format!(
+                "{metric} against business series `{series}`, by {bucket}; {caution}"
+            ));
             output::line(&format!("{:>4} {:>4} {:>7} {:>18}", "lag", "n", "r", "95% interval"));
             for (lag, correlation) in &lags {
                 let interval = match (correlation.low, correlation.high) {

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod enrich;
+mod metrics;
 mod real_data;
 mod reports;
 mod resume;
