@@ -752,6 +752,7 @@ impl Planner<'_> {
         let brand = self.context.panel.first().map(|m| m.name.clone()).unwrap_or_default();
         let panel = format!("coalesce(competitor, {})", quote(&brand));
         let mut columns = Vec::new();
+        let mut others = Vec::new();
         for dimension in &self.dimensions {
             let expr = match dimension.as_str() {
                 "day" => "to_char(day, '%Y-%m-%d')".to_owned(),
@@ -763,14 +764,22 @@ impl Planner<'_> {
                 }
                 _ => panel.clone(),
             };
+            if dimension != "panel" {
+                others.push(expr.clone());
+            }
             columns.push(format!("{expr} AS {}", quote_ident(dimension)));
         }
+        let partition = if others.is_empty() {
+            "OVER ()".to_owned()
+        } else {
+            format!("OVER (PARTITION BY {})", others.join(", "))
+        };
         let dims = columns.len();
         let has_panel = self.dimensions.iter().any(|d| d == "panel");
         let value = if !metric.share {
             "sum(value)".to_owned()
         } else if has_panel {
-            format!("sum(value) / nullif(sum(sum(value)) {}, 0)", self.partition_except("panel"))
+            format!("sum(value) / nullif(sum(sum(value)) {partition}, 0)")
         } else {
             "sum(CASE WHEN competitor IS NULL THEN value END) / nullif(sum(value), 0)".to_owned()
         };
