@@ -181,6 +181,37 @@ impl Analytics {
         Ok(())
     }
 
+    /// Builds the daily rollup ([`query::rollup_sql`]) into one Parquet file and registers it
+    /// as `rollup`. Returns its rows.
+    pub async fn build_rollup(&self, sql: &str, path: &Path) -> Result<u64, AnalyticsError> {
+        let frame = self.context.sql(sql).await?;
+        let batches = frame.collect().await?;
+        let rows = batches.iter().map(|batch| batch.num_rows() as u64).sum();
+        let frame = self.context.read_batches(batches)?;
+        let temporary = path.with_extension("parquet.tmp");
+        if temporary.exists() {
+            fs_err::remove_file(&temporary)?;
+        }
+        let single = DataFrameWriteOptions::new().with_single_file_output(true);
+        frame.write_parquet(&temporary.to_string_lossy(), single, None).await?;
+        fs_err::rename(&temporary, path)?;
+        self.register_rollup(path).await?;
+        Ok(rows)
+    }
+
+    /// Registers (replacing) a rollup file built earlier as `rollup`.
+    pub async fn register_rollup(&self, path: &Path) -> Result<(), AnalyticsError> {
+        self.context.deregister_table("rollup")?;
+        self.context
+            .register_parquet(
+                "rollup",
+                &path.to_string_lossy(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Registers (replacing) the `post_topics` table: each post's topic label.
     pub fn register_topics(
         &self,

@@ -149,6 +149,9 @@ pub struct Context {
     pub inbound_addressed: bool,
     /// A `post_topics(platform, id, topic)` table is registered.
     pub topics: bool,
+    /// The daily `rollup` table ([`rollup_sql`]) is registered (or may be built): post
+    /// metrics that it can answer read it instead of scanning the posts.
+    pub rollup: bool,
 }
 
 impl Context {
@@ -173,6 +176,7 @@ impl Context {
             own_handles,
             inbound_addressed: config.responses.inbound == waterline_model::Inbound::Addressed,
             topics: false,
+            rollup: false,
         }
     }
 }
@@ -184,6 +188,8 @@ pub struct Statement {
     pub family: Family,
     /// The metric columns it returns (after the dimension columns).
     pub metrics: Vec<String>,
+    /// `rollup` when it reads the daily rollup, else `posts`.
+    pub source: &'static str,
     /// The SQL.
     pub sql: String,
 }
@@ -203,6 +209,13 @@ pub struct Plan {
     pub end: Option<DateTime<Utc>>,
     /// What the planner decided on the user's behalf.
     pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// True when a statement reads the daily rollup (the caller registers it first).
+    pub fn uses_rollup(&self) -> bool {
+        self.statements.iter().any(|statement| statement.source == "rollup")
+    }
 }
 
 /// The UTC instant a local day starts (the earliest, across a daylight-saving change).
@@ -272,18 +285,20 @@ fn dimension_sql(name: &str, tz: &str) -> String {
 /// The `account` of a response row: the owned account that answered, else the one addressed.
 const RESPONSE_ACCOUNT: &str = "coalesce(responder, addressed_account, 'unknown')";
 
-/// The part of a mention a share of voice counts, as a per-row number.
-fn voice_part(part: VoicePart, mention: &str) -> String {
+/// The part of a mention a share of voice counts, as a per-row number (a rollup row
+/// stands for `n` posts and carries their engagements' sum).
+fn voice_part(part: VoicePart, mention: &str, rollup: bool) -> String {
+    let (one, engagements) = if rollup { ("n", "eng_sum") } else { ("1", "engagements") };
     match part {
-        VoicePart::Mentions => format!("CASE WHEN {mention} THEN 1 ELSE 0 END"),
+        VoicePart::Mentions => format!("CASE WHEN {mention} THEN {one} ELSE 0 END"),
         VoicePart::Engagement => {
-            format!("CASE WHEN {mention} THEN coalesce(engagements, 0) ELSE 0 END")
+            format!("CASE WHEN {mention} THEN coalesce({engagements}, 0) ELSE 0 END")
         }
         VoicePart::Positive => {
-            format!("CASE WHEN {mention} AND sentiment = 'positive' THEN 1 ELSE 0 END")
+            format!("CASE WHEN {mention} AND sentiment = 'positive' THEN {one} ELSE 0 END")
         }
         VoicePart::Negative => {
-            format!("CASE WHEN {mention} AND sentiment = 'negative' THEN 1 ELSE 0 END")
+            format!("CASE WHEN {mention} AND sentiment = 'negative' THEN {one} ELSE 0 END")
         }
     }
 }
@@ -342,16 +357,127 @@ struct Planner<'a> {
     query: &'a Query,
     context: &'a Context,
     dimensions: Vec<String>,
+    /// Post metrics read the daily rollup.
+    rollup: bool,
+}
+
+/// Dimensions the daily rollup keeps.
+const ROLLUP_DIMENSIONS: &[&str] = &[
+    "day",
+    "week",
+    "month",
+    "platform",
+    "side",
+    "language",
+    "sentiment",
+    "need",
+    "post_type",
+    "panel",
+    "account",
+];
+
+/// Per-post values the rollup keeps as sums and counts.
+const ROLLUP_VALUES: &[&str] = &["likes", "shares", "replies"];
+
+/// The SQL that builds the daily rollup: one row per local day and combination of
+/// platform, side, post type, language, sentiment, need, account (own and competitor
+/// accounts only; audience authors are too many) and panel mentions, with the count of
+/// posts and the sums and counts the additive post metrics need.
+pub fn rollup_sql(context: &Context) -> String {
+    let mentions: Vec<String> = context
+        .panel
+        .iter()
+        .enumerate()
+        .map(|(index, member)| format!("{} AS m{index}", mentions_sql(member)))
+        .collect();
+    let mut values = vec!["count(*) AS n".to_owned(), "sum(engagements) AS eng_sum".to_owned()];
+    for value in ROLLUP_VALUES {
+        values.push(format!("sum({value}) AS {value}_sum"));
+        values.push(format!("count({value}) AS {value}_n"));
+    }
+    let keys = 8 + mentions.len();
+    format!(
+        "SELECT to_char(date_trunc('day', created_at AT TIME ZONE {tz}), '%Y-%m-%d') AS day, platform, \
+         coalesce(side, 'unknown') AS side, {POST_TYPE} AS post_type, coalesce(language, 'und') AS language, \
+         coalesce(sentiment, 'unknown') AS sentiment, coalesce(need, 'none') AS need, \
+         CASE WHEN side IN ('own', 'competitor') THEN coalesce(author_handle, author_id, 'unknown') END AS account, \
+         {}{} FROM (SELECT *, {ENGAGEMENTS} AS engagements FROM posts) p GROUP BY {}",
+        mentions.iter().map(|m| format!("{m}, ")).collect::<String>(),
+        values.join(", "),
+        (1..=keys).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+        tz = quote(&context.time_zone),
+    )
+}
+
+/// True when the daily rollup answers these post metrics under this query.
+fn rollup_answers(query: &Query, dimensions: &[String], metrics: &[&Metric]) -> bool {
+    let fields =
+        dimensions.iter().map(String::as_str).chain(query.filters.iter().map(|f| f.field.as_str()));
+    if fields.clone().any(|field| !ROLLUP_DIMENSIONS.contains(&field)) {
+        return false;
+    }
+    // Accounts are kept for the brand's and competitors' posts only.
+    if fields.clone().any(|field| field == "account")
+        && !query.filters.iter().any(|f| {
+            f.field == "side"
+                && !f.negate
+                && f.values.iter().all(|v| v == "own" || v == "competitor")
+        })
+    {
+        return false;
+    }
+    metrics.iter().all(|metric| match metric.formula {
+        Formula::Count { when } => when.is_none_or(|w| w == "mentions_brand"),
+        Formula::Sum { value } => value == "engagements",
+        Formula::Ratio { .. } | Formula::Voice { .. } | Formula::ShareOf { .. } => true,
+        Formula::Mean { value } => ROLLUP_VALUES.contains(&value),
+        Formula::Percentile { .. } | Formula::Distinct { .. } => false,
+    })
 }
 
 impl Planner<'_> {
+    /// A dimension's expression over the base rows (posts, or the rollup).
+    fn dim(&self, name: &str) -> String {
+        if self.rollup {
+            match name {
+                "week" => "to_char(date_trunc('week', CAST(day AS TIMESTAMP)), '%Y-%m-%d')".into(),
+                "month" => "substr(day, 1, 7)".into(),
+                "account" => "coalesce(account, 'unknown')".into(),
+                other => other.to_owned(),
+            }
+        } else {
+            dimension_sql(name, &self.context.time_zone)
+        }
+    }
+
+    /// A per-row value summed over the base rows: a rollup row carries `engagements` as its
+    /// sum.
+    fn value(&self, value: &str) -> String {
+        if self.rollup && value == "engagements" { "eng_sum".into() } else { value.to_owned() }
+    }
+
+    /// A per-post number that depends only on rollup keys, weighted by the posts a row
+    /// stands for.
+    fn weight(&self, per_post: &str) -> String {
+        if self.rollup { format!("({per_post}) * n") } else { per_post.to_owned() }
+    }
+
+    /// The rollup's expression of a member's mention, by panel index.
+    fn mention(&self, index: usize) -> String {
+        if self.rollup {
+            format!("m{index}")
+        } else {
+            self.context.panel.get(index).map(mentions_sql).unwrap_or_else(|| "false".into())
+        }
+    }
+
     fn has(&self, field: &str) -> bool {
         self.dimensions.iter().any(|d| d == field)
             || self.query.filters.iter().any(|filter| filter.field == field)
     }
 
     fn filter_sql(&self, filter: &Filter) -> String {
-        let expr = dimension_sql(&filter.field, &self.context.time_zone);
+        let expr = self.dim(&filter.field);
         let values = filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
         if filter.negate {
             format!("{expr} NOT IN ({values})")
@@ -366,9 +492,7 @@ impl Planner<'_> {
             .scope
             .iter()
             .filter(|(field, _)| !self.has(field))
-            .map(|(field, value)| {
-                format!("{} = {}", dimension_sql(field, &self.context.time_zone), quote(value))
-            })
+            .map(|(field, value)| format!("{} = {}", self.dim(field), quote(value)))
             .collect();
         (!parts.is_empty()).then(|| parts.join(" AND "))
     }
@@ -389,6 +513,19 @@ impl Planner<'_> {
         let mut sql = format!(
             "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {brand} AS mentions_brand FROM posts"
         );
+        if self.rollup {
+            // Local days are the rollup's keys: the period is a range of day strings.
+            range.clear();
+            if let Some(from) = self.query.from {
+                range.push(format!("day >= {}", quote(&from.to_string())));
+            }
+            if let Some(to) = self.query.to {
+                range.push(format!("day <= {}", quote(&to.to_string())));
+            }
+            let brand =
+                if self.context.panel.is_empty() { "false".to_owned() } else { self.mention(0) };
+            sql = format!("SELECT *, {brand} AS mentions_brand FROM rollup");
+        }
         if !range.is_empty() {
             sql.push_str(&format!(" WHERE {}", range.join(" AND ")));
         }
@@ -414,15 +551,16 @@ impl Planner<'_> {
                 .context
                 .panel
                 .iter()
-                .filter(|member| {
+                .enumerate()
+                .filter(|(_, member)| {
                     wanted
                         .is_none_or(|filter| filter.values.contains(&member.name) != filter.negate)
                 })
-                .map(|member| {
+                .map(|(index, member)| {
                     format!(
                         "SELECT {} AS panel, * FROM b WHERE {}",
                         quote(&member.name),
-                        mentions_sql(member)
+                        self.mention(index)
                     )
                 })
                 .collect();
@@ -440,7 +578,7 @@ impl Planner<'_> {
         self.dimensions
             .iter()
             .filter(|d| !skip.contains(&d.as_str()))
-            .map(|d| format!("{} AS {}", dimension_sql(d, &self.context.time_zone), quote_ident(d)))
+            .map(|d| format!("{} AS {}", self.dim(d), quote_ident(d)))
             .collect()
     }
 
@@ -458,12 +596,8 @@ impl Planner<'_> {
     fn partition_except(&self, over: &str) -> String {
         // Window partitions see the grouped input: name the dimensions' expressions, not
         // their output aliases.
-        let others: Vec<String> = self
-            .dimensions
-            .iter()
-            .filter(|d| *d != over)
-            .map(|d| dimension_sql(d, &self.context.time_zone))
-            .collect();
+        let others: Vec<String> =
+            self.dimensions.iter().filter(|d| *d != over).map(|d| self.dim(d)).collect();
         if others.is_empty() {
             "OVER ()".into()
         } else {
@@ -485,21 +619,28 @@ impl Planner<'_> {
             Formula::Count { when: condition } => {
                 // Split by panel, every row mentions its member.
                 let condition = condition.filter(|c| !(panel && *c == "mentions_brand"));
-                if scope.is_none() && condition.is_none() {
+                if self.rollup {
+                    format!("sum({})", when(condition, "n"))
+                } else if scope.is_none() && condition.is_none() {
                     "count(*)".into()
                 } else {
                     format!("count({})", when(condition, "1"))
                 }
             }
-            Formula::Sum { value } => format!("sum({})", when(None, value)),
+            Formula::Sum { value } => format!("sum({})", when(None, &self.value(value))),
             Formula::Ratio { numerator, denominator, scale } => {
                 let scale = if scale == 1.0 { String::new() } else { format!(" * {scale:?}") };
                 format!(
                     "CAST(sum({}) AS DOUBLE){scale} / nullif(sum({}), 0)",
-                    when(None, numerator),
-                    when(None, denominator)
+                    when(None, &self.weight(numerator)),
+                    when(None, &self.weight(denominator))
                 )
             }
+            Formula::Mean { value } if self.rollup => format!(
+                "CAST(sum({}) AS DOUBLE) / nullif(sum({}), 0)",
+                when(None, &format!("{value}_sum")),
+                when(None, &format!("{value}_n"))
+            ),
             Formula::Mean { value } => format!("avg(CAST({} AS DOUBLE))", when(None, value)),
             Formula::Percentile { value, fraction } => {
                 let value = when(None, &format!("CAST({value} AS DOUBLE)"));
@@ -511,7 +652,7 @@ impl Planner<'_> {
             }
             Formula::Distinct { key } => format!("count(DISTINCT {})", when(None, key)),
             Formula::Voice { part } => {
-                let on_row = |mention: &str| voice_part(part, mention);
+                let on_row = |mention: &str| voice_part(part, mention, self.rollup);
                 if panel {
                     let part = format!("sum({})", when(None, &on_row("true")));
                     format!(
@@ -519,12 +660,8 @@ impl Planner<'_> {
                         self.partition_except("panel")
                     )
                 } else {
-                    let members: Vec<String> = self
-                        .context
-                        .panel
-                        .iter()
-                        .map(|member| on_row(&mentions_sql(member)))
-                        .collect();
+                    let members: Vec<String> =
+                        (0..self.context.panel.len()).map(|i| on_row(&self.mention(i))).collect();
                     let brand = members.first().cloned().unwrap_or_else(|| "0".into());
                     let total = if members.is_empty() { "0".into() } else { members.join(" + ") };
                     format!(
@@ -536,7 +673,9 @@ impl Planner<'_> {
             }
             Formula::ShareOf { over, engagements } => {
                 let inner = if engagements {
-                    format!("sum({})", when(None, "engagements"))
+                    format!("sum({})", when(None, &self.value("engagements")))
+                } else if self.rollup {
+                    format!("sum({})", when(None, "n"))
                 } else if scope.is_none() {
                     "count(*)".into()
                 } else {
@@ -573,13 +712,13 @@ impl Planner<'_> {
         };
         match metric.formula {
             Formula::Ratio { numerator, denominator, .. } => Some((
-                format!("CAST(sum({}) AS DOUBLE)", when(numerator)),
-                format!("CAST(sum({}) AS DOUBLE)", when(denominator)),
+                format!("CAST(sum({}) AS DOUBLE)", when(&self.weight(numerator))),
+                format!("CAST(sum({}) AS DOUBLE)", when(&self.weight(denominator))),
             )),
             Formula::Voice { part } => {
-                let on_row = |mention: &str| voice_part(part, mention);
+                let on_row = |mention: &str| voice_part(part, mention, self.rollup);
                 let members: Vec<String> =
-                    self.context.panel.iter().map(|member| on_row(&mentions_sql(member))).collect();
+                    (0..self.context.panel.len()).map(|i| on_row(&self.mention(i))).collect();
                 let brand = members.first().cloned().unwrap_or_else(|| "0".into());
                 let total = if members.is_empty() { "0".into() } else { members.join(" + ") };
                 Some((
@@ -822,7 +961,7 @@ fn output_names(metrics: &[&Metric], parts: bool, planner: &Planner<'_>) -> Vec<
 /// The SQL listing every row's value of a per-row metric (a mean or a percentile) under the
 /// query's filters and period, or `None` for other metrics.
 pub fn values_sql(query: &Query, context: &Context, metric: &Metric) -> Option<String> {
-    let planner = Planner { query, context, dimensions: Vec::new() };
+    let planner = Planner { query, context, dimensions: Vec::new(), rollup: false };
     planner.values_statement(metric)
 }
 
@@ -879,7 +1018,12 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
             return Err(QueryError::UnknownMetric(name.to_owned()));
         }
     }
-    let planner = Planner { query, context, dimensions: dimensions.clone() };
+    let posts_metrics: Vec<&Metric> =
+        catalogue.iter().copied().filter(|metric| metric.family == Family::Posts).collect();
+    let rollup = context.rollup
+        && !posts_metrics.is_empty()
+        && rollup_answers(query, &dimensions, &posts_metrics);
+    let mut planner = Planner { query, context, dimensions: dimensions.clone(), rollup: false };
     if planner.has("topic") && !context.topics {
         return Err(QueryError::Unsupported(
             "no topics yet: run `waterline report listening` once to discover them".into(),
@@ -904,6 +1048,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
                 members[0].name
             )));
         }
+        planner.rollup = rollup && family == Family::Posts;
         let sql = match family {
             Family::Posts => planner.posts_statement(&members),
             Family::Authors => planner.authors_statement(&members),
@@ -912,12 +1057,15 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
         statements.push(Statement {
             family,
             metrics: output_names(&members, query.parts, &planner),
+            source: if planner.rollup { "rollup" } else { "posts" },
             sql,
         });
+        planner.rollup = false;
     }
     for (metric, name) in &business {
         statements.push(Statement {
             family: Family::Business,
+            source: "business",
             metrics: vec![name.clone()],
             sql: planner.business_statement(metric, name)?,
         });
@@ -1103,6 +1251,7 @@ mod tests {
             own_handles: vec!["AcmeCare".into()],
             inbound_addressed: false,
             topics: true,
+            rollup: false,
         }
     }
 

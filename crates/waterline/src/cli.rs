@@ -168,6 +168,9 @@ pub struct QueryArgs {
     /// Print the planned SQL instead of running it.
     #[arg(long)]
     pub explain: bool,
+    /// Scan the posts even where the daily rollup could answer (for checks).
+    #[arg(long)]
+    pub scan: bool,
     /// Print the execution time in milliseconds on standard error.
     #[arg(long)]
     pub timing: bool,

@@ -34,6 +34,10 @@ pub struct Session {
     pub analytics: Analytics,
     /// The planner's context.
     pub context: Context,
+    /// The rollup is registered.
+    rollup_ready: bool,
+    /// The workspace's data folder.
+    data_dir: std::path::PathBuf,
 }
 
 /// Opens the workspace for queries.
@@ -63,8 +67,39 @@ pub async fn open(workspace: &Workspace) -> Result<Session> {
         })
         .collect();
     analytics.register_business(&points)?;
-    let context = Context::from_config(config);
-    Ok(Session { store, analytics, context })
+    let mut context = Context::from_config(config);
+    // The daily rollup is built (or loaded) the first time a query can use it.
+    context.rollup = true;
+    Ok(Session { store, analytics, context, rollup_ready: false, data_dir: workspace.data_dir() })
+}
+
+/// The rollup file and its stamp (the store version and the SQL that built it).
+const ROLLUP_FILE: &str = "rollup.parquet";
+const ROLLUP_STAMP: &str = "rollup.json";
+
+/// Builds the daily rollup for the store's version, or loads the one built before.
+pub async fn ensure_rollup(
+    store: &Store,
+    analytics: &Analytics,
+    context: &Context,
+    data_dir: &std::path::Path,
+) -> Result<()> {
+    let sql = query::rollup_sql(context);
+    let stamp = serde_json::json!({ "version": store.version(), "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()) });
+    let file = data_dir.join(ROLLUP_FILE);
+    let stamp_file = data_dir.join(ROLLUP_STAMP);
+    if file.exists()
+        && let Ok(text) = fs_err::read_to_string(&stamp_file)
+        && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() == Some(&stamp)
+    {
+        analytics.register_rollup(&file).await?;
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let rows = analytics.build_rollup(&sql, &file).await?;
+    fs_err::write(&stamp_file, serde_json::to_vec(&stamp)?)?;
+    tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "daily rollup built");
+    Ok(())
 }
 
 impl Session {
@@ -80,6 +115,10 @@ impl Session {
             self.context.topics = true;
         }
         let plan = query::plan(query, &self.context)?;
+        if plan.uses_rollup() && !self.rollup_ready {
+            ensure_rollup(&self.store, &self.analytics, &self.context, &self.data_dir).await?;
+            self.rollup_ready = true;
+        }
         Ok(query::run(&self.analytics, &plan, query.limit).await?)
     }
 }
@@ -216,6 +255,7 @@ pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
     if args.explain {
         let mut context = Context::from_config(&workspace.config);
         context.topics = true;
+        context.rollup = !args.scan;
         let plan = query::plan(&request, &context)?;
         for statement in &plan.statements {
             output::line(&format!("-- {:?}: {}", statement.family, statement.metrics.join(", ")));
@@ -224,6 +264,7 @@ pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
         return Ok(());
     }
     let mut session = open(workspace).await?;
+    session.context.rollup = !args.scan;
     let started = std::time::Instant::now();
     let answer = session.answer(workspace, &request).await?;
     if args.timing {
