@@ -39,11 +39,15 @@ median_ms() {
     printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
-echo "query (median of $RUNS runs, ms):"
-echo "  day x platform series:     $(median_ms --metrics posts,engagements,engagement_rate_followers --by day,platform)"
-echo "  top-20 accounts:           $(median_ms --metrics posts,engagements --by account --where side=audience --limit 20)"
-echo "  share-of-voice table:      $(median_ms --metrics mentions,share_of_voice_mentions,share_of_voice_engagement,share_of_voice_positive,share_of_voice_negative --by panel)"
-echo "  response-time summary:     $(median_ms --metrics inbound,response_rate,first_response_hours,first_response_hours_p90,first_response_business_hours)"
+first=$( { /usr/bin/time -f "%e" "$BIN" --workspace "$WORK" query --metrics posts --by day >/dev/null; } 2>&1 | tail -1)
+echo "first query after the import (builds the daily rollup): $first s; rollup $(du -h "$WORK/.waterline/rollup.parquet" | cut -f1)"
+echo "query (median of $RUNS runs, ms; each a fresh process):"
+echo "  day x platform series (rollup):         $(median_ms --metrics posts,engagements,applause_rate,net_sentiment --by day,platform)"
+echo "  top-20 brand and competitor accounts (rollup): $(median_ms --metrics posts,engagements,conversation_rate --by account --where side=own,competitor --limit 20)"
+echo "  share-of-voice table (rollup):          $(median_ms --metrics mentions,share_of_voice_mentions,share_of_voice_engagement,share_of_voice_positive,share_of_voice_negative --by panel)"
+echo "  response-time summary (scan):           $(median_ms --metrics inbound,response_rate,first_response_hours,first_response_hours_p90,first_response_business_hours)"
+echo "  day x platform series, --scan:          $(median_ms --metrics posts,engagements,applause_rate,net_sentiment --by day,platform --scan)"
+echo "  median engagement rate by week (scan):  $(median_ms --metrics engagement_rate_followers --by week)"
 
 SQL="SELECT date_trunc('day', created_at) AS day, platform, count(*) AS posts, sum(likes) AS likes, sum(shares) AS shares FROM posts GROUP BY 1, 2 ORDER BY 1, 2"
 [ -f "$WORK/posts.parquet" ] || "$BIN" --workspace "$WORK" export --format parquet --out "$WORK/posts.parquet" >/dev/null

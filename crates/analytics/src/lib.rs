@@ -181,9 +181,15 @@ impl Analytics {
         Ok(())
     }
 
-    /// Builds the daily rollup ([`query::rollup_sql`]) into one Parquet file and registers it
-    /// as `rollup`. Returns its rows.
-    pub async fn build_rollup(&self, sql: &str, path: &Path) -> Result<u64, AnalyticsError> {
+    /// Builds a cache table (the daily `rollup` of [`query::rollup_sql`], the
+    /// `conversations` of [`query::conversations_sql`]) into one Parquet file and registers
+    /// it under `name`. Returns its rows.
+    pub async fn build_cache(
+        &self,
+        name: &str,
+        sql: &str,
+        path: &Path,
+    ) -> Result<u64, AnalyticsError> {
         let frame = self.context.sql(sql).await?;
         let batches = frame.collect().await?;
         let rows = batches.iter().map(|batch| batch.num_rows() as u64).sum();
@@ -195,16 +201,16 @@ impl Analytics {
         let single = DataFrameWriteOptions::new().with_single_file_output(true);
         frame.write_parquet(&temporary.to_string_lossy(), single, None).await?;
         fs_err::rename(&temporary, path)?;
-        self.register_rollup(path).await?;
+        self.register_cache(name, path).await?;
         Ok(rows)
     }
 
-    /// Registers (replacing) a rollup file built earlier as `rollup`.
-    pub async fn register_rollup(&self, path: &Path) -> Result<(), AnalyticsError> {
-        self.context.deregister_table("rollup")?;
+    /// Registers (replacing) a cache file built earlier under `name`.
+    pub async fn register_cache(&self, name: &str, path: &Path) -> Result<(), AnalyticsError> {
+        self.context.deregister_table(name)?;
         self.context
             .register_parquet(
-                "rollup",
+                name,
                 &path.to_string_lossy(),
                 datafusion::prelude::ParquetReadOptions::default(),
             )

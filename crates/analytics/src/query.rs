@@ -216,6 +216,11 @@ impl Plan {
     pub fn uses_rollup(&self) -> bool {
         self.statements.iter().any(|statement| statement.source == "rollup")
     }
+
+    /// True when a statement reads the conversations cache (the caller registers it first).
+    pub fn uses_conversations(&self) -> bool {
+        self.statements.iter().any(|statement| statement.source == "conversations")
+    }
 }
 
 /// The UTC instant a local day starts (the earliest, across a daylight-saving change).
@@ -357,8 +362,10 @@ struct Planner<'a> {
     query: &'a Query,
     context: &'a Context,
     dimensions: Vec<String>,
-    /// Post metrics read the daily rollup.
+    /// Post metrics read the daily rollup (a row stands for `n` posts).
     rollup: bool,
+    /// Response metrics read the conversations cache (a row is a conversation).
+    conversations: bool,
 }
 
 /// Dimensions the daily rollup keeps.
@@ -409,6 +416,51 @@ pub fn rollup_sql(context: &Context) -> String {
     )
 }
 
+/// The SQL that builds the conversations cache: one row per inbound conversation with its
+/// attributes, its answer and the hours to it (business hours under the schedule registered
+/// when it is built).
+pub fn conversations_sql(context: &Context) -> String {
+    let query = Query::default();
+    let planner = Planner {
+        query: &query,
+        context,
+        dimensions: Vec::new(),
+        rollup: false,
+        conversations: false,
+    };
+    format!(
+        "{} SELECT to_char(date_trunc('day', created_at AT TIME ZONE {}), '%Y-%m-%d') AS day, platform, \
+         coalesce(side, 'unknown') AS side, coalesce(language, 'und') AS language, coalesce(sentiment, 'unknown') AS sentiment, \
+         coalesce(need, 'none') AS need, post_type, {RESPONSE_ACCOUNT} AS account, created_at, answered_at, \
+         response_hours, response_business_hours FROM x",
+        planner.conversations(),
+        quote(&context.time_zone)
+    )
+}
+
+/// Dimensions the conversations cache keeps.
+const CONVERSATION_DIMENSIONS: &[&str] = &[
+    "day",
+    "week",
+    "month",
+    "platform",
+    "side",
+    "language",
+    "sentiment",
+    "need",
+    "post_type",
+    "account",
+];
+
+/// True when the conversations cache answers this query's response metrics.
+fn conversations_answer(query: &Query, dimensions: &[String]) -> bool {
+    dimensions
+        .iter()
+        .map(String::as_str)
+        .chain(query.filters.iter().map(|f| f.field.as_str()))
+        .all(|field| CONVERSATION_DIMENSIONS.contains(&field))
+}
+
 /// True when the daily rollup answers these post metrics under this query.
 fn rollup_answers(query: &Query, dimensions: &[String], metrics: &[&Metric]) -> bool {
     let fields =
@@ -438,7 +490,7 @@ fn rollup_answers(query: &Query, dimensions: &[String], metrics: &[&Metric]) -> 
 impl Planner<'_> {
     /// A dimension's expression over the base rows (posts, or the rollup).
     fn dim(&self, name: &str) -> String {
-        if self.rollup {
+        if self.rollup || self.conversations {
             match name {
                 "week" => "to_char(date_trunc('week', CAST(day AS TIMESTAMP)), '%Y-%m-%d')".into(),
                 "month" => "substr(day, 1, 7)".into(),
@@ -747,9 +799,7 @@ impl Planner<'_> {
                 Some(format!("{} {}", self.base(&[], false), select.replace("{}", "b")))
             }
             Family::Responses => {
-                let (with, filter) = self.responses_with();
-                let filter = filter.replacen(" WHERE ", " AND ", 1);
-                Some(format!("{with} {}{filter}", select.replace("{}", "x")))
+                Some(format!("{} {}", self.responses_with(), select.replace("{}", "y")))
             }
             _ => None,
         }
@@ -800,40 +850,33 @@ impl Planner<'_> {
         )
     }
 
-    /// The CTEs of the response family (ending with `x`: one row per inbound conversation)
-    /// and the WHERE clause of account filters on `x`.
-    fn responses_with(&self) -> (String, String) {
+    /// The CTEs that find every inbound conversation (ending with `x`: one row per
+    /// conversation, from its first inbound post, with its answer), before any period or
+    /// filter: a conversation counts once, in the period and under the attributes of the post
+    /// that opened it.
+    fn conversations(&self) -> String {
         let need = if self.context.inbound_addressed {
             String::new()
         } else {
-            " AND b.need IN ('question', 'complaint', 'request')".into()
+            " AND d.need IN ('question', 'complaint', 'request')".into()
         };
-        let account_filters: Vec<String> = self
-            .query
-            .filters
-            .iter()
-            .filter(|filter| filter.field == "account")
-            .map(|filter| {
-                let values =
-                    filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
-                format!(
-                    "{RESPONSE_ACCOUNT} {}IN ({values})",
-                    if filter.negate { "NOT " } else { "" }
-                )
-            })
-            .collect();
-        let filter = if account_filters.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", account_filters.join(" AND "))
-        };
-        let with = format!(
-            "{}, oc AS (SELECT DISTINCT platform AS oc_platform, coalesce(conversation_id, reply_to) AS oc_conv \
+        let brand = self.context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into());
+        let mut posts = format!(
+            "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {brand} AS mentions_brand FROM posts"
+        );
+        if self.has("topic") {
+            posts = format!(
+                "SELECT e.*, t.topic FROM ({posts}) e LEFT JOIN post_topics t ON t.platform = e.platform AND t.id = e.id"
+            );
+        }
+        format!(
+            "WITH d AS ({posts}), \
+             oc AS (SELECT DISTINCT platform AS oc_platform, coalesce(conversation_id, reply_to) AS oc_conv \
              FROM posts WHERE side = 'own' AND coalesce(conversation_id, reply_to) IS NOT NULL), \
-             c AS (SELECT b.*, coalesce(b.conversation_id, b.id) AS conv, row_number() OVER (PARTITION BY b.platform, \
-             coalesce(b.conversation_id, b.id) ORDER BY b.created_at, b.id) AS rn FROM b LEFT JOIN oc \
-             ON oc.oc_platform = b.platform AND oc.oc_conv = coalesce(b.conversation_id, b.id) \
-             WHERE b.side = 'audience' AND (coalesce(b.addressed_to_brand, false) OR oc.oc_conv IS NOT NULL){need}), \
+             c AS (SELECT d.*, coalesce(d.conversation_id, d.id) AS conv, row_number() OVER (PARTITION BY d.platform, \
+             coalesce(d.conversation_id, d.id) ORDER BY d.created_at, d.id) AS rn FROM d LEFT JOIN oc \
+             ON oc.oc_platform = d.platform AND oc.oc_conv = coalesce(d.conversation_id, d.id) \
+             WHERE d.side = 'audience' AND (coalesce(d.addressed_to_brand, false) OR oc.oc_conv IS NOT NULL){need}), \
              i AS (SELECT * FROM c WHERE rn = 1), \
              a AS (SELECT i.platform AS platform, i.id AS id, min(r.created_at) AS answered_at, \
              first_value(r.author_handle ORDER BY r.created_at) AS responder FROM i JOIN posts r \
@@ -843,31 +886,73 @@ impl Planner<'_> {
              (date_part('epoch', a.answered_at) - date_part('epoch', i.created_at)) / 3600.0 AS response_hours, \
              waterline_business_hours(i.created_at, a.answered_at) AS response_business_hours, \
              {} AS addressed_account FROM i LEFT JOIN a ON a.platform = i.platform AND a.id = i.id)",
-            self.base(&["account"], false),
             addressed_account_sql(self.context),
-        );
-        (with, filter)
+        )
+    }
+
+    /// A dimension of the response family (`account`: who answered, else who was addressed).
+    fn response_dim(&self, name: &str) -> String {
+        match (name, self.conversations) {
+            ("account", false) => RESPONSE_ACCOUNT.to_owned(),
+            _ => self.dim(name),
+        }
+    }
+
+    /// `WITH …, y AS (…)`: the inbound conversations of the period under the filters, from
+    /// the conversations cache or the posts.
+    fn responses_with(&self) -> String {
+        let mut conditions = Vec::new();
+        if self.conversations {
+            if let Some(from) = self.query.from {
+                conditions.push(format!("day >= {}", quote(&from.to_string())));
+            }
+            if let Some(to) = self.query.to {
+                conditions.push(format!("day <= {}", quote(&to.to_string())));
+            }
+        } else {
+            let tz: chrono_tz::Tz = self.context.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let (start, end) = period_bounds(&tz, self.query.from, self.query.to);
+            if let Some(start) = start {
+                conditions.push(format!("created_at >= {}", timestamp(start)));
+            }
+            if let Some(end) = end {
+                conditions.push(format!("created_at < {}", timestamp(end)));
+            }
+        }
+        for filter in &self.query.filters {
+            let values =
+                filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
+            let not = if filter.negate { "NOT " } else { "" };
+            conditions.push(format!("{} {not}IN ({values})", self.response_dim(&filter.field)));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        if self.conversations {
+            format!("WITH y AS (SELECT * FROM conversations{filter})")
+        } else {
+            format!("{}, y AS (SELECT * FROM x{filter})", self.conversations())
+        }
     }
 
     fn responses_statement(&self, metrics: &[&Metric]) -> String {
         let dims: Vec<String> = self
             .dimensions
             .iter()
-            .map(|d| {
-                let expr = if d == "account" {
-                    RESPONSE_ACCOUNT.to_owned()
-                } else {
-                    dimension_sql(d, &self.context.time_zone)
-                };
-                format!("{expr} AS {}", quote_ident(d))
-            })
+            .map(|d| format!("{} AS {}", self.response_dim(d), quote_ident(d)))
             .collect();
         let mut columns = dims.clone();
         for metric in metrics {
             columns.extend(self.columns(metric, false));
         }
-        let (with, filter) = self.responses_with();
-        format!("{with} SELECT {} FROM x{filter}{}", columns.join(", "), self.group_by(dims.len()))
+        format!(
+            "{} SELECT {} FROM y{}",
+            self.responses_with(),
+            columns.join(", "),
+            self.group_by(dims.len())
+        )
     }
 
     fn business_statement(
@@ -961,7 +1046,8 @@ fn output_names(metrics: &[&Metric], parts: bool, planner: &Planner<'_>) -> Vec<
 /// The SQL listing every row's value of a per-row metric (a mean or a percentile) under the
 /// query's filters and period, or `None` for other metrics.
 pub fn values_sql(query: &Query, context: &Context, metric: &Metric) -> Option<String> {
-    let planner = Planner { query, context, dimensions: Vec::new(), rollup: false };
+    let planner =
+        Planner { query, context, dimensions: Vec::new(), rollup: false, conversations: false };
     planner.values_statement(metric)
 }
 
@@ -1023,7 +1109,13 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
     let rollup = context.rollup
         && !posts_metrics.is_empty()
         && rollup_answers(query, &dimensions, &posts_metrics);
-    let mut planner = Planner { query, context, dimensions: dimensions.clone(), rollup: false };
+    let mut planner = Planner {
+        query,
+        context,
+        dimensions: dimensions.clone(),
+        rollup: false,
+        conversations: false,
+    };
     if planner.has("topic") && !context.topics {
         return Err(QueryError::Unsupported(
             "no topics yet: run `waterline report listening` once to discover them".into(),
@@ -1049,6 +1141,9 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
             )));
         }
         planner.rollup = rollup && family == Family::Posts;
+        planner.conversations = family == Family::Responses
+            && context.rollup
+            && conversations_answer(query, &dimensions);
         let sql = match family {
             Family::Posts => planner.posts_statement(&members),
             Family::Authors => planner.authors_statement(&members),
@@ -1057,10 +1152,17 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
         statements.push(Statement {
             family,
             metrics: output_names(&members, query.parts, &planner),
-            source: if planner.rollup { "rollup" } else { "posts" },
+            source: if planner.rollup {
+                "rollup"
+            } else if planner.conversations {
+                "conversations"
+            } else {
+                "posts"
+            },
             sql,
         });
         planner.rollup = false;
+        planner.conversations = false;
     }
     for (metric, name) in &business {
         statements.push(Statement {
@@ -1346,6 +1448,37 @@ mod tests {
         let error = super::plan(&query(&["kpi:sales"], &["platform"], &[]), &context())
             .expect_err("platform");
         assert!(matches!(error, QueryError::Unsupported(_)));
+    }
+
+    #[test]
+    fn the_rollup_answers_additive_post_metrics_only() {
+        let mut ctx = context();
+        ctx.rollup = true;
+        let plan = plan(
+            &query(
+                &["posts", "applause_rate", "share_of_voice_mentions"],
+                &["week", "platform"],
+                &["side=own"],
+            ),
+            &ctx,
+        )
+        .expect("plan");
+        assert!(plan.uses_rollup());
+        insta::assert_snapshot!(sql(&plan));
+        insta::assert_snapshot!("rollup_build", rollup_sql(&ctx));
+        // Medians, per-1k means, topics and audience accounts need the posts.
+        for (metrics, by, filters) in [
+            (&["engagement_rate_followers"][..], &[][..], &[][..]),
+            (&["applause_rate_per_1k"][..], &[][..], &[][..]),
+            (&["posts"][..], &["account"][..], &[][..]),
+            (&["posts"][..], &["hour"][..], &[][..]),
+        ] {
+            let plan = super::plan(&query(metrics, by, filters), &ctx).expect("plan");
+            assert!(!plan.uses_rollup(), "{metrics:?} by {by:?}");
+        }
+        let plan = super::plan(&query(&["posts"], &["account"], &["side=competitor"]), &ctx)
+            .expect("plan");
+        assert!(plan.uses_rollup());
     }
 
     #[test]

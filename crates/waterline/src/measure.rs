@@ -36,6 +36,8 @@ pub struct Session {
     pub context: Context,
     /// The rollup is registered.
     rollup_ready: bool,
+    /// The conversations cache is registered.
+    conversations_ready: bool,
     /// The workspace's data folder.
     data_dir: std::path::PathBuf,
 }
@@ -70,39 +72,68 @@ pub async fn open(workspace: &Workspace) -> Result<Session> {
     let mut context = Context::from_config(config);
     // The daily rollup is built (or loaded) the first time a query can use it.
     context.rollup = true;
-    Ok(Session { store, analytics, context, rollup_ready: false, data_dir: workspace.data_dir() })
+    Ok(Session {
+        store,
+        analytics,
+        context,
+        rollup_ready: false,
+        conversations_ready: false,
+        data_dir: workspace.data_dir(),
+    })
 }
 
-/// The rollup file and its stamp (the store version and the SQL that built it).
-const ROLLUP_FILE: &str = "rollup.parquet";
-const ROLLUP_STAMP: &str = "rollup.json";
-
-/// Builds the daily rollup for the store's version, or loads the one built before.
-pub async fn ensure_rollup(
+/// Builds a cache table for the store's version (stamped with the store version, the SQL
+/// and anything else it depends on), or registers the one built before.
+pub async fn ensure_cache(
     store: &Store,
     analytics: &Analytics,
-    context: &Context,
+    name: &str,
+    sql: &str,
+    extra: &str,
     data_dir: &std::path::Path,
 ) -> Result<()> {
-    let sql = query::rollup_sql(context);
-    let stamp = serde_json::json!({ "version": store.version(), "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()) });
-    let file = data_dir.join(ROLLUP_FILE);
-    let stamp_file = data_dir.join(ROLLUP_STAMP);
+    let stamp = serde_json::json!({
+        "version": store.version(),
+        "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()),
+        "extra": extra,
+    });
+    let file = data_dir.join(format!("{name}.parquet"));
+    let stamp_file = data_dir.join(format!("{name}.json"));
     if file.exists()
         && let Ok(text) = fs_err::read_to_string(&stamp_file)
         && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() == Some(&stamp)
     {
-        analytics.register_rollup(&file).await?;
+        analytics.register_cache(name, &file).await?;
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let rows = analytics.build_rollup(&sql, &file).await?;
+    let rows = analytics.build_cache(name, sql, &file).await?;
     fs_err::write(&stamp_file, serde_json::to_vec(&stamp)?)?;
-    tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "daily rollup built");
+    tracing::info!(name, rows, seconds = started.elapsed().as_secs_f64(), "cache built");
     Ok(())
 }
 
 impl Session {
+    /// Builds or registers both caches (for code that plans without `answer`).
+    pub async fn ensure_caches(&mut self, workspace: &Workspace) -> Result<()> {
+        let sql = query::rollup_sql(&self.context);
+        ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
+        let sql = query::conversations_sql(&self.context);
+        let schedule = serde_json::to_string(&workspace.config.responses)?;
+        ensure_cache(
+            &self.store,
+            &self.analytics,
+            "conversations",
+            &sql,
+            &schedule,
+            &self.data_dir,
+        )
+        .await?;
+        self.rollup_ready = true;
+        self.conversations_ready = true;
+        Ok(())
+    }
+
     /// Plans and runs a query (discovering topics first when it needs them).
     pub async fn answer(&mut self, workspace: &Workspace, query: &Query) -> Result<Answer> {
         let needs_topics = query.by.iter().any(|d| d == "topic")
@@ -116,8 +147,23 @@ impl Session {
         }
         let plan = query::plan(query, &self.context)?;
         if plan.uses_rollup() && !self.rollup_ready {
-            ensure_rollup(&self.store, &self.analytics, &self.context, &self.data_dir).await?;
+            let sql = query::rollup_sql(&self.context);
+            ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
             self.rollup_ready = true;
+        }
+        if plan.uses_conversations() && !self.conversations_ready {
+            let sql = query::conversations_sql(&self.context);
+            let schedule = serde_json::to_string(&workspace.config.responses)?;
+            ensure_cache(
+                &self.store,
+                &self.analytics,
+                "conversations",
+                &sql,
+                &schedule,
+                &self.data_dir,
+            )
+            .await?;
+            self.conversations_ready = true;
         }
         Ok(query::run(&self.analytics, &plan, query.limit).await?)
     }
@@ -289,7 +335,10 @@ pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
 
 /// `waterline baseline …`.
 pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<()> {
-    let session = open(workspace).await?;
+    let mut session = open(workspace).await?;
+    if matches!(action, BaselineAction::Create { .. }) {
+        session.ensure_caches(workspace).await?;
+    }
     let state = session.store.state();
     match action {
         BaselineAction::Create { name, from, to, filters, replace, json } => {
@@ -409,7 +458,8 @@ pub async fn compare(workspace: &Workspace, args: &CompareArgs) -> Result<()> {
     if args.to < args.from {
         bail!("--to ({}) is before --from ({})", args.to, args.from);
     }
-    let session = open(workspace).await?;
+    let mut session = open(workspace).await?;
+    session.ensure_caches(workspace).await?;
     let baseline = load_baseline(&session, &args.baseline).await?;
     let changes =
         compare::compare(&session.analytics, &session.context, &baseline, args.from, args.to)

@@ -190,6 +190,52 @@ fn hand_made_figures() {
     assert!(row["engagement_rate_followers"].is_null());
     assert!(row["response_rate"].is_null());
 
+    // The daily rollup and the conversations cache answer what they can with the same
+    // figures as a scan.
+    for args in [
+        vec![
+            "--metrics",
+            "posts,engagements,applause_rate,conversation_rate,share_of_voice_mentions,net_sentiment",
+            "--by",
+            "day,platform",
+        ],
+        vec![
+            "--metrics",
+            "mentions,share_of_voice_engagement,share_of_voice_negative",
+            "--by",
+            "panel,week",
+        ],
+        vec!["--metrics", "channel_share,channel_share_engagements", "--where", "side=own"],
+        vec!["--metrics", "posts,engagements", "--by", "account", "--where", "side=own,competitor"],
+        vec![
+            "--metrics",
+            "inbound,response_rate,first_response_hours,first_response_business_hours",
+            "--by",
+            "account",
+        ],
+        vec![
+            "--metrics",
+            "inbound,first_response_hours_p90",
+            "--by",
+            "week",
+            "--where",
+            "platform=x",
+        ],
+    ] {
+        let mut rolled = vec!["query"];
+        rolled.extend(args.iter().copied());
+        let mut scanned = rolled.clone();
+        scanned.push("--scan");
+        assert_eq!(workspace.json(&rolled)["rows"], workspace.json(&scanned)["rows"], "{args:?}");
+        let mut explain = rolled.clone();
+        explain.push("--explain");
+        let plan = workspace.ok(&explain);
+        assert!(
+            plan.contains("FROM rollup") || plan.contains("FROM conversations"),
+            "{args:?} should use a cache: {plan}"
+        );
+    }
+
     // Errors name the problem; --explain prints the SQL without running it.
     let wrong = workspace.run(&["query", "--metrics", "likes_per_fortnight"]);
     assert!(!wrong.status.success());
@@ -201,6 +247,7 @@ fn hand_made_figures() {
         "--by",
         "week",
         "--explain",
+        "--scan",
     ]);
     assert!(explain.contains("array_has_any(entities"), "{explain}");
 }
