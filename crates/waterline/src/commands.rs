@@ -129,6 +129,11 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
          sql \"SELECT side, platform, count(*) FROM posts GROUP BY 1, 2\")",
         dir.display()
     ));
+    output::line(&format!(
+        "metrics: waterline --workspace {0} query --metrics mentions,share_of_voice_mentions,net_sentiment --by panel   \
+         (waterline metrics lists them; also baseline, compare, milestone status)",
+        dir.display()
+    ));
     Ok(())
 }
 
