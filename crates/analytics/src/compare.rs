@@ -173,13 +173,12 @@ pub async fn measure(
         limit: None,
         parts: false,
     };
-    let plan = query::plan(&base, context).map_err(|e| AnalyticsError::Plan(e.to_string()))?;
+    let plan = query::plan(&base, context)?;
     let value = query::run(analytics, &plan, None).await?.scalar(metric.name);
     let samples = match statistic {
         Statistic::DailyMean | Statistic::Ratio { .. } => {
             let by_day = Query { by: vec!["day".into()], parts: true, ..base.clone() };
-            let plan =
-                query::plan(&by_day, context).map_err(|e| AnalyticsError::Plan(e.to_string()))?;
+            let plan = query::plan(&by_day, context)?;
             let answer = query::run(analytics, &plan, None).await?;
             let ratio = matches!(statistic, Statistic::Ratio { .. });
             let mut found: BTreeMap<String, (f64, f64)> = BTreeMap::new();

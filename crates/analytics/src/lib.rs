@@ -40,8 +40,8 @@ pub enum AnalyticsError {
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// A query could not be planned.
-    #[error("{0}")]
-    Plan(String),
+    #[error(transparent)]
+    Plan(#[from] query::QueryError),
 }
 
 /// The columns of the `posts` view, in order (documented in `docs/schema.md`).

@@ -324,9 +324,36 @@ fn mentions_sql(member: &PanelMember) -> String {
     format!("coalesce(array_has_any(entities, make_array({list})), false)")
 }
 
+/// The brand's (the panel's first member's) mention condition.
+fn brand_mentions_sql(context: &Context) -> String {
+    context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into())
+}
+
 fn interacts_sql(context: &Context) -> String {
-    let brand = context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into());
-    format!("(coalesce(addressed_to_brand, false) OR {brand})")
+    format!("(coalesce(addressed_to_brand, false) OR {})", brand_mentions_sql(context))
+}
+
+/// The posts with the derived columns every family reads (`engagements`, `post_type`,
+/// `mentions_brand`).
+fn derived_posts_sql(context: &Context) -> String {
+    format!(
+        "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {} AS mentions_brand FROM posts",
+        brand_mentions_sql(context)
+    )
+}
+
+/// Rows with their topic label joined on (platform, id).
+fn with_topics(sql: &str) -> String {
+    format!(
+        "SELECT d.*, t.topic FROM ({sql}) d LEFT JOIN post_topics t ON t.platform = d.platform AND t.id = d.id"
+    )
+}
+
+/// `EXPR IN (…)` or `EXPR NOT IN (…)` for a filter's values.
+fn in_list(expr: &str, filter: &Filter) -> String {
+    let values = filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
+    let not = if filter.negate { "NOT " } else { "" };
+    format!("{expr} {not}IN ({values})")
 }
 
 /// The owned account a post addresses: the reply target or a mention, as configured.
@@ -529,13 +556,30 @@ impl Planner<'_> {
     }
 
     fn filter_sql(&self, filter: &Filter) -> String {
-        let expr = self.dim(&filter.field);
-        let values = filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
-        if filter.negate {
-            format!("{expr} NOT IN ({values})")
+        in_list(&self.dim(&filter.field), filter)
+    }
+
+    /// The period's conditions: local day strings on a cache, UTC bounds on the posts.
+    fn period(&self, by_day: bool) -> Vec<String> {
+        let mut conditions = Vec::new();
+        if by_day {
+            if let Some(from) = self.query.from {
+                conditions.push(format!("day >= {}", quote(&from.to_string())));
+            }
+            if let Some(to) = self.query.to {
+                conditions.push(format!("day <= {}", quote(&to.to_string())));
+            }
         } else {
-            format!("{expr} IN ({values})")
+            let tz: chrono_tz::Tz = self.context.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let (start, end) = period_bounds(&tz, self.query.from, self.query.to);
+            if let Some(start) = start {
+                conditions.push(format!("created_at >= {}", timestamp(start)));
+            }
+            if let Some(end) = end {
+                conditions.push(format!("created_at < {}", timestamp(end)));
+            }
         }
+        conditions
     }
 
     /// The scope condition of a metric, without the pairs the query overrides.
@@ -552,28 +596,10 @@ impl Planner<'_> {
     /// `WITH b AS (…)`: the posts of the period with derived columns, filtered. Filters on
     /// `skip` fields are left to the caller.
     fn base(&self, skip: &[&str], panel: bool) -> String {
-        let mut range = Vec::new();
-        let tz: chrono_tz::Tz = self.context.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        let (start, end) = period_bounds(&tz, self.query.from, self.query.to);
-        if let Some(start) = start {
-            range.push(format!("created_at >= {}", timestamp(start)));
-        }
-        if let Some(end) = end {
-            range.push(format!("created_at < {}", timestamp(end)));
-        }
-        let brand = self.context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into());
-        let mut sql = format!(
-            "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {brand} AS mentions_brand FROM posts"
-        );
+        // Local days are the rollup's keys: there the period is a range of day strings.
+        let range = self.period(self.rollup);
+        let mut sql = derived_posts_sql(self.context);
         if self.rollup {
-            // Local days are the rollup's keys: the period is a range of day strings.
-            range.clear();
-            if let Some(from) = self.query.from {
-                range.push(format!("day >= {}", quote(&from.to_string())));
-            }
-            if let Some(to) = self.query.to {
-                range.push(format!("day <= {}", quote(&to.to_string())));
-            }
             let brand =
                 if self.context.panel.is_empty() { "false".to_owned() } else { self.mention(0) };
             sql = format!("SELECT *, {brand} AS mentions_brand FROM rollup");
@@ -582,9 +608,7 @@ impl Planner<'_> {
             sql.push_str(&format!(" WHERE {}", range.join(" AND ")));
         }
         if self.has("topic") {
-            sql = format!(
-                "SELECT d.*, t.topic FROM ({sql}) d LEFT JOIN post_topics t ON t.platform = d.platform AND t.id = d.id"
-            );
+            sql = with_topics(&sql);
         }
         let filters: Vec<String> = self
             .query
@@ -860,14 +884,9 @@ impl Planner<'_> {
         } else {
             " AND d.need IN ('question', 'complaint', 'request')".into()
         };
-        let brand = self.context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into());
-        let mut posts = format!(
-            "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {brand} AS mentions_brand FROM posts"
-        );
+        let mut posts = derived_posts_sql(self.context);
         if self.has("topic") {
-            posts = format!(
-                "SELECT e.*, t.topic FROM ({posts}) e LEFT JOIN post_topics t ON t.platform = e.platform AND t.id = e.id"
-            );
+            posts = with_topics(&posts);
         }
         format!(
             "WITH d AS ({posts}), \
@@ -901,29 +920,9 @@ impl Planner<'_> {
     /// `WITH …, y AS (…)`: the inbound conversations of the period under the filters, from
     /// the conversations cache or the posts.
     fn responses_with(&self) -> String {
-        let mut conditions = Vec::new();
-        if self.conversations {
-            if let Some(from) = self.query.from {
-                conditions.push(format!("day >= {}", quote(&from.to_string())));
-            }
-            if let Some(to) = self.query.to {
-                conditions.push(format!("day <= {}", quote(&to.to_string())));
-            }
-        } else {
-            let tz: chrono_tz::Tz = self.context.time_zone.parse().unwrap_or(chrono_tz::UTC);
-            let (start, end) = period_bounds(&tz, self.query.from, self.query.to);
-            if let Some(start) = start {
-                conditions.push(format!("created_at >= {}", timestamp(start)));
-            }
-            if let Some(end) = end {
-                conditions.push(format!("created_at < {}", timestamp(end)));
-            }
-        }
+        let mut conditions = self.period(self.conversations);
         for filter in &self.query.filters {
-            let values =
-                filter.values.iter().map(|value| quote(value)).collect::<Vec<_>>().join(", ");
-            let not = if filter.negate { "NOT " } else { "" };
-            conditions.push(format!("{} {not}IN ({values})", self.response_dim(&filter.field)));
+            conditions.push(in_list(&self.response_dim(&filter.field), filter));
         }
         let filter = if conditions.is_empty() {
             String::new()
@@ -1016,9 +1015,7 @@ impl Planner<'_> {
             conditions.push(format!("day <= CAST({} AS DATE)", quote(&to.to_string())));
         }
         if let Some(filter) = self.query.filters.iter().find(|f| f.field == "panel") {
-            let values = filter.values.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ");
-            conditions
-                .push(format!("{panel} {}IN ({values})", if filter.negate { "NOT " } else { "" }));
+            conditions.push(in_list(&panel, filter));
         }
         Ok(format!(
             "SELECT {} FROM business WHERE {}{}",

@@ -114,24 +114,40 @@ pub async fn ensure_cache(
 }
 
 impl Session {
+    /// Builds or registers the daily rollup once per session.
+    async fn ensure_rollup(&mut self) -> Result<()> {
+        if !self.rollup_ready {
+            let sql = query::rollup_sql(&self.context);
+            ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
+            self.rollup_ready = true;
+        }
+        Ok(())
+    }
+
+    /// Builds or registers the conversations cache once per session (it depends on the
+    /// `[responses]` schedule too).
+    async fn ensure_conversations(&mut self, workspace: &Workspace) -> Result<()> {
+        if !self.conversations_ready {
+            let sql = query::conversations_sql(&self.context);
+            let schedule = serde_json::to_string(&workspace.config.responses)?;
+            ensure_cache(
+                &self.store,
+                &self.analytics,
+                "conversations",
+                &sql,
+                &schedule,
+                &self.data_dir,
+            )
+            .await?;
+            self.conversations_ready = true;
+        }
+        Ok(())
+    }
+
     /// Builds or registers both caches (for code that plans without `answer`).
     pub async fn ensure_caches(&mut self, workspace: &Workspace) -> Result<()> {
-        let sql = query::rollup_sql(&self.context);
-        ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
-        let sql = query::conversations_sql(&self.context);
-        let schedule = serde_json::to_string(&workspace.config.responses)?;
-        ensure_cache(
-            &self.store,
-            &self.analytics,
-            "conversations",
-            &sql,
-            &schedule,
-            &self.data_dir,
-        )
-        .await?;
-        self.rollup_ready = true;
-        self.conversations_ready = true;
-        Ok(())
+        self.ensure_rollup().await?;
+        self.ensure_conversations(workspace).await
     }
 
     /// Plans and runs a query (discovering topics first when it needs them).
@@ -146,24 +162,11 @@ impl Session {
             self.context.topics = true;
         }
         let plan = query::plan(query, &self.context)?;
-        if plan.uses_rollup() && !self.rollup_ready {
-            let sql = query::rollup_sql(&self.context);
-            ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
-            self.rollup_ready = true;
+        if plan.uses_rollup() {
+            self.ensure_rollup().await?;
         }
-        if plan.uses_conversations() && !self.conversations_ready {
-            let sql = query::conversations_sql(&self.context);
-            let schedule = serde_json::to_string(&workspace.config.responses)?;
-            ensure_cache(
-                &self.store,
-                &self.analytics,
-                "conversations",
-                &sql,
-                &schedule,
-                &self.data_dir,
-            )
-            .await?;
-            self.conversations_ready = true;
+        if plan.uses_conversations() {
+            self.ensure_conversations(workspace).await?;
         }
         Ok(query::run(&self.analytics, &plan, query.limit).await?)
     }

@@ -34,6 +34,18 @@ fn save_model(data_dir: &Path, model: &TopicModel) -> Result<()> {
     Ok(())
 }
 
+/// The posts with their topics, from the workspace's saved model (updated with them) and
+/// the shipped embedding table.
+fn corpus<'a>(workspace: &Workspace, posts: &'a [waterline_model::Post]) -> Corpus<'a> {
+    Corpus::build(
+        posts,
+        &workspace.config,
+        load_model(&workspace.data_dir()),
+        waterline_enrich::models::embeddings(),
+        &TopicOptions::default(),
+    )
+}
+
 /// The topic of every post (platform, id, `#id label`), for the `topic` dimension of
 /// queries: updates the topic model as a report does, and caches the assignments beside it
 /// for the store version they were made at.
@@ -54,13 +66,7 @@ pub async fn topic_assignments(
         return Ok(rows);
     }
     let posts = analytics.posts().await?;
-    let corpus = Corpus::build(
-        &posts,
-        &workspace.config,
-        load_model(&data_dir),
-        waterline_enrich::models::embeddings(),
-        &TopicOptions::default(),
-    );
+    let corpus = corpus(workspace, &posts);
     let names: std::collections::HashMap<u32, String> = corpus
         .model
         .topics
@@ -94,14 +100,7 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let posts = analytics.posts().await?;
     tracing::debug!(posts = posts.len(), seconds = started.elapsed().as_secs_f64(), "posts loaded");
-    let table = waterline_enrich::models::embeddings();
-    let corpus = Corpus::build(
-        &posts,
-        &workspace.config,
-        load_model(&data_dir),
-        table,
-        &TopicOptions::default(),
-    );
+    let corpus = corpus(workspace, &posts);
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "topics assigned");
     if corpus.model_changed {
         // Keep topic ids stable across runs; skip saving while an import holds the workspace.
