@@ -549,17 +549,21 @@ async fn milestones(workspace: &Workspace, session: &Session) -> Result<Vec<Mile
     let mut all = Vec::new();
     for kpi in &workspace.config.kpis {
         let (Some(target), Some(by)) = (kpi.target, kpi.by.as_deref()) else { continue };
-        let Ok(by) = NaiveDate::parse_from_str(by, "%Y-%m-%d") else {
-            tracing::warn!("KPI `{}`: `by = {by}` is not YYYY-MM-DD; skipped", kpi.name);
-            continue;
+        let day = |key: &str, value: &str| {
+            NaiveDate::parse_from_str(value, "%Y-%m-%d").with_context(|| {
+                format!(
+                    "waterline.toml [[kpis]] `{}`: {key} = \"{value}\" is not a date (YYYY-MM-DD)",
+                    kpi.name
+                )
+            })
         };
         all.push(Milestone {
             name: kpi.name.clone(),
             metric: kpi.metric.clone(),
             filters: kpi.filters.clone(),
             target,
-            by,
-            since: kpi.since.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            by: day("by", by)?,
+            since: kpi.since.as_deref().map(|since| day("since", since)).transpose()?,
             source: "waterline.toml".into(),
         });
     }

@@ -415,6 +415,18 @@ fn milestones_and_business_series() {
         "{verdict}"
     );
     workspace.ok(&["milestone", "remove", "More applause"]);
+
+    // A KPI of waterline.toml with an impossible date is an error that names it.
+    let config = workspace.path().join("waterline.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[kpis]]\nname = \"Bad date\"\nmetric = \"posts\"\ntarget = 3\nby = \"2027-02-30\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let failed = workspace.run(&["milestone", "status"]);
+    assert!(!failed.status.success());
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert!(message.contains("[[kpis]] `Bad date`: by = \"2027-02-30\""), "{message}");
 }
 
 #[test]
