@@ -292,6 +292,30 @@ impl BusinessMetric {
     }
 }
 
+/// The definitions of metrics by name (catalogue metrics and business series), as JSON.
+pub fn definitions(names: &[String]) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for name in names {
+        let value = match find(name) {
+            Some(metric) => serde_json::to_value(metric).unwrap_or_default(),
+            None => match BusinessMetric::parse(name) {
+                Some(business) if business.share => serde_json::json!({
+                    "definition": format!("The brand's share of the imported series `{}` against the panel (rows without a competitor ÷ all rows).", business.series),
+                    "unit": "share"
+                }),
+                Some(business) => serde_json::json!({
+                    "definition": format!("The sum of the imported business series `{}`.", business.series),
+                    "unit": "number"
+                }),
+                None => serde_json::Value::Null,
+            },
+        };
+        map.insert(name.clone(), value);
+    }
+    map
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,156 @@
-//! The HTTP server: the REST API and the dashboard, served by axum from the one binary.
+//! The HTTP server: the REST API, the dashboard and live updates, served by axum from the
+//! one binary (assets built in). It is the only crate that knows HTTP; it reads the
+//! workspace through the [`Backend`] trait, which the binary implements.
 //!
-//! This first cut answers health checks only; the API, the dashboard and live updates
-//! build on it. It is the only crate that knows HTTP and JSON wire formats.
+//! - [`api`]: `/api/v1/…` handlers (JSON, errors with stable codes, roles).
+//! - [`pages`]: the dashboard, rendered on the server with inline SVG charts ([`svg`]).
+//! - [`live`]: server-sent events when the posts change.
+//! - [`auth`]: tokens (hashed), roles, the anonymous loopback reader, the audit log.
+//! - [`openapi`]: the OpenAPI document, checked against the routes by a test.
 
-use axum::routing::get;
-use axum::{Json, Router};
+pub mod api;
+pub mod auth;
+pub mod backend;
+pub mod error;
+pub mod live;
+pub mod openapi;
+pub mod pages;
+pub mod pseudo;
+pub mod svg;
 
-/// The server's routes.
-pub fn router() -> Router {
-    Router::new().route("/api/v1/health", get(health))
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+
+pub use backend::{Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind};
+pub use error::ApiError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Every request needs a token (set when bound beyond loopback).
+    pub require_token: bool,
+    /// How often the posts are checked for changes made by other processes.
+    pub poll: std::time::Duration,
+    /// The largest ingest body, in bytes.
+    pub ingest_limit: usize,
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            require_token: false,
+            poll: std::time::Duration::from_millis(250),
+            ingest_limit: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The defaults for an address: a token is required unless it is a loopback address.
+    pub fn for_address(address: &SocketAddr) -> ServeOptions {
+        ServeOptions { require_token: !address.ip().is_loopback(), ..ServeOptions::default() }
+    }
+}
+
+/// The server's state: the backend, the options, the token cache and the live channel.
+pub struct App<B> {
+    /// The workspace.
+    pub backend: B,
+    /// The options.
+    pub options: ServeOptions,
+    /// Verified tokens.
+    pub tokens: auth::TokenCache,
+    /// Live events.
+    pub live: live::Live,
+}
+
+impl<B: Backend> App<B> {
+    /// A new state.
+    pub fn new(backend: B, options: ServeOptions) -> Arc<App<B>> {
+        Arc::new(App { backend, options, tokens: auth::TokenCache::default(), live: live::Live::new() })
+    }
+}
+
+/// Every API route: method, path (OpenAPI template), permission needed (`None`: public).
+/// The OpenAPI document and the router are checked against it by tests.
+pub const API_ROUTES: &[(&str, &str, Option<auth::Permission>)] = {
+    use auth::Permission as P;
+    &[
+        ("get", "/api/v1/health", None),
+        ("get", "/api/v1/openapi.json", None),
+        ("get", "/api/v1/whoami", None),
+        ("post", "/api/v1/login", None),
+        ("post", "/api/v1/logout", None),
+        ("get", "/api/v1/status", Some(P::Read)),
+        ("get", "/api/v1/metrics", Some(P::Read)),
+        ("post", "/api/v1/query", Some(P::Read)),
+        ("get", "/api/v1/reports/{kind}", Some(P::Read)),
+        ("get", "/api/v1/posts", Some(P::Read)),
+        ("post", "/api/v1/ingest", Some(P::Ingest)),
+        ("get", "/api/v1/events", Some(P::Read)),
+        ("get", "/api/v1/baselines", Some(P::Read)),
+        ("post", "/api/v1/baselines", Some(P::Measure)),
+        ("delete", "/api/v1/baselines/{name}", Some(P::Measure)),
+        ("get", "/api/v1/baselines/{name}/compare", Some(P::Read)),
+        ("get", "/api/v1/milestones", Some(P::Read)),
+        ("post", "/api/v1/milestones", Some(P::Measure)),
+        ("delete", "/api/v1/milestones/{name}", Some(P::Measure)),
+        ("get", "/api/v1/alerts", Some(P::Read)),
+        ("get", "/api/v1/tokens", Some(P::Admin)),
+        ("post", "/api/v1/tokens", Some(P::Admin)),
+        ("delete", "/api/v1/tokens/{id}", Some(P::Admin)),
+        ("get", "/api/v1/audit", Some(P::Admin)),
+    ]
+};
+
+/// The router: API, pages, assets.
+pub fn router<B: Backend>(app: Arc<App<B>>) -> Router {
+    let limit = app.options.ingest_limit;
+    let api = Router::new()
+        .route("/api/v1/health", get(api::health))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/whoami", get(api::whoami::<B>))
+        .route("/api/v1/login", post(api::login::<B>))
+        .route("/api/v1/logout", post(api::logout))
+        .route("/api/v1/status", get(api::status::<B>))
+        .route("/api/v1/metrics", get(api::metrics::<B>))
+        .route("/api/v1/query", post(api::query::<B>))
+        .route("/api/v1/reports/{kind}", get(api::report::<B>))
+        .route("/api/v1/posts", get(api::posts::<B>))
+        .route("/api/v1/ingest", post(api::ingest::<B>).layer(DefaultBodyLimit::max(limit)))
+        .route("/api/v1/events", get(live::events::<B>))
+        .route("/api/v1/baselines", get(api::baselines::<B>).post(api::create_baseline::<B>))
+        .route("/api/v1/baselines/{name}", delete(api::delete_baseline::<B>))
+        .route("/api/v1/baselines/{name}/compare", get(api::compare::<B>))
+        .route("/api/v1/milestones", get(api::milestones::<B>).post(api::add_milestone::<B>))
+        .route("/api/v1/milestones/{name}", delete(api::remove_milestone::<B>))
+        .route("/api/v1/alerts", get(api::alerts::<B>))
+        .route("/api/v1/tokens", get(api::tokens::<B>).post(api::create_token::<B>))
+        .route("/api/v1/tokens/{id}", delete(api::revoke_token::<B>))
+        .route("/api/v1/audit", get(api::audit_log::<B>));
+    let pages = pages::routes::<B>();
+    api.merge(pages)
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(app)
+}
+
+/// Serves until the process is stopped (Ctrl-C): the router plus the task that watches the
+/// posts for changes made by other processes.
+pub async fn serve<B: Backend>(
+    app: Arc<App<B>>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    let watcher = tokio::spawn(live::watch(app.clone()));
+    let result = axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    watcher.abort();
+    result
 }

@@ -63,6 +63,26 @@ const SCHEMA: &[&str] = &[
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (series, day, product, competitor)
     )",
+    // API tokens, stored as SHA-256 hashes only (the token is shown once, at creation).
+    "CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at BIGINT
+    )",
+    // Every write through the server or the token commands: who, when, what.
+    "CREATE TABLE IF NOT EXISTS audit_log (
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)",
 ];
 
 /// One stored point of a business series.
@@ -106,6 +126,40 @@ pub struct RunSummary {
     pub status: String,
     /// Its accounting.
     pub report: ImportReport,
+}
+
+/// An API token's record (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRow {
+    /// Its public id (shown in lists and in the audit log).
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// `viewer`, `analyst`, `pv-reviewer` or `admin`.
+    pub role: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Who created it.
+    pub created_by: String,
+    /// Epoch milliseconds, when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Epoch milliseconds.
+    pub at: i64,
+    /// The token id and name, or `cli:USER`.
+    pub actor: String,
+    /// The actor's role.
+    pub role: String,
+    /// What was done (`ingest`, `baseline.create`, `token.create`, …).
+    pub action: String,
+    /// What it was done to.
+    pub target: String,
+    /// Details (JSON).
+    pub detail: String,
 }
 
 /// The transactional state database.
@@ -390,6 +444,97 @@ impl StateDb {
             .collect()
     }
 
+    /// Stores a new token's hash.
+    pub async fn add_token(
+        &self,
+        row: &TokenRow,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, role, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.role)
+        .bind(token_hash)
+        .bind(row.created_at)
+        .bind(&row.created_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live (not revoked) token with this hash.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, created_at, created_by, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    /// Every token, newest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, created_at, created_by, revoked_at FROM api_tokens ORDER BY created_at DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_row).collect()
+    }
+
+    /// Revokes a token by id; returns whether a live one was revoked.
+    pub async fn revoke_token(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, role, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.role)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(&entry.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The latest audit entries, newest first.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, role, action, target, detail FROM audit_log ORDER BY at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    role: row.try_get("role")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
     /// Deletes a named document; returns whether there was one.
     pub async fn delete_document(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
@@ -470,4 +615,15 @@ impl StateDb {
             })
             .collect()
     }
+}
+
+fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
+    Ok(TokenRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: row.try_get("role")?,
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
 }

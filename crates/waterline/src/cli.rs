@@ -66,6 +66,67 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure throughput (no workspace needed).
     Bench(BenchArgs),
+    /// Serve the dashboard and the REST API (127.0.0.1:8080 by default).
+    Serve(ServeArgs),
+    /// API tokens: create (shown once, stored as a hash), list, revoke.
+    Token(TokenArgs),
+}
+
+/// `waterline serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on; beyond loopback every request needs a token.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Ask for a token even on loopback.
+    #[arg(long)]
+    pub require_token: bool,
+}
+
+/// `waterline token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+/// Token actions.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it (once).
+    Create {
+        /// viewer (reads, authors masked), analyst (reads, queries, ingests, baselines,
+        /// milestones), pv-reviewer (reads, adverse-event queue), admin (everything).
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// A name for people (who or what uses it).
+        #[arg(long, default_value = "token", value_name = "NAME")]
+        name: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (`tok_…`).
+        id: String,
+    },
+    /// The audit log: every write, who and when.
+    Audit {
+        /// Entries.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline bench`.
@@ -120,12 +181,43 @@ pub struct ReportArgs {
     /// Last day (inclusive, workspace time zone), YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
-    /// Print one JSON object (documented in docs/schema.md).
+    /// Print one JSON object (documented in docs/schema.md); the same as `--format json`.
     #[arg(long)]
     pub json: bool,
+    /// text or json (listening, gap, audit), html (one self-contained file, charts inline),
+    /// csv (a table of the view), pdf (through headless Chromium, when installed).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Where to write html, csv and pdf (default: standard output for html and csv).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Which table of the view a CSV holds (0 = the first).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub table: usize,
+    /// Dashboard filters for html, csv and pdf: platform=…, language=…, side=…, topic=….
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    pub filters: Vec<String>,
+    /// Mask authors, @handles and e-mail addresses (for sharing outside the team).
+    #[arg(long)]
+    pub pseudonymise: bool,
     /// Rows per table on a terminal.
     #[arg(long, default_value_t = 15)]
     pub limit: usize,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for a terminal.
+    Text,
+    /// One JSON object.
+    Json,
+    /// One self-contained HTML file.
+    Html,
+    /// CSV of one table of the view.
+    Csv,
+    /// PDF through headless Chromium.
+    Pdf,
 }
 
 /// The reports.
@@ -137,6 +229,32 @@ pub enum ReportKind {
     Gap,
     /// Every own post's reception against its account's last 90 days, and why.
     Audit,
+    /// The dashboard's overview (html, csv, pdf).
+    Overview,
+    /// Share of voice against the competitor panel (html, csv, pdf).
+    ShareOfVoice,
+    /// Audience and channels (html, csv, pdf).
+    Audience,
+    /// Responsiveness and unanswered questions (html, csv, pdf).
+    Responsiveness,
+    /// Baselines and milestones (html, csv, pdf).
+    Baselines,
+}
+
+impl ReportKind {
+    /// The dashboard page of this view.
+    pub fn page(self) -> &'static str {
+        match self {
+            ReportKind::Listening => "/listening",
+            ReportKind::Gap => "/gap",
+            ReportKind::Audit => "/audit",
+            ReportKind::Overview => "/",
+            ReportKind::ShareOfVoice => "/share-of-voice",
+            ReportKind::Audience => "/audience",
+            ReportKind::Responsiveness => "/responsiveness",
+            ReportKind::Baselines => "/baselines",
+        }
+    }
 }
 
 /// `waterline query`.
@@ -478,6 +596,12 @@ pub struct DemoArgs {
     /// The folder (default `waterline-demo` in the current directory); reused when it exists.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Serve the dashboard on this address once imported.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Import and summarise, then exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// `waterline import`.

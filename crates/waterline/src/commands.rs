@@ -67,6 +67,10 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Compare(args) => crate::measure::compare(workspace, &args).await,
         Command::Milestone(args) => crate::measure::milestone(workspace, args.action).await,
         Command::Kpi(args) => crate::measure::kpi(workspace, args.action).await,
+        Command::Serve(args) => {
+            crate::serve::serve(workspace.clone(), args.listen, args.require_token).await
+        }
+        Command::Token(args) => token(workspace, args.action).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)
@@ -134,6 +138,81 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
          (waterline metrics lists them; also baseline, compare, milestone status)",
         dir.display()
     ));
+    if args.no_serve {
+        return Ok(());
+    }
+    let token = crate::serve::create_token(&workspace, "demo admin", "admin", false).await?;
+    output::line(&format!(
+        "admin token for writes (ingest, baselines, milestones, tokens): {token}\n\
+         try: curl -H 'Authorization: Bearer {token}' --data-binary @{}/x.jsonl http://{}/api/v1/ingest",
+        dir.display(),
+        args.listen
+    ));
+    crate::serve::serve(workspace, args.listen, false).await
+}
+
+async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result<()> {
+    use crate::cli::TokenAction;
+    match action {
+        TokenAction::Create { role, name, json } => {
+            crate::serve::create_token(workspace, &name, &role, json).await?;
+        }
+        TokenAction::List { json } => {
+            let store = Store::open(&workspace.data_dir()).await?;
+            let tokens = store.state().tokens().await?;
+            if json {
+                return output::json(&tokens);
+            }
+            if tokens.is_empty() {
+                output::line("no tokens: waterline token create --role viewer|analyst|pv-reviewer|admin");
+            }
+            for token in tokens {
+                let when = |ms: i64| {
+                    chrono::DateTime::from_timestamp_millis(ms)
+                        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+                };
+                output::line(&format!(
+                    "{}  {:<11} {:<24} created {} by {}{}",
+                    token.id,
+                    token.role,
+                    token.name,
+                    when(token.created_at),
+                    token.created_by,
+                    token.revoked_at.map(|at| format!(", revoked {}", when(at))).unwrap_or_default()
+                ));
+            }
+        }
+        TokenAction::Revoke { id } => {
+            let store = Store::open(&workspace.data_dir()).await?;
+            if !store.state().revoke_token(&id, chrono::Utc::now().timestamp_millis()).await? {
+                bail!("no live token `{id}` (waterline token list)");
+            }
+            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let principal = waterline_server::auth::Principal {
+                actor,
+                role: Some(waterline_server::auth::Role::Admin),
+            };
+            waterline_server::auth::audit(store.state(), &principal, "token.revoke", &id, serde_json::json!({}))
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            output::line(&format!("revoked {id} (servers forget it within {} s)", waterline_server::auth::CACHE_SECONDS));
+        }
+        TokenAction::Audit { limit, json } => {
+            let store = Store::open(&workspace.data_dir()).await?;
+            let entries = store.state().audit_log(limit).await?;
+            if json {
+                return output::json(&entries);
+            }
+            for entry in entries {
+                let at = chrono::DateTime::from_timestamp_millis(entry.at)
+                    .map_or_else(String::new, |t| t.to_rfc3339());
+                output::line(&format!(
+                    "{at}  {} ({})  {} {}  {}",
+                    entry.actor, entry.role, entry.action, entry.target, entry.detail
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

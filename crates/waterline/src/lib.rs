@@ -10,5 +10,6 @@ pub mod measure;
 pub mod nlp;
 pub mod output;
 pub mod report;
+pub mod serve;
 pub mod telemetry;
 pub mod workspace;

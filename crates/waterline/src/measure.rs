@@ -18,10 +18,10 @@ use crate::cli::{BaselineAction, CompareArgs, KpiAction, MetricsArgs, MilestoneA
 use crate::output;
 use crate::workspace::Workspace;
 
-const BASELINE: &str = "baseline";
-const MILESTONE: &str = "milestone";
+pub(crate) const BASELINE: &str = "baseline";
+pub(crate) const MILESTONE: &str = "milestone";
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -35,9 +35,11 @@ pub struct Session {
     /// The planner's context.
     pub context: Context,
     /// The rollup is registered.
-    rollup_ready: bool,
+    rollup_ready: tokio::sync::OnceCell<()>,
     /// The conversations cache is registered.
-    conversations_ready: bool,
+    conversations_ready: tokio::sync::OnceCell<()>,
+    /// The `post_topics` table is registered.
+    topics_ready: tokio::sync::OnceCell<()>,
     /// The workspace's data folder.
     data_dir: std::path::PathBuf,
 }
@@ -76,8 +78,9 @@ pub async fn open(workspace: &Workspace) -> Result<Session> {
         store,
         analytics,
         context,
-        rollup_ready: false,
-        conversations_ready: false,
+        rollup_ready: tokio::sync::OnceCell::new(),
+        conversations_ready: tokio::sync::OnceCell::new(),
+        topics_ready: tokio::sync::OnceCell::new(),
         data_dir: workspace.data_dir(),
     })
 }
@@ -115,53 +118,68 @@ pub async fn ensure_cache(
 
 impl Session {
     /// Builds or registers the daily rollup once per session.
-    async fn ensure_rollup(&mut self) -> Result<()> {
-        if !self.rollup_ready {
-            let sql = query::rollup_sql(&self.context);
-            ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await?;
-            self.rollup_ready = true;
-        }
+    async fn ensure_rollup(&self) -> Result<()> {
+        self.rollup_ready
+            .get_or_try_init(|| async {
+                let sql = query::rollup_sql(&self.context);
+                ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await
+            })
+            .await?;
         Ok(())
     }
 
     /// Builds or registers the conversations cache once per session (it depends on the
     /// `[responses]` schedule too).
-    async fn ensure_conversations(&mut self, workspace: &Workspace) -> Result<()> {
-        if !self.conversations_ready {
-            let sql = query::conversations_sql(&self.context);
-            let schedule = serde_json::to_string(&workspace.config.responses)?;
-            ensure_cache(
-                &self.store,
-                &self.analytics,
-                "conversations",
-                &sql,
-                &schedule,
-                &self.data_dir,
-            )
+    async fn ensure_conversations(&self, workspace: &Workspace) -> Result<()> {
+        self.conversations_ready
+            .get_or_try_init(|| async {
+                let sql = query::conversations_sql(&self.context);
+                let schedule = serde_json::to_string(&workspace.config.responses)?;
+                ensure_cache(
+                    &self.store,
+                    &self.analytics,
+                    "conversations",
+                    &sql,
+                    &schedule,
+                    &self.data_dir,
+                )
+                .await
+            })
             .await?;
-            self.conversations_ready = true;
-        }
         Ok(())
     }
 
     /// Builds or registers both caches (for code that plans without `answer`).
-    pub async fn ensure_caches(&mut self, workspace: &Workspace) -> Result<()> {
+    pub async fn ensure_caches(&self, workspace: &Workspace) -> Result<()> {
         self.ensure_rollup().await?;
         self.ensure_conversations(workspace).await
     }
 
+    /// Registers the posts' topics once per session (discovering them as a report does).
+    pub async fn ensure_topics(&self, workspace: &Workspace) -> Result<()> {
+        self.topics_ready
+            .get_or_try_init(|| async {
+                let rows =
+                    crate::report::topic_assignments(workspace, &self.store, &self.analytics)
+                        .await?;
+                self.analytics.register_topics(&rows)?;
+                anyhow::Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Plans and runs a query (discovering topics first when it needs them).
-    pub async fn answer(&mut self, workspace: &Workspace, query: &Query) -> Result<Answer> {
+    pub async fn answer(&self, workspace: &Workspace, query: &Query) -> Result<Answer> {
         let needs_topics = query.by.iter().any(|d| d == "topic")
             || query.filters.iter().any(|f| f.field == "topic")
             || query.metrics.iter().any(|m| m == "topic_share");
-        if needs_topics && !self.context.topics {
-            let rows =
-                crate::report::topic_assignments(workspace, &self.store, &self.analytics).await?;
-            self.analytics.register_topics(&rows)?;
-            self.context.topics = true;
+        let mut context = self.context.clone();
+        if needs_topics || self.topics_ready.initialized() {
+            self.ensure_topics(workspace).await?;
+            context.topics = true;
         }
-        let plan = query::plan(query, &self.context)?;
+        let plan = query::plan(query, &context)?;
         if plan.uses_rollup() {
             self.ensure_rollup().await?;
         }
@@ -172,7 +190,7 @@ impl Session {
     }
 }
 
-fn parse_filters(filters: &[String]) -> Result<Vec<Filter>> {
+pub(crate) fn parse_filters(filters: &[String]) -> Result<Vec<Filter>> {
     Ok(filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -192,28 +210,6 @@ fn unit_of(name: &str) -> &'static str {
         None if name.starts_with("kpi_share:") => "share",
         None => "number",
     }
-}
-
-fn definitions(names: &[String]) -> serde_json::Map<String, serde_json::Value> {
-    let mut map = serde_json::Map::new();
-    for name in names {
-        let value = match metrics::find(name) {
-            Some(metric) => serde_json::to_value(metric).unwrap_or_default(),
-            None => match BusinessMetric::parse(name) {
-                Some(business) if business.share => serde_json::json!({
-                    "definition": format!("The brand's share of the imported series `{}` against the panel (rows without a competitor ÷ all rows).", business.series),
-                    "unit": "share"
-                }),
-                Some(business) => serde_json::json!({
-                    "definition": format!("The sum of the imported business series `{}`.", business.series),
-                    "unit": "number"
-                }),
-                None => serde_json::Value::Null,
-            },
-        };
-        map.insert(name.clone(), value);
-    }
-    map
 }
 
 /// Prints an answer as a table.
@@ -328,7 +324,7 @@ pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
             "time_zone": workspace.config.time_zone,
             "where": request.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "rows": answer.objects(),
-            "definitions": definitions(&answer.metrics),
+            "definitions": metrics::definitions(&answer.metrics),
             "notes": answer.notes,
         }));
     }
@@ -338,7 +334,7 @@ pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
 
 /// `waterline baseline …`.
 pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<()> {
-    let mut session = open(workspace).await?;
+    let session = open(workspace).await?;
     if matches!(action, BaselineAction::Create { .. }) {
         session.ensure_caches(workspace).await?;
     }
@@ -429,7 +425,7 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
     Ok(())
 }
 
-fn summary(baseline: &Baseline) -> serde_json::Value {
+pub(crate) fn summary(baseline: &Baseline) -> serde_json::Value {
     serde_json::json!({
         "name": baseline.name,
         "from": baseline.from,
@@ -449,7 +445,7 @@ fn print_baseline(baseline: &Baseline) {
     }
 }
 
-async fn load_baseline(session: &Session, name: &str) -> Result<Baseline> {
+pub(crate) async fn load_baseline(session: &Session, name: &str) -> Result<Baseline> {
     let Some(body) = session.store.state().document(BASELINE, name).await? else {
         bail!("no baseline named `{name}` (waterline baseline list)");
     };
@@ -461,7 +457,7 @@ pub async fn compare(workspace: &Workspace, args: &CompareArgs) -> Result<()> {
     if args.to < args.from {
         bail!("--to ({}) is before --from ({})", args.to, args.from);
     }
-    let mut session = open(workspace).await?;
+    let session = open(workspace).await?;
     session.ensure_caches(workspace).await?;
     let baseline = load_baseline(&session, &args.baseline).await?;
     let changes =
@@ -532,7 +528,7 @@ pub struct Milestone {
     pub source: String,
 }
 
-fn check_metric(name: &str) -> Result<()> {
+pub(crate) fn check_metric(name: &str) -> Result<()> {
     match metrics::find(name) {
         Some(metric) if matches!(metric.formula, Formula::ShareOf { .. }) => {
             bail!(
@@ -545,7 +541,7 @@ fn check_metric(name: &str) -> Result<()> {
     }
 }
 
-async fn milestones(workspace: &Workspace, session: &Session) -> Result<Vec<Milestone>> {
+pub(crate) async fn milestones(workspace: &Workspace, session: &Session) -> Result<Vec<Milestone>> {
     let mut all = Vec::new();
     for kpi in &workspace.config.kpis {
         let (Some(target), Some(by)) = (kpi.target, kpi.by.as_deref()) else { continue };
@@ -623,9 +619,9 @@ async fn data_days(
     Ok((day("first"), day("last")))
 }
 
-async fn milestone_status(
+pub(crate) async fn milestone_status(
     workspace: &Workspace,
-    session: &mut Session,
+    session: &Session,
     milestone: &Milestone,
     as_of: Option<NaiveDate>,
 ) -> Result<MilestoneStatus> {
@@ -744,7 +740,7 @@ async fn milestone_status(
 
 /// `waterline milestone …`.
 pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result<()> {
-    let mut session = open(workspace).await?;
+    let session = open(workspace).await?;
     match action {
         MilestoneAction::Add { name, metric, target, by, since, filters, replace } => {
             check_metric(&metric)?;
@@ -816,7 +812,7 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
             }
             let mut statuses = Vec::new();
             for milestone in chosen {
-                statuses.push(milestone_status(workspace, &mut session, milestone, as_of).await?);
+                statuses.push(milestone_status(workspace, &session, milestone, as_of).await?);
             }
             if json {
                 return output::json(&statuses);
@@ -933,7 +929,7 @@ pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Ve
 
 /// `waterline kpi …`.
 pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
-    let mut session = open(workspace).await?;
+    let session = open(workspace).await?;
     match action {
         KpiAction::Import { file, json } => {
             let (rows, rejected, read) = read_business_csv(&file)?;

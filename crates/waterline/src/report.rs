@@ -92,8 +92,42 @@ pub async fn topic_assignments(
     Ok(rows)
 }
 
+/// A report's JSON over these posts (the dashboard's and the API's), saving the updated
+/// topic model as `report` does.
+pub fn report_value(
+    workspace: &Workspace,
+    posts: &[waterline_model::Post],
+    kind: waterline_server::ReportKind,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<serde_json::Value> {
+    let corpus = corpus(workspace, posts);
+    if corpus.model_changed
+        && let Ok(_lock) = WriteLock::acquire(&workspace.data_dir())
+    {
+        save_model(&workspace.data_dir(), &corpus.model)?;
+    }
+    Ok(match kind {
+        waterline_server::ReportKind::Listening => serde_json::to_value(reports::listening(&corpus, from, to))?,
+        waterline_server::ReportKind::Gap => {
+            serde_json::to_value(reports::gap(&corpus, &workspace.config, from, to))?
+        }
+        waterline_server::ReportKind::Audit => serde_json::to_value(reports::audit(&corpus, from, to))?,
+    })
+}
+
 /// Runs a report.
 pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
+    use crate::cli::ReportFormat;
+    if matches!(args.format, ReportFormat::Html | ReportFormat::Csv | ReportFormat::Pdf) {
+        return export_view(workspace, args).await;
+    }
+    if !matches!(args.kind, ReportKind::Listening | ReportKind::Gap | ReportKind::Audit) {
+        anyhow::bail!(
+            "this view is a dashboard page: use --format html, csv or pdf (its figures are queries: waterline query)"
+        );
+    }
+    let json = args.json || args.format == ReportFormat::Json;
     let data_dir = workspace.data_dir();
     let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
@@ -112,27 +146,116 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     match args.kind {
         ReportKind::Listening => {
             let report = reports::listening(&corpus, args.from, args.to);
-            if args.json {
+            if json {
                 return output::json(&report);
             }
             print_listening(&report, args.limit);
         }
         ReportKind::Gap => {
             let report = reports::gap(&corpus, &workspace.config, args.from, args.to);
-            if args.json {
+            if json {
                 return output::json(&report);
             }
             print_gap(&report, args.limit);
         }
         ReportKind::Audit => {
             let report = reports::audit(&corpus, args.from, args.to);
-            if args.json {
+            if json {
                 return output::json(&report);
             }
             print_audit(&report, args.limit);
         }
+        _ => {}
     }
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "report done");
+    Ok(())
+}
+
+/// Writes a dashboard view as one self-contained HTML file, a CSV table or a PDF.
+async fn export_view(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
+    use crate::cli::ReportFormat;
+    use waterline_server::pages::{self, Mode, PageParams};
+    let mut params = PageParams { from: args.from, to: args.to, ..PageParams::default() };
+    for filter in &args.filters {
+        let Some((field, value)) = filter.split_once('=') else {
+            anyhow::bail!("--where `{filter}`: FIELD=VALUE");
+        };
+        let value = Some(value.to_owned());
+        match field.trim() {
+            "platform" => params.platform = value,
+            "language" => params.language = value,
+            "side" => params.side = value,
+            "topic" => params.topic = value,
+            other => anyhow::bail!("--where `{other}`: the views filter on platform, language, side and topic"),
+        }
+    }
+    let served = crate::serve::Served::open(Workspace::open(Some(&workspace.root))?).await?;
+    let app = waterline_server::App::new(served, waterline_server::ServeOptions::default());
+    let path = args.kind.page();
+    let (body, tables) = pages::render(&app, path, &params, args.pseudonymise)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    let brand = workspace.config.brand.clone();
+    let write = |bytes: &[u8]| -> Result<()> {
+        match &args.out {
+            Some(out) => {
+                fs_err::write(out, bytes)?;
+                output::error(&format!("wrote `{}`", out.display()));
+                Ok(())
+            }
+            None => {
+                use std::io::Write as _;
+                std::io::stdout().write_all(bytes)?;
+                Ok(())
+            }
+        }
+    };
+    match args.format {
+        ReportFormat::Csv => {
+            let Some(table) = tables.get(args.table) else {
+                anyhow::bail!("this view has {} tables (--table 0 to {})", tables.len(), tables.len().saturating_sub(1));
+            };
+            write(table.csv().as_bytes())
+        }
+        ReportFormat::Html => {
+            let html = pages::document(&brand, path, &params, &body, Mode::Export { masked: args.pseudonymise });
+            write(html.as_bytes())
+        }
+        _ => {
+            let Some(out) = &args.out else { anyhow::bail!("--format pdf needs --out FILE") };
+            let html = pages::document(&brand, path, &params, &body, Mode::Export { masked: args.pseudonymise });
+            print_pdf(&html, out)
+        }
+    }
+}
+
+/// Prints HTML to PDF with headless Chromium (Debian's `chromium`, or Chrome).
+fn print_pdf(html: &str, out: &Path) -> Result<()> {
+    let browser = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|path| path.is_file())
+            })
+        })
+        .context("a PDF needs headless Chromium: install it (Debian: apt install chromium), or export --format html and print that")?;
+    let folder = tempfile::tempdir()?;
+    let page = folder.path().join("report.html");
+    fs_err::write(&page, html)?;
+    let out = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir()?.join(out) };
+    let status = std::process::Command::new(&browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", folder.path().join("profile").display()))
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run `{}`", browser.display()))?;
+    if !status.success() || !out.exists() {
+        anyhow::bail!("`{}` could not print the PDF ({status})", browser.display());
+    }
+    output::error(&format!("wrote `{}`", out.display()));
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use waterline_model::config::CONFIG_FILE;
 pub const DATA_DIR: &str = ".waterline";
 
 /// An opened workspace.
+#[derive(Debug, Clone)]
 pub struct Workspace {
     /// The workspace folder.
     pub root: PathBuf,

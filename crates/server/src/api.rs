@@ -1,0 +1,592 @@
+//! `/api/v1/…`: JSON in, JSON out, errors as `{"error": {"code", "status", "message"}}`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query as UrlQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use waterline_analytics::metrics;
+use waterline_analytics::query::{self, Answer, Filter, Query};
+
+use crate::auth::{self, Permission, Principal, Role};
+use crate::backend::{NewBaseline, NewMilestone, PostsRequest, ReportKind};
+use crate::{ApiError, App, Backend};
+
+/// Who is asking: the token's principal, the anonymous loopback reader, or nobody.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// `None` when the server needs a token and the request has no valid one.
+    pub principal: Option<Principal>,
+    /// A token was sent and is unknown or revoked.
+    pub bad_token: bool,
+}
+
+impl Caller {
+    /// The principal if it may do this, else `unauthorized` or `forbidden`.
+    pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
+        match &self.principal {
+            Some(principal) => {
+                principal.require(permission)?;
+                Ok(principal)
+            }
+            None if self.bad_token => {
+                Err(ApiError::new("unauthorized", "the token is unknown or revoked"))
+            }
+            None => Err(ApiError::new(
+                "unauthorized",
+                "this server needs a token: send `Authorization: Bearer TOKEN` or log in at /login",
+            )),
+        }
+    }
+
+    /// Whether authors must be masked for this caller.
+    pub fn masks_authors(&self) -> bool {
+        !self.principal.as_ref().is_some_and(|p| p.may(Permission::ReadAuthors))
+    }
+}
+
+impl<B: Backend> FromRequestParts<Arc<App<B>>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App<B>>,
+    ) -> Result<Caller, ApiError> {
+        Ok(caller(app, &parts.headers).await)
+    }
+}
+
+/// The caller of a request with these headers.
+pub async fn caller<B: Backend>(app: &App<B>, headers: &HeaderMap) -> Caller {
+    match auth::token_of(headers) {
+        Some(token) => match app.tokens.verify(app.backend.state(), &token).await {
+            Ok(Some(principal)) => Caller { principal: Some(principal), bad_token: false },
+            Ok(None) => Caller { principal: None, bad_token: true },
+            Err(error) => {
+                tracing::error!("cannot verify a token: {error}");
+                Caller { principal: None, bad_token: true }
+            }
+        },
+        None if app.options.require_token => Caller { principal: None, bad_token: false },
+        None => Caller { principal: Some(Principal::local()), bad_token: false },
+    }
+}
+
+/// Reads a JSON body, answering `bad_request` with the reason.
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        ApiError::bad_request(format!("invalid JSON body at `{}`: {}", error.path(), error.inner()))
+    })
+}
+
+/// `GET /api/v1/health`.
+pub async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+/// The 404 of unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such page or endpoint (the API is described at /api/v1/openapi.json)")
+}
+
+/// The 405 of known paths with another method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new("method_not_allowed", "this endpoint does not take this method")
+}
+
+/// `GET /api/v1/whoami`.
+pub async fn whoami<B: Backend>(State(app): State<Arc<App<B>>>, caller: Caller) -> Json<Value> {
+    let role = caller.principal.as_ref().and_then(|p| p.role).map(Role::name);
+    Json(json!({
+        "actor": caller.principal.as_ref().map(|p| p.actor.clone()),
+        "role": role,
+        "authenticated": caller.principal.is_some(),
+        "token_required": app.options.require_token,
+        "masked_authors": caller.masks_authors(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct Login {
+    token: String,
+}
+
+/// `POST /api/v1/login {"token"}`: checks the token and sets it as an HttpOnly cookie.
+pub async fn login<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let login: Login = json_body(&body)?;
+    let Some(principal) = app.tokens.verify(app.backend.state(), login.token.trim()).await? else {
+        return Err(ApiError::new("unauthorized", "the token is unknown or revoked"));
+    };
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000",
+        auth::COOKIE,
+        login.token.trim()
+    );
+    let mut response = Json(json!({"actor": principal.actor, "role": principal.role})).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// `POST /api/v1/logout`: clears the cookie.
+pub async fn logout() -> Response {
+    let mut response = Json(json!({"logged_out": true})).into_response();
+    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", auth::COOKIE);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `GET /api/v1/status`.
+pub async fn status<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.backend.status().await?))
+}
+
+/// `GET /api/v1/metrics`: the catalogue and the dimensions.
+pub async fn metrics<B: Backend>(caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let dimensions: Vec<Value> = query::DIMENSIONS
+        .iter()
+        .map(|(name, meaning)| json!({"name": name, "meaning": meaning}))
+        .collect();
+    Ok(Json(json!({"metrics": metrics::catalogue(), "dimensions": dimensions})))
+}
+
+/// A filter as a string (`platform=x,bluesky`, `side!=own`) or as an object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FilterSpec {
+    Text(String),
+    Object(Filter),
+}
+
+/// The body of `POST /api/v1/query`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryBody {
+    metrics: Vec<String>,
+    #[serde(default)]
+    by: Vec<String>,
+    #[serde(default, rename = "where")]
+    filters: Vec<FilterSpec>,
+    #[serde(default)]
+    from: Option<NaiveDate>,
+    #[serde(default)]
+    to: Option<NaiveDate>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+impl QueryBody {
+    /// The query it asks.
+    pub fn into_query(self) -> Result<Query, ApiError> {
+        if self.metrics.is_empty() {
+            return Err(ApiError::new("invalid_query", "name at least one metric (GET /api/v1/metrics)"));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && to < from
+        {
+            return Err(ApiError::bad_request(format!("`to` ({to}) is before `from` ({from})")));
+        }
+        let filters = self
+            .filters
+            .into_iter()
+            .map(|spec| match spec {
+                FilterSpec::Text(text) => Filter::parse(&text).map_err(ApiError::from),
+                FilterSpec::Object(filter) => Ok(filter),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Query {
+            metrics: self.metrics,
+            by: self.by,
+            filters,
+            from: self.from,
+            to: self.to,
+            limit: self.limit,
+            parts: false,
+        })
+    }
+}
+
+/// The JSON answer of a query (the shape of `waterline query --json`).
+pub fn answer_json(query: &Query, answer: &Answer, time_zone: &str) -> Value {
+    json!({
+        "dimensions": answer.dimensions,
+        "metrics": answer.metrics,
+        "from": query.from,
+        "to": query.to,
+        "time_zone": time_zone,
+        "where": query.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "rows": answer.objects(),
+        "definitions": metrics::definitions(&answer.metrics),
+        "notes": answer.notes,
+    })
+}
+
+/// `POST /api/v1/query`.
+pub async fn query<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let request: QueryBody = json_body(&body)?;
+    let query = request.into_query()?;
+    let answer = app.backend.query(query.clone()).await?;
+    Ok(Json(answer_json(&query, &answer, &app.backend.time_zone())))
+}
+
+/// The period and sharing parameters of report and page URLs.
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodParams {
+    /// First local day.
+    #[serde(default, deserialize_with = "empty_date")]
+    pub from: Option<NaiveDate>,
+    /// Last local day.
+    #[serde(default, deserialize_with = "empty_date")]
+    pub to: Option<NaiveDate>,
+    /// Mask authors (`1`, `true`).
+    #[serde(default)]
+    pub pseudonymise: Option<String>,
+}
+
+/// A date that may be given empty (an HTML form's blank field).
+pub fn empty_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(day) => NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{day}` is not a YYYY-MM-DD date"))),
+    }
+}
+
+/// Whether a `pseudonymise` parameter asks for it.
+pub fn flag(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true" | "yes" | "on"))
+}
+
+/// `GET /api/v1/reports/{kind}?from&to&pseudonymise`.
+pub async fn report<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    params: Result<UrlQuery<PeriodParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Some(kind) = ReportKind::parse(&kind) else {
+        return Err(ApiError::not_found(format!(
+            "no report `{kind}` (listening, gap, audit; share of voice and the others are queries: POST /api/v1/query)"
+        )));
+    };
+    let mut value = app.backend.report(kind, params.from, params.to).await?;
+    if caller.masks_authors() || flag(params.pseudonymise.as_deref()) {
+        crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
+    }
+    Ok(Json(value))
+}
+
+/// The parameters of `GET /api/v1/posts`.
+#[derive(Debug, Default, Deserialize)]
+pub struct PostsParams {
+    #[serde(default, deserialize_with = "empty_date")]
+    from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "empty_date")]
+    to: Option<NaiveDate>,
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    side: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    sentiment: Option<String>,
+    #[serde(default)]
+    need: Option<String>,
+    #[serde(default)]
+    topic: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    unanswered: Option<String>,
+    #[serde(default)]
+    page: Option<u64>,
+    #[serde(default)]
+    per_page: Option<u64>,
+    #[serde(default)]
+    pseudonymise: Option<String>,
+}
+
+/// Filters from optional `field=a,b` parameters (blank ones ignored).
+pub fn filters_of(fields: &[(&str, Option<&str>)]) -> Vec<Filter> {
+    fields
+        .iter()
+        .filter_map(|(field, value)| {
+            let value = (*value)?.trim();
+            (!value.is_empty()).then(|| Filter {
+                field: (*field).to_owned(),
+                negate: false,
+                values: value.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/posts`: newest first, with enrichments, paginated.
+pub async fn posts<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    params: Result<UrlQuery<PostsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let per_page = params.per_page.unwrap_or(50);
+    if per_page == 0 || per_page > 1000 {
+        return Err(ApiError::bad_request("`per_page` is between 1 and 1000"));
+    }
+    let request = PostsRequest {
+        from: params.from,
+        to: params.to,
+        filters: filters_of(&[
+            ("platform", params.platform.as_deref()),
+            ("side", params.side.as_deref()),
+            ("language", params.language.as_deref()),
+            ("sentiment", params.sentiment.as_deref()),
+            ("need", params.need.as_deref()),
+            ("topic", params.topic.as_deref()),
+        ]),
+        text: params.q.filter(|q| !q.trim().is_empty()),
+        unanswered: flag(params.unanswered.as_deref()),
+        page: params.page.unwrap_or(1).max(1),
+        per_page,
+    };
+    let mut value = app.backend.posts(request).await?;
+    if caller.masks_authors() || flag(params.pseudonymise.as_deref()) {
+        crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
+    }
+    Ok(Json(value))
+}
+
+/// `POST /api/v1/ingest`: JSON lines in any supported format, imported as one run.
+pub async fn ingest<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(Permission::Ingest)?.clone();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new("unprocessable", "the body is empty: send JSON lines"));
+    }
+    let bytes = body.len();
+    let outcome = app.backend.ingest(body.to_vec(), principal.actor.clone()).await?;
+    auth::audit(app.backend.state(), &principal, "ingest", "posts", json!({"bytes": bytes, "outcome": outcome}))
+        .await?;
+    if let Ok(Some(version)) = app.backend.refresh().await {
+        app.live.publish(version);
+    }
+    Ok((StatusCode::OK, Json(outcome)))
+}
+
+/// `GET /api/v1/baselines`.
+pub async fn baselines<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.backend.baselines().await?))
+}
+
+/// `POST /api/v1/baselines {"name", "from", "to", "where"}`.
+pub async fn create_baseline<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(Permission::Measure)?.clone();
+    let baseline: NewBaseline = json_body(&body)?;
+    if baseline.name.trim().is_empty() {
+        return Err(ApiError::bad_request("a baseline needs a name"));
+    }
+    if baseline.to < baseline.from {
+        return Err(ApiError::bad_request("`to` is before `from`"));
+    }
+    let name = baseline.name.clone();
+    let detail = serde_json::to_value(&baseline).unwrap_or_default();
+    let value = app.backend.create_baseline(baseline).await?;
+    auth::audit(app.backend.state(), &principal, "baseline.create", &name, detail).await?;
+    Ok((StatusCode::CREATED, Json(value)))
+}
+
+/// `DELETE /api/v1/baselines/{name}`.
+pub async fn delete_baseline<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.require(Permission::Measure)?.clone();
+    app.backend.delete_baseline(name.clone()).await?;
+    auth::audit(app.backend.state(), &principal, "baseline.delete", &name, json!({})).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompareParams {
+    #[serde(default, deserialize_with = "empty_date")]
+    from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "empty_date")]
+    to: Option<NaiveDate>,
+}
+
+/// `GET /api/v1/baselines/{name}/compare?from&to`.
+pub async fn compare<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    params: Result<UrlQuery<CompareParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let (Some(from), Some(to)) = (params.from, params.to) else {
+        return Err(ApiError::bad_request("`from` and `to` (YYYY-MM-DD) give the period to compare"));
+    };
+    if to < from {
+        return Err(ApiError::bad_request("`to` is before `from`"));
+    }
+    Ok(Json(app.backend.compare(name, from, to).await?))
+}
+
+/// `GET /api/v1/milestones`: the status of each.
+pub async fn milestones<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.backend.milestones().await?))
+}
+
+/// `POST /api/v1/milestones`.
+pub async fn add_milestone<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(Permission::Measure)?.clone();
+    let milestone: NewMilestone = json_body(&body)?;
+    if milestone.name.trim().is_empty() {
+        return Err(ApiError::bad_request("a milestone needs a name"));
+    }
+    let name = milestone.name.clone();
+    let detail = serde_json::to_value(&milestone).unwrap_or_default();
+    app.backend.add_milestone(milestone).await?;
+    auth::audit(app.backend.state(), &principal, "milestone.add", &name, detail.clone()).await?;
+    Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// `DELETE /api/v1/milestones/{name}`.
+pub async fn remove_milestone<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.require(Permission::Measure)?.clone();
+    app.backend.remove_milestone(name.clone()).await?;
+    auth::audit(app.backend.state(), &principal, "milestone.remove", &name, json!({})).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/alerts`: none until alert rules exist (issue 8).
+pub async fn alerts<B: Backend>(caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(json!({
+        "alerts": [],
+        "rules": [],
+        "note": "alert rules (volume and negative-share spikes, topic growth, pharmacovigilance flags, unanswered questions) are not configured yet",
+    })))
+}
+
+/// `GET /api/v1/tokens`.
+pub async fn tokens<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Admin)?;
+    Ok(Json(json!({"tokens": app.backend.state().tokens().await?})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    role: String,
+}
+
+/// `POST /api/v1/tokens {"name", "role"}`: the token is in the answer, once.
+pub async fn create_token<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(Permission::Admin)?.clone();
+    let request: NewToken = json_body(&body)?;
+    let Some(role) = Role::parse(&request.role) else {
+        return Err(ApiError::bad_request("`role` is viewer, analyst, pv-reviewer or admin"));
+    };
+    let (token, row) = auth::create_token(app.backend.state(), &request.name, role, &principal.actor).await?;
+    auth::audit(app.backend.state(), &principal, "token.create", &row.id, json!({"name": row.name, "role": row.role}))
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token, "record": row}))))
+}
+
+/// `DELETE /api/v1/tokens/{id}`.
+pub async fn revoke_token<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.require(Permission::Admin)?.clone();
+    if !app.backend.state().revoke_token(&id, chrono::Utc::now().timestamp_millis()).await? {
+        return Err(ApiError::not_found(format!("no live token `{id}`")));
+    }
+    app.tokens.clear();
+    auth::audit(app.backend.state(), &principal, "token.revoke", &id, json!({})).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditParams {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit?limit`: the latest writes, newest first.
+pub async fn audit_log<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    UrlQuery(params): UrlQuery<AuditParams>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Admin)?;
+    let limit = params.limit.unwrap_or(200).clamp(1, 10_000);
+    Ok(Json(json!({"entries": app.backend.state().audit_log(limit).await?})))
+}

@@ -1,0 +1,104 @@
+// Waterline dashboard: live updates over server-sent events, sortable and filterable
+// tables, and the login form. No dependency; written for this project.
+(function () {
+  "use strict";
+
+  function numeric(text) {
+    var t = text.replace(/[,\s%h]/g, "");
+    if (t === "" || t === "unknown") return NaN;
+    return Number(t);
+  }
+
+  function sortable(root) {
+    root.querySelectorAll("table.sortable th").forEach(function (th, _, all) {
+      th.addEventListener("click", function () {
+        var table = th.closest("table");
+        var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+        var ascending = !th.classList.contains("sorted-asc");
+        th.parentNode.querySelectorAll("th").forEach(function (h) { h.classList.remove("sorted-asc", "sorted-desc"); });
+        th.classList.add(ascending ? "sorted-asc" : "sorted-desc");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[index] ? a.cells[index].textContent : "";
+          var y = b.cells[index] ? b.cells[index].textContent : "";
+          var nx = numeric(x), ny = numeric(y), order;
+          if (!isNaN(nx) && !isNaN(ny)) order = nx - ny; else order = x.localeCompare(y);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+    root.querySelectorAll("input.table-filter").forEach(function (input) {
+      input.addEventListener("input", function () {
+        var table = document.getElementById(input.dataset.table);
+        if (!table) return;
+        var needle = input.value.toLowerCase();
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          row.hidden = needle !== "" && row.textContent.toLowerCase().indexOf(needle) < 0;
+        });
+      });
+    });
+  }
+
+  var refreshing = false, again = false;
+  function refresh() {
+    var main = document.getElementById("main");
+    if (!main) return;
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    fetch(window.location.href, { headers: { "X-Waterline-Fragment": "1" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw new Error("HTTP " + response.status); return response.text(); })
+      .then(function (html) {
+        var head = main.querySelectorAll("h1, p.job, p.filters-applied");
+        var kept = Array.prototype.map.call(head, function (node) { return node.outerHTML; }).join("");
+        main.innerHTML = kept + html;
+        sortable(main);
+        main.dataset.refreshed = String(Date.now());
+      })
+      .catch(function (error) { console.warn("live refresh failed:", error.message); })
+      .then(function () {
+        refreshing = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  function live() {
+    var badge = document.getElementById("live");
+    if (!badge || !window.EventSource) return;
+    var source = new EventSource("/api/v1/events");
+    source.addEventListener("hello", function () { badge.classList.add("connected"); badge.title = "Live: connected"; });
+    source.addEventListener("posts", function (event) {
+      var change = {};
+      try { change = JSON.parse(event.data); } catch (e) { /* keep going */ }
+      badge.classList.add("flash");
+      badge.textContent = "new posts";
+      window.setTimeout(function () { badge.classList.remove("flash"); badge.textContent = "live"; }, 2500);
+      document.body.dataset.version = String(change.version || "");
+      refresh();
+    });
+    source.onerror = function () { badge.classList.remove("connected"); badge.title = "Live: reconnecting"; };
+  }
+
+  function login() {
+    var form = document.getElementById("login");
+    if (!form) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var token = form.elements.token.value;
+      fetch("/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: token }) })
+        .then(function (response) {
+          if (response.ok) { if (window.location.pathname === "/login") window.location.href = "/"; else window.location.reload(); return; }
+          var error = document.getElementById("login-error");
+          error.hidden = false;
+          error.textContent = "That token is unknown or revoked.";
+        });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    sortable(document);
+    live();
+    login();
+  });
+})();

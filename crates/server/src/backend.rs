@@ -1,0 +1,176 @@
+//! What the server needs from a workspace. The binary implements it over the store, the
+//! analytics session and the importers; tests may implement it over anything.
+
+use std::future::Future;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use waterline_analytics::query::{Answer, Filter, Query};
+use waterline_store::state::StateDb;
+
+use crate::error::ApiError;
+
+/// A backend call's result.
+pub type BackendResult<T> = Result<T, ApiError>;
+
+/// The reports computed over the posts in memory (topics, perception gap, content audit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// Topics, growth, sentiment, unmet needs.
+    Listening,
+    /// Own against audience topic mixes.
+    Gap,
+    /// Every own post's reception against its account's baseline.
+    Audit,
+}
+
+impl ReportKind {
+    /// The name in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Listening => "listening",
+            ReportKind::Gap => "gap",
+            ReportKind::Audit => "audit",
+        }
+    }
+
+    /// Parses a URL name.
+    pub fn parse(name: &str) -> Option<ReportKind> {
+        match name {
+            "listening" => Some(ReportKind::Listening),
+            "gap" => Some(ReportKind::Gap),
+            "audit" => Some(ReportKind::Audit),
+            _ => None,
+        }
+    }
+}
+
+/// Which posts to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostsRequest {
+    /// First local day (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Last local day (inclusive).
+    pub to: Option<NaiveDate>,
+    /// Filters on the query dimensions (platform, side, language, sentiment, need, account,
+    /// post_type, topic).
+    pub filters: Vec<Filter>,
+    /// Words the text must contain (case-insensitive).
+    pub text: Option<String>,
+    /// Audience posts addressed to the brand that need a reply and have none.
+    pub unanswered: bool,
+    /// 1-based page.
+    pub page: u64,
+    /// Posts per page.
+    pub per_page: u64,
+}
+
+/// A new baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewBaseline {
+    /// Its name.
+    pub name: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Filters (`field=value`).
+    #[serde(default, rename = "where")]
+    pub filters: Vec<String>,
+}
+
+/// A new milestone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMilestone {
+    /// Its name.
+    pub name: String,
+    /// A catalogue metric or `kpi:SERIES`.
+    pub metric: String,
+    /// The target value.
+    pub target: f64,
+    /// The due date.
+    pub by: NaiveDate,
+    /// Where progress starts (default: the first week with data).
+    #[serde(default)]
+    pub since: Option<NaiveDate>,
+    /// Filters (`field=value`).
+    #[serde(default, rename = "where")]
+    pub filters: Vec<String>,
+}
+
+/// A workspace as the server sees it. Every method may be called concurrently.
+pub trait Backend: Send + Sync + 'static {
+    /// The brand's name, for page titles.
+    fn brand(&self) -> String;
+
+    /// The workspace's IANA time zone.
+    fn time_zone(&self) -> String;
+
+    /// The transactional state (tokens, audit log).
+    fn state(&self) -> &StateDb;
+
+    /// Reloads the posts when they changed on disk (another process imported); returns the
+    /// store version when it changed.
+    fn refresh(&self) -> impl Future<Output = BackendResult<Option<u64>>> + Send;
+
+    /// Counts, import runs, store version.
+    fn status(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Runs a metric query.
+    fn query(&self, query: Query) -> impl Future<Output = BackendResult<Answer>> + Send;
+
+    /// A report as the JSON of `docs/schema.md`.
+    fn report(
+        &self,
+        kind: ReportKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// A page of posts with their enrichments: `{"total", "page", "per_page", "posts"}`.
+    fn posts(&self, request: PostsRequest) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Imports JSON lines (any supported format) as one import run; returns its accounting.
+    fn ingest(
+        &self,
+        body: Vec<u8>,
+        actor: String,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// The baselines (summaries).
+    fn baselines(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Freezes a baseline.
+    fn create_baseline(
+        &self,
+        baseline: NewBaseline,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Deletes a baseline.
+    fn delete_baseline(&self, name: String) -> impl Future<Output = BackendResult<()>> + Send;
+
+    /// Compares a period with a baseline.
+    fn compare(
+        &self,
+        name: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// The status of every milestone (and KPI of the configuration with a target).
+    fn milestones(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Adds a milestone.
+    fn add_milestone(
+        &self,
+        milestone: NewMilestone,
+    ) -> impl Future<Output = BackendResult<()>> + Send;
+
+    /// Removes a milestone.
+    fn remove_milestone(&self, name: String) -> impl Future<Output = BackendResult<()>> + Send;
+
+    /// A random secret kept in the workspace, for pseudonyms that stay stable within it.
+    fn pseudonym_salt(&self) -> impl Future<Output = BackendResult<String>> + Send;
+}

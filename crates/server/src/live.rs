@@ -1,0 +1,93 @@
+//! Live updates: a task notices new posts (imported by another process, or ingested here)
+//! and every open dashboard hears of it through server-sent events.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::api::Caller;
+use crate::auth::Permission;
+use crate::{ApiError, App, Backend};
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The store version now.
+    pub version: u64,
+    /// When it was noticed (RFC 3339).
+    pub at: String,
+}
+
+/// The broadcast channel.
+#[derive(Debug)]
+pub struct Live {
+    sender: broadcast::Sender<Change>,
+}
+
+impl Live {
+    /// A channel that keeps the last 64 changes for slow listeners.
+    pub fn new() -> Live {
+        let (sender, _) = broadcast::channel(64);
+        Live { sender }
+    }
+
+    /// Tells every listener.
+    pub fn publish(&self, version: u64) {
+        let _ = self.sender.send(Change { version, at: chrono::Utc::now().to_rfc3339() });
+    }
+
+    /// Listens.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for Live {
+    fn default() -> Live {
+        Live::new()
+    }
+}
+
+/// Polls the backend for changes made by other processes and publishes them.
+pub async fn watch<B: Backend>(app: Arc<App<B>>) {
+    let mut interval = tokio::time::interval(app.options.poll);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match app.backend.refresh().await {
+            Ok(Some(version)) => app.live.publish(version),
+            Ok(None) => {}
+            Err(error) => tracing::warn!("cannot check the workspace for new posts: {error}"),
+        }
+    }
+}
+
+/// `GET /api/v1/events`: `posts` events (`{"version", "at"}`) as the posts change, and a
+/// keep-alive comment every 15 seconds.
+pub async fn events<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(Permission::Read)?;
+    let receiver = app.live.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => {
+                    let data = serde_json::to_string(&change).unwrap_or_default();
+                    return Some((Ok(Event::default().event("posts").data(data)), receiver));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let hello = futures::stream::once(async { Ok(Event::default().event("hello").data("{}")) });
+    Ok(Sse::new(futures::StreamExt::chain(hello, stream))
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))
+}

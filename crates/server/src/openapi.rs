@@ -1,0 +1,214 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Built from
+//! [`crate::API_ROUTES`] and the error codes, so a route cannot be served undocumented
+//! (a test checks both ways).
+
+use serde_json::{Map, Value, json};
+
+use crate::error::CODES;
+
+fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
+    match (method, path) {
+        ("get", "/api/v1/health") => ("Liveness and version", "health"),
+        ("get", "/api/v1/openapi.json") => ("This document", "meta"),
+        ("get", "/api/v1/whoami") => ("The caller: actor, role, whether a token is required", "access"),
+        ("post", "/api/v1/login") => ("Check a token and keep it in an HttpOnly cookie", "access"),
+        ("post", "/api/v1/logout") => ("Forget the login cookie", "access"),
+        ("get", "/api/v1/status") => ("Counts by platform and side, store version, latest import runs", "status"),
+        ("get", "/api/v1/metrics") => ("The metric catalogue (definitions, numerators, denominators) and the dimensions", "metrics"),
+        ("post", "/api/v1/query") => ("Compute metrics × dimensions × filters over a period (the shape of `waterline query`)", "metrics"),
+        ("get", "/api/v1/reports/{kind}") => ("A report: listening, gap or audit (JSON of docs/schema.md)", "reports"),
+        ("get", "/api/v1/posts") => ("Posts with their enrichments, newest first, paginated", "posts"),
+        ("post", "/api/v1/ingest") => ("Import JSON lines in any supported format (a webhook for collectors)", "posts"),
+        ("get", "/api/v1/events") => ("Server-sent events: `posts` when the stored posts change", "live"),
+        ("get", "/api/v1/baselines") => ("The frozen baselines", "baselines"),
+        ("post", "/api/v1/baselines") => ("Freeze every metric over a period as a baseline", "baselines"),
+        ("delete", "/api/v1/baselines/{name}") => ("Delete a baseline", "baselines"),
+        ("get", "/api/v1/baselines/{name}/compare") => ("Compare a period with a baseline (95% bootstrap intervals)", "baselines"),
+        ("get", "/api/v1/milestones") => ("Every milestone's progress, trend, projection and verdict", "milestones"),
+        ("post", "/api/v1/milestones") => ("Add a milestone (a metric target with a date)", "milestones"),
+        ("delete", "/api/v1/milestones/{name}") => ("Remove a milestone", "milestones"),
+        ("get", "/api/v1/alerts") => ("Alerts (none until alert rules are configured)", "alerts"),
+        ("get", "/api/v1/tokens") => ("API tokens (records only; tokens are stored as hashes)", "access"),
+        ("post", "/api/v1/tokens") => ("Create a token; the answer holds it, once", "access"),
+        ("delete", "/api/v1/tokens/{id}") => ("Revoke a token", "access"),
+        ("get", "/api/v1/audit") => ("The audit log: every write, who and when", "access"),
+        _ => ("", "other"),
+    }
+}
+
+fn query_parameter(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn parameters(method: &str, path: &str) -> Vec<Value> {
+    let date = json!({"type": "string", "format": "date"});
+    let text = json!({"type": "string"});
+    let mut list = Vec::new();
+    for segment in path.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let mut parameter = json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
+            if name == "kind" {
+                parameter["schema"] = json!({"type": "string", "enum": ["listening", "gap", "audit"]});
+            }
+            list.push(parameter);
+        }
+    }
+    match (method, path) {
+        ("get", "/api/v1/reports/{kind}") => {
+            list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
+            list.push(query_parameter("to", "Last local day (inclusive)", date));
+            list.push(query_parameter("pseudonymise", "Mask authors, @handles and e-mail addresses (`1`)", text));
+        }
+        ("get", "/api/v1/posts") => {
+            list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
+            list.push(query_parameter("to", "Last local day (inclusive)", date));
+            for field in ["platform", "side", "language", "sentiment", "need", "topic"] {
+                list.push(query_parameter(field, "Comma-separated values to keep", text.clone()));
+            }
+            list.push(query_parameter("q", "Words the text contains (case-insensitive)", text.clone()));
+            list.push(query_parameter("unanswered", "`1`: audience posts to the brand needing a reply, with none", text.clone()));
+            list.push(query_parameter("page", "1-based page", json!({"type": "integer", "minimum": 1})));
+            list.push(query_parameter("per_page", "Posts per page (1–1000, default 50)", json!({"type": "integer", "minimum": 1, "maximum": 1000})));
+            list.push(query_parameter("pseudonymise", "Mask authors (`1`)", text));
+        }
+        ("get", "/api/v1/baselines/{name}/compare") => {
+            list.push(query_parameter("from", "First local day of the compared period", date.clone()));
+            list.push(query_parameter("to", "Last local day of the compared period", date));
+        }
+        ("get", "/api/v1/audit") => {
+            list.push(query_parameter("limit", "Entries (default 200)", json!({"type": "integer"})));
+        }
+        _ => {}
+    }
+    list
+}
+
+fn request_body(method: &str, path: &str) -> Option<Value> {
+    let schema = match (method, path) {
+        ("post", "/api/v1/query") => json!({"$ref": "#/components/schemas/Query"}),
+        ("post", "/api/v1/login") => json!({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}),
+        ("post", "/api/v1/baselines") => json!({"type": "object", "required": ["name", "from", "to"], "properties": {
+            "name": {"type": "string"}, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+            "where": {"type": "array", "items": {"type": "string"}}}}),
+        ("post", "/api/v1/milestones") => json!({"type": "object", "required": ["name", "metric", "target", "by"], "properties": {
+            "name": {"type": "string"}, "metric": {"type": "string"}, "target": {"type": "number"},
+            "by": {"type": "string", "format": "date"}, "since": {"type": "string", "format": "date"},
+            "where": {"type": "array", "items": {"type": "string"}}}}),
+        ("post", "/api/v1/tokens") => json!({"type": "object", "required": ["name", "role"], "properties": {
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "analyst", "pv-reviewer", "admin"]}}}),
+        ("post", "/api/v1/ingest") => {
+            return Some(json!({"required": true, "description": "JSON lines (or one JSON document) in any format `waterline import` detects: Waterline JSONL, X API v2, X archive, Mastodon, Bluesky Jetstream, Reddit.",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}));
+        }
+        _ => return None,
+    };
+    Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
+
+fn success(method: &str, path: &str) -> (&'static str, Value) {
+    match (method, path) {
+        ("delete", _) => ("204", json!({"description": "Done"})),
+        ("post", "/api/v1/baselines" | "/api/v1/milestones" | "/api/v1/tokens") => {
+            ("201", json!({"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}))
+        }
+        ("get", "/api/v1/events") => ("200", json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})),
+        ("post", "/api/v1/query") => ("200", json!({"description": "The answer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}})),
+        _ => ("200", json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})),
+    }
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for (method, path, permission) in crate::API_ROUTES {
+        let (summary, tag) = summary(method, path);
+        let (code, ok) = success(method, path);
+        let mut responses = Map::new();
+        responses.insert(code.into(), ok);
+        let mut errors: Vec<u16> = vec![400, 500];
+        if permission.is_some() {
+            errors.extend([401, 403]);
+        }
+        if path.contains('{') {
+            errors.push(404);
+        }
+        match (*method, *path) {
+            ("post", "/api/v1/ingest") => errors.extend([413, 422, 503]),
+            ("post", "/api/v1/baselines" | "/api/v1/milestones") => errors.push(409),
+            _ => {}
+        }
+        for status in errors {
+            responses.insert(status.to_string(), json!({"description": CODES.iter().filter(|(_, s, _)| *s == status).map(|(c, _, _)| *c).collect::<Vec<_>>().join(", "),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
+        }
+        let mut operation = json!({
+            "summary": summary,
+            "tags": [tag],
+            "operationId": format!("{method}_{}", path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.'], "_").trim_end_matches('_')),
+            "parameters": parameters(method, path),
+            "responses": responses,
+            "x-permission": permission,
+        });
+        if permission.is_none() {
+            operation["security"] = json!([]);
+        }
+        if let Some(body) = request_body(method, path) {
+            operation["requestBody"] = body;
+        }
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
+        entry[*method] = operation;
+    }
+    let codes: Vec<Value> = CODES
+        .iter()
+        .map(|(code, status, meaning)| json!({"code": code, "status": status, "meaning": meaning}))
+        .collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Waterline API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Social listening and engagement audit. Reads need a token unless the server is bound to loopback; writes always do. Roles: viewer (authors masked), analyst, pv-reviewer, admin. Errors: {\"error\": {\"code\", \"status\", \"message\"}} with the codes of x-error-codes.",
+        },
+        "x-error-codes": codes,
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "waterline token create --role ROLE"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "status", "message"], "properties": {
+                    "code": {"type": "string", "enum": CODES.iter().map(|(c, _, _)| *c).collect::<Vec<_>>()},
+                    "status": {"type": "integer"}, "message": {"type": "string"}}}}},
+                "Query": {"type": "object", "required": ["metrics"], "additionalProperties": false, "properties": {
+                    "metrics": {"type": "array", "items": {"type": "string"}, "description": "Catalogue names (GET /api/v1/metrics), kpi:SERIES or kpi_share:SERIES"},
+                    "by": {"type": "array", "items": {"type": "string", "enum": waterline_analytics::query::DIMENSIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>()}},
+                    "where": {"type": "array", "items": {"oneOf": [{"type": "string", "description": "field=a,b or field!=a"},
+                        {"type": "object", "required": ["field", "values"], "properties": {"field": {"type": "string"}, "negate": {"type": "boolean"}, "values": {"type": "array", "items": {"type": "string"}}}}]}},
+                    "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                    "limit": {"type": "integer", "minimum": 1}}},
+                "Answer": {"type": "object", "required": ["dimensions", "metrics", "rows", "definitions", "notes"], "properties": {
+                    "dimensions": {"type": "array", "items": {"type": "string"}},
+                    "metrics": {"type": "array", "items": {"type": "string"}},
+                    "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+                    "time_zone": {"type": "string"}, "where": {"type": "array", "items": {"type": "string"}},
+                    "rows": {"type": "array", "items": {"type": "object", "description": "dimension values (strings) and metric values (numbers, null = unknown)"}},
+                    "definitions": {"type": "object"}, "notes": {"type": "array", "items": {"type": "string"}}}},
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_documented_with_a_summary() {
+        let document = super::document();
+        for (method, path, _) in crate::API_ROUTES {
+            let operation = &document["paths"][*path][*method];
+            assert!(operation.is_object(), "{method} {path} is not documented");
+            assert!(!operation["summary"].as_str().unwrap_or_default().is_empty(), "{method} {path} has no summary");
+        }
+        let documented: usize = document["paths"].as_object().unwrap().values().map(|v| v.as_object().unwrap().len()).sum();
+        assert_eq!(documented, crate::API_ROUTES.len());
+    }
+}

@@ -1,0 +1,1171 @@
+//! The dashboard: one server-rendered page per job of PRODUCT.md section 4, global filters
+//! in the URL, inline SVG charts, every figure linked to its definition and carrying the
+//! query that produced it (`data-query`), so a test (or a curious user) can ask the API the
+//! same question. Any page exports as one self-contained HTML file or as CSV.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{OriginalUri, Query as UrlQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use waterline_analytics::metrics;
+use waterline_analytics::query::{Answer, Filter, Query};
+
+use crate::api::{Caller, empty_date, flag};
+use crate::auth::Permission;
+use crate::backend::{PostsRequest, ReportKind};
+use crate::svg::{self, Series};
+use crate::{ApiError, App, Backend};
+
+/// The stylesheet (also inlined into exported files).
+pub const CSS: &str = include_str!("assets/app.css");
+/// The page script: live updates, sortable tables, login.
+pub const JS: &str = include_str!("assets/app.js");
+
+/// The pages: path, title, the job it answers.
+pub const PAGES: &[(&str, &str, &str)] = &[
+    ("/", "Overview", "The iceberg: what the brand measures above the waterline, what the audience sees and says below it."),
+    ("/listening", "Listening", "What the audience talks about and needs: topics, growth, sentiment, unmet needs, example posts."),
+    ("/gap", "Perception gap", "What the brand says against what its audience cares about, topic by topic."),
+    ("/audit", "Content audit", "Every own post's reception against its account's own last 90 days, and why."),
+    ("/share-of-voice", "Share of voice", "The brand against its competitor panel: mentions, engagement, sentiment."),
+    ("/audience", "Audience & channels", "Who interacts, how often, new or returning, and on which platforms."),
+    ("/responsiveness", "Responsiveness", "Inbound conversations, response rate and time, and the questions still unanswered."),
+    ("/baselines", "Baselines & milestones", "Frozen baselines to compare with, and targets with dates: on track or not."),
+    ("/alerts", "Alerts", "Spikes and urgent posts, explained."),
+    ("/pharmacovigilance", "Pharmacovigilance", "Adverse-event triage with regulatory clocks, and draft checks."),
+    ("/metrics", "Definitions", "Every metric: numerator, denominator, time basis, default scope."),
+];
+
+/// The page routes (and the assets).
+pub fn routes<B: Backend>() -> Router<Arc<App<B>>> {
+    let mut router = Router::new();
+    for (path, _, _) in PAGES {
+        router = router.route(path, get(show::<B>));
+    }
+    router
+        .route("/login", get(login_page))
+        .route("/assets/app.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
+        .route("/assets/app.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+}
+
+/// The global filters and the export switches of a page URL.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    /// First local day.
+    #[serde(default, deserialize_with = "empty_date")]
+    pub from: Option<NaiveDate>,
+    /// Last local day.
+    #[serde(default, deserialize_with = "empty_date")]
+    pub to: Option<NaiveDate>,
+    /// Platforms (comma-separated).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Languages.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Sides.
+    #[serde(default)]
+    pub side: Option<String>,
+    /// A topic (`#id label`).
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// `html` or `csv`.
+    #[serde(default)]
+    pub export: Option<String>,
+    /// Which table a CSV export holds (0-based).
+    #[serde(default)]
+    pub table: Option<usize>,
+    /// Mask authors.
+    #[serde(default)]
+    pub pseudonymise: Option<String>,
+    /// The baseline to compare with (baselines page).
+    #[serde(default)]
+    pub baseline: Option<String>,
+}
+
+impl PageParams {
+    /// The query filters of the global filters.
+    pub fn filters(&self) -> Vec<Filter> {
+        crate::api::filters_of(&[
+            ("platform", self.platform.as_deref()),
+            ("language", self.language.as_deref()),
+            ("side", self.side.as_deref()),
+            ("topic", self.topic.as_deref()),
+        ])
+    }
+
+    /// The URL query of the global filters (for links and exports).
+    pub fn query_string(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(from) = self.from {
+            pairs.push(format!("from={from}"));
+        }
+        if let Some(to) = self.to {
+            pairs.push(format!("to={to}"));
+        }
+        for (name, value) in [("platform", &self.platform), ("language", &self.language), ("side", &self.side), ("topic", &self.topic)] {
+            if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                pairs.push(format!("{name}={}", encode(value)));
+            }
+        }
+        pairs.join("&")
+    }
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b',') {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// A table of a page, for its CSV export.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// What it lists.
+    pub name: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// As CSV (RFC 4180 quoting).
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|cell| {
+                    if cell.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", cell.replace('"', "\"\""))
+                    } else {
+                        cell.clone()
+                    }
+                })
+                .collect();
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// As an HTML table (cells escaped), sortable in the browser.
+    fn html(&self, id: &str) -> String {
+        let mut out = format!(r#"<table class="data sortable" id="{}"><thead><tr>"#, attr(id));
+        for name in &self.header {
+            let _ = write!(out, "<th>{}</th>", esc(name));
+        }
+        out.push_str("</tr></thead><tbody>");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for cell in row {
+                let _ = write!(out, "<td>{}</td>", esc(cell));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>");
+        out
+    }
+}
+
+/// A page being rendered.
+struct Page<'a, B> {
+    app: &'a App<B>,
+    params: &'a PageParams,
+    body: String,
+    tables: Vec<Table>,
+    mask: Option<String>,
+}
+
+impl<B: Backend> Page<'_, B> {
+    /// A query under the global filters, plus the page's own filters.
+    fn query(&self, metrics: &[&str], by: &[&str], filters: &[&str], limit: Option<usize>) -> Result<Query, ApiError> {
+        let mut all = self.params.filters();
+        for filter in filters {
+            let filter = Filter::parse(filter)?;
+            all.retain(|f| f.field != filter.field);
+            all.push(filter);
+        }
+        Ok(Query {
+            metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
+            by: by.iter().map(|d| (*d).to_owned()).collect(),
+            filters: all,
+            from: self.params.from,
+            to: self.params.to,
+            limit,
+            parts: false,
+        })
+    }
+
+    async fn ask(&self, query: &Query) -> Result<Answer, ApiError> {
+        self.app.backend.query(query.clone()).await
+    }
+
+    fn push(&mut self, html: &str) {
+        self.body.push_str(html);
+    }
+
+    fn section(&mut self, title: &str, help: &str) {
+        let _ = write!(self.body, "<h2>{}</h2>", esc(title));
+        if !help.is_empty() {
+            let _ = write!(self.body, r#"<p class="help">{}</p>"#, esc(help));
+        }
+    }
+
+    /// A headline figure with its definition one click away and its query attached.
+    fn figure(&mut self, label: &str, metric: &str, query: &Query, answer: &Answer, row: Option<&[(&str, &str)]>) {
+        let unit = unit_of(metric);
+        let (value, row_json) = match row {
+            None => (answer.scalar(metric), Value::Null),
+            Some(keys) => {
+                let index = answer.metrics.iter().position(|m| m == metric);
+                let found = answer.rows.iter().find(|r| {
+                    keys.iter().all(|(dimension, key)| {
+                        answer.dimensions.iter().position(|d| d == dimension).is_some_and(|i| r.keys[i] == *key)
+                    })
+                });
+                let value = index.and_then(|i| found.and_then(|r| r.values[i]));
+                let object: serde_json::Map<String, Value> =
+                    keys.iter().map(|(d, k)| ((*d).to_owned(), json!(k))).collect();
+                (value, Value::Object(object))
+            }
+        };
+        let definition = metrics::find(metric).map_or("", |m| m.definition);
+        let raw = value.map_or("null".to_owned(), |v| waterline_analytics::query::significant(v).to_string());
+        let _ = write!(
+            self.body,
+            r#"<div class="figure"><span class="value" data-metric="{m}" data-value="{raw}" data-query="{q}"{r}>{shown}</span><a class="label" href="/metrics#{m}" title="{d}">{l}</a></div>"#,
+            m = attr(metric),
+            q = attr(&serde_json::to_string(query).unwrap_or_default()),
+            r = if row_json.is_null() { String::new() } else { format!(r#" data-row="{}""#, attr(&row_json.to_string())) },
+            shown = esc(&svg::format(value, unit)),
+            d = attr(definition),
+            l = esc(label),
+        );
+    }
+
+    fn figures_open(&mut self) {
+        self.body.push_str(r#"<div class="figures">"#);
+    }
+
+    fn figures_close(&mut self) {
+        self.body.push_str("</div>");
+    }
+
+    /// Adds a table (shown, and exported as CSV).
+    fn table(&mut self, table: Table) {
+        let id = format!("table-{}", self.tables.len());
+        let _ = write!(
+            self.body,
+            r#"<div class="table-tools"><input type="search" class="table-filter" data-table="{id}" placeholder="Filter rows…" aria-label="Filter rows of {n}"><a class="csv" href="?{q}&export=csv&table={i}">CSV</a></div>"#,
+            n = attr(&table.name),
+            q = attr(&self.params.query_string()),
+            i = self.tables.len()
+        );
+        self.body.push_str(&table.html(&id));
+        self.tables.push(table);
+    }
+
+    fn author(&self, value: &Value) -> String {
+        let author = value.as_str().unwrap_or_default();
+        match &self.mask {
+            Some(salt) if !author.is_empty() => crate::pseudo::pseudonym(salt, author),
+            _ => author.to_owned(),
+        }
+    }
+
+    fn text(&self, value: &Value) -> String {
+        let text = value.as_str().unwrap_or_default();
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match &self.mask {
+            Some(salt) => crate::pseudo::mask_text(salt, &flat),
+            None => flat,
+        }
+    }
+}
+
+fn unit_of(metric: &str) -> &'static str {
+    metrics::find(metric).map_or("number", |m| m.unit)
+}
+
+fn number(value: &Value, unit: &str) -> String {
+    svg::format(value.as_f64(), unit)
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width).collect();
+    out.push('…');
+    out
+}
+
+/// Renders a page (for the server and for `waterline report --format html`).
+pub async fn render<B: Backend>(
+    app: &App<B>,
+    path: &str,
+    params: &PageParams,
+    mask: bool,
+) -> Result<(String, Vec<Table>), ApiError> {
+    let mask = if mask { Some(app.backend.pseudonym_salt().await?) } else { None };
+    let mut page = Page { app, params, body: String::new(), tables: Vec::new(), mask };
+    match path {
+        "/" => overview(&mut page).await?,
+        "/listening" => listening(&mut page).await?,
+        "/gap" => gap(&mut page).await?,
+        "/audit" => audit(&mut page).await?,
+        "/share-of-voice" => share_of_voice(&mut page).await?,
+        "/audience" => audience(&mut page).await?,
+        "/responsiveness" => responsiveness(&mut page).await?,
+        "/baselines" => baselines(&mut page).await?,
+        "/alerts" => alerts(&mut page),
+        "/pharmacovigilance" => pharmacovigilance(&mut page),
+        "/metrics" => definitions(&mut page),
+        _ => return Err(ApiError::not_found(format!("no page `{path}`"))),
+    }
+    Ok((page.body, page.tables))
+}
+
+async fn show<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    params: Result<UrlQuery<PageParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let path = uri.path().to_owned();
+    if caller.require(Permission::Read).is_err() {
+        let mut response = login_html(caller.bad_token).into_response();
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return response;
+    }
+    let params = match params {
+        Ok(UrlQuery(params)) => params,
+        Err(error) => return error_page(&ApiError::bad_request(error.body_text())),
+    };
+    let mask = caller.masks_authors() || flag(params.pseudonymise.as_deref());
+    let (body, tables) = match render(&app, &path, &params, mask).await {
+        Ok(rendered) => rendered,
+        Err(error) => return error_page(&error),
+    };
+    match params.export.as_deref() {
+        Some("csv") => {
+            let index = params.table.unwrap_or(0);
+            let Some(table) = tables.get(index) else {
+                return ApiError::not_found(format!("this page has {} tables", tables.len())).into_response();
+            };
+            let name = format!("waterline{}-{}.csv", path.replace('/', "-").trim_end_matches('-'), slug(&table.name));
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+                    (header::CONTENT_DISPOSITION, disposition(&name)),
+                ],
+                table.csv(),
+            )
+                .into_response()
+        }
+        Some("html") => {
+            let html = document(&app.backend.brand(), &path, &params, &body, Mode::Export { masked: mask });
+            let name = format!("waterline{}.html", if path == "/" { "-overview".to_owned() } else { path.replace('/', "-") });
+            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (header::CONTENT_DISPOSITION, disposition(&name))], html)
+                .into_response()
+        }
+        Some(other) => ApiError::bad_request(format!("export `{other}`: html or csv")).into_response(),
+        None if headers.get("x-waterline-fragment").is_some() => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+        }
+        None => {
+            let html = document(&app.backend.brand(), &path, &params, &body, Mode::Live { masked: mask });
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+        }
+    }
+}
+
+fn slug(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}
+
+fn disposition(name: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+fn error_page(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Waterline: {code}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/app.css"></head><body><main><h1>{status}</h1><p class="error" data-code="{code}">{message}</p><p><a href="/">Back to the overview</a></p></main></body></html>"#,
+        code = esc(error.code),
+        status = error.status,
+        message = esc(&error.message)
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// How a page is wrapped.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    /// In the browser: navigation, filters, the script.
+    Live {
+        /// Authors are masked.
+        masked: bool,
+    },
+    /// One self-contained file: the stylesheet inlined, no script, no links out.
+    Export {
+        /// Authors are masked.
+        masked: bool,
+    },
+}
+
+/// The whole HTML document of a page.
+pub fn document(brand: &str, path: &str, params: &PageParams, body: &str, mode: Mode) -> String {
+    let (title, job) = PAGES.iter().find(|(p, _, _)| *p == path).map_or(("Waterline", ""), |(_, t, j)| (*t, *j));
+    let mut html = String::with_capacity(body.len() + 8192);
+    let _ = write!(
+        html,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · {brand} · Waterline</title><link rel="icon" href="data:,">"#,
+        title = esc(title),
+        brand = esc(brand)
+    );
+    let filters = describe_filters(params);
+    match mode {
+        Mode::Live { masked } => {
+            html.push_str(r#"<link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head><body>"#);
+            html.push_str(r#"<header class="top"><a class="brand" href="/">Waterline</a><span class="workspace">"#);
+            html.push_str(&esc(brand));
+            html.push_str(r#"</span><span id="live" class="live" title="Live: new posts refresh this page">live</span></header><nav class="pages">"#);
+            for (p, t, _) in PAGES {
+                let current = if *p == path { r#" aria-current="page""# } else { "" };
+                let _ = write!(html, r#"<a href="{}{}"{current}>{}</a>"#, p, link_query(params), esc(t));
+            }
+            html.push_str("</nav>");
+            html.push_str(&filter_form(path, params));
+            let _ = write!(
+                html,
+                r#"<div class="exports">Export this view: <a href="?{q}{a}export=html">HTML</a> · <a href="?{q}{a}export=html&pseudonymise=1">HTML, authors masked</a> · <a href="?{q}{a}export=csv">CSV</a>{m}</div>"#,
+                q = attr(&params.query_string()),
+                a = if params.query_string().is_empty() { "" } else { "&amp;" },
+                m = if masked { " · <em>authors are masked for your role</em>" } else { "" }
+            );
+        }
+        Mode::Export { masked } => {
+            let _ = write!(html, "<style>{CSS}</style></head><body>");
+            let _ = write!(
+                html,
+                r#"<header class="top"><span class="brand">Waterline</span><span class="workspace">{}</span></header><p class="exported">Exported {} · filters: {}{}</p>"#,
+                esc(brand),
+                chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+                esc(&filters),
+                if masked { " · authors pseudonymised" } else { "" }
+            );
+        }
+    }
+    let _ = write!(
+        html,
+        r#"<main id="main" data-page="{p}"><h1>{t}</h1><p class="job">{j}</p><p class="filters-applied">Filters: {f}</p>{body}</main></body></html>"#,
+        p = attr(path),
+        t = esc(title),
+        j = esc(job),
+        f = esc(&filters)
+    );
+    html
+}
+
+fn link_query(params: &PageParams) -> String {
+    let query = params.query_string();
+    if query.is_empty() { String::new() } else { format!("?{}", attr(&query)) }
+}
+
+fn describe_filters(params: &PageParams) -> String {
+    let mut parts = Vec::new();
+    match (params.from, params.to) {
+        (None, None) => parts.push("all dates".to_owned()),
+        (from, to) => parts.push(format!(
+            "{} to {}",
+            from.map_or("the start".to_owned(), |d| d.to_string()),
+            to.map_or("the latest post".to_owned(), |d| d.to_string())
+        )),
+    }
+    for filter in params.filters() {
+        parts.push(filter.to_string());
+    }
+    parts.join(", ")
+}
+
+fn filter_form(path: &str, params: &PageParams) -> String {
+    let value = |v: &Option<String>| attr(v.as_deref().unwrap_or_default()).into_owned();
+    let select = |name: &str, options: &[(&str, &str)], current: &Option<String>| {
+        let mut out = format!(r#"<label>{name} <select name="{name}"><option value="">all</option>"#);
+        for (value, label) in options {
+            let selected = if current.as_deref() == Some(*value) { " selected" } else { "" };
+            let _ = write!(out, r#"<option value="{value}"{selected}>{label}</option>"#);
+        }
+        out.push_str("</select></label>");
+        out
+    };
+    format!(
+        r##"<form class="filters" method="get" action="{path}"><label>from <input type="date" name="from" value="{from}"></label><label>to <input type="date" name="to" value="{to}"></label>{platform}{language}{side}<label>topic <input type="text" name="topic" value="{topic}" placeholder="#id label" size="14"></label><button type="submit">Apply</button> <a href="{path}">reset</a></form>"##,
+        path = attr(path),
+        from = params.from.map(|d| d.to_string()).unwrap_or_default(),
+        to = params.to.map(|d| d.to_string()).unwrap_or_default(),
+        platform = select("platform", &[("x", "X"), ("mastodon", "Mastodon"), ("bluesky", "Bluesky"), ("reddit", "Reddit")], &params.platform),
+        language = select("language", &[("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"), ("pt", "Portuguese"), ("und", "undetermined")], &params.language),
+        side = select("side", &[("own", "own"), ("competitor", "competitor"), ("audience", "audience")], &params.side),
+        topic = value(&params.topic),
+    )
+}
+
+async fn login_page() -> Response {
+    login_html(false).into_response()
+}
+
+fn login_html(bad_token: bool) -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in · Waterline</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head><body><main class="login"><h1>Waterline</h1><p>This server needs a token (<code>waterline token create --role viewer</code>).</p>{}<form id="login"><label>Token <input type="password" name="token" autocomplete="current-password" required></label> <button type="submit">Log in</button></form><p id="login-error" class="error" hidden></p></main></body></html>"#,
+        if bad_token { r#"<p class="error">That token is unknown or revoked.</p>"# } else { "" }
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The pages.
+
+async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let own = page.query(&["posts", "engagements", "engagement_rate_followers", "amplification_rate", "applause_rate"], &[], &[], None)?;
+    let own_answer = page.ask(&own).await?;
+    let own_posts = page.query(&["posts"], &[], &["side=own"], None)?;
+    let own_posts_answer = page.ask(&own_posts).await?;
+    let voice = page.query(&["mentions", "share_of_voice_mentions", "net_sentiment", "negative_share"], &[], &[], None)?;
+    let voice_answer = page.ask(&voice).await?;
+    let needs = page.query(&["posts"], &["need"], &["side=audience"], None)?;
+    let needs_answer = page.ask(&needs).await?;
+    let care = page.query(&["inbound", "response_rate", "first_response_hours"], &[], &[], None)?;
+    let care_answer = page.ask(&care).await?;
+    let value = |answer: &Answer, metric: &str| svg::format(answer.scalar(metric), unit_of(metric));
+    let need_count = |need: &str| {
+        let index = needs_answer.dimensions.iter().position(|d| d == "need");
+        needs_answer
+            .rows
+            .iter()
+            .find(|r| index.is_some_and(|i| r.keys[i] == need))
+            .and_then(|r| r.values[0])
+    };
+    let above = vec![
+        ("Own posts".to_owned(), value(&own_posts_answer, "posts")),
+        ("Engagements on them".to_owned(), value(&own_answer, "engagements")),
+        ("Engagement rate by followers (median)".to_owned(), value(&own_answer, "engagement_rate_followers")),
+    ];
+    let below = vec![
+        ("Brand mentions by the audience".to_owned(), value(&voice_answer, "mentions")),
+        ("Share of voice".to_owned(), value(&voice_answer, "share_of_voice_mentions")),
+        ("Net sentiment".to_owned(), value(&voice_answer, "net_sentiment")),
+        ("Questions asked".to_owned(), svg::format(need_count("question"), "count")),
+        ("Complaints".to_owned(), svg::format(need_count("complaint"), "count")),
+        ("Conversations answered".to_owned(), value(&care_answer, "response_rate")),
+    ];
+    page.push(r#"<div class="iceberg">"#);
+    page.push(&svg::iceberg(&above, &below));
+    page.push("</div>");
+    page.section("Above the waterline: what the brand measures", "The brand's own posts and how they are received.");
+    page.figures_open();
+    page.figure("Own posts", "posts", &own_posts, &own_posts_answer, None);
+    page.figure("Engagements on own posts", "engagements", &own, &own_answer, None);
+    page.figure("Engagement rate by followers (median)", "engagement_rate_followers", &own, &own_answer, None);
+    page.figure("Amplification rate", "amplification_rate", &own, &own_answer, None);
+    page.figure("Applause rate", "applause_rate", &own, &own_answer, None);
+    page.figures_close();
+    page.section("Below the waterline: what the audience sees and says", "Mentions, sentiment, needs and how the brand answers them.");
+    page.figures_open();
+    page.figure("Brand mentions", "mentions", &voice, &voice_answer, None);
+    page.figure("Share of voice (mentions)", "share_of_voice_mentions", &voice, &voice_answer, None);
+    page.figure("Net sentiment", "net_sentiment", &voice, &voice_answer, None);
+    page.figure("Negative share", "negative_share", &voice, &voice_answer, None);
+    page.figure("Questions", "posts", &needs, &needs_answer, Some(&[("need", "question")]));
+    page.figure("Complaints", "posts", &needs, &needs_answer, Some(&[("need", "complaint")]));
+    page.figure("Inbound conversations", "inbound", &care, &care_answer, None);
+    page.figure("Response rate", "response_rate", &care, &care_answer, None);
+    page.figure("First response (median)", "first_response_hours", &care, &care_answer, None);
+    page.figures_close();
+    let weekly = page.query(&["posts"], &["week", "side"], &[], None)?;
+    let weekly_answer = page.ask(&weekly).await?;
+    page.section("Posts per week, by side", "Own posts against what the audience and competitors publish.");
+    page.push(&svg::lines("Posts per week by side", &series_by(&weekly_answer, "week", "side", "posts"), "count"));
+    latest(page).await
+}
+
+/// The newest posts (refreshed live).
+async fn latest<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let request = PostsRequest {
+        from: page.params.from,
+        to: page.params.to,
+        filters: page.params.filters(),
+        per_page: 10,
+        page: 1,
+        ..PostsRequest::default()
+    };
+    let posts = page.app.backend.posts(request).await?;
+    page.section("Latest posts", "The newest stored posts; new ones appear here as they arrive.");
+    posts_table(page, "latest posts", &posts);
+    Ok(())
+}
+
+fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
+    let mut table = Table {
+        name: name.to_owned(),
+        header: ["date", "platform", "side", "author", "text", "language", "sentiment", "need", "engagements"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for post in posts["posts"].as_array().into_iter().flatten() {
+        table.rows.push(vec![
+            post["created_at"].as_str().unwrap_or_default().replace('T', " ").chars().take(16).collect(),
+            post["platform"].as_str().unwrap_or_default().to_owned(),
+            post["side"].as_str().unwrap_or_default().to_owned(),
+            page.author(&post["author"]),
+            cut(&page.text(&post["text"]), 220),
+            post["language"].as_str().unwrap_or_default().to_owned(),
+            post["sentiment"].as_str().unwrap_or_default().to_owned(),
+            post["need"].as_str().unwrap_or_default().to_owned(),
+            number(&post["engagements"], "count"),
+        ]);
+    }
+    if let Some(total) = posts["total"].as_u64() {
+        let _ = write!(page.body, r#"<p class="count">{} posts match; the newest {} are shown.</p>"#, svg::format(Some(total as f64), "count"), table.rows.len());
+    }
+    page.table(table);
+}
+
+/// Line series from an answer split by a time bucket and one other dimension.
+fn series_by(answer: &Answer, time: &str, split: &str, metric: &str) -> Vec<Series> {
+    let (Some(t), Some(s), Some(m)) = (
+        answer.dimensions.iter().position(|d| d == time),
+        answer.dimensions.iter().position(|d| d == split),
+        answer.metrics.iter().position(|x| x == metric),
+    ) else {
+        return Vec::new();
+    };
+    let mut buckets: Vec<String> = answer.rows.iter().map(|r| r.keys[t].clone()).collect();
+    buckets.sort();
+    buckets.dedup();
+    let mut names: Vec<String> = answer.rows.iter().map(|r| r.keys[s].clone()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| Series {
+            points: buckets
+                .iter()
+                .map(|bucket| {
+                    let value = answer
+                        .rows
+                        .iter()
+                        .find(|r| r.keys[t] == *bucket && r.keys[s] == name)
+                        .and_then(|r| r.values[m]);
+                    (bucket.chars().take(10).collect(), value.or(Some(0.0)))
+                })
+                .collect(),
+            name,
+        })
+        .collect()
+}
+
+fn answer_table(name: &str, answer: &Answer) -> Table {
+    let mut header = answer.dimensions.clone();
+    header.extend(answer.metrics.iter().map(|m| metrics::find(m).map_or(m.clone(), |x| x.label.to_owned())));
+    Table {
+        name: name.to_owned(),
+        header,
+        rows: answer
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = row.keys.clone();
+                cells.extend(answer.metrics.iter().zip(&row.values).map(|(m, v)| svg::format(*v, unit_of(m))));
+                cells
+            })
+            .collect(),
+    }
+}
+
+async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let needs = page.query(&["posts"], &["need"], &["side=audience"], None)?;
+    let needs_answer = page.ask(&needs).await?;
+    let audience = page.query(&["posts", "net_sentiment"], &[], &["side=audience"], None)?;
+    let audience_answer = page.ask(&audience).await?;
+    page.figures_open();
+    page.figure("Audience posts", "posts", &audience, &audience_answer, None);
+    page.figure("Net sentiment", "net_sentiment", &audience, &audience_answer, None);
+    for need in ["question", "complaint", "request"] {
+        let label = format!("{}s", need[..1].to_uppercase() + &need[1..]);
+        page.figure(&label, "posts", &needs, &needs_answer, Some(&[("need", need)]));
+    }
+    page.figures_close();
+    let report = page.app.backend.report(ReportKind::Listening, page.params.from, page.params.to).await?;
+    let topics: Vec<&Value> = report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
+    page.section("Topics the audience talks about", "Share of the audience's posts, growth (last third of the period against the first), sentiment.");
+    let mut top: Vec<&&Value> = topics.iter().collect();
+    top.sort_by(|a, b| b["audience_share"].as_f64().partial_cmp(&a["audience_share"].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+    let bars: Vec<(String, Option<f64>)> = top.iter().take(15).map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), t["audience_share"].as_f64())).collect();
+    page.push(&svg::bars("Audience share by topic", &bars, "share"));
+    let mut table = Table {
+        name: "topics".into(),
+        header: ["topic", "posts", "audience posts", "audience share", "growth", "net sentiment", "negative", "example"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for topic in &top {
+        let example = topic["representative"].get(0).map(|e| page.text(&e["text"])).unwrap_or_default();
+        table.rows.push(vec![
+            topic["label"].as_str().unwrap_or_default().to_owned(),
+            number(&topic["posts"], "count"),
+            number(&topic["audience_posts"], "count"),
+            number(&topic["audience_share"], "share"),
+            number(&topic["growth"], "share"),
+            number(&topic["sentiment"]["net"], "share"),
+            number(&topic["sentiment"]["negative"], "share"),
+            cut(&example, 160),
+        ]);
+    }
+    page.table(table);
+    page.section("Unmet needs", "Questions, complaints and requests by topic, and the share the brand answered.");
+    let mut table = Table {
+        name: "unmet needs".into(),
+        header: ["topic", "need", "posts", "growth", "answered", "answered share", "example"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for need in report["unmet_needs"].as_array().into_iter().flatten() {
+        let example = need["examples"].get(0).map(|e| page.text(&e["text"])).unwrap_or_default();
+        table.rows.push(vec![
+            need["topic"].as_str().unwrap_or_default().to_owned(),
+            need["need"].as_str().unwrap_or_default().to_owned(),
+            number(&need["posts"], "count"),
+            number(&need["growth"], "share"),
+            number(&need["answered"], "count"),
+            number(&need["answered_share"], "share"),
+            cut(&example, 160),
+        ]);
+    }
+    page.table(table);
+    notes(page, &report);
+    Ok(())
+}
+
+fn notes<B: Backend>(page: &mut Page<'_, B>, report: &Value) {
+    for note in report["notes"].as_array().into_iter().flatten() {
+        let _ = write!(page.body, r#"<p class="note">{}</p>"#, esc(note.as_str().unwrap_or_default()));
+    }
+    let ignored: Vec<String> = page.params.filters().iter().map(ToString::to_string).collect();
+    if !ignored.is_empty() {
+        let _ = write!(
+            page.body,
+            r#"<p class="note">The report above covers the period only; the figures at the top follow every filter ({}).</p>"#,
+            esc(&ignored.join(", "))
+        );
+    }
+}
+
+async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let report = page.app.backend.report(ReportKind::Gap, page.params.from, page.params.to).await?;
+    let _ = write!(
+        page.body,
+        r#"<div class="figures"><div class="figure"><span class="value">{}</span><span class="label">Divergence of the brand's topic mix from the audience's (Jensen–Shannon, 0 = same, 1 = disjoint)</span></div><div class="figure"><span class="value">{}</span><span class="label">Own posts</span></div><div class="figure"><span class="value">{}</span><span class="label">Audience posts</span></div></div>"#,
+        number(&report["divergence"], "number"),
+        number(&report["own_posts"], "count"),
+        number(&report["audience_posts"], "count"),
+    );
+    let mut topics: Vec<&Value> = report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
+    topics.sort_by(|a, b| {
+        b["gap"].as_f64().map(f64::abs).partial_cmp(&a["gap"].as_f64().map(f64::abs)).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    page.section("Own against audience, topic by topic", "The largest gaps first: what the audience cares about that the brand neglects, and what the brand pushes that nobody engages with.");
+    let rows: Vec<(String, Vec<Option<f64>>)> = topics
+        .iter()
+        .take(15)
+        .map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), vec![t["own_share"].as_f64(), t["audience_share"].as_f64()]))
+        .collect();
+    page.push(&svg::grouped_bars("Share of own and audience posts by topic", &rows, &["own posts", "audience posts"], "share"));
+    let mut table = Table {
+        name: "topics".into(),
+        header: ["topic", "audience share", "own share", "gap", "own posts", "own warm share", "verdict"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for topic in &topics {
+        table.rows.push(vec![
+            topic["label"].as_str().unwrap_or_default().to_owned(),
+            number(&topic["audience_share"], "share"),
+            number(&topic["own_share"], "share"),
+            number(&topic["gap"], "share"),
+            number(&topic["own_posts"], "count"),
+            number(&topic["own_warm_share"], "share"),
+            topic["verdict"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    page.table(table);
+    page.section("Declared topics", "The workspace's [[topics]] against the audience.");
+    let mut table = Table {
+        name: "declared topics".into(),
+        header: ["topic", "audience share", "own share", "gap", "verdict"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for topic in report["declared_topics"].as_array().into_iter().flatten() {
+        table.rows.push(vec![
+            topic["name"].as_str().unwrap_or_default().to_owned(),
+            number(&topic["audience_share"], "share"),
+            number(&topic["own_share"], "share"),
+            number(&topic["gap"], "share"),
+            topic["verdict"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    page.table(table);
+    page.section("Competitors", "Each competitor's own divergence from the audience, and its top topics.");
+    let mut table = Table {
+        name: "competitors".into(),
+        header: ["competitor", "posts", "divergence", "top topics"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for competitor in report["competitors"].as_array().into_iter().flatten() {
+        let top: Vec<String> = competitor["top_topics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| format!("{} ({})", t[0].as_str().unwrap_or_default(), number(&t[1], "share")))
+            .collect();
+        table.rows.push(vec![
+            competitor["name"].as_str().unwrap_or_default().to_owned(),
+            number(&competitor["posts"], "count"),
+            number(&competitor["divergence"], "number"),
+            top.join("; "),
+        ]);
+    }
+    page.table(table);
+    notes(page, &report);
+    Ok(())
+}
+
+async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let report = page.app.backend.report(ReportKind::Audit, page.params.from, page.params.to).await?;
+    let labels = &report["labels"];
+    let _ = write!(page.body, r#"<div class="figures">"#);
+    for label in ["warm", "cool", "frosty", "not enough history"] {
+        let _ = write!(
+            page.body,
+            r#"<div class="figure {c}"><span class="value">{}</span><span class="label">{} posts</span></div>"#,
+            number(&labels[label], "count"),
+            esc(label),
+            c = slug(label)
+        );
+    }
+    page.push("</div>");
+    page.section("What warm posts do differently", "Warm: above the account's 67th percentile of engagement rate over its previous 90 days; frosty: below the 33rd.");
+    page.push("<ul class=\"summary\">");
+    for line in report["summary"].as_array().into_iter().flatten() {
+        let _ = write!(page.body, "<li>{}</li>", esc(line.as_str().unwrap_or_default()));
+    }
+    page.push("</ul>");
+    let platforms: Vec<String> = page.params.platform.iter().flat_map(|p| p.split(',').map(|s| s.trim().to_owned())).filter(|s| !s.is_empty()).collect();
+    let mut posts: Vec<&Value> = report["audited"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| platforms.is_empty() || platforms.iter().any(|x| Some(x.as_str()) == p["platform"].as_str()))
+        .collect();
+    posts.sort_by(|a, b| b["created_at"].as_str().cmp(&a["created_at"].as_str()));
+    page.section("Own posts and their reception", "Sort by any column; filter the rows; the CSV holds every post.");
+    let mut table = Table {
+        name: "own posts".into(),
+        header: ["date", "platform", "account", "text", "reception", "percentile", "rate", "basis", "account median", "replies", "topic"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for post in &posts {
+        let reception = &post["reception"];
+        table.rows.push(vec![
+            post["created_at"].as_str().unwrap_or_default().chars().take(10).collect(),
+            post["platform"].as_str().unwrap_or_default().to_owned(),
+            post["author"].as_str().unwrap_or_default().to_owned(),
+            cut(&page.text(&post["text"]), 200),
+            reception["label"].as_str().unwrap_or_default().to_owned(),
+            number(&reception["percentile"], "number"),
+            number(&reception["rate"], "percent"),
+            reception["basis"].as_str().unwrap_or_default().to_owned(),
+            number(&reception["baseline_median"], "percent"),
+            number(&post["replies"], "count"),
+            post["topic"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    page.table(table);
+    notes(page, &report);
+    Ok(())
+}
+
+async fn share_of_voice<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let panel_metrics = ["mentions", "share_of_voice_mentions", "share_of_voice_engagement", "share_of_voice_positive", "share_of_voice_negative", "net_sentiment"];
+    let brand = page.query(&panel_metrics, &[], &[], None)?;
+    let brand_answer = page.ask(&brand).await?;
+    page.figures_open();
+    page.figure("Brand mentions", "mentions", &brand, &brand_answer, None);
+    page.figure("Share of voice (mentions)", "share_of_voice_mentions", &brand, &brand_answer, None);
+    page.figure("Share of voice (engagement)", "share_of_voice_engagement", &brand, &brand_answer, None);
+    page.figure("Share of positive voice", "share_of_voice_positive", &brand, &brand_answer, None);
+    page.figure("Share of negative voice", "share_of_voice_negative", &brand, &brand_answer, None);
+    page.figures_close();
+    let by_panel = page.query(&panel_metrics, &["panel"], &[], None)?;
+    let panel_answer = page.ask(&by_panel).await?;
+    page.section("The panel", "The brand and each competitor of waterline.toml, over the audience's posts.");
+    let bars: Vec<(String, Option<f64>)> = panel_answer.rows.iter().map(|r| (r.keys[0].clone(), r.values[1])).collect();
+    page.push(&svg::bars("Share of voice (mentions) by panel member", &bars, "share"));
+    page.table(answer_table("panel", &panel_answer));
+    let weekly = page.query(&["mentions"], &["week", "panel"], &[], None)?;
+    let weekly_answer = page.ask(&weekly).await?;
+    page.section("Mentions per week", "Each panel member's mentions by the audience, week by week (local weeks, Monday first).");
+    page.push(&svg::lines("Mentions per week by panel member", &series_by(&weekly_answer, "week", "panel", "mentions"), "count"));
+    Ok(())
+}
+
+async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let authors = page.query(&["interacting_audience", "interactions", "new_authors", "returning_authors", "interactors_1", "interactors_2_3", "interactors_4_9", "interactors_10_plus"], &[], &[], None)?;
+    let authors_answer = page.ask(&authors).await?;
+    page.figures_open();
+    page.figure("Interacting audience", "interacting_audience", &authors, &authors_answer, None);
+    page.figure("Interactions", "interactions", &authors, &authors_answer, None);
+    page.figure("New authors", "new_authors", &authors, &authors_answer, None);
+    page.figure("Returning authors", "returning_authors", &authors, &authors_answer, None);
+    page.figures_close();
+    page.section("Frequency", "Authors by how many times they interacted in the period.");
+    let frequency: Vec<(String, Option<f64>)> = [("1", "interactors_1"), ("2–3", "interactors_2_3"), ("4–9", "interactors_4_9"), ("10+", "interactors_10_plus")]
+        .iter()
+        .map(|(label, metric)| (format!("{label} interactions"), authors_answer.scalar(metric)))
+        .collect();
+    page.push(&svg::bars("Authors by number of interactions", &frequency, "count"));
+    let monthly = page.query(&["new_authors", "returning_authors"], &["month"], &[], None)?;
+    let monthly_answer = page.ask(&monthly).await?;
+    page.section("New and returning authors by month", "");
+    let series: Vec<Series> = ["new_authors", "returning_authors"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Series {
+            name: name.replace('_', " "),
+            points: monthly_answer.rows.iter().map(|r| (r.keys[0].chars().take(7).collect(), r.values[i])).collect(),
+        })
+        .collect();
+    page.push(&svg::lines("New and returning authors by month", &series, "count"));
+    let channels = page.query(&["channel_share", "channel_share_engagements", "posts"], &["platform"], &[], None)?;
+    let channels_answer = page.ask(&channels).await?;
+    page.section("Channels", "Where the audience talks: the share of its posts and of its engagements per platform.");
+    let rows: Vec<(String, Vec<Option<f64>>)> = channels_answer.rows.iter().map(|r| (r.keys[0].clone(), vec![r.values[0], r.values[1]])).collect();
+    page.push(&svg::grouped_bars("Channel mix", &rows, &["posts", "engagements"], "share"));
+    page.table(answer_table("channels", &channels_answer));
+    let sides = page.query(&["posts"], &["platform", "side"], &[], None)?;
+    let sides_answer = page.ask(&sides).await?;
+    page.table(answer_table("posts by platform and side", &sides_answer));
+    let languages = page.query(&["posts"], &["language"], &["side=audience"], None)?;
+    let languages_answer = page.ask(&languages).await?;
+    page.section("Languages of the audience", "");
+    page.table(answer_table("languages", &languages_answer));
+    Ok(())
+}
+
+async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let care_metrics = ["inbound", "response_rate", "first_response_hours", "first_response_hours_p90", "first_response_business_hours", "first_response_business_hours_p90"];
+    let care = page.query(&care_metrics, &[], &[], None)?;
+    let care_answer = page.ask(&care).await?;
+    page.figures_open();
+    page.figure("Inbound conversations", "inbound", &care, &care_answer, None);
+    page.figure("Response rate", "response_rate", &care, &care_answer, None);
+    page.figure("First response, median", "first_response_hours", &care, &care_answer, None);
+    page.figure("First response, p90", "first_response_hours_p90", &care, &care_answer, None);
+    page.figure("Median in business hours", "first_response_business_hours", &care, &care_answer, None);
+    page.figure("p90 in business hours", "first_response_business_hours_p90", &care, &care_answer, None);
+    page.figures_close();
+    let weekly = page.query(&["response_rate"], &["week"], &[], None)?;
+    let weekly_answer = page.ask(&weekly).await?;
+    page.section("Response rate per week", "");
+    let series = vec![Series {
+        name: "response rate".into(),
+        points: weekly_answer.rows.iter().map(|r| (r.keys[0].chars().take(10).collect(), r.values[0])).collect(),
+    }];
+    page.push(&svg::lines("Response rate per week", &series, "share"));
+    let by_account = page.query(&care_metrics, &["account"], &[], None)?;
+    let account_answer = page.ask(&by_account).await?;
+    page.section("By own account", "");
+    page.table(answer_table("accounts", &account_answer));
+    let request = PostsRequest {
+        from: page.params.from,
+        to: page.params.to,
+        filters: page.params.filters(),
+        unanswered: true,
+        per_page: 50,
+        page: 1,
+        ..PostsRequest::default()
+    };
+    let unanswered = page.app.backend.posts(request).await?;
+    page.section("Unanswered", "Questions, complaints and requests addressed to the brand with no reply from it, newest first.");
+    posts_table(page, "unanswered", &unanswered);
+    Ok(())
+}
+
+async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let baselines = page.app.backend.baselines().await?;
+    let list: Vec<&Value> = baselines.as_array().map(|l| l.iter().collect()).unwrap_or_default();
+    page.section("Baselines", "Every metric frozen over a period; later data never changes them.");
+    if list.is_empty() {
+        page.push(r#"<p class="empty">No baseline yet: <code>waterline baseline create NAME --from YYYY-MM-DD --to YYYY-MM-DD</code> or <code>POST /api/v1/baselines</code>.</p>"#);
+    }
+    let mut table = Table { name: "baselines".into(), header: ["name", "from", "to", "where", "metrics", "created"].map(String::from).to_vec(), rows: Vec::new() };
+    for baseline in &list {
+        table.rows.push(vec![
+            baseline["name"].as_str().unwrap_or_default().to_owned(),
+            baseline["from"].as_str().unwrap_or_default().to_owned(),
+            baseline["to"].as_str().unwrap_or_default().to_owned(),
+            baseline["where"].as_array().map(|w| w.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+            number(&baseline["metrics"], "count"),
+            baseline["created_at"].as_str().unwrap_or_default().chars().take(16).collect(),
+        ]);
+    }
+    if !list.is_empty() {
+        page.table(table);
+    }
+    let chosen = page.params.baseline.clone().or_else(|| list.first().and_then(|b| b["name"].as_str()).map(str::to_owned));
+    if let (Some(name), Some(from), Some(to)) = (chosen, page.params.from, page.params.to) {
+        let compared = page.app.backend.compare(name.clone(), from, to).await?;
+        page.section(&format!("{from} to {to} against baseline `{name}`"), "95% percentile bootstrap intervals; a change is significant when its interval excludes 0.");
+        let mut table = Table { name: "comparison".into(), header: ["metric", "baseline", "current", "change", "low", "high", "significant"].map(String::from).to_vec(), rows: Vec::new() };
+        for change in compared["changes"].as_array().into_iter().flatten() {
+            let metric = change["metric"].as_str().unwrap_or_default();
+            let unit = match unit_of(metric) {
+                "count" => "number",
+                other => other,
+            };
+            table.rows.push(vec![
+                metric.to_owned(),
+                number(&change["baseline"], unit),
+                number(&change["current"], unit),
+                number(&change["change"], unit),
+                number(&change["low"], unit),
+                number(&change["high"], unit),
+                if change["significant"].as_bool() == Some(true) { "yes".into() } else { "no".into() },
+            ]);
+        }
+        page.table(table);
+    } else if !list.is_empty() {
+        page.push(r#"<p class="help">Pick a period with the filters above to compare it with the baseline.</p>"#);
+    }
+    let milestones = page.app.backend.milestones().await?;
+    page.section("Milestones", "Targets with dates: weekly values over complete weeks, least-squares trend, projection to the due date.");
+    let statuses: Vec<&Value> = milestones.as_array().map(|l| l.iter().collect()).unwrap_or_default();
+    if statuses.is_empty() {
+        page.push(r#"<p class="empty">No milestone yet: <code>waterline milestone add NAME --metric M --target T --by YYYY-MM-DD</code>, or a [[kpis]] target in waterline.toml.</p>"#);
+    }
+    let mut table = Table {
+        name: "milestones".into(),
+        header: ["milestone", "metric", "target", "by", "current", "progress", "trend per week", "projected", "needed per week", "verdict"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for status in &statuses {
+        let metric = status["metric"].as_str().unwrap_or_default();
+        let unit = unit_of(metric);
+        let _ = write!(
+            page.body,
+            r#"<div class="milestone"><h3>{} <span class="verdict {}">{}</span></h3><p class="help">{}</p>"#,
+            esc(status["name"].as_str().unwrap_or_default()),
+            slug(status["verdict"].as_str().unwrap_or_default()),
+            esc(status["verdict"].as_str().unwrap_or_default()),
+            esc(status["explanation"].as_str().unwrap_or_default())
+        );
+        let weekly: Vec<(String, Option<f64>)> = status["weekly"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| (w[0].as_str().unwrap_or_default().to_owned(), w[1].as_f64()))
+            .collect();
+        if !weekly.is_empty() {
+            let target = status["target"].as_f64();
+            let series = vec![
+                Series { name: metric.to_owned(), points: weekly.clone() },
+                Series { name: "target".into(), points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect() },
+            ];
+            page.push(&svg::lines(&format!("{metric} per week against the target"), &series, unit));
+        }
+        page.push("</div>");
+        table.rows.push(vec![
+            status["name"].as_str().unwrap_or_default().to_owned(),
+            metric.to_owned(),
+            number(&status["target"], unit),
+            status["by"].as_str().unwrap_or_default().to_owned(),
+            number(&status["current"], unit),
+            number(&status["progress"], "share"),
+            number(&status["slope_per_week"], unit),
+            number(&status["projected"], unit),
+            number(&status["needed_per_week"], unit),
+            status["verdict"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    if !statuses.is_empty() {
+        page.table(table);
+    }
+    Ok(())
+}
+
+fn alerts<B: Backend>(page: &mut Page<'_, B>) {
+    page.push(r#"<p class="empty" id="alerts-empty">No alerts. Alert rules (volume and negative-share spikes, a topic's sudden growth, posts flagged for pharmacovigilance, owned-channel coverage gaps, questions unanswered for N hours) are not configured in this workspace yet; when they are, alerts appear here live, with what fired and why.</p>"#);
+    page.tables.push(Table { name: "alerts".into(), header: ["fired at", "rule", "why", "state"].map(String::from).to_vec(), rows: Vec::new() });
+}
+
+fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) {
+    page.push(r#"<p class="empty" id="pv-empty">Adverse-event triage (PHARMA.md PV-*, AUD-*) and draft checks (C-01 to C-27) are not enabled in this workspace yet. When they are, this page lists each post that mentions a product with its taxonomy flags, the four minimum elements and the regulatory clock (15 or 90 calendar days from first awareness), for reviewers with the <code>pv-reviewer</code> role.</p>"#);
+    page.tables.push(Table { name: "cases".into(), header: ["received", "post", "flags", "clock", "state"].map(String::from).to_vec(), rows: Vec::new() });
+}
+
+fn definitions<B: Backend>(page: &mut Page<'_, B>) {
+    let mut table = Table {
+        name: "metrics".into(),
+        header: ["name", "label", "unit", "definition", "numerator", "denominator", "time basis", "default scope"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    page.push(r#"<dl class="definitions">"#);
+    for metric in metrics::catalogue() {
+        let scope = if metric.scope.is_empty() {
+            "every row".to_owned()
+        } else {
+            metric.scope.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(", ")
+        };
+        let _ = write!(
+            page.body,
+            r#"<dt id="{n}">{l} <code>{n}</code></dt><dd>{d}<br><small>numerator: {num}; denominator: {den}; time basis: {t}; default scope: {s}; unit: {u}</small></dd>"#,
+            n = attr(metric.name),
+            l = esc(metric.label),
+            d = esc(metric.definition),
+            num = esc(metric.numerator),
+            den = esc(if metric.denominator.is_empty() { "-" } else { metric.denominator }),
+            t = esc(metric.time_basis),
+            s = esc(&scope),
+            u = esc(metric.unit),
+        );
+        table.rows.push(vec![
+            metric.name.to_owned(),
+            metric.label.to_owned(),
+            metric.unit.to_owned(),
+            metric.definition.to_owned(),
+            metric.numerator.to_owned(),
+            metric.denominator.to_owned(),
+            metric.time_basis.to_owned(),
+            scope,
+        ]);
+    }
+    page.push("</dl>");
+    page.tables.push(table);
+}

@@ -1,0 +1,492 @@
+//! `waterline serve` and `waterline token`: the workspace behind the HTTP server. The server
+//! crate knows HTTP; this module implements its [`Backend`] over the store, the analytics
+//! session and the importers, and keeps one snapshot of the posts that it swaps when they
+//! change (an import by another process, or an ingest call).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, OnceCell, RwLock};
+use waterline_analytics::compare;
+use waterline_analytics::query::{self, Answer, Filter, Query};
+use waterline_server::auth::{self, Principal, Role};
+use waterline_server::{ApiError, App, Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind, ServeOptions};
+use waterline_store::state::StateDb;
+
+use crate::import::{ImportOptions, run as run_import};
+use crate::measure::{self, Milestone, Session};
+use crate::output;
+use crate::workspace::Workspace;
+
+/// The posts as they were at one store version, with what was computed from them.
+struct Snapshot {
+    session: Session,
+    version: Option<u64>,
+    posts: OnceCell<Arc<Vec<waterline_model::Post>>>,
+    reports: std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Value>>,
+}
+
+/// A workspace served over HTTP.
+pub struct Served {
+    workspace: Workspace,
+    state: StateDb,
+    current: RwLock<Arc<Snapshot>>,
+    /// Serialises reloads and ingests.
+    writing: Mutex<()>,
+    /// The Delta log folder's modification time and entry count at the last look.
+    seen: std::sync::Mutex<Option<(SystemTime, usize)>>,
+}
+
+fn internal(error: anyhow::Error) -> ApiError {
+    let text = format!("{error:#}");
+    if text.contains("no baseline named") || text.contains("no milestone named") {
+        return ApiError::not_found(text);
+    }
+    if text.contains("exists") && (text.contains("baseline") || text.contains("milestone")) {
+        return ApiError::new("conflict", text);
+    }
+    if text.contains("unknown metric") || text.contains("unknown dimension") || text.contains("filter") {
+        return ApiError::new("invalid_query", text);
+    }
+    if let Some(query) = error.downcast_ref::<query::QueryError>() {
+        return ApiError::new("invalid_query", query.to_string());
+    }
+    if let Some(analytics) = error.downcast_ref::<waterline_analytics::AnalyticsError>()
+        && let waterline_analytics::AnalyticsError::Plan(query) = analytics
+    {
+        return ApiError::new("invalid_query", query.to_string());
+    }
+    ApiError::internal(text)
+}
+
+impl Served {
+    /// Opens a workspace for serving (building the query caches now, so the first page is
+    /// fast).
+    pub async fn open(workspace: Workspace) -> Result<Served> {
+        let snapshot = Served::snapshot(&workspace).await?;
+        let state = snapshot.session.store.state().clone();
+        let served = Served {
+            workspace,
+            state,
+            current: RwLock::new(Arc::new(snapshot)),
+            writing: Mutex::new(()),
+            seen: std::sync::Mutex::new(None),
+        };
+        served.changed_on_disk();
+        Ok(served)
+    }
+
+    async fn snapshot(workspace: &Workspace) -> Result<Snapshot> {
+        let session = measure::open(workspace).await?;
+        if session.store.has_data() {
+            session.ensure_caches(workspace).await?;
+        }
+        let version = session.store.version();
+        Ok(Snapshot { session, version, posts: OnceCell::new(), reports: std::sync::Mutex::new(HashMap::new()) })
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        self.workspace.data_dir().join(waterline_store::RECORDS_TABLE).join("_delta_log")
+    }
+
+    /// Whether the Delta log changed since the last look (cheap: one `stat` and a listing
+    /// only when the folder's time moved).
+    fn changed_on_disk(&self) -> bool {
+        let dir = self.log_dir();
+        let Ok(modified) = std::fs::metadata(&dir).and_then(|m| m.modified()) else { return false };
+        let Ok(mut seen) = self.seen.lock() else { return false };
+        if let Some((time, _)) = *seen
+            && time == modified
+        {
+            return false;
+        }
+        let entries = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        let changed = seen.is_some_and(|(_, count)| count != entries) || seen.is_none();
+        *seen = Some((modified, entries));
+        changed
+    }
+
+    async fn current(&self) -> Arc<Snapshot> {
+        self.current.read().await.clone()
+    }
+
+    async fn reload(&self) -> Result<Option<u64>> {
+        let snapshot = Served::snapshot(&self.workspace).await?;
+        let before = self.current().await.version;
+        let version = snapshot.version;
+        *self.current.write().await = Arc::new(snapshot);
+        Ok(if version != before { version } else { None })
+    }
+
+    async fn posts_of(&self, snapshot: &Snapshot) -> BackendResult<Arc<Vec<waterline_model::Post>>> {
+        snapshot
+            .posts
+            .get_or_try_init(|| async {
+                let posts = snapshot.session.analytics.posts().await.map_err(|e| ApiError::internal(e))?;
+                Ok::<_, ApiError>(Arc::new(posts))
+            })
+            .await
+            .cloned()
+    }
+
+    fn where_sql(&self, request: &PostsRequest, context: &query::Context) -> Result<String, ApiError> {
+        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(|e| ApiError::internal(e))?;
+        let mut conditions: Vec<String> = Vec::new();
+        let (start, end) = query::period_bounds(&tz, request.from, request.to);
+        let stamp = |at: chrono::DateTime<chrono::Utc>| query::quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        if let Some(start) = start {
+            conditions.push(format!("p.created_at >= {}", stamp(start)));
+        }
+        if let Some(end) = end {
+            conditions.push(format!("p.created_at < {}", stamp(end)));
+        }
+        for Filter { field, negate, values } in &request.filters {
+            let list = values.iter().map(|v| query::quote(v)).collect::<Vec<_>>().join(", ");
+            let not = if *negate { "NOT " } else { "" };
+            let column = match field.as_str() {
+                "platform" | "side" | "language" | "sentiment" | "need" => format!("p.{field}"),
+                "account" => "concat(p.platform, ':', lower(p.author_handle))".to_owned(),
+                "post_type" => "CASE WHEN p.repost_of IS NOT NULL THEN 'repost' WHEN p.quote_of IS NOT NULL THEN 'quote' WHEN p.reply_to IS NOT NULL THEN 'reply' ELSE 'original' END".to_owned(),
+                "topic" => {
+                    if !context.topics {
+                        return Err(ApiError::internal("topics are not registered"));
+                    }
+                    conditions.push(format!(
+                        "{not}EXISTS (SELECT 1 FROM post_topics t WHERE t.platform = p.platform AND t.id = p.id AND t.topic IN ({list}))"
+                    ));
+                    continue;
+                }
+                other => {
+                    return Err(ApiError::new(
+                        "invalid_query",
+                        format!("posts cannot be filtered on `{other}` (platform, side, language, sentiment, need, account, post_type, topic)"),
+                    ));
+                }
+            };
+            conditions.push(format!("{column} {not}IN ({list})"));
+        }
+        if let Some(text) = &request.text {
+            for word in text.split_whitespace() {
+                let pattern = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
+                conditions.push(format!("lower(p.text) LIKE {}", query::quote(&pattern)));
+            }
+        }
+        if request.unanswered {
+            conditions.push("p.side = 'audience' AND p.addressed_to_brand".to_owned());
+            if !context.inbound_addressed {
+                conditions.push("p.need IN ('question', 'complaint', 'request')".to_owned());
+            }
+        }
+        Ok(if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) })
+    }
+}
+
+impl Backend for Served {
+    fn brand(&self) -> String {
+        self.workspace.config.brand.clone()
+    }
+
+    fn time_zone(&self) -> String {
+        self.workspace.config.time_zone.clone()
+    }
+
+    fn state(&self) -> &StateDb {
+        &self.state
+    }
+
+    async fn refresh(&self) -> BackendResult<Option<u64>> {
+        if !self.changed_on_disk() {
+            return Ok(None);
+        }
+        let _writing = self.writing.lock().await;
+        self.reload().await.map_err(internal)
+    }
+
+    async fn status(&self) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let analytics = &snapshot.session.analytics;
+        let rows = |sql: &'static str| async move {
+            analytics
+                .query(sql)
+                .await
+                .and_then(|batches| waterline_analytics::to_json(&batches))
+                .map_err(|e| ApiError::internal(e))
+        };
+        let total = rows("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?;
+        let by_platform_side = rows("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side").await?;
+        let runs = self.state.runs(5).await?;
+        Ok(json!({
+            "brand": self.workspace.config.brand,
+            "time_zone": self.workspace.config.time_zone,
+            "posts": total.get(0).and_then(|r| r.get("posts")).cloned().unwrap_or(json!(0)),
+            "latest_post": total.get(0).and_then(|r| r.get("latest")).cloned().unwrap_or(Value::Null),
+            "by_platform_side": by_platform_side,
+            "table_version": snapshot.version,
+            "runs": runs,
+        }))
+    }
+
+    async fn query(&self, query: Query) -> BackendResult<Answer> {
+        let snapshot = self.current().await;
+        snapshot.session.answer(&self.workspace, &query).await.map_err(internal)
+    }
+
+    async fn report(&self, kind: ReportKind, from: Option<NaiveDate>, to: Option<NaiveDate>) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let key = (kind, from, to);
+        if let Ok(reports) = snapshot.reports.lock()
+            && let Some(value) = reports.get(&key)
+        {
+            return Ok(value.clone());
+        }
+        let posts = self.posts_of(&snapshot).await?;
+        let value = tokio::task::block_in_place(|| crate::report::report_value(&self.workspace, &posts, kind, from, to))
+            .map_err(internal)?;
+        if let Ok(mut reports) = snapshot.reports.lock() {
+            reports.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    async fn posts(&self, request: PostsRequest) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let session = &snapshot.session;
+        if !session.store.has_data() {
+            return Ok(json!({"total": 0, "page": request.page, "per_page": request.per_page, "posts": []}));
+        }
+        let mut context = session.context.clone();
+        if request.filters.iter().any(|f| f.field == "topic") {
+            session.ensure_topics(&self.workspace).await.map_err(internal)?;
+            context.topics = true;
+        }
+        let filter = self.where_sql(&request, &context)?;
+        let from = if request.unanswered {
+            "posts p \
+             LEFT ANTI JOIN (SELECT DISTINCT platform AS r_platform, reply_to AS r_target FROM posts WHERE side = 'own' AND reply_to IS NOT NULL) r \
+             ON p.platform = r.r_platform AND p.id = r.r_target \
+             LEFT ANTI JOIN (SELECT DISTINCT platform AS c_platform, conversation_id AS c_conversation FROM posts WHERE side = 'own' AND reply_to IS NOT NULL AND conversation_id IS NOT NULL) c \
+             ON p.platform = c.c_platform AND p.conversation_id = c.c_conversation"
+        } else {
+            "posts p"
+        };
+        let offset = (request.page.saturating_sub(1)).saturating_mul(request.per_page);
+        let sql = format!(
+            "SELECT p.platform, p.id, p.url, p.created_at, coalesce(p.author_handle, p.author_name, p.author_id) AS author, p.author_followers, p.text, \
+             p.side, p.language, p.sentiment, p.sentiment_score, p.need, p.entities, p.addressed_to_brand, p.reply_to, p.conversation_id, \
+             p.likes, p.shares, p.replies, p.quotes, p.views, \
+             CASE WHEN p.likes IS NULL AND p.shares IS NULL AND p.replies IS NULL AND p.quotes IS NULL THEN NULL \
+             ELSE coalesce(p.likes, 0) + coalesce(p.shares, 0) + coalesce(p.replies, 0) + coalesce(p.quotes, 0) END AS engagements \
+             FROM {from} {filter} ORDER BY p.created_at DESC, p.platform, p.id LIMIT {} OFFSET {offset}",
+            request.per_page
+        );
+        let count_sql = format!("SELECT count(*) AS total FROM {from} {filter}");
+        let analytics = &session.analytics;
+        let to_json = |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(|e| ApiError::internal(e));
+        let posts = to_json(analytics.query(&sql).await.map_err(|e| ApiError::internal(e))?)?;
+        let total = to_json(analytics.query(&count_sql).await.map_err(|e| ApiError::internal(e))?)?;
+        Ok(json!({
+            "total": total.get(0).and_then(|r| r.get("total")).cloned().unwrap_or(json!(0)),
+            "page": request.page,
+            "per_page": request.per_page,
+            "posts": posts,
+        }))
+    }
+
+    async fn ingest(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
+        let folder = self.workspace.data_dir().join("ingest");
+        fs_err::create_dir_all(&folder).map_err(|e| ApiError::internal(e))?;
+        let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
+        fs_err::write(&file, &body).map_err(|e| ApiError::internal(e))?;
+        let _writing = self.writing.lock().await;
+        let mut attempt = 0;
+        let (total, inputs) = loop {
+            let options = ImportOptions {
+                inputs: vec![file.to_string_lossy().into_owned()],
+                format: None,
+                mapping: None,
+                batch_size: 20_000,
+                progress: false,
+                enrich: true,
+            };
+            match run_import(&self.workspace, options).await {
+                Ok(outcome) => break outcome,
+                Err(error) if format!("{error:#}").contains("being written by another") && attempt < 10 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
+                Err(error) if format!("{error:#}").contains("being written by another") => {
+                    return Err(ApiError::new("busy", format!("{error:#}")));
+                }
+                Err(error) => return Err(internal(error)),
+            }
+        };
+        tracing::info!(actor, file = %file.display(), "ingested: {}", total.summary());
+        let detected = inputs.first().map(|input| input.format.clone());
+        if total.read > 0 && total.read == total.rejected {
+            return Err(ApiError::new(
+                "unprocessable",
+                format!("all {} records were rejected (waterline rejects lists why); {}", total.rejected, total.summary()),
+            ));
+        }
+        Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
+    }
+
+    async fn baselines(&self) -> BackendResult<Value> {
+        let mut listed = Vec::new();
+        for (name, created, body) in self.state.documents(measure::BASELINE).await? {
+            let Ok(baseline) = serde_json::from_str::<compare::Baseline>(&body) else { continue };
+            listed.push(json!({
+                "name": name,
+                "from": baseline.from,
+                "to": baseline.to,
+                "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "metrics": baseline.metrics.len(),
+                "created_at": chrono::DateTime::from_timestamp_millis(created).map(|t| t.to_rfc3339()),
+            }));
+        }
+        Ok(Value::Array(listed))
+    }
+
+    async fn create_baseline(&self, baseline: NewBaseline) -> BackendResult<Value> {
+        if self.state.document(measure::BASELINE, &baseline.name).await?.is_some() {
+            return Err(ApiError::new("conflict", format!("a baseline named `{}` exists; a baseline never changes", baseline.name)));
+        }
+        let filters = measure::parse_filters(&baseline.filters).map_err(internal)?;
+        let snapshot = self.current().await;
+        snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
+        let frozen = compare::freeze(
+            &snapshot.session.analytics,
+            &snapshot.session.context,
+            &baseline.name,
+            &filters,
+            baseline.from,
+            baseline.to,
+            chrono::Utc::now().to_rfc3339(),
+        )
+        .await
+        .map_err(|e| ApiError::internal(e))?;
+        let body = serde_json::to_string(&frozen).map_err(|e| ApiError::internal(e))?;
+        if !self.state.put_document(measure::BASELINE, &baseline.name, &body, measure::now_ms(), false).await? {
+            return Err(ApiError::new("conflict", format!("a baseline named `{}` exists", baseline.name)));
+        }
+        Ok(measure::summary(&frozen))
+    }
+
+    async fn delete_baseline(&self, name: String) -> BackendResult<()> {
+        if !self.state.delete_document(measure::BASELINE, &name).await? {
+            return Err(ApiError::not_found(format!("no baseline named `{name}`")));
+        }
+        Ok(())
+    }
+
+    async fn compare(&self, name: String, from: NaiveDate, to: NaiveDate) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let baseline = measure::load_baseline(&snapshot.session, &name).await.map_err(internal)?;
+        snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
+        let changes = compare::compare(&snapshot.session.analytics, &snapshot.session.context, &baseline, from, to)
+            .await
+            .map_err(|e| ApiError::internal(e))?;
+        Ok(json!({
+            "baseline": {"name": baseline.name, "from": baseline.from, "to": baseline.to,
+                "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>()},
+            "period": {"from": from, "to": to},
+            "method": format!("95% percentile bootstrap ({} resamples, seeded)", compare::RESAMPLES),
+            "changes": changes,
+        }))
+    }
+
+    async fn milestones(&self) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let all = measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
+        let mut statuses = Vec::new();
+        for milestone in &all {
+            statuses.push(
+                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None).await.map_err(internal)?,
+            );
+        }
+        serde_json::to_value(statuses).map_err(|e| ApiError::internal(e))
+    }
+
+    async fn add_milestone(&self, milestone: NewMilestone) -> BackendResult<()> {
+        measure::check_metric(&milestone.metric).map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
+        measure::parse_filters(&milestone.filters).map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
+        if self.workspace.config.kpis.iter().any(|kpi| kpi.name == milestone.name) {
+            return Err(ApiError::new("conflict", format!("`{}` is a KPI of waterline.toml", milestone.name)));
+        }
+        let stored = Milestone {
+            name: milestone.name.clone(),
+            metric: milestone.metric,
+            filters: milestone.filters,
+            target: milestone.target,
+            by: milestone.by,
+            since: milestone.since,
+            source: "added".into(),
+        };
+        let body = serde_json::to_string(&stored).map_err(|e| ApiError::internal(e))?;
+        if !self.state.put_document(measure::MILESTONE, &milestone.name, &body, measure::now_ms(), false).await? {
+            return Err(ApiError::new("conflict", format!("a milestone named `{}` exists", milestone.name)));
+        }
+        Ok(())
+    }
+
+    async fn remove_milestone(&self, name: String) -> BackendResult<()> {
+        if !self.state.delete_document(measure::MILESTONE, &name).await? {
+            return Err(ApiError::not_found(format!("no milestone named `{name}` (KPIs of waterline.toml are changed there)")));
+        }
+        Ok(())
+    }
+
+    async fn pseudonym_salt(&self) -> BackendResult<String> {
+        if let Some(salt) = self.state.document("secret", "pseudonym_salt").await? {
+            return Ok(salt);
+        }
+        let salt = uuid::Uuid::new_v4().simple().to_string();
+        self.state.put_document("secret", "pseudonym_salt", &salt, measure::now_ms(), false).await?;
+        Ok(self.state.document("secret", "pseudonym_salt").await?.unwrap_or(salt))
+    }
+}
+
+/// Binds, prints the address, and serves until Ctrl-C.
+pub async fn serve(workspace: Workspace, listen: SocketAddr, require_token: bool) -> Result<()> {
+    let served = Served::open(workspace).await?;
+    let mut options = ServeOptions::for_address(&listen);
+    options.require_token |= require_token;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    let app = App::new(served, options.clone());
+    output::line(&format!("serving on http://{address}/  (API: http://{address}/api/v1/openapi.json; Ctrl-C stops)"));
+    if options.require_token {
+        output::line("every request needs a token: waterline token create --role viewer|analyst|pv-reviewer|admin");
+    } else {
+        output::line("readable without a token on this loopback address; writes need one (waterline token create --role analyst)");
+    }
+    waterline_server::serve(app, listener).await.context("the server stopped")?;
+    Ok(())
+}
+
+/// `waterline token create`: prints the token once.
+pub async fn create_token(workspace: &Workspace, name: &str, role: &str, json: bool) -> Result<String> {
+    let Some(role) = Role::parse(role) else {
+        anyhow::bail!("`{role}` is not a role: viewer, analyst, pv-reviewer or admin");
+    };
+    let store = waterline_store::Store::open(&workspace.data_dir()).await?;
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let (token, row) = auth::create_token(store.state(), name, role, &actor).await.map_err(|e| anyhow::anyhow!(e))?;
+    let principal = Principal { actor, role: Some(Role::Admin) };
+    auth::audit(store.state(), &principal, "token.create", &row.id, json!({"name": row.name, "role": row.role}))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    if json {
+        output::json(&json!({"token": token, "record": row}))?;
+    } else {
+        output::line(&token);
+        output::error(&format!("created {} `{}` with role {} (shown once; stored as a hash)", row.id, row.name, row.role));
+    }
+    Ok(token)
+}
