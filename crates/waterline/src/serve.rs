@@ -323,7 +323,14 @@ impl Backend for Served {
                 Err(error) if format!("{error:#}").contains("being written by another") => {
                     return Err(ApiError::new("busy", format!("{error:#}")));
                 }
-                Err(error) => return Err(internal(error)),
+                Err(error) => {
+                    let _ = fs_err::remove_file(&file);
+                    let text = format!("{error:#}");
+                    if text.contains("unknown format") || text.contains("cannot read") {
+                        return Err(ApiError::new("unprocessable", text.replace(&file.display().to_string(), "the body")));
+                    }
+                    return Err(internal(error));
+                }
             }
         };
         tracing::info!(actor, file = %file.display(), "ingested: {}", total.summary());

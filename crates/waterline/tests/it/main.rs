@@ -9,4 +9,5 @@ mod metrics;
 mod real_data;
 mod reports;
 mod resume;
+mod server;
 mod support;

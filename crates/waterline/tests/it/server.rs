@@ -1,0 +1,491 @@
+//! The real server, driven over HTTP: pages, every API endpoint, every error code, every
+//! role, live updates, exports, and the OpenAPI document kept true.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::binary;
+
+/// A generated, imported workspace, made once and copied for each server.
+fn base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("waterline-server-it-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let run = |args: &[&str]| {
+            let output = Command::new(binary()).args(args).output().unwrap();
+            assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        };
+        let out = dir.to_str().unwrap();
+        run(&["generate", "--posts", "4000", "--seed", "11", "--out", out]);
+        run(&["--workspace", out, "import", &format!("{out}/*.jsonl")]);
+        // Build the query caches and the topics once, before servers share copies.
+        run(&["--workspace", out, "query", "--metrics", "posts,inbound", "--by", "topic"]);
+        dir
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != "write.lock" {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A server on a copy of the base workspace, stopped when dropped.
+pub(crate) struct Server {
+    child: Child,
+    pub address: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(base(), dir.path());
+        let mut child = Command::new(binary())
+            .arg("--workspace")
+            .arg(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut line).unwrap();
+        // Keep reading what the server prints so it never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no address in `{line}`"))
+            .to_owned();
+        Server { child, address, dir }
+    }
+
+    fn token(&self, role: &str) -> String {
+        let output = Command::new(binary())
+            .arg("--workspace")
+            .arg(self.dir.path())
+            .args(["token", "create", "--role", role, "--name", &format!("{role} test"), "--json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        value["token"].as_str().unwrap().to_owned()
+    }
+
+    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Reply {
+        request(&self.address, method, path, token, body)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, None, None)
+    }
+
+    fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.request("POST", path, token, Some(body.to_string().as_bytes()))
+    }
+}
+
+/// An HTTP answer.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A tiny HTTP/1.1 client (one request per connection), enough for tests.
+pub(crate) fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Reply {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or_default();
+    if method != "GET" {
+        head.push_str(&format!("Content-Length: {}\r\nContent-Type: application/json\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+        let mut decoded = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else { break };
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            decoded.extend_from_slice(&rest[end + 2..end + 2 + size]);
+            rest = &rest[end + 2 + size + 2..];
+        }
+        body = decoded;
+    }
+    Reply { status, headers, body }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// Every `data-query` figure of a page: (metric, query, row keys, shown raw value).
+fn figures(html: &str) -> Vec<(String, Value, Value, Option<f64>)> {
+    let mut found = Vec::new();
+    for chunk in html.split("<span class=\"value\" ").skip(1) {
+        let attribute = |name: &str| {
+            let start = chunk.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = chunk[start..].find('"')? + start;
+            Some(unescape(&chunk[start..end]))
+        };
+        let (Some(metric), Some(query)) = (attribute("data-metric"), attribute("data-query")) else { continue };
+        let row = attribute("data-row").map_or(Value::Null, |r| serde_json::from_str(&r).unwrap());
+        let value = attribute("data-value").and_then(|v| v.parse::<f64>().ok());
+        found.push((metric, serde_json::from_str(&query).unwrap(), row, value));
+    }
+    found
+}
+
+const PAGES: &[&str] = &[
+    "/", "/listening", "/gap", "/audit", "/share-of-voice", "/audience", "/responsiveness", "/baselines", "/alerts",
+    "/pharmacovigilance", "/metrics",
+];
+
+#[test]
+fn every_page_answers_html_linked_from_home_and_its_figures_equal_the_api() {
+    let server = Server::start(&[]);
+    let home = server.get("/");
+    assert_eq!(home.status, 200, "{}", home.text());
+    assert!(home.header("content-type").unwrap().starts_with("text/html"));
+    let html = home.text();
+    for page in PAGES {
+        assert!(html.contains(&format!("href=\"{page}\"")), "the home page does not link {page}");
+        let reply = server.get(page);
+        assert_eq!(reply.status, 200, "{page}: {}", reply.text());
+        let text = reply.text();
+        assert!(text.starts_with("<!doctype html>") && text.contains("</html>"), "{page}");
+        assert!(!text.contains("https://") || !text.contains("<script src=\"http"), "{page} loads a third-party script");
+    }
+    let mut checked = 0;
+    for page in ["/", "/listening", "/share-of-voice", "/audience", "/responsiveness"] {
+        for (metric, query, row, shown) in figures(&server.get(page).text()) {
+            let answer = server.post_json("/api/v1/query", None, &query);
+            assert_eq!(answer.status, 200, "{}", answer.text());
+            let answer = answer.json();
+            let rows = answer["rows"].as_array().unwrap();
+            let found = rows.iter().find(|r| {
+                row.as_object().is_none_or(|keys| keys.iter().all(|(k, v)| &r[k] == v))
+            });
+            let api = found.and_then(|r| r[&metric].as_f64());
+            match (shown, api) {
+                (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{page} {metric}: {a} vs {b}"),
+                (None, None) => {}
+                other => panic!("{page} {metric}: page {other:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} figures checked");
+    // A filter changes the figures and the query they carry.
+    let filtered = server.get("/?platform=x&language=en");
+    let with_filter = figures(&filtered.text());
+    assert!(with_filter.iter().all(|(_, q, _, _)| q["where"].to_string().contains("\"x\"")));
+}
+
+#[test]
+fn the_openapi_document_is_public_and_matches_the_routes() {
+    let server = Server::start(&[]);
+    let document = server.get("/api/v1/openapi.json");
+    assert_eq!(document.status, 200);
+    let document = document.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    let admin = server.token("admin");
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().unwrap() {
+            operations += 1;
+            assert!(operation["responses"].is_object(), "{method} {path}");
+            if path == "/api/v1/events" {
+                continue; // a stream: tested below
+            }
+            let concrete = path.replace("{kind}", "gap").replace("{name}", "nothing").replace("{id}", "tok_none");
+            let reply = server.request(&method.to_uppercase(), &concrete, Some(&admin), Some(b"{}"));
+            assert!(reply.status != 405, "{method} {path} is documented but not served");
+            if reply.status == 404 {
+                assert!(path.contains('{'), "{method} {path}: 404 {}", reply.text());
+            }
+            let documented: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+            assert!(
+                documented.iter().any(|code| code.as_str() == reply.status.to_string()),
+                "{method} {concrete} answered {} which its document does not list ({documented:?}): {}",
+                reply.status,
+                reply.text()
+            );
+        }
+    }
+    assert_eq!(operations, 24);
+    // And what is not documented is not served.
+    assert_eq!(server.get("/api/v1/nothing").status, 404);
+    assert_eq!(server.get("/api/v1/nothing").code(), "not_found");
+    let wrong = server.request("DELETE", "/api/v1/status", Some(&admin), None);
+    assert_eq!((wrong.status, wrong.code().as_str()), (405, "method_not_allowed"));
+}
+
+#[test]
+fn errors_are_json_with_stable_codes() {
+    let server = Server::start(&[]);
+    let analyst = server.token("analyst");
+    let cases: Vec<(Reply, u16, &str)> = vec![
+        (server.post_json("/api/v1/query", None, &json!({"metrics": ["no_such_metric"]})), 400, "invalid_query"),
+        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "by": ["colour"]})), 400, "invalid_query"),
+        (server.post_json("/api/v1/query", None, &json!({"metrics": []})), 400, "invalid_query"),
+        (server.request("POST", "/api/v1/query", None, Some(b"{not json")), 400, "bad_request"),
+        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "colour": 1})), 400, "bad_request"),
+        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "from": "2026-05-02", "to": "2026-05-01"})), 400, "bad_request"),
+        (server.get("/api/v1/posts?per_page=0"), 400, "bad_request"),
+        (server.get("/api/v1/posts?from=yesterday"), 400, "bad_request"),
+        (server.get("/api/v1/reports/weather"), 404, "not_found"),
+        (server.get("/api/v1/baselines/none/compare?from=2026-05-01&to=2026-05-31"), 404, "not_found"),
+        (server.get("/api/v1/baselines/none/compare"), 400, "bad_request"),
+        (server.request("POST", "/api/v1/ingest", Some(&analyst), Some(b"  \n")), 422, "unprocessable"),
+        (server.request("POST", "/api/v1/ingest", Some(&analyst), Some(b"{\"nothing\": true}\n")), 422, "unprocessable"),
+        (server.request("DELETE", "/api/v1/milestones/none", Some(&analyst), None), 404, "not_found"),
+        (server.request("POST", "/api/v1/ingest", None, Some(b"{}")), 401, "unauthorized"),
+        (server.request("GET", "/api/v1/status", Some("wl_not_a_token"), None), 401, "unauthorized"),
+    ];
+    for (reply, status, code) in cases {
+        assert_eq!((reply.status, reply.code()), (status, code.to_owned()), "{}", reply.text());
+        let error = &reply.json()["error"];
+        assert_eq!(error["status"], status);
+        assert!(!error["message"].as_str().unwrap().is_empty());
+    }
+    let baseline = json!({"name": "spring", "from": "2026-05-01", "to": "2026-05-31"});
+    assert_eq!(server.post_json("/api/v1/baselines", Some(&analyst), &baseline).status, 201);
+    let again = server.post_json("/api/v1/baselines", Some(&analyst), &baseline);
+    assert_eq!((again.status, again.code().as_str()), (409, "conflict"));
+    let compared = server.get("/api/v1/baselines/spring/compare?from=2026-06-01&to=2026-06-30");
+    assert_eq!(compared.status, 200, "{}", compared.text());
+    assert!(!compared.json()["changes"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn roles_limit_reads_and_writes_and_every_write_is_logged() {
+    let server = Server::start(&[]);
+    let viewer = server.token("viewer");
+    let analyst = server.token("analyst");
+    let reviewer = server.token("pv-reviewer");
+    let admin = server.token("admin");
+    let line = serde_json::json!({"platform": "x", "id": "role-1", "author_handle": "someone", "created_at": "2026-09-01T10:00:00Z", "text": "hello @novarishealth"}).to_string();
+    for (token, status) in [(&viewer, 403), (&reviewer, 403), (&analyst, 200), (&admin, 200)] {
+        let reply = server.request("POST", "/api/v1/ingest", Some(token), Some(line.as_bytes()));
+        assert_eq!(reply.status, status, "{}", reply.text());
+    }
+    // Viewers read with authors masked; analysts see them.
+    let masked = server.request("GET", "/api/v1/posts?per_page=5", Some(&viewer), None).json();
+    let open = server.request("GET", "/api/v1/posts?per_page=5", Some(&analyst), None).json();
+    assert!(masked["posts"].as_array().unwrap().iter().all(|p| p["author"].as_str().unwrap().starts_with("author-")));
+    assert!(open["posts"].as_array().unwrap().iter().any(|p| !p["author"].as_str().unwrap().starts_with("author-")));
+    let page = server.request("GET", "/audit", Some(&viewer), None);
+    assert!(page.text().contains("authors are masked for your role"));
+    // Baselines and milestones need analyst or admin; tokens and the audit log need admin.
+    let milestone = json!({"name": "sov", "metric": "share_of_voice_mentions", "target": 0.8, "by": "2027-06-30"});
+    assert_eq!(server.post_json("/api/v1/milestones", Some(&viewer), &milestone).status, 403);
+    assert_eq!(server.post_json("/api/v1/milestones", Some(&reviewer), &milestone).status, 403);
+    assert_eq!(server.post_json("/api/v1/milestones", Some(&analyst), &milestone).status, 201);
+    assert_eq!(server.post_json("/api/v1/milestones", Some(&analyst), &milestone).status, 409);
+    assert_eq!(server.post_json("/api/v1/milestones", None, &milestone).status, 401);
+    let statuses = server.get("/api/v1/milestones").json();
+    assert!(statuses.as_array().unwrap().iter().any(|m| m["name"] == "sov"));
+    assert_eq!(server.request("DELETE", "/api/v1/milestones/sov", Some(&analyst), None).status, 204);
+    for token in [&viewer, &analyst, &reviewer] {
+        assert_eq!(server.request("GET", "/api/v1/tokens", Some(token), None).status, 403);
+        assert_eq!(server.request("GET", "/api/v1/audit", Some(token), None).status, 403);
+    }
+    let created = server.post_json("/api/v1/tokens", Some(&admin), &json!({"name": "collector", "role": "analyst"}));
+    assert_eq!(created.status, 201);
+    let created = created.json();
+    let new_token = created["token"].as_str().unwrap();
+    assert_eq!(server.request("GET", "/api/v1/whoami", Some(new_token), None).json()["role"], "analyst");
+    let id = created["record"]["id"].as_str().unwrap();
+    assert_eq!(server.request("DELETE", &format!("/api/v1/tokens/{id}"), Some(&admin), None).status, 204);
+    assert_eq!(server.request("GET", "/api/v1/status", Some(new_token), None).status, 401);
+    // Only hashes are stored.
+    let tokens = server.request("GET", "/api/v1/tokens", Some(&admin), None).text();
+    assert!(!tokens.contains(new_token) && !tokens.contains(&admin));
+    let database = std::fs::read(server.dir.path().join(".waterline/state.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&database).contains(&admin));
+    // Every write: who and when.
+    let log = server.request("GET", "/api/v1/audit", Some(&admin), None).json();
+    let actions: Vec<(String, String)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned()))
+        .collect();
+    for action in ["ingest", "milestone.add", "milestone.remove", "token.create", "token.revoke"] {
+        assert!(actions.iter().any(|(a, _)| a == action), "{action} not logged: {actions:?}");
+    }
+    assert!(actions.iter().any(|(a, who)| a == "milestone.add" && who.contains("analyst test")));
+    assert!(log["entries"][0]["at"].as_i64().unwrap() > 1_700_000_000_000);
+}
+
+#[test]
+fn beyond_loopback_the_dashboard_asks_for_a_login() {
+    let server = Server::start(&["--require-token"]);
+    let home = server.get("/");
+    assert_eq!(home.status, 401);
+    assert!(home.text().contains("id=\"login\""));
+    assert_eq!(server.get("/api/v1/status").code(), "unauthorized");
+    assert_eq!(server.get("/api/v1/openapi.json").status, 200);
+    assert_eq!(server.get("/api/v1/health").status, 200);
+    let viewer = server.token("viewer");
+    let login = server.post_json("/api/v1/login", None, &json!({"token": viewer}));
+    assert_eq!(login.status, 200);
+    let cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    assert!(login.header("set-cookie").unwrap().contains("HttpOnly"));
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    write!(stream, "GET / HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{}", &raw[..raw.len().min(300)]);
+    assert_eq!(server.post_json("/api/v1/login", None, &json!({"token": "wl_wrong"})).status, 401);
+}
+
+#[test]
+fn an_ingested_post_reaches_open_dashboards_live() {
+    let server = Server::start(&[]);
+    let analyst = server.token("analyst");
+    let address = server.address.clone();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        write!(stream, "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.starts_with("event: ") {
+                let _ = sender.send(line.trim().to_owned());
+            }
+            line.clear();
+        }
+    });
+    assert_eq!(receiver.recv_timeout(Duration::from_secs(30)).unwrap(), "event: hello");
+    let text = "Live arrival: can I take Cardivex with grapefruit juice?";
+    let line = json!({"platform": "mastodon", "id": "live-1", "author_handle": "late@example.social", "created_at": "2026-10-31T23:59:00Z", "text": text}).to_string();
+    let started = Instant::now();
+    let reply = server.request("POST", "/api/v1/ingest", Some(&analyst), Some(line.as_bytes()));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["report"]["new"], 1);
+    assert_eq!(receiver.recv_timeout(Duration::from_secs(60)).unwrap(), "event: posts");
+    eprintln!("ingest to event: {:?}", started.elapsed());
+    assert!(server.get("/").text().contains("Live arrival"));
+    // An import by another process is noticed too.
+    let file = server.dir.path().join("more.jsonl");
+    let other = json!({"platform": "x", "id": "live-2", "author_handle": "someone", "created_at": "2026-10-31T23:58:00Z", "text": "Imported by another process"}).to_string();
+    std::fs::write(&file, other).unwrap();
+    let output = Command::new(binary()).arg("--workspace").arg(server.dir.path()).arg("import").arg(&file).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(receiver.recv_timeout(Duration::from_secs(60)).unwrap(), "event: posts");
+    assert!(server.get("/api/v1/posts?q=another+process").json()["total"] == 1);
+}
+
+#[test]
+fn views_export_as_self_contained_html_csv_and_pseudonymised() {
+    let server = Server::start(&[]);
+    let html = server.get("/listening?export=html");
+    assert_eq!(html.status, 200);
+    assert!(html.header("content-disposition").unwrap().contains("waterline-listening.html"));
+    let text = html.text();
+    assert!(text.contains("<style>") && text.contains("<svg"));
+    assert!(!text.contains("<script") && !text.contains("/assets/"), "an export must stand alone");
+    let csv = server.get("/audit?export=csv");
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let csv = csv.text();
+    assert!(csv.starts_with("date,platform,account,text,reception"));
+    let open = server.get("/responsiveness?export=csv&table=1").text();
+    let masked = server.get("/responsiveness?export=csv&table=1&pseudonymise=1").text();
+    let authors = |csv: &str| -> Vec<String> {
+        let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+        reader.records().map(|r| r.unwrap()[3].to_owned()).collect()
+    };
+    let (open, masked) = (authors(&open), authors(&masked));
+    assert!(!open.is_empty() && open.len() == masked.len());
+    assert!(masked.iter().all(|a| a.starts_with("author-")), "{masked:?}");
+    assert!(open.iter().all(|a| !a.starts_with("author-")));
+    assert_eq!(server.get("/?export=pdf").code(), "bad_request");
+    // The CLI writes the same.
+    let out = server.dir.path().join("gap.html");
+    let output = Command::new(binary())
+        .arg("--workspace")
+        .arg(server.dir.path())
+        .args(["report", "listening", "--format", "html", "--pseudonymise", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert!(file.contains("<svg") && file.contains("authors pseudonymised") && !file.contains("<script"));
+    for handle in open.iter().take(20) {
+        assert!(!file.contains(handle.as_str()), "{handle} in a pseudonymised export");
+    }
+    let csv = Command::new(binary())
+        .arg("--workspace")
+        .arg(server.dir.path())
+        .args(["report", "share-of-voice", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("panel,"));
+}
