@@ -179,7 +179,7 @@ pub fn grouped_bars(
     }
     for (r, (label, values)) in rows.iter().enumerate() {
         let y0 = top + row_h * r as f64;
-        let shown: String = label.chars().take(40).collect();
+        let shown: String = if label.chars().count() > 34 { label.chars().take(33).chain(std::iter::once('…')).collect() } else { label.clone() };
         let _ = write!(
             svg,
             r#"<text x="{:.1}" y="{:.1}" class="label" text-anchor="end"><title>{}</title>{}</text>"#,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, clippy::print_stdout)]
 
 mod bad_input;
+mod browser;
 mod cli;
 mod enrich;
 mod metrics;

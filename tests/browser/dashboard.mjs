@@ -1,0 +1,134 @@
+// Browser test of the Waterline dashboard in Debian's headless Chromium, driven by
+// playwright-core (no browser download). The Rust test `browser::the_dashboard_works_in_chromium`
+// starts `waterline demo` and runs this script with:
+//   WATERLINE_URL     the server's address (http://127.0.0.1:PORT)
+//   WATERLINE_TOKEN   an admin token (for the ingest call)
+//   WATERLINE_SHOTS   the folder for screenshots (CI artefacts)
+// It opens every page, checks the figures shown equal the API's answer to the same query,
+// applies a filter, sees a live post arrive after an ingest call, takes a screenshot of
+// each page, and fails on any console error. It prints one JSON line with what it checked.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const base = process.env.WATERLINE_URL;
+const token = process.env.WATERLINE_TOKEN;
+const shots = process.env.WATERLINE_SHOTS || "target/browser";
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!base || !token) {
+  console.error("WATERLINE_URL and WATERLINE_TOKEN are required");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const PAGES = [
+  ["/", "overview"], ["/listening", "listening"], ["/gap", "gap"], ["/audit", "audit"],
+  ["/share-of-voice", "share-of-voice"], ["/audience", "audience"], ["/responsiveness", "responsiveness"],
+  ["/baselines", "baselines"], ["/alerts", "alerts"], ["/pharmacovigilance", "pharmacovigilance"],
+  ["/metrics", "definitions"],
+];
+
+const problems = [];
+const consoleErrors = [];
+function fail(message) { problems.push(message); }
+
+async function apiValue(figure) {
+  const response = await fetch(base + "/api/v1/query", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: figure.query,
+  });
+  if (!response.ok) { fail(`query ${figure.query} answered ${response.status}`); return undefined; }
+  const answer = await response.json();
+  const keys = figure.row ? JSON.parse(figure.row) : null;
+  const row = answer.rows.find((r) => !keys || Object.entries(keys).every(([k, v]) => r[k] === v));
+  return row ? row[figure.metric] : null;
+}
+
+async function checkFigures(page, name) {
+  const figures = await page.$$eval("[data-query]", (nodes) => nodes.map((n) => ({
+    metric: n.dataset.metric, query: n.dataset.query, row: n.dataset.row || null,
+    value: n.dataset.value, shown: n.textContent,
+  })));
+  let checked = 0;
+  for (const figure of figures) {
+    const api = await apiValue(figure);
+    const shown = figure.value === "null" ? null : Number(figure.value);
+    const same = (api === null && shown === null) ||
+      (api !== null && shown !== null && Math.abs(api - shown) <= 1e-9 * Math.max(1, Math.abs(api)));
+    if (!same) fail(`${name}: ${figure.metric} shows ${figure.value} (${figure.shown}) but the API says ${api}`);
+    checked += 1;
+  }
+  return checked;
+}
+
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] });
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+page.on("console", (message) => {
+  if (message.type() === "error") consoleErrors.push(`${page.url()}: ${message.text()}`);
+});
+page.on("pageerror", (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+
+let figures = 0;
+const timings = {};
+for (const [path, name] of PAGES) {
+  const started = Date.now();
+  const response = await page.goto(base + path, { waitUntil: "load", timeout: 120000 });
+  timings[name] = Date.now() - started;
+  if (!response || response.status() !== 200) fail(`${path} answered ${response && response.status()}`);
+  const title = await page.textContent("main h1");
+  if (!title) fail(`${path} has no title`);
+  const links = await page.$$eval("nav.pages a", (nodes) => nodes.length);
+  if (links !== PAGES.length) fail(`${path} links ${links} pages, not ${PAGES.length}`);
+  figures += await checkFigures(page, name);
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+// A definition is one click away.
+await page.goto(base + "/", { waitUntil: "load" });
+await page.click(".figure a.label[href='/metrics#mentions']");
+await page.waitForURL(/\/metrics#mentions$/);
+if (!(await page.isVisible("dt#mentions"))) fail("the definition of mentions is not shown");
+
+// A filter: choose a platform, apply, and the figures follow (and still equal the API).
+await page.goto(base + "/", { waitUntil: "load" });
+const before = await page.$eval("[data-metric='mentions']", (n) => n.dataset.value);
+await page.selectOption("form.filters select[name=platform]", "x");
+await Promise.all([page.waitForURL(/platform=x/), page.click("form.filters button[type=submit]")]);
+const after = await page.$eval("[data-metric='mentions']", (n) => n.dataset.value);
+if (before === after) fail(`the platform filter did not change mentions (${before})`);
+const filtered = await page.$$eval("[data-query]", (nodes) => nodes.map((n) => n.dataset.query));
+if (!filtered.every((q) => q.includes('"platform"'))) fail("a figure ignores the platform filter");
+figures += await checkFigures(page, "overview filtered");
+await page.screenshot({ path: `${shots}/overview-filtered.png`, fullPage: true });
+
+// Live: an ingested post appears without reloading the page.
+await page.goto(base + "/", { waitUntil: "load" });
+await page.waitForSelector("#live.connected", { timeout: 30000 });
+await page.evaluate(() => { window.__notReloaded = true; });
+const marker = `Browser live check ${Date.now()}: is Cardivex safe with grapefruit?`;
+const line = JSON.stringify({
+  platform: "bluesky", id: `browser-${Date.now()}`, author_handle: "live.tester.bsky.social",
+  created_at: "2026-10-31T23:59:59Z", text: marker,
+});
+const ingestStarted = Date.now();
+const ingest = await fetch(base + "/api/v1/ingest", {
+  method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" }, body: line + "\n",
+});
+if (!ingest.ok) fail(`ingest answered ${ingest.status}: ${await ingest.text()}`);
+let liveMs = null;
+try {
+  await page.waitForSelector(`text=${marker}`, { timeout: 60000 });
+  liveMs = Date.now() - ingestStarted;
+} catch (error) {
+  fail(`the ingested post did not appear live: ${error.message}`);
+}
+if (!(await page.evaluate(() => window.__notReloaded === true))) fail("the page reloaded instead of updating live");
+await page.screenshot({ path: `${shots}/overview-live.png`, fullPage: true });
+
+// A view exported as one file opens offline (no script, no stylesheet link).
+const exported = await (await fetch(base + "/gap?export=html")).text();
+if (exported.includes("<script") || exported.includes("/assets/")) fail("the HTML export is not self-contained");
+
+await browser.close();
+for (const error of consoleErrors) fail(`console error: ${error}`);
+console.log(JSON.stringify({ pages: PAGES.length, figures, live_ms: liveMs, load_ms: timings, problems }));
+process.exit(problems.length === 0 ? 0 : 1);
