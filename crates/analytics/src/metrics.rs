@@ -315,7 +315,6 @@ pub fn definitions(names: &[String]) -> serde_json::Map<String, serde_json::Valu
     map
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,10 +54,7 @@ impl Caller {
 impl<B: Backend> FromRequestParts<Arc<App<B>>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        app: &Arc<App<B>>,
-    ) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App<B>>) -> Result<Caller, ApiError> {
         Ok(caller(app, &parts.headers).await)
     }
 }
@@ -137,7 +134,8 @@ pub async fn login<B: Backend>(
         auth::COOKIE,
         login.token.trim()
     );
-    let mut response = Json(json!({"actor": principal.actor, "role": principal.role})).into_response();
+    let mut response =
+        Json(json!({"actor": principal.actor, "role": principal.role})).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -202,7 +200,10 @@ impl QueryBody {
     /// The query it asks.
     pub fn into_query(self) -> Result<Query, ApiError> {
         if self.metrics.is_empty() {
-            return Err(ApiError::new("invalid_query", "name at least one metric (GET /api/v1/metrics)"));
+            return Err(ApiError::new(
+                "invalid_query",
+                "name at least one metric (GET /api/v1/metrics)",
+            ));
         }
         if let (Some(from), Some(to)) = (self.from, self.to)
             && to < from
@@ -272,7 +273,9 @@ pub struct PeriodParams {
 }
 
 /// A date that may be given empty (an HTML form's blank field).
-pub fn empty_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+pub fn empty_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NaiveDate>, D::Error> {
     let text: Option<String> = Option::deserialize(deserializer)?;
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
@@ -348,7 +351,11 @@ pub fn filters_of(fields: &[(&str, Option<&str>)]) -> Vec<Filter> {
             (!value.is_empty()).then(|| Filter {
                 field: (*field).to_owned(),
                 negate: false,
-                values: value.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect(),
+                values: value
+                    .split(',')
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .collect(),
             })
         })
         .collect()
@@ -401,8 +408,14 @@ pub async fn ingest<B: Backend>(
     }
     let bytes = body.len();
     let outcome = app.backend.ingest(body.to_vec(), principal.actor.clone()).await?;
-    auth::audit(app.backend.state(), &principal, "ingest", "posts", json!({"bytes": bytes, "outcome": outcome}))
-        .await?;
+    auth::audit(
+        app.backend.state(),
+        &principal,
+        "ingest",
+        "posts",
+        json!({"bytes": bytes, "outcome": outcome}),
+    )
+    .await?;
     if let Ok(Some(version)) = app.backend.refresh().await {
         app.live.publish(version);
     }
@@ -469,7 +482,9 @@ pub async fn compare<B: Backend>(
     caller.require(Permission::Read)?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (Some(from), Some(to)) = (params.from, params.to) else {
-        return Err(ApiError::bad_request("`from` and `to` (YYYY-MM-DD) give the period to compare"));
+        return Err(ApiError::bad_request(
+            "`from` and `to` (YYYY-MM-DD) give the period to compare",
+        ));
     };
     if to < from {
         return Err(ApiError::bad_request("`to` is before `from`"));
@@ -553,9 +568,16 @@ pub async fn create_token<B: Backend>(
     let Some(role) = Role::parse(&request.role) else {
         return Err(ApiError::bad_request("`role` is viewer, analyst, pv-reviewer or admin"));
     };
-    let (token, row) = auth::create_token(app.backend.state(), &request.name, role, &principal.actor).await?;
-    auth::audit(app.backend.state(), &principal, "token.create", &row.id, json!({"name": row.name, "role": row.role}))
-        .await?;
+    let (token, row) =
+        auth::create_token(app.backend.state(), &request.name, role, &principal.actor).await?;
+    auth::audit(
+        app.backend.state(),
+        &principal,
+        "token.create",
+        &row.id,
+        json!({"name": row.name, "role": row.role}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token, "record": row}))))
 }
 

@@ -112,7 +112,9 @@ impl Principal {
         match self.role {
             None => Err(ApiError::new(
                 "unauthorized",
-                format!("`{what}` needs a token: send `Authorization: Bearer TOKEN` (waterline token create)"),
+                format!(
+                    "`{what}` needs a token: send `Authorization: Bearer TOKEN` (waterline token create)"
+                ),
             )),
             Some(role) => Err(ApiError::new(
                 "forbidden",
@@ -207,7 +209,11 @@ pub const CACHE_SECONDS: u64 = 10;
 
 impl TokenCache {
     /// The principal of a token (`None` for an unknown or revoked one).
-    pub async fn verify(&self, state: &StateDb, token: &str) -> Result<Option<Principal>, ApiError> {
+    pub async fn verify(
+        &self,
+        state: &StateDb,
+        token: &str,
+    ) -> Result<Option<Principal>, ApiError> {
         let key = hash(token);
         if let Ok(entries) = self.entries.lock()
             && let Some((at, principal)) = entries.get(&key)

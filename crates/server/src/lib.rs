@@ -71,7 +71,12 @@ pub struct App<B> {
 impl<B: Backend> App<B> {
     /// A new state.
     pub fn new(backend: B, options: ServeOptions) -> Arc<App<B>> {
-        Arc::new(App { backend, options, tokens: auth::TokenCache::default(), live: live::Live::new() })
+        Arc::new(App {
+            backend,
+            options,
+            tokens: auth::TokenCache::default(),
+            live: live::Live::new(),
+        })
     }
 }
 

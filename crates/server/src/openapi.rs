@@ -10,25 +10,53 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
     match (method, path) {
         ("get", "/api/v1/health") => ("Liveness and version", "health"),
         ("get", "/api/v1/openapi.json") => ("This document", "meta"),
-        ("get", "/api/v1/whoami") => ("The caller: actor, role, whether a token is required", "access"),
+        ("get", "/api/v1/whoami") => {
+            ("The caller: actor, role, whether a token is required", "access")
+        }
         ("post", "/api/v1/login") => ("Check a token and keep it in an HttpOnly cookie", "access"),
         ("post", "/api/v1/logout") => ("Forget the login cookie", "access"),
-        ("get", "/api/v1/status") => ("Counts by platform and side, store version, latest import runs", "status"),
-        ("get", "/api/v1/metrics") => ("The metric catalogue (definitions, numerators, denominators) and the dimensions", "metrics"),
-        ("post", "/api/v1/query") => ("Compute metrics × dimensions × filters over a period (the shape of `waterline query`)", "metrics"),
-        ("get", "/api/v1/reports/{kind}") => ("A report: listening, gap or audit (JSON of docs/schema.md)", "reports"),
-        ("get", "/api/v1/posts") => ("Posts with their enrichments, newest first, paginated", "posts"),
-        ("post", "/api/v1/ingest") => ("Import JSON lines in any supported format (a webhook for collectors)", "posts"),
-        ("get", "/api/v1/events") => ("Server-sent events: `posts` when the stored posts change", "live"),
+        ("get", "/api/v1/status") => {
+            ("Counts by platform and side, store version, latest import runs", "status")
+        }
+        ("get", "/api/v1/metrics") => (
+            "The metric catalogue (definitions, numerators, denominators) and the dimensions",
+            "metrics",
+        ),
+        ("post", "/api/v1/query") => (
+            "Compute metrics × dimensions × filters over a period (the shape of `waterline query`)",
+            "metrics",
+        ),
+        ("get", "/api/v1/reports/{kind}") => {
+            ("A report: listening, gap or audit (JSON of docs/schema.md)", "reports")
+        }
+        ("get", "/api/v1/posts") => {
+            ("Posts with their enrichments, newest first, paginated", "posts")
+        }
+        ("post", "/api/v1/ingest") => {
+            ("Import JSON lines in any supported format (a webhook for collectors)", "posts")
+        }
+        ("get", "/api/v1/events") => {
+            ("Server-sent events: `posts` when the stored posts change", "live")
+        }
         ("get", "/api/v1/baselines") => ("The frozen baselines", "baselines"),
-        ("post", "/api/v1/baselines") => ("Freeze every metric over a period as a baseline", "baselines"),
+        ("post", "/api/v1/baselines") => {
+            ("Freeze every metric over a period as a baseline", "baselines")
+        }
         ("delete", "/api/v1/baselines/{name}") => ("Delete a baseline", "baselines"),
-        ("get", "/api/v1/baselines/{name}/compare") => ("Compare a period with a baseline (95% bootstrap intervals)", "baselines"),
-        ("get", "/api/v1/milestones") => ("Every milestone's progress, trend, projection and verdict", "milestones"),
-        ("post", "/api/v1/milestones") => ("Add a milestone (a metric target with a date)", "milestones"),
+        ("get", "/api/v1/baselines/{name}/compare") => {
+            ("Compare a period with a baseline (95% bootstrap intervals)", "baselines")
+        }
+        ("get", "/api/v1/milestones") => {
+            ("Every milestone's progress, trend, projection and verdict", "milestones")
+        }
+        ("post", "/api/v1/milestones") => {
+            ("Add a milestone (a metric target with a date)", "milestones")
+        }
         ("delete", "/api/v1/milestones/{name}") => ("Remove a milestone", "milestones"),
         ("get", "/api/v1/alerts") => ("Alerts (none until alert rules are configured)", "alerts"),
-        ("get", "/api/v1/tokens") => ("API tokens (records only; tokens are stored as hashes)", "access"),
+        ("get", "/api/v1/tokens") => {
+            ("API tokens (records only; tokens are stored as hashes)", "access")
+        }
         ("post", "/api/v1/tokens") => ("Create a token; the answer holds it, once", "access"),
         ("delete", "/api/v1/tokens/{id}") => ("Revoke a token", "access"),
         ("get", "/api/v1/audit") => ("The audit log: every write, who and when", "access"),
@@ -46,9 +74,11 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
     let mut list = Vec::new();
     for segment in path.split('/') {
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            let mut parameter = json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
+            let mut parameter =
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
             if name == "kind" {
-                parameter["schema"] = json!({"type": "string", "enum": ["listening", "gap", "audit"]});
+                parameter["schema"] =
+                    json!({"type": "string", "enum": ["listening", "gap", "audit"]});
             }
             list.push(parameter);
         }
@@ -57,7 +87,11 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/reports/{kind}") => {
             list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
             list.push(query_parameter("to", "Last local day (inclusive)", date));
-            list.push(query_parameter("pseudonymise", "Mask authors, @handles and e-mail addresses (`1`)", text));
+            list.push(query_parameter(
+                "pseudonymise",
+                "Mask authors, @handles and e-mail addresses (`1`)",
+                text,
+            ));
         }
         ("get", "/api/v1/posts") => {
             list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
@@ -65,18 +99,42 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
             for field in ["platform", "side", "language", "sentiment", "need", "topic"] {
                 list.push(query_parameter(field, "Comma-separated values to keep", text.clone()));
             }
-            list.push(query_parameter("q", "Words the text contains (case-insensitive)", text.clone()));
-            list.push(query_parameter("unanswered", "`1`: audience posts to the brand needing a reply, with none", text.clone()));
-            list.push(query_parameter("page", "1-based page", json!({"type": "integer", "minimum": 1})));
-            list.push(query_parameter("per_page", "Posts per page (1–1000, default 50)", json!({"type": "integer", "minimum": 1, "maximum": 1000})));
+            list.push(query_parameter(
+                "q",
+                "Words the text contains (case-insensitive)",
+                text.clone(),
+            ));
+            list.push(query_parameter(
+                "unanswered",
+                "`1`: audience posts to the brand needing a reply, with none",
+                text.clone(),
+            ));
+            list.push(query_parameter(
+                "page",
+                "1-based page",
+                json!({"type": "integer", "minimum": 1}),
+            ));
+            list.push(query_parameter(
+                "per_page",
+                "Posts per page (1–1000, default 50)",
+                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+            ));
             list.push(query_parameter("pseudonymise", "Mask authors (`1`)", text));
         }
         ("get", "/api/v1/baselines/{name}/compare") => {
-            list.push(query_parameter("from", "First local day of the compared period", date.clone()));
+            list.push(query_parameter(
+                "from",
+                "First local day of the compared period",
+                date.clone(),
+            ));
             list.push(query_parameter("to", "Last local day of the compared period", date));
         }
         ("get", "/api/v1/audit") => {
-            list.push(query_parameter("limit", "Entries (default 200)", json!({"type": "integer"})));
+            list.push(query_parameter(
+                "limit",
+                "Entries (default 200)",
+                json!({"type": "integer"}),
+            ));
         }
         _ => {}
     }
@@ -86,19 +144,29 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
 fn request_body(method: &str, path: &str) -> Option<Value> {
     let schema = match (method, path) {
         ("post", "/api/v1/query") => json!({"$ref": "#/components/schemas/Query"}),
-        ("post", "/api/v1/login") => json!({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}),
-        ("post", "/api/v1/baselines") => json!({"type": "object", "required": ["name", "from", "to"], "properties": {
+        ("post", "/api/v1/login") => {
+            json!({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}})
+        }
+        ("post", "/api/v1/baselines") => {
+            json!({"type": "object", "required": ["name", "from", "to"], "properties": {
             "name": {"type": "string"}, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-            "where": {"type": "array", "items": {"type": "string"}}}}),
-        ("post", "/api/v1/milestones") => json!({"type": "object", "required": ["name", "metric", "target", "by"], "properties": {
+            "where": {"type": "array", "items": {"type": "string"}}}})
+        }
+        ("post", "/api/v1/milestones") => {
+            json!({"type": "object", "required": ["name", "metric", "target", "by"], "properties": {
             "name": {"type": "string"}, "metric": {"type": "string"}, "target": {"type": "number"},
             "by": {"type": "string", "format": "date"}, "since": {"type": "string", "format": "date"},
-            "where": {"type": "array", "items": {"type": "string"}}}}),
-        ("post", "/api/v1/tokens") => json!({"type": "object", "required": ["name", "role"], "properties": {
-            "name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "analyst", "pv-reviewer", "admin"]}}}),
+            "where": {"type": "array", "items": {"type": "string"}}}})
+        }
+        ("post", "/api/v1/tokens") => {
+            json!({"type": "object", "required": ["name", "role"], "properties": {
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "analyst", "pv-reviewer", "admin"]}}})
+        }
         ("post", "/api/v1/ingest") => {
-            return Some(json!({"required": true, "description": "JSON lines (or one JSON document) in any format `waterline import` detects: Waterline JSONL, X API v2, X archive, Mastodon, Bluesky Jetstream, Reddit.",
-                "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}));
+            return Some(
+                json!({"required": true, "description": "JSON lines (or one JSON document) in any format `waterline import` detects: Waterline JSONL, X API v2, X archive, Mastodon, Bluesky Jetstream, Reddit.",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}),
+            );
         }
         _ => return None,
     };
@@ -108,12 +176,22 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
 fn success(method: &str, path: &str) -> (&'static str, Value) {
     match (method, path) {
         ("delete", _) => ("204", json!({"description": "Done"})),
-        ("post", "/api/v1/baselines" | "/api/v1/milestones" | "/api/v1/tokens") => {
-            ("201", json!({"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}))
-        }
-        ("get", "/api/v1/events") => ("200", json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})),
-        ("post", "/api/v1/query") => ("200", json!({"description": "The answer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}})),
-        _ => ("200", json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})),
+        ("post", "/api/v1/baselines" | "/api/v1/milestones" | "/api/v1/tokens") => (
+            "201",
+            json!({"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}),
+        ),
+        ("get", "/api/v1/events") => (
+            "200",
+            json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+        ),
+        ("post", "/api/v1/query") => (
+            "200",
+            json!({"description": "The answer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}}),
+        ),
+        _ => (
+            "200",
+            json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}),
+        ),
     }
 }
 
@@ -206,9 +284,17 @@ mod tests {
         for (method, path, _) in crate::API_ROUTES {
             let operation = &document["paths"][*path][*method];
             assert!(operation.is_object(), "{method} {path} is not documented");
-            assert!(!operation["summary"].as_str().unwrap_or_default().is_empty(), "{method} {path} has no summary");
+            assert!(
+                !operation["summary"].as_str().unwrap_or_default().is_empty(),
+                "{method} {path} has no summary"
+            );
         }
-        let documented: usize = document["paths"].as_object().unwrap().values().map(|v| v.as_object().unwrap().len()).sum();
+        let documented: usize = document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_object().unwrap().len())
+            .sum();
         assert_eq!(documented, crate::API_ROUTES.len());
     }
 }

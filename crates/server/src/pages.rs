@@ -31,16 +31,52 @@ pub const JS: &str = include_str!("assets/app.js");
 
 /// The pages: path, title, the job it answers.
 pub const PAGES: &[(&str, &str, &str)] = &[
-    ("/", "Overview", "The iceberg: what the brand measures above the waterline, what the audience sees and says below it."),
-    ("/listening", "Listening", "What the audience talks about and needs: topics, growth, sentiment, unmet needs, example posts."),
-    ("/gap", "Perception gap", "What the brand says against what its audience cares about, topic by topic."),
-    ("/audit", "Content audit", "Every own post's reception against its account's own last 90 days, and why."),
-    ("/share-of-voice", "Share of voice", "The brand against its competitor panel: mentions, engagement, sentiment."),
-    ("/audience", "Audience & channels", "Who interacts, how often, new or returning, and on which platforms."),
-    ("/responsiveness", "Responsiveness", "Inbound conversations, response rate and time, and the questions still unanswered."),
-    ("/baselines", "Baselines & milestones", "Frozen baselines to compare with, and targets with dates: on track or not."),
+    (
+        "/",
+        "Overview",
+        "The iceberg: what the brand measures above the waterline, what the audience sees and says below it.",
+    ),
+    (
+        "/listening",
+        "Listening",
+        "What the audience talks about and needs: topics, growth, sentiment, unmet needs, example posts.",
+    ),
+    (
+        "/gap",
+        "Perception gap",
+        "What the brand says against what its audience cares about, topic by topic.",
+    ),
+    (
+        "/audit",
+        "Content audit",
+        "Every own post's reception against its account's own last 90 days, and why.",
+    ),
+    (
+        "/share-of-voice",
+        "Share of voice",
+        "The brand against its competitor panel: mentions, engagement, sentiment.",
+    ),
+    (
+        "/audience",
+        "Audience & channels",
+        "Who interacts, how often, new or returning, and on which platforms.",
+    ),
+    (
+        "/responsiveness",
+        "Responsiveness",
+        "Inbound conversations, response rate and time, and the questions still unanswered.",
+    ),
+    (
+        "/baselines",
+        "Baselines & milestones",
+        "Frozen baselines to compare with, and targets with dates: on track or not.",
+    ),
     ("/alerts", "Alerts", "Spikes and urgent posts, explained."),
-    ("/pharmacovigilance", "Pharmacovigilance", "Adverse-event triage with regulatory clocks, and draft checks."),
+    (
+        "/pharmacovigilance",
+        "Pharmacovigilance",
+        "Adverse-event triage with regulatory clocks, and draft checks.",
+    ),
     ("/metrics", "Definitions", "Every metric: numerator, denominator, time basis, default scope."),
 ];
 
@@ -57,7 +93,8 @@ pub fn routes<B: Backend>() -> Router<Arc<App<B>>> {
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=300")], body)
+        .into_response()
 }
 
 /// The global filters and the export switches of a page URL.
@@ -115,7 +152,12 @@ impl PageParams {
         if let Some(to) = self.to {
             pairs.push(format!("to={to}"));
         }
-        for (name, value) in [("platform", &self.platform), ("language", &self.language), ("side", &self.side), ("topic", &self.topic)] {
+        for (name, value) in [
+            ("platform", &self.platform),
+            ("language", &self.language),
+            ("side", &self.side),
+            ("topic", &self.topic),
+        ] {
             if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
                 pairs.push(format!("{name}={}", encode(value)));
             }
@@ -198,7 +240,13 @@ struct Page<'a, B> {
 
 impl<B: Backend> Page<'_, B> {
     /// A query under the global filters, plus the page's own filters.
-    fn query(&self, metrics: &[&str], by: &[&str], filters: &[&str], limit: Option<usize>) -> Result<Query, ApiError> {
+    fn query(
+        &self,
+        metrics: &[&str],
+        by: &[&str],
+        filters: &[&str],
+        limit: Option<usize>,
+    ) -> Result<Query, ApiError> {
         let mut all = self.params.filters();
         for filter in filters {
             let filter = Filter::parse(filter)?;
@@ -232,7 +280,14 @@ impl<B: Backend> Page<'_, B> {
     }
 
     /// A headline figure with its definition one click away and its query attached.
-    fn figure(&mut self, label: &str, metric: &str, query: &Query, answer: &Answer, row: Option<&[(&str, &str)]>) {
+    fn figure(
+        &mut self,
+        label: &str,
+        metric: &str,
+        query: &Query,
+        answer: &Answer,
+        row: Option<&[(&str, &str)]>,
+    ) {
         let unit = unit_of(metric);
         let (value, row_json) = match row {
             None => (answer.scalar(metric), Value::Null),
@@ -240,7 +295,11 @@ impl<B: Backend> Page<'_, B> {
                 let index = answer.metrics.iter().position(|m| m == metric);
                 let found = answer.rows.iter().find(|r| {
                     keys.iter().all(|(dimension, key)| {
-                        answer.dimensions.iter().position(|d| d == dimension).is_some_and(|i| r.keys[i] == *key)
+                        answer
+                            .dimensions
+                            .iter()
+                            .position(|d| d == dimension)
+                            .is_some_and(|i| r.keys[i] == *key)
                     })
                 });
                 let value = index.and_then(|i| found.and_then(|r| r.values[i]));
@@ -250,13 +309,18 @@ impl<B: Backend> Page<'_, B> {
             }
         };
         let definition = metrics::find(metric).map_or("", |m| m.definition);
-        let raw = value.map_or("null".to_owned(), |v| waterline_analytics::query::significant(v).to_string());
+        let raw = value
+            .map_or("null".to_owned(), |v| waterline_analytics::query::significant(v).to_string());
         let _ = write!(
             self.body,
             r#"<div class="figure"><span class="value" data-metric="{m}" data-value="{raw}" data-query="{q}"{r}>{shown}</span><a class="label" href="/metrics#{m}" title="{d}">{l}</a></div>"#,
             m = attr(metric),
             q = attr(&serde_json::to_string(query).unwrap_or_default()),
-            r = if row_json.is_null() { String::new() } else { format!(r#" data-row="{}""#, attr(&row_json.to_string())) },
+            r = if row_json.is_null() {
+                String::new()
+            } else {
+                format!(r#" data-row="{}""#, attr(&row_json.to_string()))
+            },
             shown = esc(&svg::format(value, unit)),
             d = attr(definition),
             l = esc(label),
@@ -372,9 +436,14 @@ async fn show<B: Backend>(
         Some("csv") => {
             let index = params.table.unwrap_or(0);
             let Some(table) = tables.get(index) else {
-                return ApiError::not_found(format!("this page has {} tables", tables.len())).into_response();
+                return ApiError::not_found(format!("this page has {} tables", tables.len()))
+                    .into_response();
             };
-            let name = format!("waterline{}-{}.csv", path.replace('/', "-").trim_end_matches('-'), slug(&table.name));
+            let name = format!(
+                "waterline{}-{}.csv",
+                path.replace('/', "-").trim_end_matches('-'),
+                slug(&table.name)
+            );
             (
                 [
                     (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
@@ -385,28 +454,61 @@ async fn show<B: Backend>(
                 .into_response()
         }
         Some("html") => {
-            let html = document(&app.backend.brand(), &path, &params, &body, Mode::Export { masked: mask });
-            let name = format!("waterline{}.html", if path == "/" { "-overview".to_owned() } else { path.replace('/', "-") });
-            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (header::CONTENT_DISPOSITION, disposition(&name))], html)
+            let html = document(
+                &app.backend.brand(),
+                &path,
+                &params,
+                &body,
+                Mode::Export { masked: mask },
+            );
+            let name = format!(
+                "waterline{}.html",
+                if path == "/" { "-overview".to_owned() } else { path.replace('/', "-") }
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                    (header::CONTENT_DISPOSITION, disposition(&name)),
+                ],
+                html,
+            )
                 .into_response()
         }
-        Some(other) => ApiError::bad_request(format!("export `{other}`: html or csv")).into_response(),
-        None if headers.get("x-waterline-fragment").is_some() => {
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+        Some(other) => {
+            ApiError::bad_request(format!("export `{other}`: html or csv")).into_response()
         }
+        None if headers.get("x-waterline-fragment").is_some() => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response(),
         None => {
-            let html = document(&app.backend.brand(), &path, &params, &body, Mode::Live { masked: mask });
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+            let html =
+                document(&app.backend.brand(), &path, &params, &body, Mode::Live { masked: mask });
+            (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                html,
+            )
+                .into_response()
         }
     }
 }
 
 fn slug(text: &str) -> String {
-    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect()
 }
 
 fn disposition(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).unwrap_or(HeaderValue::from_static("attachment"))
+    HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
 fn error_page(error: &ApiError) -> Response {
@@ -437,7 +539,8 @@ pub enum Mode {
 
 /// The whole HTML document of a page.
 pub fn document(brand: &str, path: &str, params: &PageParams, body: &str, mode: Mode) -> String {
-    let (title, job) = PAGES.iter().find(|(p, _, _)| *p == path).map_or(("Waterline", ""), |(_, t, j)| (*t, *j));
+    let (title, job) =
+        PAGES.iter().find(|(p, _, _)| *p == path).map_or(("Waterline", ""), |(_, t, j)| (*t, *j));
     let mut html = String::with_capacity(body.len() + 8192);
     let _ = write!(
         html,
@@ -454,7 +557,13 @@ pub fn document(brand: &str, path: &str, params: &PageParams, body: &str, mode: 
             html.push_str(r#"</span><span id="live" class="live" title="Live: new posts refresh this page">live</span></header><nav class="pages">"#);
             for (p, t, _) in PAGES {
                 let current = if *p == path { r#" aria-current="page""# } else { "" };
-                let _ = write!(html, r#"<a href="{}{}"{current}>{}</a>"#, p, link_query(params), esc(t));
+                let _ = write!(
+                    html,
+                    r#"<a href="{}{}"{current}>{}</a>"#,
+                    p,
+                    link_query(params),
+                    esc(t)
+                );
             }
             html.push_str("</nav>");
             html.push_str(&filter_form(path, params));
@@ -513,7 +622,8 @@ fn describe_filters(params: &PageParams) -> String {
 fn filter_form(path: &str, params: &PageParams) -> String {
     let value = |v: &Option<String>| attr(v.as_deref().unwrap_or_default()).into_owned();
     let select = |name: &str, options: &[(&str, &str)], current: &Option<String>| {
-        let mut out = format!(r#"<label>{name} <select name="{name}"><option value="">all</option>"#);
+        let mut out =
+            format!(r#"<label>{name} <select name="{name}"><option value="">all</option>"#);
         for (value, label) in options {
             let selected = if current.as_deref() == Some(*value) { " selected" } else { "" };
             let _ = write!(out, r#"<option value="{value}"{selected}>{label}</option>"#);
@@ -526,9 +636,29 @@ fn filter_form(path: &str, params: &PageParams) -> String {
         path = attr(path),
         from = params.from.map(|d| d.to_string()).unwrap_or_default(),
         to = params.to.map(|d| d.to_string()).unwrap_or_default(),
-        platform = select("platform", &[("x", "X"), ("mastodon", "Mastodon"), ("bluesky", "Bluesky"), ("reddit", "Reddit")], &params.platform),
-        language = select("language", &[("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"), ("pt", "Portuguese"), ("und", "undetermined")], &params.language),
-        side = select("side", &[("own", "own"), ("competitor", "competitor"), ("audience", "audience")], &params.side),
+        platform = select(
+            "platform",
+            &[("x", "X"), ("mastodon", "Mastodon"), ("bluesky", "Bluesky"), ("reddit", "Reddit")],
+            &params.platform
+        ),
+        language = select(
+            "language",
+            &[
+                ("en", "English"),
+                ("fr", "French"),
+                ("de", "German"),
+                ("es", "Spanish"),
+                ("it", "Italian"),
+                ("pt", "Portuguese"),
+                ("und", "undetermined")
+            ],
+            &params.language
+        ),
+        side = select(
+            "side",
+            &[("own", "own"), ("competitor", "competitor"), ("audience", "audience")],
+            &params.side
+        ),
         topic = value(&params.topic),
     )
 }
@@ -548,11 +678,27 @@ fn login_html(bad_token: bool) -> axum::response::Html<String> {
 // The pages.
 
 async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let own = page.query(&["posts", "engagements", "engagement_rate_followers", "amplification_rate", "applause_rate"], &[], &[], None)?;
+    let own = page.query(
+        &[
+            "posts",
+            "engagements",
+            "engagement_rate_followers",
+            "amplification_rate",
+            "applause_rate",
+        ],
+        &[],
+        &[],
+        None,
+    )?;
     let own_answer = page.ask(&own).await?;
     let own_posts = page.query(&["posts"], &[], &["side=own"], None)?;
     let own_posts_answer = page.ask(&own_posts).await?;
-    let voice = page.query(&["mentions", "share_of_voice_mentions", "net_sentiment", "negative_share"], &[], &[], None)?;
+    let voice = page.query(
+        &["mentions", "share_of_voice_mentions", "net_sentiment", "negative_share"],
+        &[],
+        &[],
+        None,
+    )?;
     let voice_answer = page.ask(&voice).await?;
     let needs = page.query(&["posts"], &["need"], &["side=audience"], None)?;
     let needs_answer = page.ask(&needs).await?;
@@ -570,7 +716,10 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     let above = vec![
         ("Own posts".to_owned(), value(&own_posts_answer, "posts")),
         ("Engagements on them".to_owned(), value(&own_answer, "engagements")),
-        ("Engagement rate by followers (median)".to_owned(), value(&own_answer, "engagement_rate_followers")),
+        (
+            "Engagement rate by followers (median)".to_owned(),
+            value(&own_answer, "engagement_rate_followers"),
+        ),
     ];
     let below = vec![
         ("Brand mentions by the audience".to_owned(), value(&voice_answer, "mentions")),
@@ -583,18 +732,36 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.push(r#"<div class="iceberg">"#);
     page.push(&svg::iceberg(&above, &below));
     page.push("</div>");
-    page.section("Above the waterline: what the brand measures", "The brand's own posts and how they are received.");
+    page.section(
+        "Above the waterline: what the brand measures",
+        "The brand's own posts and how they are received.",
+    );
     page.figures_open();
     page.figure("Own posts", "posts", &own_posts, &own_posts_answer, None);
     page.figure("Engagements on own posts", "engagements", &own, &own_answer, None);
-    page.figure("Engagement rate by followers (median)", "engagement_rate_followers", &own, &own_answer, None);
+    page.figure(
+        "Engagement rate by followers (median)",
+        "engagement_rate_followers",
+        &own,
+        &own_answer,
+        None,
+    );
     page.figure("Amplification rate", "amplification_rate", &own, &own_answer, None);
     page.figure("Applause rate", "applause_rate", &own, &own_answer, None);
     page.figures_close();
-    page.section("Below the waterline: what the audience sees and says", "Mentions, sentiment, needs and how the brand answers them.");
+    page.section(
+        "Below the waterline: what the audience sees and says",
+        "Mentions, sentiment, needs and how the brand answers them.",
+    );
     page.figures_open();
     page.figure("Brand mentions", "mentions", &voice, &voice_answer, None);
-    page.figure("Share of voice (mentions)", "share_of_voice_mentions", &voice, &voice_answer, None);
+    page.figure(
+        "Share of voice (mentions)",
+        "share_of_voice_mentions",
+        &voice,
+        &voice_answer,
+        None,
+    );
     page.figure("Net sentiment", "net_sentiment", &voice, &voice_answer, None);
     page.figure("Negative share", "negative_share", &voice, &voice_answer, None);
     page.figure("Questions", "posts", &needs, &needs_answer, Some(&[("need", "question")]));
@@ -605,8 +772,15 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.figures_close();
     let weekly = page.query(&["posts"], &["week", "side"], &[], None)?;
     let weekly_answer = page.ask(&weekly).await?;
-    page.section("Posts per week, by side", "Own posts against what the audience and competitors publish.");
-    page.push(&svg::lines("Posts per week by side", &series_by(&weekly_answer, "week", "side", "posts"), "count"));
+    page.section(
+        "Posts per week, by side",
+        "Own posts against what the audience and competitors publish.",
+    );
+    page.push(&svg::lines(
+        "Posts per week by side",
+        &series_by(&weekly_answer, "week", "side", "posts"),
+        "count",
+    ));
     latest(page).await
 }
 
@@ -629,12 +803,30 @@ async fn latest<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
     let mut table = Table {
         name: name.to_owned(),
-        header: ["date", "platform", "side", "author", "text", "language", "sentiment", "need", "engagements"].map(String::from).to_vec(),
+        header: [
+            "date",
+            "platform",
+            "side",
+            "author",
+            "text",
+            "language",
+            "sentiment",
+            "need",
+            "engagements",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for post in posts["posts"].as_array().into_iter().flatten() {
         table.rows.push(vec![
-            post["created_at"].as_str().unwrap_or_default().replace('T', " ").chars().take(16).collect(),
+            post["created_at"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('T', " ")
+                .chars()
+                .take(16)
+                .collect(),
             post["platform"].as_str().unwrap_or_default().to_owned(),
             post["side"].as_str().unwrap_or_default().to_owned(),
             page.author(&post["author"]),
@@ -646,7 +838,12 @@ fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
         ]);
     }
     if let Some(total) = posts["total"].as_u64() {
-        let _ = write!(page.body, r#"<p class="count">{} posts match; the newest {} are shown.</p>"#, svg::format(Some(total as f64), "count"), table.rows.len());
+        let _ = write!(
+            page.body,
+            r#"<p class="count">{} posts match; the newest {} are shown.</p>"#,
+            svg::format(Some(total as f64), "count"),
+            table.rows.len()
+        );
     }
     page.table(table);
 }
@@ -687,7 +884,9 @@ fn series_by(answer: &Answer, time: &str, split: &str, metric: &str) -> Vec<Seri
 
 fn answer_table(name: &str, answer: &Answer) -> Table {
     let mut header = answer.dimensions.clone();
-    header.extend(answer.metrics.iter().map(|m| metrics::find(m).map_or(m.clone(), |x| x.label.to_owned())));
+    header.extend(
+        answer.metrics.iter().map(|m| metrics::find(m).map_or(m.clone(), |x| x.label.to_owned())),
+    );
     Table {
         name: name.to_owned(),
         header,
@@ -696,7 +895,13 @@ fn answer_table(name: &str, answer: &Answer) -> Table {
             .iter()
             .map(|row| {
                 let mut cells = row.keys.clone();
-                cells.extend(answer.metrics.iter().zip(&row.values).map(|(m, v)| svg::format(*v, unit_of(m))));
+                cells.extend(
+                    answer
+                        .metrics
+                        .iter()
+                        .zip(&row.values)
+                        .map(|(m, v)| svg::format(*v, unit_of(m))),
+                );
                 cells
             })
             .collect(),
@@ -716,20 +921,43 @@ async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         page.figure(&label, "posts", &needs, &needs_answer, Some(&[("need", need)]));
     }
     page.figures_close();
-    let report = page.app.backend.report(ReportKind::Listening, page.params.from, page.params.to).await?;
-    let topics: Vec<&Value> = report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
+    let report =
+        page.app.backend.report(ReportKind::Listening, page.params.from, page.params.to).await?;
+    let topics: Vec<&Value> =
+        report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
     page.section("Topics the audience talks about", "Share of the audience's posts, growth (last third of the period against the first), sentiment.");
     let mut top: Vec<&&Value> = topics.iter().collect();
-    top.sort_by(|a, b| b["audience_share"].as_f64().partial_cmp(&a["audience_share"].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
-    let bars: Vec<(String, Option<f64>)> = top.iter().take(15).map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), t["audience_share"].as_f64())).collect();
+    top.sort_by(|a, b| {
+        b["audience_share"]
+            .as_f64()
+            .partial_cmp(&a["audience_share"].as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let bars: Vec<(String, Option<f64>)> = top
+        .iter()
+        .take(15)
+        .map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), t["audience_share"].as_f64()))
+        .collect();
     page.push(&svg::bars("Audience share by topic", &bars, "share"));
     let mut table = Table {
         name: "topics".into(),
-        header: ["topic", "posts", "audience posts", "audience share", "growth", "net sentiment", "negative", "example"].map(String::from).to_vec(),
+        header: [
+            "topic",
+            "posts",
+            "audience posts",
+            "audience share",
+            "growth",
+            "net sentiment",
+            "negative",
+            "example",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for topic in &top {
-        let example = topic["representative"].get(0).map(|e| page.text(&e["text"])).unwrap_or_default();
+        let example =
+            topic["representative"].get(0).map(|e| page.text(&e["text"])).unwrap_or_default();
         table.rows.push(vec![
             topic["label"].as_str().unwrap_or_default().to_owned(),
             number(&topic["posts"], "count"),
@@ -742,10 +970,15 @@ async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         ]);
     }
     page.table(table);
-    page.section("Unmet needs", "Questions, complaints and requests by topic, and the share the brand answered.");
+    page.section(
+        "Unmet needs",
+        "Questions, complaints and requests by topic, and the share the brand answered.",
+    );
     let mut table = Table {
         name: "unmet needs".into(),
-        header: ["topic", "need", "posts", "growth", "answered", "answered share", "example"].map(String::from).to_vec(),
+        header: ["topic", "need", "posts", "growth", "answered", "answered share", "example"]
+            .map(String::from)
+            .to_vec(),
         rows: Vec::new(),
     };
     for need in report["unmet_needs"].as_array().into_iter().flatten() {
@@ -767,7 +1000,8 @@ async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 
 fn notes<B: Backend>(page: &mut Page<'_, B>, report: &Value) {
     for note in report["notes"].as_array().into_iter().flatten() {
-        let _ = write!(page.body, r#"<p class="note">{}</p>"#, esc(note.as_str().unwrap_or_default()));
+        let _ =
+            write!(page.body, r#"<p class="note">{}</p>"#, esc(note.as_str().unwrap_or_default()));
     }
     let ignored: Vec<String> = page.params.filters().iter().map(ToString::to_string).collect();
     if !ignored.is_empty() {
@@ -788,20 +1022,45 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         number(&report["own_posts"], "count"),
         number(&report["audience_posts"], "count"),
     );
-    let mut topics: Vec<&Value> = report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
+    let mut topics: Vec<&Value> =
+        report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
     topics.sort_by(|a, b| {
-        b["gap"].as_f64().map(f64::abs).partial_cmp(&a["gap"].as_f64().map(f64::abs)).unwrap_or(std::cmp::Ordering::Equal)
+        b["gap"]
+            .as_f64()
+            .map(f64::abs)
+            .partial_cmp(&a["gap"].as_f64().map(f64::abs))
+            .unwrap_or(std::cmp::Ordering::Equal)
     });
     page.section("Own against audience, topic by topic", "The largest gaps first: what the audience cares about that the brand neglects, and what the brand pushes that nobody engages with.");
     let rows: Vec<(String, Vec<Option<f64>>)> = topics
         .iter()
         .take(15)
-        .map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), vec![t["own_share"].as_f64(), t["audience_share"].as_f64()]))
+        .map(|t| {
+            (
+                t["label"].as_str().unwrap_or_default().to_owned(),
+                vec![t["own_share"].as_f64(), t["audience_share"].as_f64()],
+            )
+        })
         .collect();
-    page.push(&svg::grouped_bars("Share of own and audience posts by topic", &rows, &["own posts", "audience posts"], "share"));
+    page.push(&svg::grouped_bars(
+        "Share of own and audience posts by topic",
+        &rows,
+        &["own posts", "audience posts"],
+        "share",
+    ));
     let mut table = Table {
         name: "topics".into(),
-        header: ["topic", "audience share", "own share", "gap", "own posts", "own warm share", "verdict"].map(String::from).to_vec(),
+        header: [
+            "topic",
+            "audience share",
+            "own share",
+            "gap",
+            "own posts",
+            "own warm share",
+            "verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for topic in &topics {
@@ -819,7 +1078,9 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.section("Declared topics", "The workspace's [[topics]] against the audience.");
     let mut table = Table {
         name: "declared topics".into(),
-        header: ["topic", "audience share", "own share", "gap", "verdict"].map(String::from).to_vec(),
+        header: ["topic", "audience share", "own share", "gap", "verdict"]
+            .map(String::from)
+            .to_vec(),
         rows: Vec::new(),
     };
     for topic in report["declared_topics"].as_array().into_iter().flatten() {
@@ -832,7 +1093,10 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         ]);
     }
     page.table(table);
-    page.section("Competitors", "Each competitor's own divergence from the audience, and its top topics.");
+    page.section(
+        "Competitors",
+        "Each competitor's own divergence from the audience, and its top topics.",
+    );
     let mut table = Table {
         name: "competitors".into(),
         header: ["competitor", "posts", "divergence", "top topics"].map(String::from).to_vec(),
@@ -858,7 +1122,8 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 }
 
 async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let report = page.app.backend.report(ReportKind::Audit, page.params.from, page.params.to).await?;
+    let report =
+        page.app.backend.report(ReportKind::Audit, page.params.from, page.params.to).await?;
     let labels = &report["labels"];
     let _ = write!(page.body, r#"<div class="figures">"#);
     for label in ["warm", "cool", "frosty", "not enough history"] {
@@ -877,18 +1142,44 @@ async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         let _ = write!(page.body, "<li>{}</li>", esc(line.as_str().unwrap_or_default()));
     }
     page.push("</ul>");
-    let platforms: Vec<String> = page.params.platform.iter().flat_map(|p| p.split(',').map(|s| s.trim().to_owned())).filter(|s| !s.is_empty()).collect();
+    let platforms: Vec<String> = page
+        .params
+        .platform
+        .iter()
+        .flat_map(|p| p.split(',').map(|s| s.trim().to_owned()))
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut posts: Vec<&Value> = report["audited"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|p| platforms.is_empty() || platforms.iter().any(|x| Some(x.as_str()) == p["platform"].as_str()))
+        .filter(|p| {
+            platforms.is_empty()
+                || platforms.iter().any(|x| Some(x.as_str()) == p["platform"].as_str())
+        })
         .collect();
     posts.sort_by(|a, b| b["created_at"].as_str().cmp(&a["created_at"].as_str()));
-    page.section("Own posts and their reception", "Sort by any column; filter the rows; the CSV holds every post.");
+    page.section(
+        "Own posts and their reception",
+        "Sort by any column; filter the rows; the CSV holds every post.",
+    );
     let mut table = Table {
         name: "own posts".into(),
-        header: ["date", "platform", "account", "text", "reception", "percentile", "rate", "basis", "account median", "replies", "topic"].map(String::from).to_vec(),
+        header: [
+            "date",
+            "platform",
+            "account",
+            "text",
+            "reception",
+            "percentile",
+            "rate",
+            "basis",
+            "account median",
+            "replies",
+            "topic",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for post in &posts {
@@ -913,31 +1204,75 @@ async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 }
 
 async fn share_of_voice<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let panel_metrics = ["mentions", "share_of_voice_mentions", "share_of_voice_engagement", "share_of_voice_positive", "share_of_voice_negative", "net_sentiment"];
+    let panel_metrics = [
+        "mentions",
+        "share_of_voice_mentions",
+        "share_of_voice_engagement",
+        "share_of_voice_positive",
+        "share_of_voice_negative",
+        "net_sentiment",
+    ];
     let brand = page.query(&panel_metrics, &[], &[], None)?;
     let brand_answer = page.ask(&brand).await?;
     page.figures_open();
     page.figure("Brand mentions", "mentions", &brand, &brand_answer, None);
-    page.figure("Share of voice (mentions)", "share_of_voice_mentions", &brand, &brand_answer, None);
-    page.figure("Share of voice (engagement)", "share_of_voice_engagement", &brand, &brand_answer, None);
+    page.figure(
+        "Share of voice (mentions)",
+        "share_of_voice_mentions",
+        &brand,
+        &brand_answer,
+        None,
+    );
+    page.figure(
+        "Share of voice (engagement)",
+        "share_of_voice_engagement",
+        &brand,
+        &brand_answer,
+        None,
+    );
     page.figure("Share of positive voice", "share_of_voice_positive", &brand, &brand_answer, None);
     page.figure("Share of negative voice", "share_of_voice_negative", &brand, &brand_answer, None);
     page.figures_close();
     let by_panel = page.query(&panel_metrics, &["panel"], &[], None)?;
     let panel_answer = page.ask(&by_panel).await?;
-    page.section("The panel", "The brand and each competitor of waterline.toml, over the audience's posts.");
-    let bars: Vec<(String, Option<f64>)> = panel_answer.rows.iter().map(|r| (r.keys[0].clone(), r.values[1])).collect();
+    page.section(
+        "The panel",
+        "The brand and each competitor of waterline.toml, over the audience's posts.",
+    );
+    let bars: Vec<(String, Option<f64>)> =
+        panel_answer.rows.iter().map(|r| (r.keys[0].clone(), r.values[1])).collect();
     page.push(&svg::bars("Share of voice (mentions) by panel member", &bars, "share"));
     page.table(answer_table("panel", &panel_answer));
     let weekly = page.query(&["mentions"], &["week", "panel"], &[], None)?;
     let weekly_answer = page.ask(&weekly).await?;
-    page.section("Mentions per week", "Each panel member's mentions by the audience, week by week (local weeks, Monday first).");
-    page.push(&svg::lines("Mentions per week by panel member", &series_by(&weekly_answer, "week", "panel", "mentions"), "count"));
+    page.section(
+        "Mentions per week",
+        "Each panel member's mentions by the audience, week by week (local weeks, Monday first).",
+    );
+    page.push(&svg::lines(
+        "Mentions per week by panel member",
+        &series_by(&weekly_answer, "week", "panel", "mentions"),
+        "count",
+    ));
     Ok(())
 }
 
 async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let authors = page.query(&["interacting_audience", "interactions", "new_authors", "returning_authors", "interactors_1", "interactors_2_3", "interactors_4_9", "interactors_10_plus"], &[], &[], None)?;
+    let authors = page.query(
+        &[
+            "interacting_audience",
+            "interactions",
+            "new_authors",
+            "returning_authors",
+            "interactors_1",
+            "interactors_2_3",
+            "interactors_4_9",
+            "interactors_10_plus",
+        ],
+        &[],
+        &[],
+        None,
+    )?;
     let authors_answer = page.ask(&authors).await?;
     page.figures_open();
     page.figure("Interacting audience", "interacting_audience", &authors, &authors_answer, None);
@@ -946,10 +1281,15 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.figure("Returning authors", "returning_authors", &authors, &authors_answer, None);
     page.figures_close();
     page.section("Frequency", "Authors by how many times they interacted in the period.");
-    let frequency: Vec<(String, Option<f64>)> = [("1", "interactors_1"), ("2–3", "interactors_2_3"), ("4–9", "interactors_4_9"), ("10+", "interactors_10_plus")]
-        .iter()
-        .map(|(label, metric)| (format!("{label} interactions"), authors_answer.scalar(metric)))
-        .collect();
+    let frequency: Vec<(String, Option<f64>)> = [
+        ("1", "interactors_1"),
+        ("2–3", "interactors_2_3"),
+        ("4–9", "interactors_4_9"),
+        ("10+", "interactors_10_plus"),
+    ]
+    .iter()
+    .map(|(label, metric)| (format!("{label} interactions"), authors_answer.scalar(metric)))
+    .collect();
     page.push(&svg::bars("Authors by number of interactions", &frequency, "count"));
     let monthly = page.query(&["new_authors", "returning_authors"], &["month"], &[], None)?;
     let monthly_answer = page.ask(&monthly).await?;
@@ -959,14 +1299,30 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         .enumerate()
         .map(|(i, name)| Series {
             name: name.replace('_', " "),
-            points: monthly_answer.rows.iter().map(|r| (r.keys[0].chars().take(7).collect(), r.values[i])).collect(),
+            points: monthly_answer
+                .rows
+                .iter()
+                .map(|r| (r.keys[0].chars().take(7).collect(), r.values[i]))
+                .collect(),
         })
         .collect();
     page.push(&svg::lines("New and returning authors by month", &series, "count"));
-    let channels = page.query(&["channel_share", "channel_share_engagements", "posts"], &["platform"], &[], None)?;
+    let channels = page.query(
+        &["channel_share", "channel_share_engagements", "posts"],
+        &["platform"],
+        &[],
+        None,
+    )?;
     let channels_answer = page.ask(&channels).await?;
-    page.section("Channels", "Where the audience talks: the share of its posts and of its engagements per platform.");
-    let rows: Vec<(String, Vec<Option<f64>>)> = channels_answer.rows.iter().map(|r| (r.keys[0].clone(), vec![r.values[0], r.values[1]])).collect();
+    page.section(
+        "Channels",
+        "Where the audience talks: the share of its posts and of its engagements per platform.",
+    );
+    let rows: Vec<(String, Vec<Option<f64>>)> = channels_answer
+        .rows
+        .iter()
+        .map(|r| (r.keys[0].clone(), vec![r.values[0], r.values[1]]))
+        .collect();
     page.push(&svg::grouped_bars("Channel mix", &rows, &["posts", "engagements"], "share"));
     page.table(answer_table("channels", &channels_answer));
     let sides = page.query(&["posts"], &["platform", "side"], &[], None)?;
@@ -980,7 +1336,14 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 }
 
 async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let care_metrics = ["inbound", "response_rate", "first_response_hours", "first_response_hours_p90", "first_response_business_hours", "first_response_business_hours_p90"];
+    let care_metrics = [
+        "inbound",
+        "response_rate",
+        "first_response_hours",
+        "first_response_hours_p90",
+        "first_response_business_hours",
+        "first_response_business_hours_p90",
+    ];
     let care = page.query(&care_metrics, &[], &[], None)?;
     let care_answer = page.ask(&care).await?;
     page.figures_open();
@@ -988,15 +1351,31 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
     page.figure("Response rate", "response_rate", &care, &care_answer, None);
     page.figure("First response, median", "first_response_hours", &care, &care_answer, None);
     page.figure("First response, p90", "first_response_hours_p90", &care, &care_answer, None);
-    page.figure("Median in business hours", "first_response_business_hours", &care, &care_answer, None);
-    page.figure("p90 in business hours", "first_response_business_hours_p90", &care, &care_answer, None);
+    page.figure(
+        "Median in business hours",
+        "first_response_business_hours",
+        &care,
+        &care_answer,
+        None,
+    );
+    page.figure(
+        "p90 in business hours",
+        "first_response_business_hours_p90",
+        &care,
+        &care_answer,
+        None,
+    );
     page.figures_close();
     let weekly = page.query(&["response_rate"], &["week"], &[], None)?;
     let weekly_answer = page.ask(&weekly).await?;
     page.section("Response rate per week", "");
     let series = vec![Series {
         name: "response rate".into(),
-        points: weekly_answer.rows.iter().map(|r| (r.keys[0].chars().take(10).collect(), r.values[0])).collect(),
+        points: weekly_answer
+            .rows
+            .iter()
+            .map(|r| (r.keys[0].chars().take(10).collect(), r.values[0]))
+            .collect(),
     }];
     page.push(&svg::lines("Response rate per week", &series, "share"));
     let by_account = page.query(&care_metrics, &["account"], &[], None)?;
@@ -1025,13 +1404,20 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     if list.is_empty() {
         page.push(r#"<p class="empty">No baseline yet: <code>waterline baseline create NAME --from YYYY-MM-DD --to YYYY-MM-DD</code> or <code>POST /api/v1/baselines</code>.</p>"#);
     }
-    let mut table = Table { name: "baselines".into(), header: ["name", "from", "to", "where", "metrics", "created"].map(String::from).to_vec(), rows: Vec::new() };
+    let mut table = Table {
+        name: "baselines".into(),
+        header: ["name", "from", "to", "where", "metrics", "created"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
     for baseline in &list {
         table.rows.push(vec![
             baseline["name"].as_str().unwrap_or_default().to_owned(),
             baseline["from"].as_str().unwrap_or_default().to_owned(),
             baseline["to"].as_str().unwrap_or_default().to_owned(),
-            baseline["where"].as_array().map(|w| w.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+            baseline["where"]
+                .as_array()
+                .map(|w| w.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
             number(&baseline["metrics"], "count"),
             baseline["created_at"].as_str().unwrap_or_default().chars().take(16).collect(),
         ]);
@@ -1039,11 +1425,21 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     if !list.is_empty() {
         page.table(table);
     }
-    let chosen = page.params.baseline.clone().or_else(|| list.first().and_then(|b| b["name"].as_str()).map(str::to_owned));
+    let chosen = page
+        .params
+        .baseline
+        .clone()
+        .or_else(|| list.first().and_then(|b| b["name"].as_str()).map(str::to_owned));
     if let (Some(name), Some(from), Some(to)) = (chosen, page.params.from, page.params.to) {
         let compared = page.app.backend.compare(name.clone(), from, to).await?;
         page.section(&format!("{from} to {to} against baseline `{name}`"), "95% percentile bootstrap intervals; a change is significant when its interval excludes 0.");
-        let mut table = Table { name: "comparison".into(), header: ["metric", "baseline", "current", "change", "low", "high", "significant"].map(String::from).to_vec(), rows: Vec::new() };
+        let mut table = Table {
+            name: "comparison".into(),
+            header: ["metric", "baseline", "current", "change", "low", "high", "significant"]
+                .map(String::from)
+                .to_vec(),
+            rows: Vec::new(),
+        };
         for change in compared["changes"].as_array().into_iter().flatten() {
             let metric = change["metric"].as_str().unwrap_or_default();
             let unit = match unit_of(metric) {
@@ -1057,7 +1453,11 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                 number(&change["change"], unit),
                 number(&change["low"], unit),
                 number(&change["high"], unit),
-                if change["significant"].as_bool() == Some(true) { "yes".into() } else { "no".into() },
+                if change["significant"].as_bool() == Some(true) {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
             ]);
         }
         page.table(table);
@@ -1066,13 +1466,27 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     }
     let milestones = page.app.backend.milestones().await?;
     page.section("Milestones", "Targets with dates: weekly values over complete weeks, least-squares trend, projection to the due date.");
-    let statuses: Vec<&Value> = milestones.as_array().map(|l| l.iter().collect()).unwrap_or_default();
+    let statuses: Vec<&Value> =
+        milestones.as_array().map(|l| l.iter().collect()).unwrap_or_default();
     if statuses.is_empty() {
         page.push(r#"<p class="empty">No milestone yet: <code>waterline milestone add NAME --metric M --target T --by YYYY-MM-DD</code>, or a [[kpis]] target in waterline.toml.</p>"#);
     }
     let mut table = Table {
         name: "milestones".into(),
-        header: ["milestone", "metric", "target", "by", "current", "progress", "trend per week", "projected", "needed per week", "verdict"].map(String::from).to_vec(),
+        header: [
+            "milestone",
+            "metric",
+            "target",
+            "by",
+            "current",
+            "progress",
+            "trend per week",
+            "projected",
+            "needed per week",
+            "verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for status in &statuses {
@@ -1096,7 +1510,10 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             let target = status["target"].as_f64();
             let series = vec![
                 Series { name: metric.to_owned(), points: weekly.clone() },
-                Series { name: "target".into(), points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect() },
+                Series {
+                    name: "target".into(),
+                    points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect(),
+                },
             ];
             page.push(&svg::lines(&format!("{metric} per week against the target"), &series, unit));
         }
@@ -1122,18 +1539,37 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 
 fn alerts<B: Backend>(page: &mut Page<'_, B>) {
     page.push(r#"<p class="empty" id="alerts-empty">No alerts. Alert rules (volume and negative-share spikes, a topic's sudden growth, posts flagged for pharmacovigilance, owned-channel coverage gaps, questions unanswered for N hours) are not configured in this workspace yet; when they are, alerts appear here live, with what fired and why.</p>"#);
-    page.tables.push(Table { name: "alerts".into(), header: ["fired at", "rule", "why", "state"].map(String::from).to_vec(), rows: Vec::new() });
+    page.tables.push(Table {
+        name: "alerts".into(),
+        header: ["fired at", "rule", "why", "state"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    });
 }
 
 fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) {
     page.push(r#"<p class="empty" id="pv-empty">Adverse-event triage (PHARMA.md PV-*, AUD-*) and draft checks (C-01 to C-27) are not enabled in this workspace yet. When they are, this page lists each post that mentions a product with its taxonomy flags, the four minimum elements and the regulatory clock (15 or 90 calendar days from first awareness), for reviewers with the <code>pv-reviewer</code> role.</p>"#);
-    page.tables.push(Table { name: "cases".into(), header: ["received", "post", "flags", "clock", "state"].map(String::from).to_vec(), rows: Vec::new() });
+    page.tables.push(Table {
+        name: "cases".into(),
+        header: ["received", "post", "flags", "clock", "state"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    });
 }
 
 fn definitions<B: Backend>(page: &mut Page<'_, B>) {
     let mut table = Table {
         name: "metrics".into(),
-        header: ["name", "label", "unit", "definition", "numerator", "denominator", "time basis", "default scope"].map(String::from).to_vec(),
+        header: [
+            "name",
+            "label",
+            "unit",
+            "definition",
+            "numerator",
+            "denominator",
+            "time basis",
+            "default scope",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     page.push(r#"<dl class="definitions">"#);

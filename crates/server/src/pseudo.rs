@@ -12,7 +12,8 @@ const TEXT_KEYS: &[&str] = &["text", "excerpt"];
 
 /// A stable pseudonym for an author.
 pub fn pseudonym(salt: &str, author: &str) -> String {
-    let digest = Sha256::digest(format!("{salt}\u{0}{}", author.trim_start_matches('@').to_lowercase()));
+    let digest =
+        Sha256::digest(format!("{salt}\u{0}{}", author.trim_start_matches('@').to_lowercase()));
     format!("author-{}", &hex::encode(digest)[..8])
 }
 
@@ -86,11 +87,13 @@ mod tests {
         let a = pseudonym("s", "@Alice");
         assert_eq!(a, pseudonym("s", "alice"));
         assert_ne!(a, pseudonym("t", "alice"));
-        let text = mask_text("s", "Hi @alice, mail bob.smith@example.com or see https://x.com/@brand.");
+        let text =
+            mask_text("s", "Hi @alice, mail bob.smith@example.com or see https://x.com/@brand.");
         assert!(!text.contains("alice") && !text.contains("bob.smith"), "{text}");
         assert!(text.contains("[e-mail]") && text.contains("https://x.com/@brand."), "{text}");
         assert!(text.contains(&format!("@{a},")), "{text}");
-        let mut value = serde_json::json!({"posts": [{"author": "alice", "text": "@bob hi", "likes": 3}]});
+        let mut value =
+            serde_json::json!({"posts": [{"author": "alice", "text": "@bob hi", "likes": 3}]});
         pseudonymise("s", &mut value);
         assert_eq!(value["posts"][0]["author"], serde_json::json!(a));
         assert!(value["posts"][0]["text"].as_str().unwrap().starts_with("@author-"));

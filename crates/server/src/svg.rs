@@ -51,7 +51,7 @@ fn thousands(v: f64) -> String {
 
 /// A "nice" upper bound and step for an axis from 0 to `max`.
 fn nice_axis(max: f64) -> (f64, f64) {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return (1.0, 0.25);
     }
     let raw = max / 4.0;
@@ -80,10 +80,8 @@ pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
         .first()
         .map(|s| s.points.iter().map(|(l, _)| l.as_str()).collect())
         .unwrap_or_default();
-    let max = series
-        .iter()
-        .flat_map(|s| s.points.iter().filter_map(|(_, v)| *v))
-        .fold(0.0f64, f64::max);
+    let max =
+        series.iter().flat_map(|s| s.points.iter().filter_map(|(_, v)| *v)).fold(0.0f64, f64::max);
     let (top_value, step) = nice_axis(max);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
@@ -111,7 +109,13 @@ pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
         for (i, (label, value)) in s.points.iter().enumerate() {
             match value {
                 Some(v) => {
-                    let _ = write!(path, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v));
+                    let _ = write!(
+                        path,
+                        "{}{:.1},{:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        x(i),
+                        y(*v)
+                    );
                     pen_down = true;
                     let _ = write!(
                         svg,
@@ -179,7 +183,11 @@ pub fn grouped_bars(
     }
     for (r, (label, values)) in rows.iter().enumerate() {
         let y0 = top + row_h * r as f64;
-        let shown: String = if label.chars().count() > 34 { label.chars().take(33).chain(std::iter::once('…')).collect() } else { label.clone() };
+        let shown: String = if label.chars().count() > 34 {
+            label.chars().take(33).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
         let _ = write!(
             svg,
             r#"<text x="{:.1}" y="{:.1}" class="label" text-anchor="end"><title>{}</title>{}</text>"#,
@@ -270,7 +278,10 @@ fn axis(
             r##"<line x1="{left:.1}" y1="{yy:.1}" x2="{right:.1}" y2="{yy:.1}" stroke="#d0d0d0"/><text x="{:.1}" y="{:.1}" class="tick" text-anchor="end">{}</text>"##,
             left - 6.0,
             y(value) + 4.0,
-            format(Some(value), if unit == "count" && step.fract() != 0.0 { "number" } else { unit }),
+            format(
+                Some(value),
+                if unit == "count" && step.fract() != 0.0 { "number" } else { unit }
+            ),
             yy = y(value)
         );
         value += step;
@@ -294,12 +305,24 @@ mod tests {
     fn charts_are_well_formed_svg_with_escaped_labels() {
         let chart = lines(
             "a <b>",
-            &[Series { name: "x & y".into(), points: vec![("w1".into(), Some(1.0)), ("w2".into(), None), ("w3".into(), Some(3.0))] }],
+            &[Series {
+                name: "x & y".into(),
+                points: vec![
+                    ("w1".into(), Some(1.0)),
+                    ("w2".into(), None),
+                    ("w3".into(), Some(3.0)),
+                ],
+            }],
             "count",
         );
         assert!(chart.starts_with("<svg") && chart.ends_with("</svg>"));
         assert!(chart.contains("x &amp; y") && !chart.contains("<b>"));
-        let chart = grouped_bars("t", &[("topic".into(), vec![Some(0.2), None])], &["own", "audience"], "share");
+        let chart = grouped_bars(
+            "t",
+            &[("topic".into(), vec![Some(0.2), None])],
+            &["own", "audience"],
+            "share",
+        );
         assert!(chart.contains("20.0%") && chart.contains("unknown"));
         let empty = bars("nothing", &[], "count");
         assert!(empty.ends_with("</svg>"));

@@ -445,11 +445,7 @@ impl StateDb {
     }
 
     /// Stores a new token's hash.
-    pub async fn add_token(
-        &self,
-        row: &TokenRow,
-        token_hash: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn add_token(&self, row: &TokenRow, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO api_tokens (id, name, role, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
         )

@@ -164,7 +164,9 @@ async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result
                 return output::json(&tokens);
             }
             if tokens.is_empty() {
-                output::line("no tokens: waterline token create --role viewer|analyst|pv-reviewer|admin");
+                output::line(
+                    "no tokens: waterline token create --role viewer|analyst|pv-reviewer|admin",
+                );
             }
             for token in tokens {
                 let when = |ms: i64| {
@@ -178,7 +180,10 @@ async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result
                     token.name,
                     when(token.created_at),
                     token.created_by,
-                    token.revoked_at.map(|at| format!(", revoked {}", when(at))).unwrap_or_default()
+                    token
+                        .revoked_at
+                        .map(|at| format!(", revoked {}", when(at)))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -187,15 +192,25 @@ async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result
             if !store.state().revoke_token(&id, chrono::Utc::now().timestamp_millis()).await? {
                 bail!("no live token `{id}` (waterline token list)");
             }
-            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let actor =
+                format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
             let principal = waterline_server::auth::Principal {
                 actor,
                 role: Some(waterline_server::auth::Role::Admin),
             };
-            waterline_server::auth::audit(store.state(), &principal, "token.revoke", &id, serde_json::json!({}))
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
-            output::line(&format!("revoked {id} (servers forget it within {} s)", waterline_server::auth::CACHE_SECONDS));
+            waterline_server::auth::audit(
+                store.state(),
+                &principal,
+                "token.revoke",
+                &id,
+                serde_json::json!({}),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+            output::line(&format!(
+                "revoked {id} (servers forget it within {} s)",
+                waterline_server::auth::CACHE_SECONDS
+            ));
         }
         TokenAction::Audit { limit, json } => {
             let store = Store::open(&workspace.data_dir()).await?;

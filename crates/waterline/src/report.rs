@@ -108,11 +108,15 @@ pub fn report_value(
         save_model(&workspace.data_dir(), &corpus.model)?;
     }
     Ok(match kind {
-        waterline_server::ReportKind::Listening => serde_json::to_value(reports::listening(&corpus, from, to))?,
+        waterline_server::ReportKind::Listening => {
+            serde_json::to_value(reports::listening(&corpus, from, to))?
+        }
         waterline_server::ReportKind::Gap => {
             serde_json::to_value(reports::gap(&corpus, &workspace.config, from, to))?
         }
-        waterline_server::ReportKind::Audit => serde_json::to_value(reports::audit(&corpus, from, to))?,
+        waterline_server::ReportKind::Audit => {
+            serde_json::to_value(reports::audit(&corpus, from, to))?
+        }
     })
 }
 
@@ -186,7 +190,9 @@ async fn export_view(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
             "language" => params.language = value,
             "side" => params.side = value,
             "topic" => params.topic = value,
-            other => anyhow::bail!("--where `{other}`: the views filter on platform, language, side and topic"),
+            other => anyhow::bail!(
+                "--where `{other}`: the views filter on platform, language, side and topic"
+            ),
         }
     }
     let served = crate::serve::Served::open(Workspace::open(Some(&workspace.root))?).await?;
@@ -213,17 +219,33 @@ async fn export_view(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     match args.format {
         ReportFormat::Csv => {
             let Some(table) = tables.get(args.table) else {
-                anyhow::bail!("this view has {} tables (--table 0 to {})", tables.len(), tables.len().saturating_sub(1));
+                anyhow::bail!(
+                    "this view has {} tables (--table 0 to {})",
+                    tables.len(),
+                    tables.len().saturating_sub(1)
+                );
             };
             write(table.csv().as_bytes())
         }
         ReportFormat::Html => {
-            let html = pages::document(&brand, path, &params, &body, Mode::Export { masked: args.pseudonymise });
+            let html = pages::document(
+                &brand,
+                path,
+                &params,
+                &body,
+                Mode::Export { masked: args.pseudonymise },
+            );
             write(html.as_bytes())
         }
         _ => {
             let Some(out) = &args.out else { anyhow::bail!("--format pdf needs --out FILE") };
-            let html = pages::document(&brand, path, &params, &body, Mode::Export { masked: args.pseudonymise });
+            let html = pages::document(
+                &brand,
+                path,
+                &params,
+                &body,
+                Mode::Export { masked: args.pseudonymise },
+            );
             print_pdf(&html, out)
         }
     }
@@ -242,7 +264,8 @@ fn print_pdf(html: &str, out: &Path) -> Result<()> {
     let folder = tempfile::tempdir()?;
     let page = folder.path().join("report.html");
     fs_err::write(&page, html)?;
-    let out = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir()?.join(out) };
+    let out =
+        if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir()?.join(out) };
     let status = std::process::Command::new(&browser)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
         .arg(format!("--user-data-dir={}", folder.path().join("profile").display()))

@@ -16,7 +16,10 @@ use tokio::sync::{Mutex, OnceCell, RwLock};
 use waterline_analytics::compare;
 use waterline_analytics::query::{self, Answer, Filter, Query};
 use waterline_server::auth::{self, Principal, Role};
-use waterline_server::{ApiError, App, Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind, ServeOptions};
+use waterline_server::{
+    ApiError, App, Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind,
+    ServeOptions,
+};
 use waterline_store::state::StateDb;
 
 use crate::import::{ImportOptions, run as run_import};
@@ -24,12 +27,16 @@ use crate::measure::{self, Milestone, Session};
 use crate::output;
 use crate::workspace::Workspace;
 
+/// Reports computed for a snapshot, by kind and period.
+type ReportCache =
+    std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Value>>;
+
 /// The posts as they were at one store version, with what was computed from them.
 struct Snapshot {
     session: Session,
     version: Option<u64>,
     posts: OnceCell<Arc<Vec<waterline_model::Post>>>,
-    reports: std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Value>>,
+    reports: ReportCache,
 }
 
 /// A workspace served over HTTP.
@@ -51,7 +58,10 @@ fn internal(error: anyhow::Error) -> ApiError {
     if text.contains("exists") && (text.contains("baseline") || text.contains("milestone")) {
         return ApiError::new("conflict", text);
     }
-    if text.contains("unknown metric") || text.contains("unknown dimension") || text.contains("filter") {
+    if text.contains("unknown metric")
+        || text.contains("unknown dimension")
+        || text.contains("filter")
+    {
         return ApiError::new("invalid_query", text);
     }
     if let Some(query) = error.downcast_ref::<query::QueryError>() {
@@ -88,7 +98,12 @@ impl Served {
             session.ensure_caches(workspace).await?;
         }
         let version = session.store.version();
-        Ok(Snapshot { session, version, posts: OnceCell::new(), reports: std::sync::Mutex::new(HashMap::new()) })
+        Ok(Snapshot {
+            session,
+            version,
+            posts: OnceCell::new(),
+            reports: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 
     fn log_dir(&self) -> PathBuf {
@@ -124,22 +139,31 @@ impl Served {
         Ok(if version != before { version } else { None })
     }
 
-    async fn posts_of(&self, snapshot: &Snapshot) -> BackendResult<Arc<Vec<waterline_model::Post>>> {
+    async fn posts_of(
+        &self,
+        snapshot: &Snapshot,
+    ) -> BackendResult<Arc<Vec<waterline_model::Post>>> {
         snapshot
             .posts
             .get_or_try_init(|| async {
-                let posts = snapshot.session.analytics.posts().await.map_err(|e| ApiError::internal(e))?;
+                let posts = snapshot.session.analytics.posts().await.map_err(ApiError::internal)?;
                 Ok::<_, ApiError>(Arc::new(posts))
             })
             .await
             .cloned()
     }
 
-    fn where_sql(&self, request: &PostsRequest, context: &query::Context) -> Result<String, ApiError> {
-        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(|e| ApiError::internal(e))?;
+    fn where_sql(
+        &self,
+        request: &PostsRequest,
+        context: &query::Context,
+    ) -> Result<String, ApiError> {
+        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(ApiError::internal)?;
         let mut conditions: Vec<String> = Vec::new();
         let (start, end) = query::period_bounds(&tz, request.from, request.to);
-        let stamp = |at: chrono::DateTime<chrono::Utc>| query::quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        let stamp = |at: chrono::DateTime<chrono::Utc>| {
+            query::quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        };
         if let Some(start) = start {
             conditions.push(format!("p.created_at >= {}", stamp(start)));
         }
@@ -183,7 +207,11 @@ impl Served {
                 conditions.push("p.need IN ('question', 'complaint', 'request')".to_owned());
             }
         }
-        Ok(if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) })
+        Ok(if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        })
     }
 }
 
@@ -216,7 +244,7 @@ impl Backend for Served {
                 .query(sql)
                 .await
                 .and_then(|batches| waterline_analytics::to_json(&batches))
-                .map_err(|e| ApiError::internal(e))
+                .map_err(ApiError::internal)
         };
         let total = rows("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?;
         let by_platform_side = rows("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side").await?;
@@ -237,7 +265,12 @@ impl Backend for Served {
         snapshot.session.answer(&self.workspace, &query).await.map_err(internal)
     }
 
-    async fn report(&self, kind: ReportKind, from: Option<NaiveDate>, to: Option<NaiveDate>) -> BackendResult<Value> {
+    async fn report(
+        &self,
+        kind: ReportKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> BackendResult<Value> {
         let snapshot = self.current().await;
         let key = (kind, from, to);
         if let Ok(reports) = snapshot.reports.lock()
@@ -246,8 +279,10 @@ impl Backend for Served {
             return Ok(value.clone());
         }
         let posts = self.posts_of(&snapshot).await?;
-        let value = tokio::task::block_in_place(|| crate::report::report_value(&self.workspace, &posts, kind, from, to))
-            .map_err(internal)?;
+        let value = tokio::task::block_in_place(|| {
+            crate::report::report_value(&self.workspace, &posts, kind, from, to)
+        })
+        .map_err(internal)?;
         if let Ok(mut reports) = snapshot.reports.lock() {
             reports.insert(key, value.clone());
         }
@@ -258,7 +293,9 @@ impl Backend for Served {
         let snapshot = self.current().await;
         let session = &snapshot.session;
         if !session.store.has_data() {
-            return Ok(json!({"total": 0, "page": request.page, "per_page": request.per_page, "posts": []}));
+            return Ok(
+                json!({"total": 0, "page": request.page, "per_page": request.per_page, "posts": []}),
+            );
         }
         let mut context = session.context.clone();
         if request.filters.iter().any(|f| f.field == "topic") {
@@ -287,9 +324,10 @@ impl Backend for Served {
         );
         let count_sql = format!("SELECT count(*) AS total FROM {from} {filter}");
         let analytics = &session.analytics;
-        let to_json = |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(|e| ApiError::internal(e));
-        let posts = to_json(analytics.query(&sql).await.map_err(|e| ApiError::internal(e))?)?;
-        let total = to_json(analytics.query(&count_sql).await.map_err(|e| ApiError::internal(e))?)?;
+        let to_json =
+            |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(ApiError::internal);
+        let posts = to_json(analytics.query(&sql).await.map_err(ApiError::internal)?)?;
+        let total = to_json(analytics.query(&count_sql).await.map_err(ApiError::internal)?)?;
         Ok(json!({
             "total": total.get(0).and_then(|r| r.get("total")).cloned().unwrap_or(json!(0)),
             "page": request.page,
@@ -300,9 +338,9 @@ impl Backend for Served {
 
     async fn ingest(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
         let folder = self.workspace.data_dir().join("ingest");
-        fs_err::create_dir_all(&folder).map_err(|e| ApiError::internal(e))?;
+        fs_err::create_dir_all(&folder).map_err(ApiError::internal)?;
         let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
-        fs_err::write(&file, &body).map_err(|e| ApiError::internal(e))?;
+        fs_err::write(&file, &body).map_err(ApiError::internal)?;
         let _writing = self.writing.lock().await;
         let mut attempt = 0;
         let (total, inputs) = loop {
@@ -316,7 +354,10 @@ impl Backend for Served {
             };
             match run_import(&self.workspace, options).await {
                 Ok(outcome) => break outcome,
-                Err(error) if format!("{error:#}").contains("being written by another") && attempt < 10 => {
+                Err(error)
+                    if format!("{error:#}").contains("being written by another")
+                        && attempt < 10 =>
+                {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
@@ -327,7 +368,10 @@ impl Backend for Served {
                     let _ = fs_err::remove_file(&file);
                     let text = format!("{error:#}");
                     if text.contains("unknown format") || text.contains("cannot read") {
-                        return Err(ApiError::new("unprocessable", text.replace(&file.display().to_string(), "the body")));
+                        return Err(ApiError::new(
+                            "unprocessable",
+                            text.replace(&file.display().to_string(), "the body"),
+                        ));
                     }
                     return Err(internal(error));
                 }
@@ -338,7 +382,11 @@ impl Backend for Served {
         if total.read > 0 && total.read == total.rejected {
             return Err(ApiError::new(
                 "unprocessable",
-                format!("all {} records were rejected (waterline rejects lists why); {}", total.rejected, total.summary()),
+                format!(
+                    "all {} records were rejected (waterline rejects lists why); {}",
+                    total.rejected,
+                    total.summary()
+                ),
             ));
         }
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
@@ -362,7 +410,10 @@ impl Backend for Served {
 
     async fn create_baseline(&self, baseline: NewBaseline) -> BackendResult<Value> {
         if self.state.document(measure::BASELINE, &baseline.name).await?.is_some() {
-            return Err(ApiError::new("conflict", format!("a baseline named `{}` exists; a baseline never changes", baseline.name)));
+            return Err(ApiError::new(
+                "conflict",
+                format!("a baseline named `{}` exists; a baseline never changes", baseline.name),
+            ));
         }
         let filters = measure::parse_filters(&baseline.filters).map_err(internal)?;
         let snapshot = self.current().await;
@@ -377,10 +428,17 @@ impl Backend for Served {
             chrono::Utc::now().to_rfc3339(),
         )
         .await
-        .map_err(|e| ApiError::internal(e))?;
-        let body = serde_json::to_string(&frozen).map_err(|e| ApiError::internal(e))?;
-        if !self.state.put_document(measure::BASELINE, &baseline.name, &body, measure::now_ms(), false).await? {
-            return Err(ApiError::new("conflict", format!("a baseline named `{}` exists", baseline.name)));
+        .map_err(ApiError::internal)?;
+        let body = serde_json::to_string(&frozen).map_err(ApiError::internal)?;
+        if !self
+            .state
+            .put_document(measure::BASELINE, &baseline.name, &body, measure::now_ms(), false)
+            .await?
+        {
+            return Err(ApiError::new(
+                "conflict",
+                format!("a baseline named `{}` exists", baseline.name),
+            ));
         }
         Ok(measure::summary(&frozen))
     }
@@ -396,9 +454,15 @@ impl Backend for Served {
         let snapshot = self.current().await;
         let baseline = measure::load_baseline(&snapshot.session, &name).await.map_err(internal)?;
         snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
-        let changes = compare::compare(&snapshot.session.analytics, &snapshot.session.context, &baseline, from, to)
-            .await
-            .map_err(|e| ApiError::internal(e))?;
+        let changes = compare::compare(
+            &snapshot.session.analytics,
+            &snapshot.session.context,
+            &baseline,
+            from,
+            to,
+        )
+        .await
+        .map_err(ApiError::internal)?;
         Ok(json!({
             "baseline": {"name": baseline.name, "from": baseline.from, "to": baseline.to,
                 "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>()},
@@ -410,21 +474,29 @@ impl Backend for Served {
 
     async fn milestones(&self) -> BackendResult<Value> {
         let snapshot = self.current().await;
-        let all = measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
+        let all =
+            measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
         let mut statuses = Vec::new();
         for milestone in &all {
             statuses.push(
-                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None).await.map_err(internal)?,
+                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None)
+                    .await
+                    .map_err(internal)?,
             );
         }
-        serde_json::to_value(statuses).map_err(|e| ApiError::internal(e))
+        serde_json::to_value(statuses).map_err(ApiError::internal)
     }
 
     async fn add_milestone(&self, milestone: NewMilestone) -> BackendResult<()> {
-        measure::check_metric(&milestone.metric).map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
-        measure::parse_filters(&milestone.filters).map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
+        measure::check_metric(&milestone.metric)
+            .map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
+        measure::parse_filters(&milestone.filters)
+            .map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
         if self.workspace.config.kpis.iter().any(|kpi| kpi.name == milestone.name) {
-            return Err(ApiError::new("conflict", format!("`{}` is a KPI of waterline.toml", milestone.name)));
+            return Err(ApiError::new(
+                "conflict",
+                format!("`{}` is a KPI of waterline.toml", milestone.name),
+            ));
         }
         let stored = Milestone {
             name: milestone.name.clone(),
@@ -435,16 +507,25 @@ impl Backend for Served {
             since: milestone.since,
             source: "added".into(),
         };
-        let body = serde_json::to_string(&stored).map_err(|e| ApiError::internal(e))?;
-        if !self.state.put_document(measure::MILESTONE, &milestone.name, &body, measure::now_ms(), false).await? {
-            return Err(ApiError::new("conflict", format!("a milestone named `{}` exists", milestone.name)));
+        let body = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+        if !self
+            .state
+            .put_document(measure::MILESTONE, &milestone.name, &body, measure::now_ms(), false)
+            .await?
+        {
+            return Err(ApiError::new(
+                "conflict",
+                format!("a milestone named `{}` exists", milestone.name),
+            ));
         }
         Ok(())
     }
 
     async fn remove_milestone(&self, name: String) -> BackendResult<()> {
         if !self.state.delete_document(measure::MILESTONE, &name).await? {
-            return Err(ApiError::not_found(format!("no milestone named `{name}` (KPIs of waterline.toml are changed there)")));
+            return Err(ApiError::not_found(format!(
+                "no milestone named `{name}` (KPIs of waterline.toml are changed there)"
+            )));
         }
         Ok(())
     }
@@ -454,7 +535,9 @@ impl Backend for Served {
             return Ok(salt);
         }
         let salt = uuid::Uuid::new_v4().simple().to_string();
-        self.state.put_document("secret", "pseudonym_salt", &salt, measure::now_ms(), false).await?;
+        self.state
+            .put_document("secret", "pseudonym_salt", &salt, measure::now_ms(), false)
+            .await?;
         Ok(self.state.document("secret", "pseudonym_salt").await?.unwrap_or(salt))
     }
 }
@@ -464,36 +547,60 @@ pub async fn serve(workspace: Workspace, listen: SocketAddr, require_token: bool
     let served = Served::open(workspace).await?;
     let mut options = ServeOptions::for_address(&listen);
     options.require_token |= require_token;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     let app = App::new(served, options.clone());
-    output::line(&format!("serving on http://{address}/  (API: http://{address}/api/v1/openapi.json; Ctrl-C stops)"));
+    output::line(&format!(
+        "serving on http://{address}/  (API: http://{address}/api/v1/openapi.json; Ctrl-C stops)"
+    ));
     if options.require_token {
-        output::line("every request needs a token: waterline token create --role viewer|analyst|pv-reviewer|admin");
+        output::line(
+            "every request needs a token: waterline token create --role viewer|analyst|pv-reviewer|admin",
+        );
     } else {
-        output::line("readable without a token on this loopback address; writes need one (waterline token create --role analyst)");
+        output::line(
+            "readable without a token on this loopback address; writes need one (waterline token create --role analyst)",
+        );
     }
     waterline_server::serve(app, listener).await.context("the server stopped")?;
     Ok(())
 }
 
 /// `waterline token create`: prints the token once.
-pub async fn create_token(workspace: &Workspace, name: &str, role: &str, json: bool) -> Result<String> {
+pub async fn create_token(
+    workspace: &Workspace,
+    name: &str,
+    role: &str,
+    json: bool,
+) -> Result<String> {
     let Some(role) = Role::parse(role) else {
         anyhow::bail!("`{role}` is not a role: viewer, analyst, pv-reviewer or admin");
     };
     let store = waterline_store::Store::open(&workspace.data_dir()).await?;
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-    let (token, row) = auth::create_token(store.state(), name, role, &actor).await.map_err(|e| anyhow::anyhow!(e))?;
-    let principal = Principal { actor, role: Some(Role::Admin) };
-    auth::audit(store.state(), &principal, "token.create", &row.id, json!({"name": row.name, "role": row.role}))
+    let (token, row) = auth::create_token(store.state(), name, role, &actor)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
+    let principal = Principal { actor, role: Some(Role::Admin) };
+    auth::audit(
+        store.state(),
+        &principal,
+        "token.create",
+        &row.id,
+        json!({"name": row.name, "role": row.role}),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
     if json {
         output::json(&json!({"token": token, "record": row}))?;
     } else {
         output::line(&token);
-        output::error(&format!("created {} `{}` with role {} (shown once; stored as a hash)", row.id, row.name, row.role));
+        output::error(&format!(
+            "created {} `{}` with role {} (shown once; stored as a hash)",
+            row.id, row.name, row.role
+        ));
     }
     Ok(token)
 }

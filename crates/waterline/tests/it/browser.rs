@@ -19,7 +19,9 @@ fn available(script: &Path) -> Option<&'static str> {
         std::env::var("CI").as_deref() != Ok("true"),
         "browser tests need node, /usr/bin/chromium and tests/browser/node_modules (bash .ci/run installs them)"
     );
-    eprintln!("notice: node, /usr/bin/chromium or playwright-core (npm ci --prefix tests/browser) missing; skipping the browser test");
+    eprintln!(
+        "notice: node, /usr/bin/chromium or playwright-core (npm ci --prefix tests/browser) missing; skipping the browser test"
+    );
     None
 }
 
@@ -42,7 +44,9 @@ fn the_dashboard_works_in_chromium() {
     let (mut token, mut address) = (None, None);
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap() > 0 {
-        if let Some(rest) = line.split("admin token for writes (ingest, baselines, milestones, tokens): ").nth(1) {
+        if let Some(rest) =
+            line.split("admin token for writes (ingest, baselines, milestones, tokens): ").nth(1)
+        {
             token = Some(rest.trim().to_owned());
         }
         if let Some(rest) = line.strip_prefix("serving on http://") {
@@ -70,7 +74,9 @@ fn the_dashboard_works_in_chromium() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("browser: {stdout}");
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    for page in ["overview", "listening", "gap", "audit", "alerts", "pharmacovigilance", "overview-live"] {
+    for page in
+        ["overview", "listening", "gap", "audit", "alerts", "pharmacovigilance", "overview-live"]
+    {
         assert!(shots.join(format!("{page}.png")).exists(), "no screenshot of {page}");
     }
 }

@@ -20,7 +20,11 @@ fn base() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         let run = |args: &[&str]| {
             let output = Command::new(binary()).args(args).output().unwrap();
-            assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         };
         let out = dir.to_str().unwrap();
         run(&["generate", "--posts", "4000", "--seed", "11", "--out", out]);
@@ -123,7 +127,8 @@ impl Reply {
     }
 
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -136,7 +141,13 @@ impl Reply {
 }
 
 /// A tiny HTTP/1.1 client (one request per connection), enough for tests.
-pub(crate) fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Reply {
+pub(crate) fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> Reply {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
@@ -145,7 +156,10 @@ pub(crate) fn request(address: &str, method: &str, path: &str, token: Option<&st
     }
     let body = body.unwrap_or_default();
     if method != "GET" {
-        head.push_str(&format!("Content-Length: {}\r\nContent-Type: application/json\r\n", body.len()));
+        head.push_str(&format!(
+            "Content-Length: {}\r\nContent-Type: application/json\r\n",
+            body.len()
+        ));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
@@ -160,12 +174,15 @@ pub(crate) fn request(address: &str, method: &str, path: &str, token: Option<&st
         .filter_map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
         let mut decoded = Vec::new();
         let mut rest = &body[..];
-        loop {
-            let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else { break };
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16).unwrap_or(0);
+        while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16)
+                .unwrap_or(0);
             if size == 0 {
                 break;
             }
@@ -178,7 +195,12 @@ pub(crate) fn request(address: &str, method: &str, path: &str, token: Option<&st
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Every `data-query` figure of a page: (metric, query, row keys, shown raw value).
@@ -190,7 +212,10 @@ fn figures(html: &str) -> Vec<(String, Value, Value, Option<f64>)> {
             let end = chunk[start..].find('"')? + start;
             Some(unescape(&chunk[start..end]))
         };
-        let (Some(metric), Some(query)) = (attribute("data-metric"), attribute("data-query")) else { continue };
+        let (Some(metric), Some(query)) = (attribute("data-metric"), attribute("data-query"))
+        else {
+            continue;
+        };
         let row = attribute("data-row").map_or(Value::Null, |r| serde_json::from_str(&r).unwrap());
         let value = attribute("data-value").and_then(|v| v.parse::<f64>().ok());
         found.push((metric, serde_json::from_str(&query).unwrap(), row, value));
@@ -199,8 +224,17 @@ fn figures(html: &str) -> Vec<(String, Value, Value, Option<f64>)> {
 }
 
 const PAGES: &[&str] = &[
-    "/", "/listening", "/gap", "/audit", "/share-of-voice", "/audience", "/responsiveness", "/baselines", "/alerts",
-    "/pharmacovigilance", "/metrics",
+    "/",
+    "/listening",
+    "/gap",
+    "/audit",
+    "/share-of-voice",
+    "/audience",
+    "/responsiveness",
+    "/baselines",
+    "/alerts",
+    "/pharmacovigilance",
+    "/metrics",
 ];
 
 #[test]
@@ -216,7 +250,10 @@ fn every_page_answers_html_linked_from_home_and_its_figures_equal_the_api() {
         assert_eq!(reply.status, 200, "{page}: {}", reply.text());
         let text = reply.text();
         assert!(text.starts_with("<!doctype html>") && text.contains("</html>"), "{page}");
-        assert!(!text.contains("https://") || !text.contains("<script src=\"http"), "{page} loads a third-party script");
+        assert!(
+            !text.contains("https://") || !text.contains("<script src=\"http"),
+            "{page} loads a third-party script"
+        );
     }
     let mut checked = 0;
     for page in ["/", "/listening", "/share-of-voice", "/audience", "/responsiveness"] {
@@ -225,12 +262,14 @@ fn every_page_answers_html_linked_from_home_and_its_figures_equal_the_api() {
             assert_eq!(answer.status, 200, "{}", answer.text());
             let answer = answer.json();
             let rows = answer["rows"].as_array().unwrap();
-            let found = rows.iter().find(|r| {
-                row.as_object().is_none_or(|keys| keys.iter().all(|(k, v)| &r[k] == v))
-            });
+            let found = rows
+                .iter()
+                .find(|r| row.as_object().is_none_or(|keys| keys.iter().all(|(k, v)| &r[k] == v)));
             let api = found.and_then(|r| r[&metric].as_f64());
             match (shown, api) {
-                (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{page} {metric}: {a} vs {b}"),
+                (Some(a), Some(b)) => {
+                    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{page} {metric}: {a} vs {b}")
+                }
                 (None, None) => {}
                 other => panic!("{page} {metric}: page {other:?}"),
             }
@@ -261,13 +300,18 @@ fn the_openapi_document_is_public_and_matches_the_routes() {
             if path == "/api/v1/events" {
                 continue; // a stream: tested below
             }
-            let concrete = path.replace("{kind}", "gap").replace("{name}", "nothing").replace("{id}", "tok_none");
-            let reply = server.request(&method.to_uppercase(), &concrete, Some(&admin), Some(b"{}"));
+            let concrete = path
+                .replace("{kind}", "gap")
+                .replace("{name}", "nothing")
+                .replace("{id}", "tok_none");
+            let reply =
+                server.request(&method.to_uppercase(), &concrete, Some(&admin), Some(b"{}"));
             assert!(reply.status != 405, "{method} {path} is documented but not served");
             if reply.status == 404 {
                 assert!(path.contains('{'), "{method} {path}: 404 {}", reply.text());
             }
-            let documented: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+            let documented: Vec<&String> =
+                operation["responses"].as_object().unwrap().keys().collect();
             assert!(
                 documented.iter().any(|code| code.as_str() == reply.status.to_string()),
                 "{method} {concrete} answered {} which its document does not list ({documented:?}): {}",
@@ -289,22 +333,71 @@ fn errors_are_json_with_stable_codes() {
     let server = Server::start(&[]);
     let analyst = server.token("analyst");
     let cases: Vec<(Reply, u16, &str)> = vec![
-        (server.post_json("/api/v1/query", None, &json!({"metrics": ["no_such_metric"]})), 400, "invalid_query"),
-        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "by": ["colour"]})), 400, "invalid_query"),
+        (
+            server.post_json("/api/v1/query", None, &json!({"metrics": ["no_such_metric"]})),
+            400,
+            "invalid_query",
+        ),
+        (
+            server.post_json(
+                "/api/v1/query",
+                None,
+                &json!({"metrics": ["posts"], "by": ["colour"]}),
+            ),
+            400,
+            "invalid_query",
+        ),
         (server.post_json("/api/v1/query", None, &json!({"metrics": []})), 400, "invalid_query"),
         (server.request("POST", "/api/v1/query", None, Some(b"{not json")), 400, "bad_request"),
-        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "colour": 1})), 400, "bad_request"),
-        (server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "from": "2026-05-02", "to": "2026-05-01"})), 400, "bad_request"),
+        (
+            server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "colour": 1})),
+            400,
+            "bad_request",
+        ),
+        (
+            server.post_json(
+                "/api/v1/query",
+                None,
+                &json!({"metrics": ["posts"], "from": "2026-05-02", "to": "2026-05-01"}),
+            ),
+            400,
+            "bad_request",
+        ),
         (server.get("/api/v1/posts?per_page=0"), 400, "bad_request"),
         (server.get("/api/v1/posts?from=yesterday"), 400, "bad_request"),
         (server.get("/api/v1/reports/weather"), 404, "not_found"),
-        (server.get("/api/v1/baselines/none/compare?from=2026-05-01&to=2026-05-31"), 404, "not_found"),
+        (
+            server.get("/api/v1/baselines/none/compare?from=2026-05-01&to=2026-05-31"),
+            404,
+            "not_found",
+        ),
         (server.get("/api/v1/baselines/none/compare"), 400, "bad_request"),
-        (server.request("POST", "/api/v1/ingest", Some(&analyst), Some(b"  \n")), 422, "unprocessable"),
-        (server.request("POST", "/api/v1/ingest", Some(&analyst), Some(b"{\"nothing\": true}\n")), 422, "unprocessable"),
-        (server.request("DELETE", "/api/v1/milestones/none", Some(&analyst), None), 404, "not_found"),
+        (
+            server.request("POST", "/api/v1/ingest", Some(&analyst), Some(b"  \n")),
+            422,
+            "unprocessable",
+        ),
+        (
+            server.request(
+                "POST",
+                "/api/v1/ingest",
+                Some(&analyst),
+                Some(b"{\"nothing\": true}\n"),
+            ),
+            422,
+            "unprocessable",
+        ),
+        (
+            server.request("DELETE", "/api/v1/milestones/none", Some(&analyst), None),
+            404,
+            "not_found",
+        ),
         (server.request("POST", "/api/v1/ingest", None, Some(b"{}")), 401, "unauthorized"),
-        (server.request("GET", "/api/v1/status", Some("wl_not_a_token"), None), 401, "unauthorized"),
+        (
+            server.request("GET", "/api/v1/status", Some("wl_not_a_token"), None),
+            401,
+            "unauthorized",
+        ),
     ];
     for (reply, status, code) in cases {
         assert_eq!((reply.status, reply.code()), (status, code.to_owned()), "{}", reply.text());
@@ -336,8 +429,20 @@ fn roles_limit_reads_and_writes_and_every_write_is_logged() {
     // Viewers read with authors masked; analysts see them.
     let masked = server.request("GET", "/api/v1/posts?per_page=5", Some(&viewer), None).json();
     let open = server.request("GET", "/api/v1/posts?per_page=5", Some(&analyst), None).json();
-    assert!(masked["posts"].as_array().unwrap().iter().all(|p| p["author"].as_str().unwrap().starts_with("author-")));
-    assert!(open["posts"].as_array().unwrap().iter().any(|p| !p["author"].as_str().unwrap().starts_with("author-")));
+    assert!(
+        masked["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["author"].as_str().unwrap().starts_with("author-"))
+    );
+    assert!(
+        open["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| !p["author"].as_str().unwrap().starts_with("author-"))
+    );
     let page = server.request("GET", "/audit", Some(&viewer), None);
     assert!(page.text().contains("authors are masked for your role"));
     // Baselines and milestones need analyst or admin; tokens and the audit log need admin.
@@ -349,18 +454,31 @@ fn roles_limit_reads_and_writes_and_every_write_is_logged() {
     assert_eq!(server.post_json("/api/v1/milestones", None, &milestone).status, 401);
     let statuses = server.get("/api/v1/milestones").json();
     assert!(statuses.as_array().unwrap().iter().any(|m| m["name"] == "sov"));
-    assert_eq!(server.request("DELETE", "/api/v1/milestones/sov", Some(&analyst), None).status, 204);
+    assert_eq!(
+        server.request("DELETE", "/api/v1/milestones/sov", Some(&analyst), None).status,
+        204
+    );
     for token in [&viewer, &analyst, &reviewer] {
         assert_eq!(server.request("GET", "/api/v1/tokens", Some(token), None).status, 403);
         assert_eq!(server.request("GET", "/api/v1/audit", Some(token), None).status, 403);
     }
-    let created = server.post_json("/api/v1/tokens", Some(&admin), &json!({"name": "collector", "role": "analyst"}));
+    let created = server.post_json(
+        "/api/v1/tokens",
+        Some(&admin),
+        &json!({"name": "collector", "role": "analyst"}),
+    );
     assert_eq!(created.status, 201);
     let created = created.json();
     let new_token = created["token"].as_str().unwrap();
-    assert_eq!(server.request("GET", "/api/v1/whoami", Some(new_token), None).json()["role"], "analyst");
+    assert_eq!(
+        server.request("GET", "/api/v1/whoami", Some(new_token), None).json()["role"],
+        "analyst"
+    );
     let id = created["record"]["id"].as_str().unwrap();
-    assert_eq!(server.request("DELETE", &format!("/api/v1/tokens/{id}"), Some(&admin), None).status, 204);
+    assert_eq!(
+        server.request("DELETE", &format!("/api/v1/tokens/{id}"), Some(&admin), None).status,
+        204
+    );
     assert_eq!(server.request("GET", "/api/v1/status", Some(new_token), None).status, 401);
     // Only hashes are stored.
     let tokens = server.request("GET", "/api/v1/tokens", Some(&admin), None).text();
@@ -373,7 +491,9 @@ fn roles_limit_reads_and_writes_and_every_write_is_logged() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (e["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned())
+        })
         .collect();
     for action in ["ingest", "milestone.add", "milestone.remove", "token.create", "token.revoke"] {
         assert!(actions.iter().any(|(a, _)| a == action), "{action} not logged: {actions:?}");
@@ -397,7 +517,8 @@ fn beyond_loopback_the_dashboard_asks_for_a_login() {
     let cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
     assert!(login.header("set-cookie").unwrap().contains("HttpOnly"));
     let mut stream = TcpStream::connect(&server.address).unwrap();
-    write!(stream, "GET / HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(stream, "GET / HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut raw = String::new();
     stream.read_to_string(&mut raw).unwrap();
     assert!(raw.starts_with("HTTP/1.1 200"), "{}", &raw[..raw.len().min(300)]);
@@ -412,7 +533,11 @@ fn an_ingested_post_reaches_open_dashboards_live() {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut stream = TcpStream::connect(&address).unwrap();
-        write!(stream, "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
         while reader.read_line(&mut line).unwrap_or(0) > 0 {
@@ -436,7 +561,13 @@ fn an_ingested_post_reaches_open_dashboards_live() {
     let file = server.dir.path().join("more.jsonl");
     let other = json!({"platform": "x", "id": "live-2", "author_handle": "someone", "created_at": "2026-10-31T23:58:00Z", "text": "Imported by another process"}).to_string();
     std::fs::write(&file, other).unwrap();
-    let output = Command::new(binary()).arg("--workspace").arg(server.dir.path()).arg("import").arg(&file).output().unwrap();
+    let output = Command::new(binary())
+        .arg("--workspace")
+        .arg(server.dir.path())
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(receiver.recv_timeout(Duration::from_secs(60)).unwrap(), "event: posts");
     assert!(server.get("/api/v1/posts?q=another+process").json()["total"] == 1);
@@ -477,7 +608,11 @@ fn views_export_as_self_contained_html_csv_and_pseudonymised() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let file = std::fs::read_to_string(&out).unwrap();
-    assert!(file.contains("<svg") && file.contains("authors pseudonymised") && !file.contains("<script"));
+    assert!(
+        file.contains("<svg")
+            && file.contains("authors pseudonymised")
+            && !file.contains("<script")
+    );
     for handle in open.iter().take(20) {
         assert!(!file.contains(handle.as_str()), "{handle} in a pseudonymised export");
     }
