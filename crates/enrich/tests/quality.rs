@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use waterline_enrich::{models, needs, text};
 
 fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    manifest_dir().join("../..")
 }
 
 /// The public data folder, or `None` (with a notice) when it is absent; absent data fails
@@ -119,4 +119,13 @@ fn quality_floors_on_the_validation_splits() {
         let report = waterline_enrich::eval::sentiment(sentiment, &examples, code);
         assert!(report.macro_f1 >= 0.6, "{code}: {report:?}");
     }
+}
+
+/// The crate's folder: cargo's run-time variable first (a test binary reused by a build from
+/// another clone keeps the compile-time path of that clone), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        std::path::PathBuf::from,
+    )
 }

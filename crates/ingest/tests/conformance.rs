@@ -17,8 +17,7 @@ use waterline_model::{Account, EngagementEvent, EngagementKind, Post, Record};
 
 /// The sample folder `sub`, or `None` (with a notice) when the samples are absent.
 fn samples(sub: &str) -> Option<PathBuf> {
-    let root =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/connector-payloads");
+    let root = manifest_dir().join("../../../shared/data/connector-payloads");
     if root.is_dir() {
         return Some(root.join(sub));
     }
@@ -587,4 +586,13 @@ fn reddit_api_responses() {
     let reply = find(&out, "t1_cwup4dd");
     assert_eq!(reply.created_at, time("2015-11-09T23:36:21Z"));
     assert_eq!(reply.counts.likes, None, "no score in the inbox");
+}
+
+/// The crate's folder: cargo's run-time variable first (a test binary reused by a build from
+/// another clone keeps the compile-time path of that clone), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        std::path::PathBuf::from,
+    )
 }

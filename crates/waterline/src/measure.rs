@@ -35,9 +35,9 @@ pub struct Session {
     /// The planner's context.
     pub context: Context,
     /// The rollup is registered.
-    rollup_ready: tokio::sync::OnceCell<()>,
-    /// The conversations cache is registered.
-    conversations_ready: tokio::sync::OnceCell<()>,
+    rollup_ready: tokio::sync::OnceCell<bool>,
+    /// The conversations cache is registered (true when this session built it).
+    conversations_ready: tokio::sync::OnceCell<bool>,
     /// The `post_topics` table is registered.
     topics_ready: tokio::sync::OnceCell<()>,
     /// The workspace's data folder.
@@ -86,7 +86,8 @@ pub async fn open(workspace: &Workspace) -> Result<Session> {
 }
 
 /// Builds a cache table for the store's version (stamped with the store version, the SQL
-/// and anything else it depends on), or registers the one built before.
+/// and anything else it depends on), or registers the one built before. Returns whether it
+/// was built.
 pub async fn ensure_cache(
     store: &Store,
     analytics: &Analytics,
@@ -94,7 +95,7 @@ pub async fn ensure_cache(
     sql: &str,
     extra: &str,
     data_dir: &std::path::Path,
-) -> Result<()> {
+) -> Result<bool> {
     let stamp = serde_json::json!({
         "version": store.version(),
         "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()),
@@ -107,31 +108,33 @@ pub async fn ensure_cache(
         && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() == Some(&stamp)
     {
         analytics.register_cache(name, &file).await?;
-        return Ok(());
+        return Ok(false);
     }
     let started = std::time::Instant::now();
     let rows = analytics.build_cache(name, sql, &file).await?;
     fs_err::write(&stamp_file, serde_json::to_vec(&stamp)?)?;
     tracing::info!(name, rows, seconds = started.elapsed().as_secs_f64(), "cache built");
-    Ok(())
+    Ok(true)
 }
 
 impl Session {
-    /// Builds or registers the daily rollup once per session.
-    async fn ensure_rollup(&self) -> Result<()> {
-        self.rollup_ready
+    /// Builds or registers the daily rollup once per session; true when it was built.
+    async fn ensure_rollup(&self) -> Result<bool> {
+        let built = self
+            .rollup_ready
             .get_or_try_init(|| async {
                 let sql = query::rollup_sql(&self.context);
                 ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await
             })
             .await?;
-        Ok(())
+        Ok(*built)
     }
 
     /// Builds or registers the conversations cache once per session (it depends on the
     /// `[responses]` schedule too).
-    async fn ensure_conversations(&self, workspace: &Workspace) -> Result<()> {
-        self.conversations_ready
+    async fn ensure_conversations(&self, workspace: &Workspace) -> Result<bool> {
+        let built = self
+            .conversations_ready
             .get_or_try_init(|| async {
                 let sql = query::conversations_sql(&self.context);
                 let schedule = serde_json::to_string(&workspace.config.responses)?;
@@ -146,13 +149,30 @@ impl Session {
                 .await
             })
             .await?;
-        Ok(())
+        Ok(*built)
     }
 
-    /// Builds or registers both caches (for code that plans without `answer`).
-    pub async fn ensure_caches(&self, workspace: &Workspace) -> Result<()> {
-        self.ensure_rollup().await?;
-        self.ensure_conversations(workspace).await
+    /// Builds or registers both caches (for code that plans without `answer`); true when
+    /// either was built (the store changed since they were).
+    pub async fn ensure_caches(&self, workspace: &Workspace) -> Result<bool> {
+        let rollup = self.ensure_rollup().await?;
+        Ok(self.ensure_conversations(workspace).await? | rollup)
+    }
+
+    /// Registers the cache files as they are, even when the store moved on since they were
+    /// built (the server answers from them for the moment it takes to rebuild them); false
+    /// when there are none.
+    pub async fn adopt_caches(&self) -> Result<bool> {
+        let rollup = self.data_dir.join("rollup.parquet");
+        let conversations = self.data_dir.join("conversations.parquet");
+        if !rollup.exists() || !conversations.exists() {
+            return Ok(false);
+        }
+        self.analytics.register_cache("rollup", &rollup).await?;
+        self.analytics.register_cache("conversations", &conversations).await?;
+        let _ = self.rollup_ready.set(false);
+        let _ = self.conversations_ready.set(false);
+        Ok(true)
     }
 
     /// Registers the posts' topics once per session (discovering them as a report does).

@@ -48,6 +48,8 @@ pub struct Served {
     writing: Mutex<()>,
     /// The Delta log folder's modification time and entry count at the last look.
     seen: std::sync::Mutex<Option<(SystemTime, usize)>>,
+    /// The current snapshot answers from caches older than its posts: rebuild them next.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 fn internal(error: anyhow::Error) -> ApiError {
@@ -87,6 +89,7 @@ impl Served {
             current: RwLock::new(Arc::new(snapshot)),
             writing: Mutex::new(()),
             seen: std::sync::Mutex::new(None),
+            stale: std::sync::atomic::AtomicBool::new(false),
         };
         served.changed_on_disk();
         Ok(served)
@@ -131,12 +134,47 @@ impl Served {
         self.current.read().await.clone()
     }
 
+    /// The current snapshot with caches that hold every post (for baselines and
+    /// comparisons, which must be exact).
+    async fn exact(&self) -> BackendResult<Arc<Snapshot>> {
+        if self.stale.load(std::sync::atomic::Ordering::SeqCst) {
+            let _writing = self.writing.lock().await;
+            self.rebuild().await.map_err(internal)?;
+        }
+        Ok(self.current().await)
+    }
+
+    /// Swaps in the posts as they are now. Rebuilding the caches takes seconds on millions
+    /// of posts, so the new snapshot first answers from the previous cache files (the latest
+    /// posts, the lists and every scan are current at once) and the next call rebuilds them.
     async fn reload(&self) -> Result<Option<u64>> {
-        let snapshot = Served::snapshot(&self.workspace).await?;
+        let session = measure::open(&self.workspace).await?;
+        let adopted = session.store.has_data() && session.adopt_caches().await?;
+        if !adopted && session.store.has_data() {
+            session.ensure_caches(&self.workspace).await?;
+        }
+        self.stale.store(adopted, std::sync::atomic::Ordering::SeqCst);
         let before = self.current().await.version;
-        let version = snapshot.version;
+        let version = session.store.version();
+        let snapshot = Snapshot {
+            session,
+            version,
+            posts: OnceCell::new(),
+            reports: std::sync::Mutex::new(HashMap::new()),
+        };
         *self.current.write().await = Arc::new(snapshot);
         Ok(if version != before { version } else { None })
+    }
+
+    /// Rebuilds stale caches into a new snapshot; its version when anything was rebuilt.
+    async fn rebuild(&self) -> Result<Option<u64>> {
+        if !self.stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let snapshot = Served::snapshot(&self.workspace).await?;
+        let version = snapshot.version;
+        *self.current.write().await = Arc::new(snapshot);
+        Ok(version)
     }
 
     async fn posts_of(
@@ -230,7 +268,8 @@ impl Backend for Served {
 
     async fn refresh(&self) -> BackendResult<Option<u64>> {
         if !self.changed_on_disk() {
-            return Ok(None);
+            let _writing = self.writing.lock().await;
+            return self.rebuild().await.map_err(internal);
         }
         let _writing = self.writing.lock().await;
         self.reload().await.map_err(internal)
@@ -256,6 +295,7 @@ impl Backend for Served {
             "latest_post": total.get(0).and_then(|r| r.get("latest")).cloned().unwrap_or(Value::Null),
             "by_platform_side": by_platform_side,
             "table_version": snapshot.version,
+            "caches": if self.stale.load(std::sync::atomic::Ordering::SeqCst) { "rebuilding" } else { "current" },
             "runs": runs,
         }))
     }
@@ -416,7 +456,7 @@ impl Backend for Served {
             ));
         }
         let filters = measure::parse_filters(&baseline.filters).map_err(internal)?;
-        let snapshot = self.current().await;
+        let snapshot = self.exact().await?;
         snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
         let frozen = compare::freeze(
             &snapshot.session.analytics,
@@ -451,7 +491,7 @@ impl Backend for Served {
     }
 
     async fn compare(&self, name: String, from: NaiveDate, to: NaiveDate) -> BackendResult<Value> {
-        let snapshot = self.current().await;
+        let snapshot = self.exact().await?;
         let baseline = measure::load_baseline(&snapshot.session, &name).await.map_err(internal)?;
         snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
         let changes = compare::compare(

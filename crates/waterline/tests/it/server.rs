@@ -569,8 +569,19 @@ fn an_ingested_post_reaches_open_dashboards_live() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(receiver.recv_timeout(Duration::from_secs(60)).unwrap(), "event: posts");
-    assert!(server.get("/api/v1/posts?q=another+process").json()["total"] == 1);
+    // Events follow (the new posts, then the rebuilt caches); the import is among them.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if server.get("/api/v1/posts?q=another+process").json()["total"] == 1 {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert_eq!(
+            receiver.recv_timeout(left).unwrap(),
+            "event: posts",
+            "the import was not noticed"
+        );
+    }
 }
 
 #[test]

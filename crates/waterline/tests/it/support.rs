@@ -91,7 +91,7 @@ pub(crate) fn waterline(dir: &Path, args: &[&str]) -> Output {
 
 /// The repository root.
 pub(crate) fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    manifest_dir().join("../..")
 }
 
 /// `../shared/data`, or `None` (with a notice) when absent; absent data fails under `CI=true`.
@@ -116,4 +116,13 @@ pub(crate) fn post_line(platform: &str, id: &str, day: u32, text: &str, likes: u
         "counts": {"likes": likes, "shares": 1},
     })
     .to_string()
+}
+
+/// The crate's folder: cargo's run-time variable first (a test binary reused by a build from
+/// another clone keeps the compile-time path of that clone), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        std::path::PathBuf::from,
+    )
 }
