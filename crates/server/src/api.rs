@@ -299,9 +299,12 @@ pub async fn report<B: Backend>(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if kind == "share-of-voice" {
+        return Ok(Json(share_of_voice(&app, params.from, params.to).await?));
+    }
     let Some(kind) = ReportKind::parse(&kind) else {
         return Err(ApiError::not_found(format!(
-            "no report `{kind}` (listening, gap, audit; share of voice and the others are queries: POST /api/v1/query)"
+            "no report `{kind}` (listening, gap, audit, share-of-voice; any other figure is a query: POST /api/v1/query)"
         )));
     };
     let mut value = app.backend.report(kind, params.from, params.to).await?;
@@ -309,6 +312,44 @@ pub async fn report<B: Backend>(
         crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
     }
     Ok(Json(value))
+}
+
+/// The share-of-voice report: the panel's shares and mentions per week (two queries).
+async fn share_of_voice<B: Backend>(
+    app: &App<B>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Value, ApiError> {
+    let panel = Query {
+        metrics: [
+            "mentions",
+            "share_of_voice_mentions",
+            "share_of_voice_engagement",
+            "share_of_voice_positive",
+            "share_of_voice_negative",
+            "net_sentiment",
+        ]
+        .map(String::from)
+        .to_vec(),
+        by: vec!["panel".into()],
+        from,
+        to,
+        ..Query::default()
+    };
+    let weekly = Query {
+        metrics: vec!["mentions".into()],
+        by: vec!["week".into(), "panel".into()],
+        from,
+        to,
+        ..Query::default()
+    };
+    let zone = app.backend.time_zone();
+    let panel_answer = app.backend.query(panel.clone()).await?;
+    let weekly_answer = app.backend.query(weekly.clone()).await?;
+    Ok(json!({
+        "panel": answer_json(&panel, &panel_answer, &zone),
+        "weekly": answer_json(&weekly, &weekly_answer, &zone),
+    }))
 }
 
 /// The parameters of `GET /api/v1/posts`.

@@ -115,6 +115,13 @@ pub trait Backend: Send + Sync + 'static {
     /// store version when it changed.
     fn refresh(&self) -> impl Future<Output = BackendResult<Option<u64>>> + Send;
 
+    /// Slow upkeep after a change (rebuilding caches), run by its own task so that it never
+    /// delays noticing the next change; returns the store version when what readers see
+    /// changed.
+    fn maintain(&self) -> impl Future<Output = BackendResult<Option<u64>>> + Send {
+        async { Ok(None) }
+    }
+
     /// Counts, import runs, store version.
     fn status(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 

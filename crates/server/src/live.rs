@@ -53,8 +53,23 @@ impl Default for Live {
     }
 }
 
-/// Polls the backend for changes made by other processes and publishes them.
+/// Polls the backend for changes made by other processes and publishes them; a second task
+/// runs the backend's slow upkeep.
 pub async fn watch<B: Backend>(app: Arc<App<B>>) {
+    let upkeep = app.clone();
+    let maintainer = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(upkeep.options.poll);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match upkeep.backend.maintain().await {
+                Ok(Some(version)) => upkeep.live.publish(version),
+                Ok(None) => {}
+                Err(error) => tracing::warn!("workspace upkeep failed: {error}"),
+            }
+        }
+    });
+    let _stop_with_me = AbortOnDrop(maintainer);
     let mut interval = tokio::time::interval(app.options.poll);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -90,4 +105,13 @@ pub async fn events<B: Backend>(
     let hello = futures::stream::once(async { Ok(Event::default().event("hello").data("{}")) });
     Ok(Sse::new(futures::StreamExt::chain(hello, stream))
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))
+}
+
+/// Aborts a task when dropped (the upkeep stops with the watcher).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -26,9 +26,10 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
             "Compute metrics × dimensions × filters over a period (the shape of `waterline query`)",
             "metrics",
         ),
-        ("get", "/api/v1/reports/{kind}") => {
-            ("A report: listening, gap or audit (JSON of docs/schema.md)", "reports")
-        }
+        ("get", "/api/v1/reports/{kind}") => (
+            "A report: listening, gap, audit (JSON of docs/schema.md) or share-of-voice (two query answers)",
+            "reports",
+        ),
         ("get", "/api/v1/posts") => {
             ("Posts with their enrichments, newest first, paginated", "posts")
         }

@@ -37,7 +37,14 @@ struct Snapshot {
     version: Option<u64>,
     posts: OnceCell<Arc<Vec<waterline_model::Post>>>,
     reports: ReportCache,
+    /// Answers by query (JSON), for this snapshot only: dashboards ask the same questions.
+    answers: std::sync::Mutex<HashMap<String, Answer>>,
+    /// Lists of posts by request, for this snapshot only.
+    lists: std::sync::Mutex<HashMap<String, Value>>,
 }
+
+/// The most answers a snapshot keeps.
+const ANSWERS_KEPT: usize = 2_000;
 
 /// A workspace served over HTTP.
 pub struct Served {
@@ -50,6 +57,8 @@ pub struct Served {
     seen: std::sync::Mutex<Option<(SystemTime, usize)>>,
     /// The current snapshot answers from caches older than its posts: rebuild them next.
     stale: std::sync::atomic::AtomicBool,
+    /// One cache rebuild at a time.
+    rebuilding: Mutex<()>,
 }
 
 fn internal(error: anyhow::Error) -> ApiError {
@@ -90,6 +99,7 @@ impl Served {
             writing: Mutex::new(()),
             seen: std::sync::Mutex::new(None),
             stale: std::sync::atomic::AtomicBool::new(false),
+            rebuilding: Mutex::new(()),
         };
         served.changed_on_disk();
         Ok(served)
@@ -106,6 +116,8 @@ impl Served {
             version,
             posts: OnceCell::new(),
             reports: std::sync::Mutex::new(HashMap::new()),
+            answers: std::sync::Mutex::new(HashMap::new()),
+            lists: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -138,7 +150,6 @@ impl Served {
     /// comparisons, which must be exact).
     async fn exact(&self) -> BackendResult<Arc<Snapshot>> {
         if self.stale.load(std::sync::atomic::Ordering::SeqCst) {
-            let _writing = self.writing.lock().await;
             self.rebuild().await.map_err(internal)?;
         }
         Ok(self.current().await)
@@ -161,19 +172,29 @@ impl Served {
             version,
             posts: OnceCell::new(),
             reports: std::sync::Mutex::new(HashMap::new()),
+            answers: std::sync::Mutex::new(HashMap::new()),
+            lists: std::sync::Mutex::new(HashMap::new()),
         };
         *self.current.write().await = Arc::new(snapshot);
         Ok(if version != before { version } else { None })
     }
 
-    /// Rebuilds stale caches into a new snapshot; its version when anything was rebuilt.
+    /// Rebuilds stale caches into a new snapshot (without holding up ingests) and swaps it in
+    /// unless a newer change came meanwhile; its version when it was swapped in.
     async fn rebuild(&self) -> Result<Option<u64>> {
-        if !self.stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        if !self.stale.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(None);
         }
+        let _one_at_a_time = self.rebuilding.lock().await;
         let snapshot = Served::snapshot(&self.workspace).await?;
+        let _writing = self.writing.lock().await;
+        let mut current = self.current.write().await;
+        if snapshot.version < current.version {
+            return Ok(None); // newer posts arrived: the next rebuild covers them
+        }
         let version = snapshot.version;
-        *self.current.write().await = Arc::new(snapshot);
+        self.stale.store(false, std::sync::atomic::Ordering::SeqCst);
+        *current = Arc::new(snapshot);
         Ok(version)
     }
 
@@ -251,86 +272,9 @@ impl Served {
             format!("WHERE {}", conditions.join(" AND "))
         })
     }
-}
 
-impl Backend for Served {
-    fn brand(&self) -> String {
-        self.workspace.config.brand.clone()
-    }
-
-    fn time_zone(&self) -> String {
-        self.workspace.config.time_zone.clone()
-    }
-
-    fn state(&self) -> &StateDb {
-        &self.state
-    }
-
-    async fn refresh(&self) -> BackendResult<Option<u64>> {
-        if !self.changed_on_disk() {
-            let _writing = self.writing.lock().await;
-            return self.rebuild().await.map_err(internal);
-        }
-        let _writing = self.writing.lock().await;
-        self.reload().await.map_err(internal)
-    }
-
-    async fn status(&self) -> BackendResult<Value> {
-        let snapshot = self.current().await;
-        let analytics = &snapshot.session.analytics;
-        let rows = |sql: &'static str| async move {
-            analytics
-                .query(sql)
-                .await
-                .and_then(|batches| waterline_analytics::to_json(&batches))
-                .map_err(ApiError::internal)
-        };
-        let total = rows("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?;
-        let by_platform_side = rows("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side").await?;
-        let runs = self.state.runs(5).await?;
-        Ok(json!({
-            "brand": self.workspace.config.brand,
-            "time_zone": self.workspace.config.time_zone,
-            "posts": total.get(0).and_then(|r| r.get("posts")).cloned().unwrap_or(json!(0)),
-            "latest_post": total.get(0).and_then(|r| r.get("latest")).cloned().unwrap_or(Value::Null),
-            "by_platform_side": by_platform_side,
-            "table_version": snapshot.version,
-            "caches": if self.stale.load(std::sync::atomic::Ordering::SeqCst) { "rebuilding" } else { "current" },
-            "runs": runs,
-        }))
-    }
-
-    async fn query(&self, query: Query) -> BackendResult<Answer> {
-        let snapshot = self.current().await;
-        snapshot.session.answer(&self.workspace, &query).await.map_err(internal)
-    }
-
-    async fn report(
-        &self,
-        kind: ReportKind,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) -> BackendResult<Value> {
-        let snapshot = self.current().await;
-        let key = (kind, from, to);
-        if let Ok(reports) = snapshot.reports.lock()
-            && let Some(value) = reports.get(&key)
-        {
-            return Ok(value.clone());
-        }
-        let posts = self.posts_of(&snapshot).await?;
-        let value = tokio::task::block_in_place(|| {
-            crate::report::report_value(&self.workspace, &posts, kind, from, to)
-        })
-        .map_err(internal)?;
-        if let Ok(mut reports) = snapshot.reports.lock() {
-            reports.insert(key, value.clone());
-        }
-        Ok(value)
-    }
-
-    async fn posts(&self, request: PostsRequest) -> BackendResult<Value> {
-        let snapshot = self.current().await;
+    /// A page of posts, newest first, with the total that match.
+    async fn list_posts(&self, snapshot: &Snapshot, request: PostsRequest) -> BackendResult<Value> {
         let session = &snapshot.session;
         if !session.store.has_data() {
             return Ok(
@@ -376,7 +320,8 @@ impl Backend for Served {
         }))
     }
 
-    async fn ingest(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
+    /// Saves an ingest body as a file of the workspace and imports it as one run.
+    async fn ingest_body(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
         let folder = self.workspace.data_dir().join("ingest");
         fs_err::create_dir_all(&folder).map_err(ApiError::internal)?;
         let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
@@ -430,6 +375,121 @@ impl Backend for Served {
             ));
         }
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
+    }
+}
+
+impl Backend for Served {
+    fn brand(&self) -> String {
+        self.workspace.config.brand.clone()
+    }
+
+    fn time_zone(&self) -> String {
+        self.workspace.config.time_zone.clone()
+    }
+
+    fn state(&self) -> &StateDb {
+        &self.state
+    }
+
+    async fn refresh(&self) -> BackendResult<Option<u64>> {
+        if !self.changed_on_disk() {
+            return Ok(None);
+        }
+        let _writing = self.writing.lock().await;
+        self.reload().await.map_err(internal)
+    }
+
+    async fn maintain(&self) -> BackendResult<Option<u64>> {
+        self.rebuild().await.map_err(internal)
+    }
+
+    async fn status(&self) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let analytics = &snapshot.session.analytics;
+        let rows = |sql: &'static str| async move {
+            analytics
+                .query(sql)
+                .await
+                .and_then(|batches| waterline_analytics::to_json(&batches))
+                .map_err(ApiError::internal)
+        };
+        let total = rows("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?;
+        let by_platform_side = rows("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side").await?;
+        let runs = self.state.runs(5).await?;
+        Ok(json!({
+            "brand": self.workspace.config.brand,
+            "time_zone": self.workspace.config.time_zone,
+            "posts": total.get(0).and_then(|r| r.get("posts")).cloned().unwrap_or(json!(0)),
+            "latest_post": total.get(0).and_then(|r| r.get("latest")).cloned().unwrap_or(Value::Null),
+            "by_platform_side": by_platform_side,
+            "table_version": snapshot.version,
+            "caches": if self.stale.load(std::sync::atomic::Ordering::SeqCst) { "rebuilding" } else { "current" },
+            "runs": runs,
+        }))
+    }
+
+    async fn query(&self, query: Query) -> BackendResult<Answer> {
+        let snapshot = self.current().await;
+        let key = serde_json::to_string(&query).unwrap_or_default();
+        if let Ok(answers) = snapshot.answers.lock()
+            && let Some(answer) = answers.get(&key)
+        {
+            return Ok(answer.clone());
+        }
+        let answer = snapshot.session.answer(&self.workspace, &query).await.map_err(internal)?;
+        if let Ok(mut answers) = snapshot.answers.lock() {
+            if answers.len() >= ANSWERS_KEPT {
+                answers.clear();
+            }
+            answers.insert(key, answer.clone());
+        }
+        Ok(answer)
+    }
+
+    async fn report(
+        &self,
+        kind: ReportKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let key = (kind, from, to);
+        if let Ok(reports) = snapshot.reports.lock()
+            && let Some(value) = reports.get(&key)
+        {
+            return Ok(value.clone());
+        }
+        let posts = self.posts_of(&snapshot).await?;
+        let value = tokio::task::block_in_place(|| {
+            crate::report::report_value(&self.workspace, &posts, kind, from, to)
+        })
+        .map_err(internal)?;
+        if let Ok(mut reports) = snapshot.reports.lock() {
+            reports.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    async fn posts(&self, request: PostsRequest) -> BackendResult<Value> {
+        let snapshot = self.current().await;
+        let key = format!("posts:{}", serde_json::to_string(&request).unwrap_or_default());
+        if let Ok(lists) = snapshot.lists.lock()
+            && let Some(value) = lists.get(&key)
+        {
+            return Ok(value.clone());
+        }
+        let value = self.list_posts(&snapshot, request).await?;
+        if let Ok(mut lists) = snapshot.lists.lock() {
+            if lists.len() >= ANSWERS_KEPT {
+                lists.clear();
+            }
+            lists.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    async fn ingest(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
+        self.ingest_body(body, actor).await
     }
 
     async fn baselines(&self) -> BackendResult<Value> {

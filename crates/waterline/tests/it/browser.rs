@@ -79,4 +79,15 @@ fn the_dashboard_works_in_chromium() {
     {
         assert!(shots.join(format!("{page}.png")).exists(), "no screenshot of {page}");
     }
+    // A view as PDF, printed by the same Chromium.
+    let pdf = dir.path().join("gap.pdf");
+    let output = Command::new(binary())
+        .arg("--workspace")
+        .arg(&demo)
+        .args(["report", "gap", "--format", "pdf", "--out"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
 }
