@@ -796,6 +796,12 @@ async fn latest<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     };
     let posts = page.app.backend.posts(request).await?;
     page.section("Latest posts", "The newest stored posts; new ones appear here as they arrive.");
+    if posts["total"].as_u64() == Some(0)
+        && page.params.filters().is_empty()
+        && page.params.from.is_none()
+    {
+        page.push(r#"<p class="empty" id="no-posts">No posts yet. Import files with <code>waterline import FILES</code>, or send JSON lines to <code>POST /api/v1/ingest</code>; they appear here as they arrive.</p>"#);
+    }
     posts_table(page, "latest posts", &posts);
     Ok(())
 }

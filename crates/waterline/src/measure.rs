@@ -191,6 +191,29 @@ impl Session {
 
     /// Plans and runs a query (discovering topics first when it needs them).
     pub async fn answer(&self, workspace: &Workspace, query: &Query) -> Result<Answer> {
+        if !self.store.has_data() {
+            // Nothing imported yet: no table to plan against. Counts are 0, the rest unknown.
+            query::plan(query, &self.context)?;
+            let values = query
+                .metrics
+                .iter()
+                .map(|name| match metrics::find(name) {
+                    Some(metric) if metric.unit == "count" => Some(0.0),
+                    _ => None,
+                })
+                .collect();
+            let rows = if query.by.is_empty() {
+                vec![query::Row { keys: Vec::new(), values }]
+            } else {
+                Vec::new()
+            };
+            return Ok(Answer {
+                dimensions: query.by.clone(),
+                metrics: query.metrics.clone(),
+                rows,
+                notes: vec!["no posts yet".into()],
+            });
+        }
         let needs_topics = query.by.iter().any(|d| d == "topic")
             || query.filters.iter().any(|f| f.field == "topic")
             || query.metrics.iter().any(|m| m == "topic_share");

@@ -66,6 +66,10 @@ impl Server {
     fn start(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(base(), dir.path());
+        Server::start_in(dir, extra)
+    }
+
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .arg("--workspace")
             .arg(dir.path())
@@ -634,4 +638,24 @@ fn views_export_as_self_contained_html_csv_and_pseudonymised() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&csv.stdout).starts_with("panel,"));
+}
+
+#[test]
+fn a_workspace_without_posts_serves_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let init =
+        Command::new(binary()).arg("--workspace").arg(dir.path()).arg("init").output().unwrap();
+    assert!(init.status.success());
+    let server = Server::start_in(dir, &[]);
+    for page in PAGES {
+        let reply = server.get(page);
+        assert_eq!(reply.status, 200, "{page}: {}", reply.text());
+    }
+    assert!(server.get("/").text().contains("No posts yet"));
+    let answer = server
+        .post_json("/api/v1/query", None, &json!({"metrics": ["posts", "net_sentiment"]}))
+        .json();
+    assert_eq!(answer["rows"][0]["posts"], 0);
+    assert_eq!(answer["rows"][0]["net_sentiment"], Value::Null);
+    assert_eq!(server.get("/api/v1/posts").json()["total"], 0);
 }
