@@ -37,7 +37,7 @@ until grep -q "serving on" "$log"; do sleep 0.2; kill -0 $SERVER 2>/dev/null || 
 echo "server ready in $(python3 -c "print(round($(date +%s.%N) - $started, 2))") s (opens the store, registers the caches)"
 BASE="http://127.0.0.1:$PORT"
 
-stats() { sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f", a[int((NR + 1) / 2)] * 1000, a[int(NR * 0.9 + 0.5)] * 1000 }'; }
+stats() { sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f\n", a[int((NR + 1) / 2)] * 1000, a[int(NR * 0.9 + 0.5)] * 1000 }'; }
 
 PAGES="/ /share-of-voice /audience /responsiveness /baselines /alerts /metrics"
 if [ "$N" -le 2000000 ]; then PAGES="$PAGES /listening /gap /audit"; fi

@@ -211,13 +211,13 @@ impl Table {
     }
 
     /// As an HTML table (cells escaped), sortable in the browser.
-    fn html(&self, id: &str) -> String {
+    fn html(&self, id: &str, shown: usize) -> String {
         let mut out = format!(r#"<table class="data sortable" id="{}"><thead><tr>"#, attr(id));
         for name in &self.header {
             let _ = write!(out, "<th>{}</th>", esc(name));
         }
         out.push_str("</tr></thead><tbody>");
-        for row in &self.rows {
+        for row in self.rows.iter().take(shown) {
             out.push_str("<tr>");
             for cell in row {
                 let _ = write!(out, "<td>{}</td>", esc(cell));
@@ -225,6 +225,13 @@ impl Table {
             out.push_str("</tr>");
         }
         out.push_str("</tbody></table>");
+        if self.rows.len() > shown {
+            let _ = write!(
+                out,
+                r#"<p class="count">The first {shown} of {} rows are shown; the CSV holds them all.</p>"#,
+                self.rows.len()
+            );
+        }
         out
     }
 }
@@ -337,6 +344,11 @@ impl<B: Backend> Page<'_, B> {
 
     /// Adds a table (shown, and exported as CSV).
     fn table(&mut self, table: Table) {
+        self.table_limited(table, usize::MAX);
+    }
+
+    /// Adds a table showing at most `shown` rows (the CSV export holds them all).
+    fn table_limited(&mut self, table: Table, shown: usize) {
         let id = format!("table-{}", self.tables.len());
         let _ = write!(
             self.body,
@@ -345,7 +357,7 @@ impl<B: Backend> Page<'_, B> {
             q = attr(&self.params.query_string()),
             i = self.tables.len()
         );
-        self.body.push_str(&table.html(&id));
+        self.body.push_str(&table.html(&id, shown));
         self.tables.push(table);
     }
 
@@ -1204,7 +1216,7 @@ async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             post["topic"].as_str().unwrap_or_default().to_owned(),
         ]);
     }
-    page.table(table);
+    page.table_limited(table, 500);
     notes(page, &report);
     Ok(())
 }
@@ -1294,7 +1306,10 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         ("10+", "interactors_10_plus"),
     ]
     .iter()
-    .map(|(label, metric)| (format!("{label} interactions"), authors_answer.scalar(metric)))
+    .map(|(label, metric)| {
+        let noun = if *label == "1" { "interaction" } else { "interactions" };
+        (format!("{label} {noun}"), authors_answer.scalar(metric))
+    })
     .collect();
     page.push(&svg::bars("Authors by number of interactions", &frequency, "count"));
     let monthly = page.query(&["new_authors", "returning_authors"], &["month"], &[], None)?;

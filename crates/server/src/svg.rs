@@ -75,7 +75,7 @@ pub struct Series {
 
 /// A line chart over shared x labels (the first series' labels).
 pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
-    let (width, height, left, right, top, bottom) = (760.0, 260.0, 64.0, 16.0, 28.0, 44.0);
+    let (width, height, left, right, top, bottom) = (760.0, 260.0, 64.0, 36.0, 28.0, 44.0);
     let labels: Vec<&str> = series
         .first()
         .map(|s| s.points.iter().map(|(l, _)| l.as_str()).collect())

@@ -124,10 +124,29 @@ fn application_id(path: &str) -> String {
     format!("waterline-import:{:016x}:{size}", xxhash_rust::xxh3::xxh3_64(canonical.as_bytes()))
 }
 
+/// What an import builds before its first record (the index of stored posts, the account
+/// book, the near-duplicate leaders), kept by a long-running process between imports: reused
+/// while the store is at the version it left it at, rebuilt otherwise.
+pub struct Warm {
+    version: Option<u64>,
+    enrich: bool,
+    index: waterline_store::PostIndex,
+    enricher: Enricher,
+}
+
 /// Runs an import into a workspace and returns the total and per-input accounting.
 pub async fn run(
     workspace: &Workspace,
     options: ImportOptions,
+) -> Result<(ImportReport, Vec<InputOutcome>)> {
+    run_warm(workspace, options, &mut None).await
+}
+
+/// [`run`], reusing (and leaving) the state of the previous import of this process.
+pub async fn run_warm(
+    workspace: &Workspace,
+    options: ImportOptions,
+    warm: &mut Option<Warm>,
 ) -> Result<(ImportReport, Vec<InputOutcome>)> {
     let paths = expand(&options.inputs)?;
     let data_dir = workspace.data_dir();
@@ -136,7 +155,7 @@ pub async fn run(
     let run_id = uuid::Uuid::now_v7().to_string();
     let started = Utc::now();
     store.state().begin_run(&run_id, &paths.join(" "), started.timestamp_millis()).await?;
-    let result = import_all(&mut store, workspace, &options, &paths, &run_id).await;
+    let result = import_all(&mut store, workspace, &options, &paths, &run_id, warm).await;
     let finished = Utc::now().timestamp_millis();
     match &result {
         Ok((total, _)) => store.state().finish_run(&run_id, total, "completed", finished).await?,
@@ -153,8 +172,13 @@ async fn import_all(
     options: &ImportOptions,
     paths: &[String],
     run_id: &str,
+    warm: &mut Option<Warm>,
 ) -> Result<(ImportReport, Vec<InputOutcome>)> {
-    let mut index = store.load_index().await.context("cannot read the stored posts")?;
+    let kept = warm.take().filter(|w| w.version == store.version() && w.enrich == options.enrich);
+    let (mut index, mut enricher) = match kept {
+        Some(Warm { index, enricher, .. }) => (index, Some(enricher)),
+        None => (store.load_index().await.context("cannot read the stored posts")?, None),
+    };
     // Size the index for the inputs up front (about one post per 300 bytes of input) so it
     // is not rehashed again and again as it grows; a wrong guess only costs a rehash.
     let input_bytes: u64 = paths
@@ -164,22 +188,9 @@ async fn import_all(
         .sum();
     let expected = usize::try_from(input_bytes / 300).unwrap_or(0).min(50_000_000);
     index.posts.reserve(expected);
-    let mut book = AccountBook::default();
-    for account in store.state().accounts().await? {
-        book.add(&account);
+    if enricher.is_none() {
+        enricher = Some(new_enricher(store, workspace, options).await?);
     }
-    let chain = if options.enrich {
-        waterline_enrich::models::default_chain(&workspace.config)
-    } else {
-        Chain::new().with(Box::new(SideEnricher::new(workspace.config.side_resolver())))
-    };
-    let mut near_duplicates = waterline_enrich::neardup::NearDupIndex::new();
-    if options.enrich {
-        for (simhash, id) in store.near_duplicate_leaders().await? {
-            near_duplicates.add_leader(simhash, &id);
-        }
-    }
-    let mut enricher = Some(Enricher { book, enrichment: Enrichment { chain, near_duplicates } });
     let mut total = ImportReport::default();
     let mut outcomes = Vec::new();
     for path in paths {
@@ -291,7 +302,34 @@ async fn import_all(
             previously_committed_records: previously,
         });
     }
+    if let Some(enricher) = enricher {
+        *warm = Some(Warm { version: store.version(), enrich: options.enrich, index, enricher });
+    }
     Ok((total, outcomes))
+}
+
+/// The account book, the enrichment chain and the near-duplicate leaders of the store.
+async fn new_enricher(
+    store: &Store,
+    workspace: &Workspace,
+    options: &ImportOptions,
+) -> Result<Enricher> {
+    let mut book = AccountBook::default();
+    for account in store.state().accounts().await? {
+        book.add(&account);
+    }
+    let chain = if options.enrich {
+        waterline_enrich::models::default_chain(&workspace.config)
+    } else {
+        Chain::new().with(Box::new(SideEnricher::new(workspace.config.side_resolver())))
+    };
+    let mut near_duplicates = waterline_enrich::neardup::NearDupIndex::new();
+    if options.enrich {
+        for (simhash, id) in store.near_duplicate_leaders().await? {
+            near_duplicates.add_leader(simhash, &id);
+        }
+    }
+    Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates } })
 }
 
 /// Waits for the commit in flight, if any, and adopts the table state it produced.

@@ -22,7 +22,7 @@ use waterline_server::{
 };
 use waterline_store::state::StateDb;
 
-use crate::import::{ImportOptions, run as run_import};
+use crate::import::{ImportOptions, run_warm};
 use crate::measure::{self, Milestone, Session};
 use crate::output;
 use crate::workspace::Workspace;
@@ -59,6 +59,8 @@ pub struct Served {
     stale: std::sync::atomic::AtomicBool,
     /// One cache rebuild at a time.
     rebuilding: Mutex<()>,
+    /// The import state kept between ingests (the index of stored posts and the rest).
+    warm: Mutex<Option<crate::import::Warm>>,
 }
 
 fn internal(error: anyhow::Error) -> ApiError {
@@ -100,6 +102,7 @@ impl Served {
             seen: std::sync::Mutex::new(None),
             stale: std::sync::atomic::AtomicBool::new(false),
             rebuilding: Mutex::new(()),
+            warm: Mutex::new(None),
         };
         served.changed_on_disk();
         Ok(served)
@@ -327,6 +330,7 @@ impl Served {
         let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
         fs_err::write(&file, &body).map_err(ApiError::internal)?;
         let _writing = self.writing.lock().await;
+        let mut warm = self.warm.lock().await;
         let mut attempt = 0;
         let (total, inputs) = loop {
             let options = ImportOptions {
@@ -337,7 +341,7 @@ impl Served {
                 progress: false,
                 enrich: true,
             };
-            match run_import(&self.workspace, options).await {
+            match run_warm(&self.workspace, options, &mut warm).await {
                 Ok(outcome) => break outcome,
                 Err(error)
                     if format!("{error:#}").contains("being written by another")

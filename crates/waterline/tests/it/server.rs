@@ -659,3 +659,52 @@ fn a_workspace_without_posts_serves_every_page() {
     assert_eq!(answer["rows"][0]["net_sentiment"], Value::Null);
     assert_eq!(server.get("/api/v1/posts").json()["total"], 0);
 }
+
+#[test]
+fn ingests_keep_the_import_guarantees_across_calls_and_other_processes() {
+    let server = Server::start(&[]);
+    let analyst = server.token("analyst");
+    let post = |id: &str, likes: u64| {
+        json!({"platform": "x", "id": id, "author_handle": "repeat", "created_at": "2026-10-30T10:00:00Z",
+            "text": format!("@novarishealth repeated {id}"), "counts": {"likes": likes}})
+        .to_string()
+    };
+    let ingest = |body: String| {
+        let reply = server.request("POST", "/api/v1/ingest", Some(&analyst), Some(body.as_bytes()));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let report = reply.json()["report"].clone();
+        let count = |key: &str| report[key].as_u64().unwrap();
+        assert_eq!(
+            count("read"),
+            count("new")
+                + count("updated")
+                + count("unchanged")
+                + count("other")
+                + count("rejected")
+        );
+        report
+    };
+    assert_eq!(ingest(post("w1", 1))["new"], 1);
+    assert_eq!(ingest(post("w1", 1))["unchanged"], 1);
+    // Another process imports meanwhile: the kept index is stale and must be rebuilt.
+    let file = server.dir.path().join("other.jsonl");
+    std::fs::write(&file, post("w2", 5)).unwrap();
+    let output = Command::new(binary())
+        .arg("--workspace")
+        .arg(server.dir.path())
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(ingest(post("w2", 5))["unchanged"], 1);
+    assert_eq!(ingest(post("w1", 9))["updated"], 1);
+    let mixed = format!("{}\n{}\nnot json\n", post("w1", 9), post("w3", 0));
+    let report = ingest(mixed);
+    assert_eq!(
+        (report["unchanged"].as_u64(), report["new"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    let listed = server.get("/api/v1/posts?q=repeated&per_page=10").json();
+    assert_eq!(listed["total"], 3);
+}
