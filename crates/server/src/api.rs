@@ -307,7 +307,8 @@ pub async fn report<B: Backend>(
             "no report `{kind}` (listening, gap, audit, share-of-voice; any other figure is a query: POST /api/v1/query)"
         )));
     };
-    let mut value = app.backend.report(kind, params.from, params.to).await?;
+    let shared = app.backend.report(kind, params.from, params.to).await?;
+    let mut value = Value::clone(&shared);
     if caller.masks_authors() || flag(params.pseudonymise.as_deref()) {
         crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
     }

@@ -128,13 +128,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs a metric query.
     fn query(&self, query: Query) -> impl Future<Output = BackendResult<Answer>> + Send;
 
-    /// A report as the JSON of `docs/schema.md`.
+    /// A report as the JSON of `docs/schema.md` (shared: reports are large and cached).
     fn report(
         &self,
         kind: ReportKind,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> impl Future<Output = BackendResult<Value>> + Send;
+    ) -> impl Future<Output = BackendResult<std::sync::Arc<Value>>> + Send;
 
     /// A page of posts with their enrichments: `{"total", "page", "per_page", "posts"}`.
     fn posts(&self, request: PostsRequest) -> impl Future<Output = BackendResult<Value>> + Send;

@@ -29,7 +29,7 @@ use crate::workspace::Workspace;
 
 /// Reports computed for a snapshot, by kind and period.
 type ReportCache =
-    std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Value>>;
+    std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Arc<Value>>>;
 
 /// The posts as they were at one store version, with what was computed from them.
 struct Snapshot {
@@ -63,27 +63,23 @@ pub struct Served {
     warm: Mutex<Option<crate::import::Warm>>,
 }
 
+/// An error of the workspace code as an API error: planning errors are the caller's,
+/// missing or taken names have their codes, anything else is internal.
 fn internal(error: anyhow::Error) -> ApiError {
-    let text = format!("{error:#}");
-    if text.contains("no baseline named") || text.contains("no milestone named") {
-        return ApiError::not_found(text);
-    }
-    if text.contains("exists") && (text.contains("baseline") || text.contains("milestone")) {
-        return ApiError::new("conflict", text);
-    }
-    if text.contains("unknown metric")
-        || text.contains("unknown dimension")
-        || text.contains("filter")
-    {
-        return ApiError::new("invalid_query", text);
-    }
     if let Some(query) = error.downcast_ref::<query::QueryError>() {
         return ApiError::new("invalid_query", query.to_string());
     }
-    if let Some(analytics) = error.downcast_ref::<waterline_analytics::AnalyticsError>()
-        && let waterline_analytics::AnalyticsError::Plan(query) = analytics
+    if let Some(waterline_analytics::AnalyticsError::Plan(query)) =
+        error.downcast_ref::<waterline_analytics::AnalyticsError>()
     {
         return ApiError::new("invalid_query", query.to_string());
+    }
+    let text = format!("{error:#}");
+    if text.starts_with("no baseline named") || text.starts_with("no milestone named") {
+        return ApiError::not_found(text);
+    }
+    if text.starts_with("unknown metric") {
+        return ApiError::new("invalid_query", text);
     }
     ApiError::internal(text)
 }
@@ -380,6 +376,28 @@ impl Served {
         }
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
     }
+
+    /// Drops the cached milestone statuses (one was added or removed).
+    async fn forget_milestones(&self) {
+        if let Ok(mut lists) = self.current().await.lists.lock() {
+            lists.remove("milestones");
+        }
+    }
+
+    /// Every milestone's status, computed.
+    async fn milestone_statuses(&self, snapshot: &Snapshot) -> BackendResult<Value> {
+        let all =
+            measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
+        let mut statuses = Vec::new();
+        for milestone in &all {
+            statuses.push(
+                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None)
+                    .await
+                    .map_err(internal)?,
+            );
+        }
+        serde_json::to_value(statuses).map_err(ApiError::internal)
+    }
 }
 
 impl Backend for Served {
@@ -455,7 +473,7 @@ impl Backend for Served {
         kind: ReportKind,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> BackendResult<Value> {
+    ) -> BackendResult<Arc<Value>> {
         let snapshot = self.current().await;
         let key = (kind, from, to);
         if let Ok(reports) = snapshot.reports.lock()
@@ -468,6 +486,7 @@ impl Backend for Served {
             crate::report::report_value(&self.workspace, &posts, kind, from, to)
         })
         .map_err(internal)?;
+        let value = Arc::new(value);
         if let Ok(mut reports) = snapshot.reports.lock() {
             reports.insert(key, value.clone());
         }
@@ -578,17 +597,16 @@ impl Backend for Served {
 
     async fn milestones(&self) -> BackendResult<Value> {
         let snapshot = self.current().await;
-        let all =
-            measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
-        let mut statuses = Vec::new();
-        for milestone in &all {
-            statuses.push(
-                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None)
-                    .await
-                    .map_err(internal)?,
-            );
+        if let Ok(lists) = snapshot.lists.lock()
+            && let Some(value) = lists.get("milestones")
+        {
+            return Ok(value.clone());
         }
-        serde_json::to_value(statuses).map_err(ApiError::internal)
+        let value = self.milestone_statuses(&snapshot).await?;
+        if let Ok(mut lists) = snapshot.lists.lock() {
+            lists.insert("milestones".into(), value.clone());
+        }
+        Ok(value)
     }
 
     async fn add_milestone(&self, milestone: NewMilestone) -> BackendResult<()> {
@@ -622,6 +640,7 @@ impl Backend for Served {
                 format!("a milestone named `{}` exists", milestone.name),
             ));
         }
+        self.forget_milestones().await;
         Ok(())
     }
 
@@ -631,6 +650,7 @@ impl Backend for Served {
                 "no milestone named `{name}` (KPIs of waterline.toml are changed there)"
             )));
         }
+        self.forget_milestones().await;
         Ok(())
     }
 
