@@ -122,6 +122,12 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(None) }
     }
 
+    /// The names of the workspace's topics as the `topic` dimension spells them
+    /// (`#id label`), when they are known; the topic filter offers them.
+    fn topics(&self) -> impl Future<Output = Vec<String>> + Send {
+        async { Vec::new() }
+    }
+
     /// Counts, import runs, store version.
     fn status(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 

@@ -498,8 +498,14 @@ async fn show<B: Backend>(
         )
             .into_response(),
         None => {
-            let html =
-                document(&app.backend.brand(), &path, &params, &body, Mode::Live { masked: mask });
+            let topics = app.backend.topics().await;
+            let html = document(
+                &app.backend.brand(),
+                &path,
+                &params,
+                &body,
+                Mode::Live { masked: mask, topics },
+            );
             (
                 [
                     (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -535,12 +541,14 @@ fn error_page(error: &ApiError) -> Response {
 }
 
 /// How a page is wrapped.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Mode {
     /// In the browser: navigation, filters, the script.
     Live {
         /// Authors are masked.
         masked: bool,
+        /// The workspace's topics (`#id label`), offered by the topic filter.
+        topics: Vec<String>,
     },
     /// One self-contained file: the stylesheet inlined, no script, no links out.
     Export {
@@ -562,7 +570,7 @@ pub fn document(brand: &str, path: &str, params: &PageParams, body: &str, mode: 
     );
     let filters = describe_filters(params);
     match mode {
-        Mode::Live { masked } => {
+        Mode::Live { masked, topics } => {
             html.push_str(r#"<link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head><body>"#);
             html.push_str(r#"<header class="top"><a class="brand" href="/">Waterline</a><span class="workspace">"#);
             html.push_str(&esc(brand));
@@ -578,7 +586,7 @@ pub fn document(brand: &str, path: &str, params: &PageParams, body: &str, mode: 
                 );
             }
             html.push_str("</nav>");
-            html.push_str(&filter_form(path, params));
+            html.push_str(&filter_form(path, params, &topics));
             let _ = write!(
                 html,
                 r#"<div class="exports">Export this view: <a href="?{q}{a}export=html">HTML</a> · <a href="?{q}{a}export=html&pseudonymise=1">HTML, authors masked</a> · <a href="?{q}{a}export=csv">CSV</a>{m}</div>"#,
@@ -631,7 +639,7 @@ fn describe_filters(params: &PageParams) -> String {
     parts.join(", ")
 }
 
-fn filter_form(path: &str, params: &PageParams) -> String {
+fn filter_form(path: &str, params: &PageParams, topics: &[String]) -> String {
     let value = |v: &Option<String>| attr(v.as_deref().unwrap_or_default()).into_owned();
     let select = |name: &str, options: &[(&str, &str)], current: &Option<String>| {
         let mut out =
@@ -644,7 +652,7 @@ fn filter_form(path: &str, params: &PageParams) -> String {
         out
     };
     format!(
-        r##"<form class="filters" method="get" action="{path}"><label>from <input type="date" name="from" value="{from}"></label><label>to <input type="date" name="to" value="{to}"></label>{platform}{language}{side}<label>topic <input type="text" name="topic" value="{topic}" placeholder="#id label" size="14"></label><button type="submit">Apply</button> <a href="{path}">reset</a></form>"##,
+        r##"<form class="filters" method="get" action="{path}"><label>from <input type="date" name="from" value="{from}"></label><label>to <input type="date" name="to" value="{to}"></label>{platform}{language}{side}<label>topic <input type="text" name="topic" value="{topic}" placeholder="#id label" size="18" list="topics"></label><datalist id="topics">{options}</datalist><button type="submit">Apply</button> <a href="{path}">reset</a></form>"##,
         path = attr(path),
         from = params.from.map(|d| d.to_string()).unwrap_or_default(),
         to = params.to.map(|d| d.to_string()).unwrap_or_default(),
@@ -672,6 +680,10 @@ fn filter_form(path: &str, params: &PageParams) -> String {
             &params.side
         ),
         topic = value(&params.topic),
+        options = topics
+            .iter()
+            .map(|topic| format!(r#"<option value="{}">"#, attr(topic)))
+            .collect::<String>(),
     )
 }
 

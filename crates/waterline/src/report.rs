@@ -16,6 +16,15 @@ use crate::workspace::{Workspace, WriteLock};
 /// The topic model's file in the data directory.
 pub const TOPICS_FILE: &str = "topics.json";
 
+/// The topic names of the saved model, as the `topic` dimension spells them.
+pub fn topic_names(workspace: &Workspace) -> Vec<String> {
+    load_model(&workspace.data_dir())
+        .map(|model| {
+            model.topics.iter().map(|topic| format!("#{} {}", topic.id, topic.label())).collect()
+        })
+        .unwrap_or_default()
+}
+
 fn load_model(data_dir: &Path) -> Option<TopicModel> {
     let text = fs_err::read_to_string(data_dir.join(TOPICS_FILE)).ok()?;
     match serde_json::from_str(&text) {

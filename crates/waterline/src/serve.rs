@@ -61,6 +61,8 @@ pub struct Served {
     rebuilding: Mutex<()>,
     /// The import state kept between ingests (the index of stored posts and the rest).
     warm: Mutex<Option<crate::import::Warm>>,
+    /// The topic names of the saved model, with the model file's time.
+    topic_names: std::sync::Mutex<Option<(SystemTime, Vec<String>)>>,
 }
 
 /// An error of the workspace code as an API error: planning errors are the caller's,
@@ -99,6 +101,7 @@ impl Served {
             stale: std::sync::atomic::AtomicBool::new(false),
             rebuilding: Mutex::new(()),
             warm: Mutex::new(None),
+            topic_names: std::sync::Mutex::new(None),
         };
         served.changed_on_disk();
         Ok(served)
@@ -419,6 +422,24 @@ impl Backend for Served {
         }
         let _writing = self.writing.lock().await;
         self.reload().await.map_err(internal)
+    }
+
+    async fn topics(&self) -> Vec<String> {
+        let file = self.workspace.data_dir().join(crate::report::TOPICS_FILE);
+        let Ok(modified) = std::fs::metadata(&file).and_then(|m| m.modified()) else {
+            return Vec::new();
+        };
+        if let Ok(known) = self.topic_names.lock()
+            && let Some((at, names)) = known.as_ref()
+            && *at == modified
+        {
+            return names.clone();
+        }
+        let names = crate::report::topic_names(&self.workspace);
+        if let Ok(mut known) = self.topic_names.lock() {
+            *known = Some((modified, names.clone()));
+        }
+        names
     }
 
     async fn maintain(&self) -> BackendResult<Option<u64>> {

@@ -282,6 +282,27 @@ fn every_page_answers_html_linked_from_home_and_its_figures_equal_the_api() {
     }
     assert!(checked >= 30, "only {checked} figures checked");
     // A filter changes the figures and the query they carry.
+    // The topic filter offers the workspace's topics, and applying one works.
+    let home = server.get("/").text();
+    let marker = "<datalist id=\"topics\"><option value=\"";
+    let start = home.find(marker).expect("no topics offered") + marker.len();
+    let topic = unescape(&home[start..start + home[start..].find('"').unwrap()]);
+    assert!(topic.starts_with('#'), "{topic}");
+    let encoded: String =
+        topic
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+    let by_topic = server.get(&format!("/?topic={encoded}"));
+    assert_eq!(by_topic.status, 200, "{}", by_topic.text());
+    let topical = figures(&by_topic.text());
+    assert!(topical.iter().all(|(_, q, _, _)| q["where"].to_string().contains("topic")));
     let filtered = server.get("/?platform=x&language=en");
     let with_filter = figures(&filtered.text());
     assert!(with_filter.iter().all(|(_, q, _, _)| q["where"].to_string().contains("\"x\"")));
