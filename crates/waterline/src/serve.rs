@@ -417,10 +417,12 @@ impl Backend for Served {
     }
 
     async fn refresh(&self) -> BackendResult<Option<u64>> {
+        // Look under the lock: a caller that finds no change must also find no reload of
+        // someone else's change still under way (an ingest answers after its posts show).
+        let _writing = self.writing.lock().await;
         if !self.changed_on_disk() {
             return Ok(None);
         }
-        let _writing = self.writing.lock().await;
         self.reload().await.map_err(internal)
     }
 
