@@ -248,6 +248,14 @@ impl Analytics {
         Ok(())
     }
 
+    /// Caps how many partitions (threads) one query runs on: a server rebuilding its caches
+    /// in the background leaves the other cores to ingests and readers.
+    pub fn set_parallelism(&self, partitions: usize) {
+        let state = self.context.state_ref();
+        let mut state = state.write();
+        state.config_mut().options_mut().execution.target_partitions = partitions.max(1);
+    }
+
     /// Runs one read-only SQL statement (no DDL, DML or other statements).
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, AnalyticsError> {
         let options = SQLOptions::new()

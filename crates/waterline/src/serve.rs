@@ -90,7 +90,7 @@ impl Served {
     /// Opens a workspace for serving (building the query caches now, so the first page is
     /// fast).
     pub async fn open(workspace: Workspace) -> Result<Served> {
-        let snapshot = Served::snapshot(&workspace).await?;
+        let snapshot = Served::snapshot(&workspace, false).await?;
         let state = snapshot.session.store.state().clone();
         let served = Served {
             workspace,
@@ -107,10 +107,18 @@ impl Served {
         Ok(served)
     }
 
-    async fn snapshot(workspace: &Workspace) -> Result<Snapshot> {
+    /// A snapshot with its caches built; in the background, on one core.
+    async fn snapshot(workspace: &Workspace, background: bool) -> Result<Snapshot> {
         let session = measure::open(workspace).await?;
         if session.store.has_data() {
+            if background {
+                session.analytics.set_parallelism(1);
+            }
             session.ensure_caches(workspace).await?;
+            if background {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                session.analytics.set_parallelism(cores);
+            }
         }
         let version = session.store.version();
         Ok(Snapshot {
@@ -188,7 +196,7 @@ impl Served {
             return Ok(None);
         }
         let _one_at_a_time = self.rebuilding.lock().await;
-        let snapshot = Served::snapshot(&self.workspace).await?;
+        let snapshot = Served::snapshot(&self.workspace, true).await?;
         let _writing = self.writing.lock().await;
         let mut current = self.current.write().await;
         if snapshot.version < current.version {
