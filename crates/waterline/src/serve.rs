@@ -27,24 +27,66 @@ use crate::measure::{self, Milestone, Session};
 use crate::output;
 use crate::workspace::Workspace;
 
-/// Reports computed for a snapshot, by kind and period.
-type ReportCache =
-    std::sync::Mutex<HashMap<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Arc<Value>>>;
+/// Values computed for one snapshot, by key; emptied when it holds [`KEPT`] of them.
+struct Memo<K, V>(std::sync::Mutex<HashMap<K, V>>);
+
+impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
+    fn new() -> Memo<K, V> {
+        Memo(std::sync::Mutex::new(HashMap::new()))
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: K, value: V) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= KEPT {
+                map.clear();
+            }
+            map.insert(key, value);
+        }
+    }
+
+    fn forget(&self, key: &K) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// The key of the milestone statuses among a snapshot's lists.
+const MILESTONES: &str = "milestones";
+
+/// The most values a snapshot keeps per kind.
+const KEPT: usize = 2_000;
 
 /// The posts as they were at one store version, with what was computed from them.
 struct Snapshot {
     session: Session,
     version: Option<u64>,
     posts: OnceCell<Arc<Vec<waterline_model::Post>>>,
-    reports: ReportCache,
-    /// Answers by query (JSON), for this snapshot only: dashboards ask the same questions.
-    answers: std::sync::Mutex<HashMap<String, Answer>>,
-    /// Lists of posts by request, for this snapshot only.
-    lists: std::sync::Mutex<HashMap<String, Value>>,
+    /// Reports by kind and period.
+    reports: Memo<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Arc<Value>>,
+    /// Answers by query (JSON): dashboards ask the same questions.
+    answers: Memo<String, Answer>,
+    /// Lists of posts by request, and the milestone statuses.
+    lists: Memo<String, Value>,
 }
 
-/// The most answers a snapshot keeps.
-const ANSWERS_KEPT: usize = 2_000;
+impl Snapshot {
+    fn new(session: Session) -> Snapshot {
+        let version = session.store.version();
+        Snapshot {
+            session,
+            version,
+            posts: OnceCell::new(),
+            reports: Memo::new(),
+            answers: Memo::new(),
+            lists: Memo::new(),
+        }
+    }
+}
 
 /// A workspace served over HTTP.
 pub struct Served {
@@ -120,15 +162,7 @@ impl Served {
                 session.analytics.set_parallelism(cores);
             }
         }
-        let version = session.store.version();
-        Ok(Snapshot {
-            session,
-            version,
-            posts: OnceCell::new(),
-            reports: std::sync::Mutex::new(HashMap::new()),
-            answers: std::sync::Mutex::new(HashMap::new()),
-            lists: std::sync::Mutex::new(HashMap::new()),
-        })
+        Ok(Snapshot::new(session))
     }
 
     fn log_dir(&self) -> PathBuf {
@@ -176,15 +210,8 @@ impl Served {
         }
         self.stale.store(adopted, std::sync::atomic::Ordering::SeqCst);
         let before = self.current().await.version;
-        let version = session.store.version();
-        let snapshot = Snapshot {
-            session,
-            version,
-            posts: OnceCell::new(),
-            reports: std::sync::Mutex::new(HashMap::new()),
-            answers: std::sync::Mutex::new(HashMap::new()),
-            lists: std::sync::Mutex::new(HashMap::new()),
-        };
+        let snapshot = Snapshot::new(session);
+        let version = snapshot.version;
         *self.current.write().await = Arc::new(snapshot);
         Ok(if version != before { version } else { None })
     }
@@ -388,11 +415,17 @@ impl Served {
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
     }
 
+    /// Stores a new named document (a baseline, a milestone); a taken name is a conflict.
+    async fn put_new(&self, kind: &str, name: &str, body: &str) -> BackendResult<()> {
+        if !self.state.put_document(kind, name, body, measure::now_ms(), false).await? {
+            return Err(ApiError::new("conflict", format!("a {kind} named `{name}` exists")));
+        }
+        Ok(())
+    }
+
     /// Drops the cached milestone statuses (one was added or removed).
     async fn forget_milestones(&self) {
-        if let Ok(mut lists) = self.current().await.lists.lock() {
-            lists.remove("milestones");
-        }
+        self.current().await.lists.forget(&MILESTONES.to_owned());
     }
 
     /// Every milestone's status, computed.
@@ -484,18 +517,11 @@ impl Backend for Served {
     async fn query(&self, query: Query) -> BackendResult<Answer> {
         let snapshot = self.current().await;
         let key = serde_json::to_string(&query).unwrap_or_default();
-        if let Ok(answers) = snapshot.answers.lock()
-            && let Some(answer) = answers.get(&key)
-        {
-            return Ok(answer.clone());
+        if let Some(answer) = snapshot.answers.get(&key) {
+            return Ok(answer);
         }
         let answer = snapshot.session.answer(&self.workspace, &query).await.map_err(internal)?;
-        if let Ok(mut answers) = snapshot.answers.lock() {
-            if answers.len() >= ANSWERS_KEPT {
-                answers.clear();
-            }
-            answers.insert(key, answer.clone());
-        }
+        snapshot.answers.put(key, answer.clone());
         Ok(answer)
     }
 
@@ -507,10 +533,8 @@ impl Backend for Served {
     ) -> BackendResult<Arc<Value>> {
         let snapshot = self.current().await;
         let key = (kind, from, to);
-        if let Ok(reports) = snapshot.reports.lock()
-            && let Some(value) = reports.get(&key)
-        {
-            return Ok(value.clone());
+        if let Some(value) = snapshot.reports.get(&key) {
+            return Ok(value);
         }
         let posts = self.posts_of(&snapshot).await?;
         let value = tokio::task::block_in_place(|| {
@@ -518,27 +542,18 @@ impl Backend for Served {
         })
         .map_err(internal)?;
         let value = Arc::new(value);
-        if let Ok(mut reports) = snapshot.reports.lock() {
-            reports.insert(key, value.clone());
-        }
+        snapshot.reports.put(key, value.clone());
         Ok(value)
     }
 
     async fn posts(&self, request: PostsRequest) -> BackendResult<Value> {
         let snapshot = self.current().await;
         let key = format!("posts:{}", serde_json::to_string(&request).unwrap_or_default());
-        if let Ok(lists) = snapshot.lists.lock()
-            && let Some(value) = lists.get(&key)
-        {
-            return Ok(value.clone());
+        if let Some(value) = snapshot.lists.get(&key) {
+            return Ok(value);
         }
         let value = self.list_posts(&snapshot, request).await?;
-        if let Ok(mut lists) = snapshot.lists.lock() {
-            if lists.len() >= ANSWERS_KEPT {
-                lists.clear();
-            }
-            lists.insert(key, value.clone());
-        }
+        snapshot.lists.put(key, value.clone());
         Ok(value)
     }
 
@@ -584,16 +599,7 @@ impl Backend for Served {
         .await
         .map_err(ApiError::internal)?;
         let body = serde_json::to_string(&frozen).map_err(ApiError::internal)?;
-        if !self
-            .state
-            .put_document(measure::BASELINE, &baseline.name, &body, measure::now_ms(), false)
-            .await?
-        {
-            return Err(ApiError::new(
-                "conflict",
-                format!("a baseline named `{}` exists", baseline.name),
-            ));
-        }
+        self.put_new(measure::BASELINE, &baseline.name, &body).await?;
         Ok(measure::summary(&frozen))
     }
 
@@ -628,15 +634,12 @@ impl Backend for Served {
 
     async fn milestones(&self) -> BackendResult<Value> {
         let snapshot = self.current().await;
-        if let Ok(lists) = snapshot.lists.lock()
-            && let Some(value) = lists.get("milestones")
-        {
-            return Ok(value.clone());
+        let key = MILESTONES.to_owned();
+        if let Some(value) = snapshot.lists.get(&key) {
+            return Ok(value);
         }
         let value = self.milestone_statuses(&snapshot).await?;
-        if let Ok(mut lists) = snapshot.lists.lock() {
-            lists.insert("milestones".into(), value.clone());
-        }
+        snapshot.lists.put(key, value.clone());
         Ok(value)
     }
 
@@ -661,16 +664,7 @@ impl Backend for Served {
             source: "added".into(),
         };
         let body = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-        if !self
-            .state
-            .put_document(measure::MILESTONE, &milestone.name, &body, measure::now_ms(), false)
-            .await?
-        {
-            return Err(ApiError::new(
-                "conflict",
-                format!("a milestone named `{}` exists", milestone.name),
-            ));
-        }
+        self.put_new(measure::MILESTONE, &milestone.name, &body).await?;
         self.forget_milestones().await;
         Ok(())
     }
