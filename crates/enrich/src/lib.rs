@@ -20,6 +20,7 @@ pub mod eval;
 pub mod language;
 pub mod models;
 pub mod neardup;
+pub mod pv;
 pub mod needs;
 pub mod sentiment;
 pub mod side;
