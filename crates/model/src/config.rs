@@ -37,6 +37,83 @@ pub struct Config {
     /// How response metrics count inbound posts and business hours.
     #[serde(default)]
     pub responses: Responses,
+    /// Pharmacovigilance: screening, the hand-off calendar, owned-channel coverage.
+    #[serde(default)]
+    pub pharmacovigilance: Pharmacovigilance,
+}
+
+/// Pharmacovigilance settings (PHARMA.md SCOPE-1 to SCOPE-3, PV-4, PV-7, CMP-0c).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pharmacovigilance {
+    /// Screening of posts about the products for adverse events and special situations is
+    /// on (CMP-0c: a draft is ready only for an account whose comments are screened).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// A registered channel with no ingested post for longer than this raises a coverage
+    /// alert (SCOPE-1), in hours.
+    #[serde(default = "default_coverage_gap_hours")]
+    pub coverage_gap_hours: u32,
+    /// A case not yet forwarded to PV with fewer calendar days than this before its 15-day
+    /// due date raises a near-breach alert (SCOPE-2).
+    #[serde(default = "default_near_breach_days")]
+    pub near_breach_days: u32,
+    /// Working days of the PV hand-off clock (PV-7), `mon` … `sun`.
+    #[serde(default = "default_business_days")]
+    pub business_days: Vec<String>,
+    /// Public holidays of the hand-off clock, `YYYY-MM-DD` in the workspace time zone.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Owned channels beyond the accounts of `[accounts]` (SCOPE-3: websites, forums,
+    /// apps, chat rooms…), each screened and watched for coverage gaps.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+}
+
+impl Default for Pharmacovigilance {
+    fn default() -> Pharmacovigilance {
+        Pharmacovigilance {
+            enabled: true,
+            coverage_gap_hours: default_coverage_gap_hours(),
+            near_breach_days: default_near_breach_days(),
+            business_days: default_business_days(),
+            holidays: Vec::new(),
+            channels: Vec::new(),
+        }
+    }
+}
+
+/// An owned channel registered for screening (SCOPE-1, SCOPE-3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// A name for people (`Brandix patient forum`).
+    pub name: String,
+    /// `social`, `website`, `blog`, `vlog`, `forum`, `chat`, `health-portal` or `app`.
+    #[serde(default = "default_channel_kind")]
+    pub kind: String,
+    /// The platform its posts are imported under (the `platform` of the posts).
+    pub platform: String,
+    /// The account or page on that platform whose posts and replies belong to it; empty
+    /// means every post of the platform.
+    #[serde(default)]
+    pub handle: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_coverage_gap_hours() -> u32 {
+    24
+}
+
+fn default_near_breach_days() -> u32 {
+    10
+}
+
+fn default_channel_kind() -> String {
+    "social".to_owned()
 }
 
 /// Which inbound posts need a reply, and when the care desk works.
@@ -113,6 +190,10 @@ pub struct Product {
     /// Legal status per country (ISO 3166 alpha-2 code → status).
     #[serde(default)]
     pub status: BTreeMap<String, LegalStatus>,
+    /// When the product (or its latest indication) became available, `YYYY-MM-DD`: "new"
+    /// may be claimed for twelve months after it (PHARMA.md C-14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launched: Option<String>,
 }
 
 /// The legal status of a product in one country.
@@ -208,6 +289,7 @@ impl Config {
             topics: Vec::new(),
             kpis: Vec::new(),
             responses: Responses::default(),
+            pharmacovigilance: Pharmacovigilance::default(),
         }
     }
 
