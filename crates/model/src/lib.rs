@@ -6,6 +6,7 @@
 pub mod annotation;
 pub mod config;
 pub mod post;
+pub mod pv;
 pub mod record;
 pub mod report;
 
