@@ -83,7 +83,71 @@ const SCHEMA: &[&str] = &[
         detail TEXT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)",
+    // Pharmacovigilance cases: one row per flagged post (so screening twice opens one
+    // case) and the append-only event log every case state is rebuilt from (AUD-1).
+    "CREATE TABLE IF NOT EXISTS pv_cases (
+        case_id TEXT PRIMARY KEY,
+        post_key TEXT NOT NULL UNIQUE,
+        captured_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS pv_events (
+        id TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS pv_events_case ON pv_events (case_id)",
+    // PV's receipt log, imported for reconciliation (AUD-3).
+    "CREATE TABLE IF NOT EXISTS pv_receipts (
+        reference TEXT PRIMARY KEY,
+        case_id TEXT,
+        received_at BIGINT,
+        imported_at BIGINT NOT NULL
+    )",
 ];
+
+/// SQLite only: the event log refuses updates and deletes (PV-2, AUD-1).
+const SQLITE_APPEND_ONLY: &[&str] = &[
+    "CREATE TRIGGER IF NOT EXISTS pv_events_no_update BEFORE UPDATE ON pv_events
+     BEGIN SELECT RAISE(ABORT, 'the PV event log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS pv_events_no_delete BEFORE DELETE ON pv_events
+     BEGIN SELECT RAISE(ABORT, 'the PV event log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS pv_cases_no_delete BEFORE DELETE ON pv_cases
+     BEGIN SELECT RAISE(ABORT, 'PV cases are never deleted'); END",
+];
+
+/// One stored PV event: the JSON of a `waterline_model::pv::Event`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PvEventRow {
+    /// Time-ordered id.
+    pub id: String,
+    /// Case.
+    pub case_id: String,
+    /// Epoch milliseconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// Role.
+    pub role: String,
+    /// Event type.
+    pub kind: String,
+    /// The event as JSON.
+    pub body: String,
+}
+
+/// One entry of PV's receipt log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PvReceipt {
+    /// PV's reference.
+    pub reference: String,
+    /// The case it acknowledges, when PV's log names it.
+    pub case_id: Option<String>,
+    /// When PV received it, epoch milliseconds.
+    pub received_at: Option<i64>,
+}
 
 /// One stored point of a business series.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -185,6 +249,11 @@ impl StateDb {
         let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
         for statement in SCHEMA {
             sqlx::query(*statement).execute(&pool).await?;
+        }
+        if url.starts_with("sqlite:") {
+            for statement in SQLITE_APPEND_ONLY {
+                sqlx::query(*statement).execute(&pool).await?;
+            }
         }
         Ok(StateDb { pool })
     }
@@ -531,6 +600,130 @@ impl StateDb {
             .collect()
     }
 
+    /// Opens a case for a post with its first event, unless the post already has one;
+    /// returns whether it was opened. One transaction: a kill leaves both or neither.
+    pub async fn pv_capture(
+        &self,
+        post_key: &str,
+        event: &PvEventRow,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO pv_cases (case_id, post_key, captured_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(&event.case_id)
+        .bind(post_key)
+        .bind(event.at)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+            > 0;
+        if inserted {
+            insert_pv_event(&mut transaction, event).await?;
+        }
+        transaction.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Appends an event to an existing case; returns false when the case does not exist.
+    pub async fn pv_append(&self, event: &PvEventRow) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT case_id FROM pv_cases WHERE case_id = $1")
+            .bind(&event.case_id)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .is_some();
+        if exists {
+            insert_pv_event(&mut transaction, event).await?;
+        }
+        transaction.commit().await?;
+        Ok(exists)
+    }
+
+    /// The event log, in order; one case's or every case's.
+    pub async fn pv_events(&self, case_id: Option<&str>) -> Result<Vec<PvEventRow>, StoreError> {
+        let rows = match case_id {
+            Some(case_id) => {
+                sqlx::query(
+                    "SELECT id, case_id, at, actor, role, kind, body FROM pv_events WHERE case_id = $1 ORDER BY at, id",
+                )
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT id, case_id, at, actor, role, kind, body FROM pv_events ORDER BY at, id",
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(PvEventRow {
+                    id: row.try_get("id")?,
+                    case_id: row.try_get("case_id")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    role: row.try_get("role")?,
+                    kind: row.try_get("kind")?,
+                    body: row.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The post keys that already have a case.
+    pub async fn pv_post_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT post_key, case_id FROM pv_cases")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("post_key")?, row.try_get("case_id")?))).collect()
+    }
+
+    /// Adds entries of PV's receipt log (known references are kept as they were); returns
+    /// how many were new.
+    pub async fn pv_add_receipts(
+        &self,
+        receipts: &[PvReceipt],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let mut added = 0;
+        for receipt in receipts {
+            added += sqlx::query(
+                "INSERT INTO pv_receipts (reference, case_id, received_at, imported_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(&receipt.reference)
+            .bind(&receipt.case_id)
+            .bind(receipt.received_at)
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        }
+        transaction.commit().await?;
+        Ok(added)
+    }
+
+    /// PV's receipt log.
+    pub async fn pv_receipts(&self) -> Result<Vec<PvReceipt>, StoreError> {
+        let rows =
+            sqlx::query("SELECT reference, case_id, received_at FROM pv_receipts ORDER BY reference")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PvReceipt {
+                    reference: row.try_get("reference")?,
+                    case_id: row.try_get("case_id")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// Deletes a named document; returns whether there was one.
     pub async fn delete_document(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
@@ -622,4 +815,23 @@ fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
         created_by: row.try_get("created_by")?,
         revoked_at: row.try_get("revoked_at")?,
     })
+}
+
+async fn insert_pv_event(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event: &PvEventRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO pv_events (id, case_id, at, actor, role, kind, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&event.id)
+    .bind(&event.case_id)
+    .bind(event.at)
+    .bind(&event.actor)
+    .bind(&event.role)
+    .bind(&event.kind)
+    .bind(&event.body)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
 }
