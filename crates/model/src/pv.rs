@@ -122,7 +122,7 @@ pub enum Action {
     /// The detector flagged the post; the case is opened.
     Captured {
         /// The post.
-        post: CapturedPost,
+        post: Box<CapturedPost>,
         /// Detector name and version.
         model: String,
         /// Its score.
@@ -339,7 +339,7 @@ impl Case {
         };
         Some(Case {
             id: event.case_id.clone(),
-            post: post.clone(),
+            post: (**post).clone(),
             captured_at: event.at,
             model: model.clone(),
             score: *score,
@@ -440,8 +440,10 @@ impl Calendar {
 
     /// The calendar of a workspace configuration.
     pub fn of(config: &Config) -> Result<Calendar, CalendarError> {
-        let tz: Tz =
-            config.time_zone.parse().map_err(|_| CalendarError::TimeZone(config.time_zone.clone()))?;
+        let tz: Tz = config
+            .time_zone
+            .parse()
+            .map_err(|_| CalendarError::TimeZone(config.time_zone.clone()))?;
         let pv = &config.pharmacovigilance;
         Calendar::new(tz, &pv.business_days, &pv.holidays)
     }
@@ -652,7 +654,7 @@ mod tests {
             actor: "waterline".into(),
             role: "system".into(),
             action: Action::Captured {
-                post: CapturedPost {
+                post: Box::new(CapturedPost {
                     platform: "x".into(),
                     id: "1".into(),
                     url: None,
@@ -663,7 +665,7 @@ mod tests {
                     channel: None,
                     products: vec!["Brandix".into()],
                     media_count: 0,
-                },
+                }),
                 model: "test@1".into(),
                 score: 0.9,
                 categories: vec!["AE".into()],
@@ -824,7 +826,8 @@ mod tests {
         assert_eq!(kinds("2026-01-25T10:00:00Z"), ["due-breach", "handoff-breach"]);
         let mut forwarded = case.clone();
         forwarded.status = Status::Forwarded;
-        assert!(case_alerts(&forwarded, &clocks, &calendar, at("2026-01-25T10:00:00Z"), 10)
-            .is_empty());
+        assert!(
+            case_alerts(&forwarded, &clocks, &calendar, at("2026-01-25T10:00:00Z"), 10).is_empty()
+        );
     }
 }

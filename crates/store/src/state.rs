@@ -602,11 +602,7 @@ impl StateDb {
 
     /// Opens a case for a post with its first event, unless the post already has one;
     /// returns whether it was opened. One transaction: a kill leaves both or neither.
-    pub async fn pv_capture(
-        &self,
-        post_key: &str,
-        event: &PvEventRow,
-    ) -> Result<bool, StoreError> {
+    pub async fn pv_capture(&self, post_key: &str, event: &PvEventRow) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO pv_cases (case_id, post_key, captured_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -676,9 +672,8 @@ impl StateDb {
 
     /// The post keys that already have a case.
     pub async fn pv_post_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT post_key, case_id FROM pv_cases")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT post_key, case_id FROM pv_cases").fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get("post_key")?, row.try_get("case_id")?))).collect()
     }
 
@@ -709,10 +704,11 @@ impl StateDb {
 
     /// PV's receipt log.
     pub async fn pv_receipts(&self) -> Result<Vec<PvReceipt>, StoreError> {
-        let rows =
-            sqlx::query("SELECT reference, case_id, received_at FROM pv_receipts ORDER BY reference")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT reference, case_id, received_at FROM pv_receipts ORDER BY reference",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(PvReceipt {

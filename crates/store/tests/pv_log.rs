@@ -25,12 +25,10 @@ async fn aud_1_the_event_log_is_append_only_and_a_post_opens_one_case() {
     let events = db.pv_events(None).await.expect("events");
     assert_eq!(events.iter().map(|event| event.id.as_str()).collect::<Vec<_>>(), ["e1", "e3"]);
     // PV-2: nothing deletes or rewrites the log, not even SQL written by hand.
-    let pool = sqlx::AnyPool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("state.db").display()
-    ))
-    .await
-    .expect("pool");
+    let pool =
+        sqlx::AnyPool::connect(&format!("sqlite://{}", dir.path().join("state.db").display()))
+            .await
+            .expect("pool");
     assert!(sqlx::query("DELETE FROM pv_events").execute(&pool).await.is_err());
     assert!(sqlx::query("UPDATE pv_events SET kind = 'x'").execute(&pool).await.is_err());
     assert!(sqlx::query("DELETE FROM pv_cases").execute(&pool).await.is_err());

@@ -70,6 +70,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// API tokens: create (shown once, stored as a hash), list, revoke.
     Token(TokenArgs),
+    /// The pharmacovigilance triage queue: list, show, assign, decide, export, reconcile.
+    Pv(PvArgs),
 }
 
 /// `waterline serve`.
@@ -711,4 +713,135 @@ pub struct GenerateArgs {
     /// The folder to write (it becomes a ready workspace).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// `waterline pv`.
+#[derive(Debug, Args)]
+pub struct PvArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PvAction,
+}
+
+/// Queue actions (PHARMA.md PV-2 to PV-7, AUD-1 to AUD-3, SCOPE-1).
+#[derive(Debug, Subcommand)]
+pub enum PvAction {
+    /// The queue: open cases, serious first, with their clocks and alerts.
+    List {
+        /// Only cases with this status (new, in_review, forwarded, not_a_case,
+        /// pending_follow_up).
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Closed cases too (forwarded, not a case).
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case: the post, the flags with their evidence, the four minimum elements, the
+    /// clocks and the history. Opening a case is recorded (AUD-2).
+    Show {
+        /// Case id (`pv-…`).
+        case: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a case to a reviewer.
+    Assign {
+        /// Case id.
+        case: String,
+        /// Who.
+        #[arg(long, value_name = "NAME")]
+        to: String,
+    },
+    /// Change a case's status: in_review, forwarded (to PV), not_a_case (with a reason
+    /// code), pending_follow_up.
+    Decide {
+        /// Case id.
+        case: String,
+        /// The new status.
+        #[arg(long, value_name = "STATUS")]
+        status: String,
+        /// Reason code for not_a_case: no-event, not-company-product, hypothetical,
+        /// medical-information, news-or-corporate, duplicate, other.
+        #[arg(long, value_name = "CODE")]
+        reason: Option<String>,
+        /// A note.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// The PV intake's reference when forwarding.
+        #[arg(long, value_name = "REF")]
+        reference: Option<String>,
+    },
+    /// Log a follow-up attempt (PV-3).
+    FollowUp {
+        /// Case id.
+        case: String,
+        /// What was done.
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+    },
+    /// Override day zero with a reason (PV-4).
+    DayZero {
+        /// Case id.
+        case: String,
+        /// The new day zero (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        /// Why.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Export the queue for the safety database: CSV or JSON with the four elements.
+    Export {
+        /// csv or json.
+        #[arg(long, default_value = "csv", value_name = "FORMAT")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// Only cases with this status.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// Reconcile forwarded cases with PV's receipt log (AUD-3), also when empty.
+    Reconcile {
+        /// PV's receipt log (CSV: reference, case_id, received_at) to add first.
+        #[arg(long, value_name = "FILE")]
+        receipts: Option<std::path::PathBuf>,
+        /// First forwarding day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last forwarding day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Breaches and near-breaches of the clocks, and owned-channel coverage gaps.
+    Alerts {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The owned channels with the time of their last ingested post (SCOPE-1).
+    Coverage {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Screen the stored posts (after a detector upgrade, or posts imported with
+    /// --no-enrich and enriched since); posts that already have a case are left alone.
+    Scan,
+    /// The append-only event log, of one case or of all (AUD-1).
+    Log {
+        /// Case id.
+        case: Option<String>,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }

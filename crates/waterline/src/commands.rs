@@ -71,6 +71,7 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
             crate::serve::serve(workspace.clone(), args.listen, args.require_token).await
         }
         Command::Token(args) => token(workspace, args.action).await,
+        Command::Pv(args) => crate::pv::command(workspace, args.action).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)
@@ -288,6 +289,12 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         output::line(
             "some records were rejected: `waterline rejects` lists them with file, line, field and reason",
         );
+    }
+    let flagged: u64 = outcomes.iter().map(|outcome| outcome.pv_cases).sum();
+    if flagged > 0 {
+        output::line(&format!(
+            "{flagged} post(s) flagged for pharmacovigilance review: `waterline pv list` shows the queue"
+        ));
     }
     if !args.no_enrich {
         // Posts stored earlier (with --no-enrich, or by an older version) keep their old

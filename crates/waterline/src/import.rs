@@ -36,12 +36,15 @@ pub struct ImportOptions {
 struct Prepared {
     output: Output,
     identities: Vec<Identity>,
+    /// Posts the pharmacovigilance screening flagged (PHARMA.md PV-1).
+    candidates: Vec<crate::pv::Candidate>,
 }
 
 /// What the reader thread needs to enrich chunks.
 struct Enricher {
     book: AccountBook,
     enrichment: Enrichment,
+    screener: Option<crate::pv::Screener>,
 }
 
 impl Enricher {
@@ -64,8 +67,19 @@ impl Enricher {
             posts.par_iter_mut().for_each(|post| book.fill(post));
         }
         self.enrichment.run(posts);
+        let candidates = match &self.screener {
+            Some(screener) => output
+                .records
+                .par_iter()
+                .filter_map(|located| match &located.record {
+                    Record::Post(post) => screener.screen(post),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let identities = waterline_store::identities(&output.records);
-        Prepared { output, identities }
+        Prepared { output, identities, candidates }
     }
 }
 
@@ -81,6 +95,8 @@ pub struct InputOutcome {
     /// Records of this input that an earlier run had already committed (from the Delta
     /// transaction id): a re-run after a kill shows how far the killed run got.
     pub previously_committed_records: i64,
+    /// Pharmacovigilance cases this input opened (`waterline pv list`).
+    pub pv_cases: u64,
 }
 
 /// Expands globs; a path that matches nothing is an error naming it.
@@ -191,6 +207,9 @@ async fn import_all(
     if enricher.is_none() {
         enricher = Some(new_enricher(store, workspace, options).await?);
     }
+    let screening = enricher.as_ref().is_some_and(|enricher| enricher.screener.is_some());
+    let mut known_cases =
+        if screening { crate::pv::known_cases(store.state()).await? } else { Default::default() };
     let mut total = ImportReport::default();
     let mut outcomes = Vec::new();
     for path in paths {
@@ -200,6 +219,7 @@ async fn import_all(
         let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
         let progress = progress_bar(options.progress, path);
         let mut report = ImportReport::default();
+        let mut pv_cases = 0;
         let mut inflight = None;
         // Read and parse the next chunk on a blocking thread while this one is staged and
         // committed: the two stages overlap on two cores.
@@ -222,7 +242,7 @@ async fn import_all(
         loop {
             let phase = std::time::Instant::now();
             let Some(chunk) = receiver.recv().await else { break };
-            let Some(Prepared { output, identities }) = chunk? else { break };
+            let Some(Prepared { output, identities, candidates }) = chunk? else { break };
             let wait_seconds = phase.elapsed().as_secs_f64();
             let now = Utc::now();
             report.read += output.read();
@@ -239,6 +259,10 @@ async fn import_all(
                 })
                 .collect();
             store.state().add_rejects(run_id, &rejects).await?;
+            if !candidates.is_empty() {
+                pv_cases +=
+                    crate::pv::capture(store.state(), candidates, &mut known_cases, now).await?;
+            }
             let records = output.records;
             let accounts: Vec<_> = records
                 .iter()
@@ -300,6 +324,7 @@ async fn import_all(
             format: format_name,
             report,
             previously_committed_records: previously,
+            pv_cases,
         });
     }
     if let Some(enricher) = enricher {
@@ -329,7 +354,9 @@ async fn new_enricher(
             near_duplicates.add_leader(simhash, &id);
         }
     }
-    Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates } })
+    let screener = Some(crate::pv::Screener::new(&workspace.config))
+        .filter(|screener| options.enrich && screener.enabled());
+    Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates }, screener })
 }
 
 /// Waits for the commit in flight, if any, and adopts the table state it produced.

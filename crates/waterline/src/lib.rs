@@ -9,6 +9,7 @@ pub mod import;
 pub mod measure;
 pub mod nlp;
 pub mod output;
+pub mod pv;
 pub mod report;
 pub mod serve;
 pub mod telemetry;

@@ -1,0 +1,1379 @@
+//! The pharmacovigilance triage queue (PHARMA.md PV-1 to PV-16, AUD-1 to AUD-3, SCOPE-1,
+//! SCOPE-2): screening posts into cases, the reviewers' actions, clocks, alerts, exports,
+//! reconciliation and owned-channel coverage. The case state is always rebuilt from the
+//! append-only event log in the state database (`waterline_model::pv`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::{Context as _, Result, bail};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use waterline_enrich::pv::{Context, Detection, Detector, Presence, Span};
+use waterline_model::config::normalise_handle;
+use waterline_model::pv::{
+    self, Action, Calendar, CapturedPost, Case, Clocks, Event, PvAlert, Status,
+};
+use waterline_model::{Config, Post, Side};
+use waterline_store::state::{PvEventRow, PvReceipt, StateDb};
+
+/// Who acts on the queue.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Name (a token's name, or the local user on the command line).
+    pub name: String,
+    /// Role (`pv-reviewer`, `admin`, `cli`, `system`).
+    pub role: String,
+}
+
+impl Actor {
+    /// The detector.
+    pub fn system() -> Actor {
+        Actor { name: "waterline".into(), role: "system".into() }
+    }
+
+    /// The person at the command line (`WATERLINE_USER`, else `USER`, else `local`).
+    pub fn local() -> Actor {
+        let name = std::env::var("WATERLINE_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "local".into());
+        Actor { name, role: "cli".into() }
+    }
+}
+
+/// An owned channel registered for screening and coverage (SCOPE-1, SCOPE-3).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelRule {
+    /// Name for people.
+    pub name: String,
+    /// `social`, `website`, `forum`, `app`…
+    pub kind: String,
+    /// Platform (lower case).
+    pub platform: String,
+    /// Account on that platform (normalised), or every post of the platform.
+    pub handle: Option<String>,
+}
+
+/// The owned channels of a workspace: its accounts and `[pharmacovigilance] channels`.
+pub fn channels(config: &Config) -> Vec<ChannelRule> {
+    let mut channels = Vec::new();
+    for (platform, handles) in &config.accounts {
+        for handle in handles {
+            channels.push(ChannelRule {
+                name: format!("{platform}/@{}", normalise_handle(handle)),
+                kind: "social".into(),
+                platform: platform.to_lowercase(),
+                handle: Some(normalise_handle(handle)),
+            });
+        }
+    }
+    for channel in &config.pharmacovigilance.channels {
+        channels.push(ChannelRule {
+            name: channel.name.clone(),
+            kind: channel.kind.clone(),
+            platform: channel.platform.to_lowercase(),
+            handle: channel.handle.as_deref().map(normalise_handle),
+        });
+    }
+    channels
+}
+
+/// A post the detector flagged, ready to become a case.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// `platform:id`.
+    pub post_key: String,
+    /// The case id.
+    pub case_id: String,
+    /// The post as captured.
+    pub post: CapturedPost,
+    /// What the detector said.
+    pub detection: Detection,
+    /// Posted on an owned channel (day zero = publication, PV-4).
+    pub owned: bool,
+    /// `platform:id` keys of posts this one repeats (near-duplicate leader, quoted or
+    /// reposted post), for linking (PV-13).
+    pub related: Vec<String>,
+    /// No text, only media: queued for a person (PV-16).
+    pub media_only: bool,
+}
+
+/// Decides which posts become cases.
+pub struct Screener {
+    detector: &'static Detector,
+    channels: Vec<ChannelRule>,
+    products: Vec<(String, Vec<String>)>,
+    enabled: bool,
+}
+
+impl Screener {
+    /// The screener of a workspace.
+    pub fn new(config: &Config) -> Screener {
+        let products = config
+            .products
+            .iter()
+            .map(|product| {
+                let mut names = vec![product.name.to_lowercase()];
+                names.extend(product.inns.iter().map(|inn| inn.to_lowercase()));
+                names.extend(product.aliases.iter().map(|alias| alias.to_lowercase()));
+                (product.name.clone(), names)
+            })
+            .collect();
+        Screener {
+            detector: Detector::shipped(),
+            channels: channels(config),
+            products,
+            enabled: config.pharmacovigilance.enabled,
+        }
+    }
+
+    /// Whether screening is on.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The owned channel a post belongs to: replies to an owned account, posts on a
+    /// registered channel's platform (and account). The brand's own posts are not reports.
+    fn channel(&self, post: &Post) -> Option<&ChannelRule> {
+        if post.side == Some(Side::Own) {
+            return None;
+        }
+        let platform = post.platform.to_lowercase();
+        let replied = post.reply_to_author.as_deref().map(normalise_handle);
+        self.channels.iter().find(|channel| {
+            channel.platform == platform
+                && match &channel.handle {
+                    None => channel.kind != "social",
+                    Some(handle) => replied.as_deref() == Some(handle.as_str()),
+                }
+        })
+    }
+
+    /// Screens one enriched post (PV-1): posts naming a company product anywhere, and
+    /// every audience post on an owned channel (SCOPE-1). Competitor-only posts are not
+    /// screened (PHARMA.md b.3).
+    pub fn screen(&self, post: &Post) -> Option<Candidate> {
+        if !self.enabled || post.side == Some(Side::Own) {
+            return None;
+        }
+        let annotations = post.annotations.as_deref();
+        let named: Vec<&str> = annotations
+            .map(|annotations| {
+                annotations
+                    .entities
+                    .iter()
+                    .filter_map(|entity| entity.strip_prefix("product:"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let channel = self.channel(post);
+        if named.is_empty() && channel.is_none() {
+            return None;
+        }
+        let text = waterline_enrich::analysed(&post.text);
+        let spans = self.product_spans(text, &named);
+        let language = annotations.and_then(|annotations| annotations.language.as_deref());
+        let context = Context {
+            language: language.unwrap_or("und"),
+            author: post.author_handle.as_deref(),
+            products: spans,
+        };
+        let detection = self.detector.detect(text, &context);
+        let bare = text
+            .split_whitespace()
+            .filter(|word| !word.starts_with("http") && !word.starts_with('@'))
+            .count()
+            == 0;
+        let media_only = channel.is_some() && bare && post.media_count > 0;
+        if !detection.relevant && !media_only {
+            return None;
+        }
+        let post_key = format!("{}:{}", post.platform, post.id);
+        let mut related = Vec::new();
+        if let Some(leader) = annotations.and_then(|annotations| annotations.duplicate_of.as_ref())
+            && *leader != post.id
+        {
+            related.push(format!("{}:{leader}", post.platform));
+        }
+        for other in [&post.quote_of, &post.repost_of].into_iter().flatten() {
+            related.push(format!("{}:{other}", post.platform));
+        }
+        Some(Candidate {
+            case_id: pv::case_id(&post_key),
+            post_key,
+            post: CapturedPost {
+                platform: post.platform.clone(),
+                id: post.id.clone(),
+                url: post.url.clone(),
+                author: post.author_handle.clone(),
+                text: post.text.clone(),
+                posted_at: post.created_at,
+                language: language.map(str::to_owned),
+                channel: channel.map(|channel| channel.name.clone()),
+                products: named.iter().map(|name| (*name).to_owned()).collect(),
+                media_count: post.media_count,
+            },
+            detection,
+            owned: channel.is_some(),
+            related,
+            media_only,
+        })
+    }
+
+    fn product_spans(&self, text: &str, named: &[&str]) -> Vec<Span> {
+        let lower = text.to_lowercase();
+        if lower.len() != text.len() {
+            return Vec::new();
+        }
+        let mut spans = Vec::new();
+        for (name, terms) in &self.products {
+            if !named.contains(&name.as_str()) {
+                continue;
+            }
+            for term in terms {
+                if let Some(start) = lower.find(term.as_str()) {
+                    let end = start + term.len();
+                    if text.is_char_boundary(start) && text.is_char_boundary(end) {
+                        spans.push(Span { start, end, text: text[start..end].to_owned() });
+                        break;
+                    }
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// Opens cases for candidates not seen before (one transaction each); returns how many
+/// were opened. Related posts that already have a case link the new one (PV-13).
+pub async fn capture(
+    state: &StateDb,
+    candidates: Vec<Candidate>,
+    known: &mut HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut opened = 0;
+    let actor = Actor::system();
+    for candidate in candidates {
+        if known.contains_key(&candidate.post_key) {
+            continue;
+        }
+        let duplicate_of = candidate.related.iter().find_map(|key| known.get(key).cloned());
+        let (day_zero, basis) = if candidate.owned {
+            (candidate.post.posted_at.min(now), "posted on an owned channel (PV-4)".to_owned())
+        } else {
+            (now, "captured by screening (earliest access on our side)".to_owned())
+        };
+        let mut categories: Vec<String> = candidate
+            .detection
+            .categories()
+            .into_iter()
+            .map(|category| category.code().to_owned())
+            .collect();
+        if candidate.media_only {
+            categories.push("MEDIA".into());
+        }
+        let action = Action::Captured {
+            serious: candidate.detection.serious(),
+            detection: serde_json::to_value(&candidate.detection)?,
+            post: Box::new(candidate.post),
+            model: candidate.detection.model.clone(),
+            score: candidate.detection.score,
+            categories,
+            day_zero,
+            day_zero_basis: basis,
+            duplicate_of,
+        };
+        let event = new_event(&candidate.case_id, &actor, action, now);
+        if state.pv_capture(&candidate.post_key, &row(&event)?).await? {
+            opened += 1;
+        }
+        known.insert(candidate.post_key, candidate.case_id);
+    }
+    Ok(opened)
+}
+
+/// The post keys that already have a case, and their cases.
+pub async fn known_cases(state: &StateDb) -> Result<HashMap<String, String>> {
+    Ok(state.pv_post_keys().await?.into_iter().collect())
+}
+
+fn new_event(case_id: &str, actor: &Actor, action: Action, at: DateTime<Utc>) -> Event {
+    Event {
+        id: uuid::Uuid::now_v7().to_string(),
+        case_id: case_id.to_owned(),
+        at,
+        actor: actor.name.clone(),
+        role: actor.role.clone(),
+        action,
+    }
+}
+
+fn row(event: &Event) -> Result<PvEventRow> {
+    Ok(PvEventRow {
+        id: event.id.clone(),
+        case_id: event.case_id.clone(),
+        at: event.at.timestamp_millis(),
+        actor: event.actor.clone(),
+        role: event.role.clone(),
+        kind: event.action.kind().to_owned(),
+        body: serde_json::to_string(event)?,
+    })
+}
+
+/// The log, parsed; an unreadable entry is an error naming it (the log is the record).
+pub async fn events(state: &StateDb, case_id: Option<&str>) -> Result<Vec<Event>> {
+    state
+        .pv_events(case_id)
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::from_str(&row.body)
+                .with_context(|| format!("unreadable PV event {} of case {}", row.id, row.case_id))
+        })
+        .collect()
+}
+
+/// Every case, rebuilt from the log.
+pub async fn cases(state: &StateDb) -> Result<BTreeMap<String, Case>> {
+    Ok(pv::rebuild(&events(state, None).await?))
+}
+
+/// What a person does to a case.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Open it (recorded: AUD-2).
+    View,
+    /// Assign it.
+    Assign {
+        /// To whom.
+        to: String,
+    },
+    /// Change its status.
+    Decide {
+        /// `in_review`, `forwarded`, `not_a_case`, `pending_follow_up`.
+        status: String,
+        /// Reason code (required for `not_a_case`).
+        #[serde(default)]
+        reason: Option<String>,
+        /// Note (required with reason `other`).
+        #[serde(default)]
+        note: Option<String>,
+        /// PV intake reference when forwarding.
+        #[serde(default)]
+        reference: Option<String>,
+    },
+    /// Log a follow-up attempt (PV-3).
+    FollowUp {
+        /// What was done.
+        note: String,
+    },
+    /// Override day zero with a reason (PV-4).
+    DayZero {
+        /// RFC 3339 time.
+        at: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// No such case.
+    #[error("no case `{0}`")]
+    NotFound(String),
+    /// The request is not acceptable as it stands.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Validates a request and turns it into the event to append.
+pub fn action_of(request: Request) -> Result<Action, RequestError> {
+    let invalid = |message: String| RequestError::Invalid(message);
+    Ok(match request {
+        Request::View => Action::Viewed,
+        Request::Assign { to } => {
+            let to = to.trim().to_owned();
+            if to.is_empty() {
+                return Err(invalid("`to` must name someone".into()));
+            }
+            Action::Assigned { assignee: to }
+        }
+        Request::Decide { status, reason, note, reference } => {
+            let parsed = Status::parse(&status).ok_or_else(|| {
+                invalid(format!(
+                    "unknown status `{status}` (in_review, forwarded, not_a_case, pending_follow_up)"
+                ))
+            })?;
+            if parsed == Status::New {
+                return Err(invalid("a case cannot be set back to `new`".into()));
+            }
+            let reason = reason.map(|reason| reason.trim().to_owned()).filter(|r| !r.is_empty());
+            let note = note.map(|note| note.trim().to_owned()).filter(|n| !n.is_empty());
+            if parsed == Status::NotACase {
+                let Some(code) = &reason else {
+                    return Err(invalid(format!(
+                        "closing as not_a_case needs a reason code (PV-2): {}",
+                        reason_codes()
+                    )));
+                };
+                if !pv::is_reason_code(code) {
+                    return Err(invalid(format!(
+                        "unknown reason code `{code}`: {}",
+                        reason_codes()
+                    )));
+                }
+                if code == "other" && note.is_none() {
+                    return Err(invalid("reason `other` needs a note".into()));
+                }
+            } else if reason.is_some() {
+                return Err(invalid("a reason code only goes with not_a_case".into()));
+            }
+            Action::Decided { status: parsed, reason, note, reference }
+        }
+        Request::FollowUp { note } => {
+            let note = note.trim().to_owned();
+            if note.is_empty() {
+                return Err(invalid("a follow-up needs a note saying what was done".into()));
+            }
+            Action::FollowUp { note }
+        }
+        Request::DayZero { at, reason } => {
+            let day_zero = DateTime::parse_from_rfc3339(at.trim())
+                .map_err(|_| invalid(format!("`{at}` is not an RFC 3339 time")))?
+                .with_timezone(&Utc);
+            let reason = reason.trim().to_owned();
+            if reason.is_empty() {
+                return Err(invalid("overriding day zero needs a reason (PV-4)".into()));
+            }
+            Action::DayZeroSet { day_zero, reason }
+        }
+    })
+}
+
+fn reason_codes() -> String {
+    pv::REASON_CODES.iter().map(|(code, _)| *code).collect::<Vec<_>>().join(", ")
+}
+
+/// Applies a request to a case: appends one event and returns the case as it now stands.
+pub async fn act(
+    state: &StateDb,
+    case_id: &str,
+    actor: &Actor,
+    request: Request,
+) -> Result<Case, ActError> {
+    let action = action_of(request)?;
+    let event = new_event(case_id, actor, action, Utc::now());
+    if !state.pv_append(&row(&event)?).await? {
+        return Err(RequestError::NotFound(case_id.to_owned()).into());
+    }
+    let events = events(state, Some(case_id)).await?;
+    pv::rebuild(&events)
+        .remove(case_id)
+        .ok_or_else(|| RequestError::NotFound(case_id.to_owned()).into())
+}
+
+/// A refused request or a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// Refused.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// Failed.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<waterline_store::StoreError> for ActError {
+    fn from(error: waterline_store::StoreError) -> ActError {
+        ActError::Other(error.into())
+    }
+}
+
+impl From<serde_json::Error> for ActError {
+    fn from(error: serde_json::Error) -> ActError {
+        ActError::Other(error.into())
+    }
+}
+
+/// A case with its clocks, alerts and minimum elements, as the queue shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    /// The case.
+    #[serde(flatten)]
+    pub case: Case,
+    /// Its clocks.
+    pub clocks: Clocks,
+    /// Its clock alerts now.
+    pub alerts: Vec<PvAlert>,
+    /// The four minimum elements: `present`, `absent` or `uncertain` (PV-1 iii).
+    pub elements: BTreeMap<String, String>,
+    /// All four present: potentially a valid ICSR (PV decides validity).
+    pub valid: bool,
+}
+
+/// The four elements' presence from a stored detection.
+pub fn elements_of(detection: &serde_json::Value) -> BTreeMap<String, String> {
+    ["patient", "reporter", "product", "reaction"]
+        .into_iter()
+        .map(|name| {
+            let presence = detection
+                .pointer(&format!("/elements/{name}/presence"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(Presence::Uncertain.as_str());
+            (name.to_owned(), presence.to_owned())
+        })
+        .collect()
+}
+
+/// The queue: cases with clocks and alerts, serious first (PV-8), then by hand-off
+/// deadline; closed cases after open ones.
+pub fn queue(
+    cases: BTreeMap<String, Case>,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Vec<CaseView>> {
+    let calendar = Calendar::of(config)?;
+    let near = config.pharmacovigilance.near_breach_days;
+    let mut views: Vec<CaseView> = cases
+        .into_values()
+        .map(|case| {
+            let clocks = pv::clocks(case.day_zero, case.serious, &calendar);
+            let alerts = pv::case_alerts(&case, &clocks, &calendar, now, near);
+            let elements = elements_of(&case.detection);
+            let valid = elements.values().all(|presence| presence == "present");
+            CaseView { case, clocks, alerts, elements, valid }
+        })
+        .collect();
+    views.sort_by(|a, b| {
+        let open = |view: &CaseView| !view.case.status.awaits_handoff();
+        open(a)
+            .cmp(&open(b))
+            .then(b.case.serious.cmp(&a.case.serious))
+            .then(a.clocks.handoff_deadline.cmp(&b.clocks.handoff_deadline))
+            .then(a.case.id.cmp(&b.case.id))
+    });
+    Ok(views)
+}
+
+/// Export columns (CSV): the four elements and their evidence for the safety database.
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "case_id",
+    "status",
+    "reason",
+    "serious",
+    "categories",
+    "day_zero",
+    "eu_due",
+    "us_due",
+    "handoff_due",
+    "forwarded_at",
+    "forward_reference",
+    "assignee",
+    "platform",
+    "post_id",
+    "url",
+    "author",
+    "posted_at",
+    "captured_at",
+    "channel",
+    "products",
+    "language",
+    "patient",
+    "patient_evidence",
+    "reporter",
+    "reporter_evidence",
+    "product",
+    "product_evidence",
+    "reaction",
+    "reaction_evidence",
+    "text",
+    "model",
+    "score",
+    "duplicate_of",
+    "follow_ups",
+];
+
+fn evidence(detection: &serde_json::Value, name: &str) -> String {
+    detection
+        .pointer(&format!("/elements/{name}/span/text"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The queue as CSV (header included, also when empty).
+pub fn export_csv(views: &[CaseView]) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(EXPORT_COLUMNS)?;
+    for view in views {
+        let case = &view.case;
+        let time = |at: &DateTime<Utc>| at.to_rfc3339();
+        let element = |name: &str| view.elements.get(name).cloned().unwrap_or_default();
+        writer.write_record([
+            case.id.clone(),
+            case.status.as_str().to_owned(),
+            case.reason.clone().unwrap_or_default(),
+            case.serious.to_string(),
+            case.categories.join(" "),
+            view.clocks.day_zero.to_string(),
+            view.clocks.eu_due.to_string(),
+            view.clocks.us_due.map(|due| due.to_string()).unwrap_or_default(),
+            view.clocks.handoff_due.to_string(),
+            case.forwarded_at.as_ref().map(time).unwrap_or_default(),
+            case.forward_reference.clone().unwrap_or_default(),
+            case.assignee.clone().unwrap_or_default(),
+            case.post.platform.clone(),
+            case.post.id.clone(),
+            case.post.url.clone().unwrap_or_default(),
+            case.post.author.clone().unwrap_or_default(),
+            time(&case.post.posted_at),
+            time(&case.captured_at),
+            case.post.channel.clone().unwrap_or_default(),
+            case.post.products.join(" "),
+            case.post.language.clone().unwrap_or_default(),
+            element("patient"),
+            evidence(&case.detection, "patient"),
+            element("reporter"),
+            evidence(&case.detection, "reporter"),
+            element("product"),
+            evidence(&case.detection, "product"),
+            element("reaction"),
+            evidence(&case.detection, "reaction"),
+            case.post.text.clone(),
+            case.model.clone(),
+            format!("{:.4}", case.score),
+            case.duplicate_of.clone().unwrap_or_default(),
+            case.follow_ups.len().to_string(),
+        ])?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// The queue as JSON for the safety database: each case with its four elements and their
+/// evidence spans, flags, clocks and history summary.
+pub fn export_json(views: &[CaseView], now: DateTime<Utc>) -> serde_json::Value {
+    let cases: Vec<serde_json::Value> = views
+        .iter()
+        .map(|view| {
+            let case = &view.case;
+            serde_json::json!({
+                "case_id": case.id,
+                "status": case.status,
+                "reason": case.reason,
+                "serious": case.serious,
+                "categories": case.categories,
+                "flags": case.detection.get("flags").cloned().unwrap_or_default(),
+                "minimum_elements": case.detection.get("elements").cloned().unwrap_or_default(),
+                "valid": view.valid,
+                "day_zero": case.day_zero,
+                "day_zero_basis": case.day_zero_basis,
+                "clocks": view.clocks,
+                "forwarded_at": case.forwarded_at,
+                "forward_reference": case.forward_reference,
+                "received": case.received,
+                "assignee": case.assignee,
+                "source": case.post,
+                "captured_at": case.captured_at,
+                "model": case.model,
+                "score": case.score,
+                "duplicate_of": case.duplicate_of,
+                "follow_ups": case.follow_ups,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": "waterline-pv-export/1",
+        "generated_at": now,
+        "count": cases.len(),
+        "cases": cases,
+    })
+}
+
+/// The reconciliation of forwarded cases against PV's receipt log (AUD-3).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconciliation {
+    /// When it was produced.
+    pub generated_at: DateTime<Utc>,
+    /// The period covered (forwarding dates), if one was asked for.
+    pub period: Option<(String, String)>,
+    /// Cases forwarded in the period.
+    pub forwarded: usize,
+    /// Of those, acknowledged by PV's log.
+    pub acknowledged: usize,
+    /// Forwarded but missing from PV's log: chase them.
+    pub missing_in_pv: Vec<ReconciliationRow>,
+    /// In PV's log but not forwarded from here (or unknown cases).
+    pub unknown_to_waterline: Vec<String>,
+    /// Every forwarded case.
+    pub rows: Vec<ReconciliationRow>,
+    /// Cases still awaiting the hand-off (not yet forwarded nor closed).
+    pub awaiting_handoff: usize,
+}
+
+/// One forwarded case in the reconciliation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconciliationRow {
+    /// Case.
+    pub case_id: String,
+    /// When forwarded.
+    pub forwarded_at: Option<DateTime<Utc>>,
+    /// Our reference.
+    pub reference: Option<String>,
+    /// PV's reference, if acknowledged.
+    pub received: Option<String>,
+}
+
+/// Builds the reconciliation (also when there is nothing to reconcile: AUD-3).
+pub fn reconcile(
+    cases: &BTreeMap<String, Case>,
+    receipts: &[PvReceipt],
+    period: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    now: DateTime<Utc>,
+) -> Reconciliation {
+    let by_case: HashMap<&str, &PvReceipt> = receipts
+        .iter()
+        .filter_map(|receipt| receipt.case_id.as_deref().map(|case| (case, receipt)))
+        .collect();
+    let by_reference: HashMap<&str, &PvReceipt> =
+        receipts.iter().map(|receipt| (receipt.reference.as_str(), receipt)).collect();
+    let in_period = |at: &DateTime<Utc>| match period {
+        None => true,
+        Some((from, to)) => {
+            let day = at.date_naive();
+            day >= from && day <= to
+        }
+    };
+    let mut rows = Vec::new();
+    let mut matched: HashSet<&str> = HashSet::new();
+    for case in cases.values() {
+        let Some(forwarded_at) = case.forwarded_at else { continue };
+        if !in_period(&forwarded_at) {
+            continue;
+        }
+        let receipt = by_case.get(case.id.as_str()).copied().or_else(|| {
+            case.forward_reference
+                .as_deref()
+                .and_then(|reference| by_reference.get(reference).copied())
+        });
+        let received =
+            receipt.map(|receipt| receipt.reference.clone()).or_else(|| case.received.clone());
+        if let Some(receipt) = receipt {
+            matched.insert(receipt.reference.as_str());
+        }
+        rows.push(ReconciliationRow {
+            case_id: case.id.clone(),
+            forwarded_at: Some(forwarded_at),
+            reference: case.forward_reference.clone(),
+            received,
+        });
+    }
+    let missing_in_pv: Vec<ReconciliationRow> =
+        rows.iter().filter(|row| row.received.is_none()).cloned().collect();
+    let unknown_to_waterline = receipts
+        .iter()
+        .filter(|receipt| !matched.contains(receipt.reference.as_str()))
+        .filter(|receipt| {
+            receipt
+                .case_id
+                .as_deref()
+                .is_none_or(|case| cases.get(case).is_none_or(|case| case.forwarded_at.is_none()))
+        })
+        .map(|receipt| receipt.reference.clone())
+        .collect();
+    Reconciliation {
+        generated_at: now,
+        period: period.map(|(from, to)| (from.to_string(), to.to_string())),
+        forwarded: rows.len(),
+        acknowledged: rows.len() - missing_in_pv.len(),
+        missing_in_pv,
+        unknown_to_waterline,
+        awaiting_handoff: cases.values().filter(|case| case.status.awaits_handoff()).count(),
+        rows,
+    }
+}
+
+/// Reads PV's receipt log: a CSV with a `reference` column and optional `case_id` and
+/// `received_at` (RFC 3339 or `YYYY-MM-DD`). Rows without a reference are reported.
+pub fn read_receipts(text: &str) -> Result<(Vec<PvReceipt>, Vec<String>)> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|header| header.trim() == name);
+    let Some(reference) = column("reference") else {
+        bail!("the receipt log needs a `reference` column (and optionally case_id, received_at)");
+    };
+    let case = column("case_id");
+    let received = column("received_at");
+    let mut receipts = Vec::new();
+    let mut problems = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                problems.push(format!("line {line}: {error}"));
+                continue;
+            }
+        };
+        let value = |position: Option<usize>| {
+            position
+                .and_then(|position| record.get(position))
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let Some(reference) = value(Some(reference)) else {
+            problems.push(format!("line {line}: field `reference`: empty"));
+            continue;
+        };
+        let received_at = match value(received) {
+            None => None,
+            Some(text) => match parse_time(text) {
+                Some(at) => Some(at.timestamp_millis()),
+                None => {
+                    problems
+                        .push(format!("line {line}: field `received_at`: `{text}` is not a time"));
+                    continue;
+                }
+            },
+        };
+        receipts.push(PvReceipt {
+            reference: reference.to_owned(),
+            case_id: value(case).map(str::to_owned),
+            received_at,
+        });
+    }
+    Ok((receipts, problems))
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|at| at.with_timezone(&Utc)).ok().or_else(|| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
+    })
+}
+
+/// One owned channel's coverage (SCOPE-1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// The channel.
+    #[serde(flatten)]
+    pub channel: ChannelRule,
+    /// Posts stored for it (its own posts and the replies to it).
+    pub posts: u64,
+    /// Publication time of its latest post.
+    pub last_post: Option<DateTime<Utc>>,
+    /// When its latest post was ingested.
+    pub last_ingested: Option<DateTime<Utc>>,
+    /// Hours since the last ingestion.
+    pub gap_hours: Option<f64>,
+    /// Over the configured limit (or never ingested).
+    pub gap: bool,
+}
+
+/// The coverage of every owned channel, from the stored posts.
+pub async fn coverage(
+    session: &crate::measure::Session,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Vec<Coverage>> {
+    let limit = f64::from(config.pharmacovigilance.coverage_gap_hours);
+    let mut out = Vec::new();
+    for channel in channels(config) {
+        let platform = channel.platform.replace('\'', "''");
+        let filter = match &channel.handle {
+            Some(handle) => {
+                let handle = handle.replace('\'', "''");
+                format!(
+                    "lower(platform) = '{platform}' AND (lower(author_handle) = '{handle}' OR lower(reply_to_author) = '{handle}')"
+                )
+            }
+            None => format!("lower(platform) = '{platform}'"),
+        };
+        let sql = format!(
+            "SELECT count(*) AS posts, CAST(max(created_at) AS VARCHAR) AS last_post, \
+             CAST(max(observed_at) AS VARCHAR) AS last_ingested FROM posts WHERE {filter}"
+        );
+        let batches = session.analytics.query(&sql).await?;
+        let json = waterline_analytics::to_json(&batches)?;
+        let row = json.get(0).cloned().unwrap_or_default();
+        let posts = row.get("posts").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let time = |key: &str| {
+            row.get(key)
+                .and_then(serde_json::Value::as_str)
+                .and_then(|text| {
+                    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                        .or_else(|_| {
+                            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                        })
+                        .ok()
+                })
+                .map(|naive| naive.and_utc())
+        };
+        let last_post = time("last_post");
+        let last_ingested = time("last_ingested");
+        let gap_hours = last_ingested.map(|at| (now - at).num_seconds() as f64 / 3600.0);
+        let gap = gap_hours.is_none_or(|hours| hours > limit);
+        out.push(Coverage { channel, posts, last_post, last_ingested, gap_hours, gap });
+    }
+    Ok(out)
+}
+
+/// Every PV alert now: clock breaches and near-breaches of open cases, coverage gaps.
+pub fn alerts(
+    views: &[CaseView],
+    coverage: &[Coverage],
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Vec<PvAlert> {
+    let mut alerts: Vec<PvAlert> = views.iter().flat_map(|view| view.alerts.clone()).collect();
+    let limit = config.pharmacovigilance.coverage_gap_hours;
+    for channel in coverage.iter().filter(|channel| channel.gap) {
+        let message = match (channel.last_ingested, channel.gap_hours) {
+            (Some(at), Some(hours)) => format!(
+                "no post ingested for {} for {hours:.0} h (last at {}), over the {limit} h limit",
+                channel.channel.name,
+                at.to_rfc3339()
+            ),
+            _ => format!("nothing has ever been ingested for {}", channel.channel.name),
+        };
+        alerts.push(PvAlert {
+            id: format!("coverage-gap:{}", channel.channel.name),
+            kind: "coverage-gap".into(),
+            severity: "warning".into(),
+            case_id: None,
+            channel: Some(channel.channel.name.clone()),
+            message,
+            threshold: format!("{limit} h without an ingested post (SCOPE-1)"),
+            since: channel
+                .last_ingested
+                .map_or(now, |at| at + chrono::Duration::hours(i64::from(limit))),
+        });
+    }
+    alerts.sort_by(|a, b| {
+        (a.severity != "critical").cmp(&(b.severity != "critical")).then(a.since.cmp(&b.since))
+    });
+    alerts
+}
+
+/// `waterline pv …`.
+pub async fn command(
+    workspace: &crate::workspace::Workspace,
+    action: crate::cli::PvAction,
+) -> Result<()> {
+    use crate::cli::PvAction;
+    use crate::output;
+    let store = waterline_store::Store::open(&workspace.data_dir())
+        .await
+        .context("cannot open the workspace store")?;
+    let state = store.state();
+    let config = &workspace.config;
+    let now = Utc::now();
+    let actor = &Actor::local();
+    let status_filter = |status: &Option<String>| -> Result<Option<Status>> {
+        status
+            .as_deref()
+            .map(|text| {
+                Status::parse(text).with_context(|| {
+                    format!("unknown status `{text}` (new, in_review, forwarded, not_a_case, pending_follow_up)")
+                })
+            })
+            .transpose()
+    };
+    let apply = |case: String, request: Request| async move {
+        match act(state, &case, actor, request).await {
+            Ok(case) => {
+                output::line(&format!("{}: {}", case.id, describe(&case)));
+                Ok(())
+            }
+            Err(ActError::Request(error)) => bail!("{error}"),
+            Err(ActError::Other(error)) => Err(error),
+        }
+    };
+    match action {
+        PvAction::List { status, all, json } => {
+            let wanted = status_filter(&status)?;
+            let views: Vec<CaseView> = queue(cases(state).await?, config, now)?
+                .into_iter()
+                .filter(|view| match wanted {
+                    Some(status) => view.case.status == status,
+                    None => {
+                        all || view.case.status.awaits_handoff()
+                            || view.case.status == Status::PendingFollowUp
+                    }
+                })
+                .collect();
+            if json {
+                return output::json(&views);
+            }
+            if views.is_empty() {
+                output::line("no cases in the queue");
+            }
+            for view in &views {
+                let case = &view.case;
+                let alerts: Vec<&str> =
+                    view.alerts.iter().map(|alert| alert.kind.as_str()).collect();
+                output::line(&format!(
+                    "{}  {:<17} {:<7} {:<18} D0 {}  hand-off {}  due {} ({} d){}  {}",
+                    case.id,
+                    case.status.as_str(),
+                    if case.serious { "SERIOUS" } else { "" },
+                    case.categories.join(","),
+                    view.clocks.day_zero,
+                    view.clocks.handoff_due,
+                    view.clocks.eu_due,
+                    view.clocks.eu_days,
+                    if alerts.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", alerts.join(", "))
+                    },
+                    excerpt(&case.post.text, 60),
+                ));
+            }
+            Ok(())
+        }
+        PvAction::Show { case, json } => {
+            let opened =
+                act(state, &case, actor, Request::View).await.map_err(|error| match error {
+                    ActError::Request(error) => anyhow::anyhow!("{error}"),
+                    ActError::Other(error) => error,
+                })?;
+            let mut map = BTreeMap::new();
+            map.insert(opened.id.clone(), opened);
+            let view =
+                queue(map, config, now)?.pop().context("internal error: the case vanished")?;
+            let history = events(state, Some(&case)).await?;
+            if json {
+                return output::json(&serde_json::json!({ "case": view, "events": history }));
+            }
+            print_case(&view, &history);
+            Ok(())
+        }
+        PvAction::Assign { case, to } => apply(case, Request::Assign { to }).await,
+        PvAction::Decide { case, status, reason, note, reference } => {
+            apply(case, Request::Decide { status, reason, note, reference }).await
+        }
+        PvAction::FollowUp { case, note } => apply(case, Request::FollowUp { note }).await,
+        PvAction::DayZero { case, at, reason } => {
+            apply(case, Request::DayZero { at, reason }).await
+        }
+        PvAction::Export { format, out, status } => {
+            let wanted = status_filter(&status)?;
+            let views: Vec<CaseView> = queue(cases(state).await?, config, now)?
+                .into_iter()
+                .filter(|view| wanted.is_none_or(|status| view.case.status == status))
+                .collect();
+            let text = match format.as_str() {
+                "csv" => export_csv(&views)?,
+                "json" => format!("{}\n", serde_json::to_string_pretty(&export_json(&views, now))?),
+                other => bail!("unknown export format `{other}` (csv or json)"),
+            };
+            match out {
+                Some(path) => {
+                    fs_err::write(&path, text)?;
+                    output::line(&format!("{} case(s) written to {}", views.len(), path.display()));
+                }
+                None => output::line(text.trim_end_matches('\n')),
+            }
+            Ok(())
+        }
+        PvAction::Reconcile { receipts, from, to, json } => {
+            if let Some(path) = receipts {
+                let text = fs_err::read_to_string(&path)?;
+                let (rows, problems) = read_receipts(&text)?;
+                for problem in &problems {
+                    output::error(&format!("{}: {problem}", path.display()));
+                }
+                let added = state.pv_add_receipts(&rows, now.timestamp_millis()).await?;
+                if !json {
+                    output::line(&format!(
+                        "receipt log: {} read, {added} new, {} rejected",
+                        rows.len() + problems.len(),
+                        problems.len()
+                    ));
+                }
+            }
+            let day = |text: &Option<String>| -> Result<Option<chrono::NaiveDate>> {
+                text.as_deref()
+                    .map(|text| {
+                        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                            .with_context(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+                    })
+                    .transpose()
+            };
+            let period = match (day(&from)?, day(&to)?) {
+                (None, None) => None,
+                (from, to) => Some((
+                    from.unwrap_or(chrono::NaiveDate::MIN),
+                    to.unwrap_or(chrono::NaiveDate::MAX),
+                )),
+            };
+            let report = reconcile(&cases(state).await?, &state.pv_receipts().await?, period, now);
+            if json {
+                return output::json(&report);
+            }
+            print_reconciliation(&report);
+            Ok(())
+        }
+        PvAction::Alerts { json } => {
+            let session = crate::measure::open(workspace).await?;
+            let views = queue(cases(state).await?, config, now)?;
+            let coverage = coverage(&session, config, now).await?;
+            let alerts = alerts(&views, &coverage, config, now);
+            if json {
+                return output::json(&alerts);
+            }
+            if alerts.is_empty() {
+                output::line("no PV alerts");
+            }
+            for alert in &alerts {
+                output::line(&format!(
+                    "{:<8} {:<15} {}",
+                    alert.severity, alert.kind, alert.message
+                ));
+            }
+            Ok(())
+        }
+        PvAction::Coverage { json } => {
+            let session = crate::measure::open(workspace).await?;
+            let coverage = coverage(&session, config, now).await?;
+            if json {
+                return output::json(&coverage);
+            }
+            if coverage.is_empty() {
+                output::line(
+                    "no owned channel registered: add [accounts] or [[pharmacovigilance.channels]] to waterline.toml",
+                );
+            }
+            for channel in &coverage {
+                output::line(&format!(
+                    "{:<32} {:<8} {:>8} posts  last ingested {}{}",
+                    channel.channel.name,
+                    channel.channel.kind,
+                    channel.posts,
+                    channel.last_ingested.map_or_else(
+                        || "never".to_owned(),
+                        |at| at.format("%Y-%m-%d %H:%M").to_string()
+                    ),
+                    if channel.gap { "  GAP" } else { "" }
+                ));
+            }
+            Ok(())
+        }
+        PvAction::Scan => {
+            let screener = Screener::new(config);
+            if !screener.enabled() {
+                bail!("screening is off: set [pharmacovigilance] enabled = true in waterline.toml");
+            }
+            let session = crate::measure::open(workspace).await?;
+            let posts = session.analytics.posts().await?;
+            let screened = posts.len();
+            let candidates: Vec<Candidate> = {
+                use rayon::prelude::*;
+                posts.par_iter().filter_map(|post| screener.screen(post)).collect()
+            };
+            let flagged = candidates.len();
+            let mut known = known_cases(state).await?;
+            let opened = capture(state, candidates, &mut known, now).await?;
+            output::line(&format!(
+                "{screened} post(s) screened, {flagged} flagged, {opened} new case(s)"
+            ));
+            Ok(())
+        }
+        PvAction::Log { case, json } => {
+            let log = events(state, case.as_deref()).await?;
+            for event in &log {
+                if json {
+                    output::line(&serde_json::to_string(event)?);
+                } else {
+                    output::line(&format!(
+                        "{}  {}  {:<12} {} ({})",
+                        event.at.format("%Y-%m-%d %H:%M:%S"),
+                        event.case_id,
+                        event.action.kind(),
+                        event.actor,
+                        event.role
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn excerpt(text: &str, chars: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= chars {
+        return flat;
+    }
+    let cut: String = flat.chars().take(chars).collect();
+    format!("{cut}…")
+}
+
+fn describe(case: &Case) -> String {
+    let mut text = case.status.as_str().to_owned();
+    if let Some(reason) = &case.reason {
+        text.push_str(&format!(" ({reason})"));
+    }
+    if let Some(assignee) = &case.assignee {
+        text.push_str(&format!(", assigned to {assignee}"));
+    }
+    if !case.follow_ups.is_empty() {
+        text.push_str(&format!(", {} follow-up(s)", case.follow_ups.len()));
+    }
+    text
+}
+
+fn print_case(view: &CaseView, history: &[Event]) {
+    use crate::output::line;
+    let case = &view.case;
+    line(&format!(
+        "case {}  {}{}",
+        case.id,
+        describe(case),
+        if case.serious { "  SERIOUS" } else { "" }
+    ));
+    line(&format!(
+        "post {}:{}  by {}  at {}{}",
+        case.post.platform,
+        case.post.id,
+        case.post.author.as_deref().unwrap_or("?"),
+        case.post.posted_at.to_rfc3339(),
+        case.post.channel.as_deref().map(|channel| format!("  on {channel}")).unwrap_or_default()
+    ));
+    line(&format!("  {}", case.post.text));
+    if let Some(flags) = case.detection.get("flags").and_then(serde_json::Value::as_array) {
+        for flag in flags {
+            line(&format!(
+                "flag {:<5} \"{}\"{}",
+                flag.get("category").and_then(serde_json::Value::as_str).unwrap_or("?"),
+                flag.pointer("/span/text").and_then(serde_json::Value::as_str).unwrap_or(""),
+                flag.get("detail")
+                    .and_then(serde_json::Value::as_str)
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for (name, presence) in &view.elements {
+        let evidence = evidence(&case.detection, name);
+        line(&format!(
+            "element {name:<9} {presence:<9} {}",
+            if evidence.is_empty() { String::new() } else { format!("\"{evidence}\"") }
+        ));
+    }
+    line(&format!(
+        "day zero {} ({})  hand-off due {}  EU due {} ({} d){}",
+        view.clocks.day_zero,
+        case.day_zero_basis,
+        view.clocks.handoff_due,
+        view.clocks.eu_due,
+        view.clocks.eu_days,
+        view.clocks.us_due.map(|due| format!("  US due {due}")).unwrap_or_default()
+    ));
+    for alert in &view.alerts {
+        line(&format!("alert {}: {}", alert.kind, alert.message));
+    }
+    line(&format!("model {} score {:.3}", case.model, case.score));
+    for event in history {
+        line(&format!(
+            "  {}  {:<12} {} ({})",
+            event.at.format("%Y-%m-%d %H:%M:%S"),
+            event.action.kind(),
+            event.actor,
+            event.role
+        ));
+    }
+}
+
+fn print_reconciliation(report: &Reconciliation) {
+    use crate::output::line;
+    line(&format!(
+        "reconciliation generated {}{}",
+        report.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        report
+            .period
+            .as_ref()
+            .map(|(from, to)| format!(" for forwarding days {from} to {to}"))
+            .unwrap_or_default()
+    ));
+    line(&format!(
+        "forwarded: {}  acknowledged by PV: {}  missing in PV's log: {}  unknown to waterline: {}  awaiting hand-off: {}",
+        report.forwarded,
+        report.acknowledged,
+        report.missing_in_pv.len(),
+        report.unknown_to_waterline.len(),
+        report.awaiting_handoff
+    ));
+    for row in &report.missing_in_pv {
+        line(&format!(
+            "missing  {}  forwarded {}  ref {}",
+            row.case_id,
+            row.forwarded_at.map(|at| at.to_rfc3339()).unwrap_or_default(),
+            row.reference.as_deref().unwrap_or("-")
+        ));
+    }
+    for reference in &report.unknown_to_waterline {
+        line(&format!("unknown  {reference}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pv_2_closing_needs_a_reason_code() {
+        let decide = |status: &str, reason: Option<&str>, note: Option<&str>| {
+            action_of(Request::Decide {
+                status: status.into(),
+                reason: reason.map(str::to_owned),
+                note: note.map(str::to_owned),
+                reference: None,
+            })
+        };
+        assert!(decide("not_a_case", None, None).is_err());
+        assert!(decide("not_a_case", Some("because"), None).is_err());
+        assert!(decide("not_a_case", Some("other"), None).is_err());
+        assert!(decide("not_a_case", Some("other"), Some("spam bot")).is_ok());
+        assert!(decide("not-a-case", Some("hypothetical"), None).is_ok());
+        assert!(decide("new", None, None).is_err());
+        assert!(decide("forwarded", Some("no-event"), None).is_err());
+        assert!(decide("forwarded", None, None).is_ok());
+    }
+
+    #[test]
+    fn pv_4_day_zero_override_needs_a_reason() {
+        assert!(
+            action_of(Request::DayZero { at: "2026-01-01T00:00:00Z".into(), reason: " ".into() })
+                .is_err()
+        );
+        assert!(
+            action_of(Request::DayZero { at: "yesterday".into(), reason: "x".into() }).is_err()
+        );
+        assert!(
+            action_of(Request::DayZero {
+                at: "2026-01-01T00:00:00Z".into(),
+                reason: "seen by a rep".into()
+            })
+            .is_ok()
+        );
+        assert!(action_of(Request::FollowUp { note: String::new() }).is_err());
+    }
+
+    #[test]
+    fn aud_3_reconciliation_is_produced_when_empty() {
+        let report = reconcile(&BTreeMap::new(), &[], None, Utc::now());
+        assert_eq!(report.forwarded, 0);
+        assert!(report.missing_in_pv.is_empty());
+        let (receipts, problems) = read_receipts(
+            "reference,case_id,received_at\nSDB-1,pv-1,2026-01-02\n,pv-2,\nSDB-3,,soon\n",
+        )
+        .expect("read");
+        assert_eq!(receipts.len(), 1);
+        assert_eq!(problems.len(), 2);
+        assert!(read_receipts("id\n1\n").is_err());
+    }
+}
