@@ -574,13 +574,118 @@ pub async fn remove_milestone<B: Backend>(
 }
 
 /// `GET /api/v1/alerts`: none until alert rules exist (issue 8).
-pub async fn alerts<B: Backend>(caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn alerts<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(json!({
-        "alerts": [],
-        "rules": [],
-        "note": "alert rules (volume and negative-share spikes, topic growth, pharmacovigilance flags, unanswered questions) are not configured yet",
-    })))
+    Ok(Json(app.backend.alerts().await?))
+}
+
+/// The parameters of `GET /api/v1/pv/cases`.
+#[derive(Debug, Deserialize)]
+pub struct PvListParams {
+    /// `1`: closed cases too.
+    #[serde(default)]
+    pub all: Option<String>,
+}
+
+/// `GET /api/v1/pv/cases?all=1`.
+pub async fn pv_cases<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    params: Result<UrlQuery<PvListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Pharmacovigilance)?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Ok(Json(app.backend.pv_queue(flag(params.all.as_deref())).await?))
+}
+
+fn role_name(principal: &Principal) -> String {
+    principal.role.map_or("local", Role::name).to_owned()
+}
+
+/// `GET /api/v1/pv/cases/{id}`: the case and its log; opening it is recorded (AUD-2).
+pub async fn pv_case<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let principal = caller.require(Permission::Pharmacovigilance)?.clone();
+    let viewer = (principal.actor.clone(), role_name(&principal));
+    Ok(Json(app.backend.pv_case(id, Some(viewer)).await?))
+}
+
+/// `POST /api/v1/pv/cases/{id}/actions`: one reviewer action, logged twice: in the case's
+/// event log and in the audit log.
+pub async fn pv_act<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let principal = caller.require(Permission::Pharmacovigilance)?.clone();
+    let request: Value = json_body(&body)?;
+    let case = app
+        .backend
+        .pv_act(id.clone(), principal.actor.clone(), role_name(&principal), request.clone())
+        .await?;
+    let action = request.get("action").and_then(Value::as_str).unwrap_or("?").to_owned();
+    auth::audit(app.backend.state(), &principal, &format!("pv.{action}"), &id, request).await?;
+    Ok(Json(case))
+}
+
+/// The parameters of `GET /api/v1/pv/export`.
+#[derive(Debug, Deserialize)]
+pub struct PvExportParams {
+    /// `csv` or `json`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// `GET /api/v1/pv/export?format=csv|json`.
+pub async fn pv_export<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    params: Result<UrlQuery<PvExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let principal = caller.require(Permission::Pharmacovigilance)?.clone();
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let format = params.format.unwrap_or_else(|| "csv".into());
+    let (kind, body) = app.backend.pv_export(format.clone()).await?;
+    auth::audit(app.backend.state(), &principal, "pv.export", "queue", json!({"format": format}))
+        .await?;
+    let name = if kind.starts_with("text/csv") { "waterline-pv.csv" } else { "waterline-pv.json" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                    .map_err(ApiError::internal)?,
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/pv/reconciliation`.
+pub async fn pv_reconcile<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Pharmacovigilance)?;
+    Ok(Json(app.backend.pv_reconcile().await?))
+}
+
+/// `GET /api/v1/pv/coverage`.
+pub async fn coverage<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.backend.coverage().await?))
 }
 
 /// `GET /api/v1/tokens`.

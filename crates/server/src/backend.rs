@@ -186,4 +186,41 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A random secret kept in the workspace, for pseudonyms that stay stable within it.
     fn pseudonym_salt(&self) -> impl Future<Output = BackendResult<String>> + Send;
+
+    /// The pharmacovigilance queue (PHARMA.md PV-7, PV-8): `{"cases": [...], "counts"}`,
+    /// each case with its clocks, alerts and minimum elements; `all` adds closed cases.
+    fn pv_queue(&self, all: bool) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// One case with its event log: `{"case", "events"}`. `viewer` (actor, role) records
+    /// that a person opened it (AUD-2).
+    fn pv_case(
+        &self,
+        id: String,
+        viewer: Option<(String, String)>,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// A reviewer's action on a case (`{"action": "assign"|"decide"|"follow_up"|
+    /// "day_zero"|"view", …}`): one event appended; answers the case as it now stands.
+    fn pv_act(
+        &self,
+        id: String,
+        actor: String,
+        role: String,
+        request: Value,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// The queue for the safety database: `csv` or `json`; answers (content type, body).
+    fn pv_export(
+        &self,
+        format: String,
+    ) -> impl Future<Output = BackendResult<(&'static str, String)>> + Send;
+
+    /// Forwarded cases against PV's receipt log (AUD-3), also when empty.
+    fn pv_reconcile(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Owned channels with the time of their last ingested post (SCOPE-1).
+    fn coverage(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Alerts now: `{"alerts": [...], "rules": [...]}`.
+    fn alerts(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 }

@@ -105,6 +105,12 @@ pub const API_ROUTES: &[(&str, &str, Option<auth::Permission>)] = {
         ("post", "/api/v1/milestones", Some(P::Measure)),
         ("delete", "/api/v1/milestones/{name}", Some(P::Measure)),
         ("get", "/api/v1/alerts", Some(P::Read)),
+        ("get", "/api/v1/pv/cases", Some(P::Pharmacovigilance)),
+        ("get", "/api/v1/pv/cases/{id}", Some(P::Pharmacovigilance)),
+        ("post", "/api/v1/pv/cases/{id}/actions", Some(P::Pharmacovigilance)),
+        ("get", "/api/v1/pv/export", Some(P::Pharmacovigilance)),
+        ("get", "/api/v1/pv/reconciliation", Some(P::Pharmacovigilance)),
+        ("get", "/api/v1/pv/coverage", Some(P::Read)),
         ("get", "/api/v1/tokens", Some(P::Admin)),
         ("post", "/api/v1/tokens", Some(P::Admin)),
         ("delete", "/api/v1/tokens/{id}", Some(P::Admin)),
@@ -134,6 +140,12 @@ pub fn router<B: Backend>(app: Arc<App<B>>) -> Router {
         .route("/api/v1/milestones", get(api::milestones::<B>).post(api::add_milestone::<B>))
         .route("/api/v1/milestones/{name}", delete(api::remove_milestone::<B>))
         .route("/api/v1/alerts", get(api::alerts::<B>))
+        .route("/api/v1/pv/cases", get(api::pv_cases::<B>))
+        .route("/api/v1/pv/cases/{id}", get(api::pv_case::<B>))
+        .route("/api/v1/pv/cases/{id}/actions", post(api::pv_act::<B>))
+        .route("/api/v1/pv/export", get(api::pv_export::<B>))
+        .route("/api/v1/pv/reconciliation", get(api::pv_reconcile::<B>))
+        .route("/api/v1/pv/coverage", get(api::coverage::<B>))
         .route("/api/v1/tokens", get(api::tokens::<B>).post(api::create_token::<B>))
         .route("/api/v1/tokens/{id}", delete(api::revoke_token::<B>))
         .route("/api/v1/audit", get(api::audit_log::<B>));

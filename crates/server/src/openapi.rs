@@ -54,7 +54,34 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
             ("Add a milestone (a metric target with a date)", "milestones")
         }
         ("delete", "/api/v1/milestones/{name}") => ("Remove a milestone", "milestones"),
-        ("get", "/api/v1/alerts") => ("Alerts (none until alert rules are configured)", "alerts"),
+        ("get", "/api/v1/alerts") => (
+            "Alerts now: PV clock breaches and near-breaches, owned-channel coverage gaps, each with why",
+            "alerts",
+        ),
+        ("get", "/api/v1/pv/cases") => (
+            "The pharmacovigilance queue: cases with flags, minimum elements, clocks and alerts (serious first)",
+            "pharmacovigilance",
+        ),
+        ("get", "/api/v1/pv/cases/{id}") => (
+            "One case with its append-only event log; opening it is recorded (AUD-2)",
+            "pharmacovigilance",
+        ),
+        ("post", "/api/v1/pv/cases/{id}/actions") => (
+            "A reviewer's action: view, assign, decide (status, reason code), follow_up, day_zero",
+            "pharmacovigilance",
+        ),
+        ("get", "/api/v1/pv/export") => (
+            "The queue for the safety database, CSV or JSON with the four minimum elements",
+            "pharmacovigilance",
+        ),
+        ("get", "/api/v1/pv/reconciliation") => (
+            "Forwarded cases against PV's receipt log (AUD-3), also when empty",
+            "pharmacovigilance",
+        ),
+        ("get", "/api/v1/pv/coverage") => (
+            "Owned channels with the time of their last ingested post and gaps (SCOPE-1)",
+            "pharmacovigilance",
+        ),
         ("get", "/api/v1/tokens") => {
             ("API tokens (records only; tokens are stored as hashes)", "access")
         }
@@ -85,6 +112,16 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
         }
     }
     match (method, path) {
+        ("get", "/api/v1/pv/cases") => {
+            list.push(query_parameter("all", "`1`: closed cases too", text.clone()));
+        }
+        ("get", "/api/v1/pv/export") => {
+            list.push(query_parameter(
+                "format",
+                "`csv` (default) or `json`",
+                json!({"type": "string", "enum": ["csv", "json"]}),
+            ));
+        }
         ("get", "/api/v1/reports/{kind}") => {
             list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
             list.push(query_parameter("to", "Last local day (inclusive)", date));
@@ -158,6 +195,15 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "name": {"type": "string"}, "metric": {"type": "string"}, "target": {"type": "number"},
             "by": {"type": "string", "format": "date"}, "since": {"type": "string", "format": "date"},
             "where": {"type": "array", "items": {"type": "string"}}}})
+        }
+        ("post", "/api/v1/pv/cases/{id}/actions") => {
+            json!({"type": "object", "required": ["action"], "properties": {
+            "action": {"type": "string", "enum": ["view", "assign", "decide", "follow_up", "day_zero"]},
+            "to": {"type": "string", "description": "assign: the assignee"},
+            "status": {"type": "string", "enum": ["in_review", "forwarded", "not_a_case", "pending_follow_up"]},
+            "reason": {"type": "string", "enum": ["no-event", "not-company-product", "hypothetical", "medical-information", "news-or-corporate", "duplicate", "other"]},
+            "note": {"type": "string"}, "reference": {"type": "string"},
+            "at": {"type": "string", "format": "date-time", "description": "day_zero: the new day zero"}}})
         }
         ("post", "/api/v1/tokens") => {
             json!({"type": "object", "required": ["name", "role"], "properties": {

@@ -130,6 +130,21 @@ pub struct PageParams {
     /// The baseline to compare with (baselines page).
     #[serde(default)]
     pub baseline: Option<String>,
+    /// The PV case to open (pharmacovigilance page).
+    #[serde(default)]
+    pub case: Option<String>,
+    /// `1`: closed PV cases too.
+    #[serde(default)]
+    pub all: Option<String>,
+}
+
+/// What the caller may see beyond reading.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// May see and act on the pharmacovigilance queue (pv-reviewer, admin: PV-15).
+    pub pharmacovigilance: bool,
+    /// Who is looking (actor, role): opening a case is recorded (AUD-2).
+    pub viewer: Option<(String, String)>,
 }
 
 impl PageParams {
@@ -243,6 +258,7 @@ struct Page<'a, B> {
     body: String,
     tables: Vec<Table>,
     mask: Option<String>,
+    access: Access,
 }
 
 impl<B: Backend> Page<'_, B> {
@@ -402,9 +418,10 @@ pub async fn render<B: Backend>(
     path: &str,
     params: &PageParams,
     mask: bool,
+    access: Access,
 ) -> Result<(String, Vec<Table>), ApiError> {
     let mask = if mask { Some(app.backend.pseudonym_salt().await?) } else { None };
-    let mut page = Page { app, params, body: String::new(), tables: Vec::new(), mask };
+    let mut page = Page { app, params, body: String::new(), tables: Vec::new(), mask, access };
     match path {
         "/" => overview(&mut page).await?,
         "/listening" => listening(&mut page).await?,
@@ -414,8 +431,8 @@ pub async fn render<B: Backend>(
         "/audience" => audience(&mut page).await?,
         "/responsiveness" => responsiveness(&mut page).await?,
         "/baselines" => baselines(&mut page).await?,
-        "/alerts" => alerts(&mut page),
-        "/pharmacovigilance" => pharmacovigilance(&mut page),
+        "/alerts" => alerts(&mut page).await?,
+        "/pharmacovigilance" => pharmacovigilance(&mut page).await?,
         "/metrics" => definitions(&mut page),
         _ => return Err(ApiError::not_found(format!("no page `{path}`"))),
     }
@@ -440,7 +457,16 @@ async fn show<B: Backend>(
         Err(error) => return error_page(&ApiError::bad_request(error.body_text())),
     };
     let mask = caller.masks_authors() || flag(params.pseudonymise.as_deref());
-    let (body, tables) = match render(&app, &path, &params, mask).await {
+    let access = Access {
+        pharmacovigilance: caller
+            .principal
+            .as_ref()
+            .is_some_and(|principal| principal.may(Permission::Pharmacovigilance)),
+        viewer: caller.principal.as_ref().map(|principal| {
+            (principal.actor.clone(), principal.role.map_or("local", |role| role.name()).to_owned())
+        }),
+    };
+    let (body, tables) = match render(&app, &path, &params, mask, access).await {
         Ok(rendered) => rendered,
         Err(error) => return error_page(&error),
     };
@@ -1570,22 +1596,322 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn alerts<B: Backend>(page: &mut Page<'_, B>) {
-    page.push(r#"<p class="empty" id="alerts-empty">No alerts. Alert rules (volume and negative-share spikes, a topic's sudden growth, posts flagged for pharmacovigilance, owned-channel coverage gaps, questions unanswered for N hours) are not configured in this workspace yet; when they are, alerts appear here live, with what fired and why.</p>"#);
-    page.tables.push(Table {
+async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let answer = page.app.backend.alerts().await?;
+    let alerts = answer["alerts"].as_array().cloned().unwrap_or_default();
+    let mut table = Table {
         name: "alerts".into(),
-        header: ["fired at", "rule", "why", "state"].map(String::from).to_vec(),
+        header: ["since", "severity", "rule", "what fired and why", "threshold", "case or channel"]
+            .map(String::from)
+            .to_vec(),
         rows: Vec::new(),
-    });
+    };
+    for alert in &alerts {
+        let text = |key: &str| alert[key].as_str().unwrap_or_default().to_owned();
+        let subject = alert["case_id"].as_str().or(alert["channel"].as_str()).unwrap_or_default();
+        table.rows.push(vec![
+            text("since").chars().take(16).collect::<String>().replace('T', " "),
+            text("severity"),
+            text("kind"),
+            text("message"),
+            text("threshold"),
+            subject.to_owned(),
+        ]);
+    }
+    if alerts.is_empty() {
+        page.push(r#"<p class="empty" id="alerts-empty">No alert is firing. The rules in force are listed below; volume, sentiment and topic spike rules come with live sources.</p>"#);
+    } else {
+        let critical = alerts.iter().filter(|alert| alert["severity"] == "critical").count();
+        let _ = write!(
+            page.body,
+            r#"<p class="alert-summary" id="alerts-summary"><strong>{}</strong> alert(s) firing, <strong>{critical}</strong> critical.</p>"#,
+            alerts.len()
+        );
+    }
+    page.table(table);
+    page.section("Rules in force", "Each rule with the requirement it implements and what makes it fire.");
+    let mut rules = Table {
+        name: "rules".into(),
+        header: ["rule", "requirement", "fires when"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for rule in answer["rules"].as_array().into_iter().flatten() {
+        rules.rows.push(vec![
+            rule["rule"].as_str().unwrap_or_default().to_owned(),
+            rule["requirement"].as_str().unwrap_or_default().to_owned(),
+            rule["fires"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    page.table(rules);
+    Ok(())
 }
 
-fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) {
-    page.push(r#"<p class="empty" id="pv-empty">Adverse-event triage (PHARMA.md PV-*, AUD-*) and draft checks (C-01 to C-27) are not enabled in this workspace yet. When they are, this page lists each post that mentions a product with its taxonomy flags, the four minimum elements and the regulatory clock (15 or 90 calendar days from first awareness), for reviewers with the <code>pv-reviewer</code> role.</p>"#);
-    page.tables.push(Table {
-        name: "cases".into(),
-        header: ["received", "post", "flags", "clock", "state"].map(String::from).to_vec(),
+/// The text with the evidence spans marked (byte offsets of the detector).
+fn highlighted(text: &str, flags: &[Value]) -> String {
+    let mut spans: Vec<(usize, usize, String)> = flags
+        .iter()
+        .filter_map(|flag| {
+            let start = usize::try_from(flag.pointer("/span/start")?.as_u64()?).ok()?;
+            let end = usize::try_from(flag.pointer("/span/end")?.as_u64()?).ok()?;
+            let category = flag["category"].as_str().unwrap_or_default().to_owned();
+            (start < end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end))
+                .then_some((start, end, category))
+        })
+        .collect();
+    spans.sort();
+    let mut out = String::new();
+    let mut at = 0;
+    for (start, end, category) in spans {
+        if start < at {
+            continue;
+        }
+        out.push_str(&esc(&text[at..start]));
+        let _ = write!(out, r#"<mark title="{}">{}</mark>"#, attr(&category), esc(&text[start..end]));
+        at = end;
+    }
+    out.push_str(&esc(&text[at..]));
+    out
+}
+
+fn presence_badge(name: &str, presence: &str) -> String {
+    let letter = name.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?');
+    format!(r#"<span class="element {p}" title="{n}: {p}">{letter}</span>"#, p = attr(presence), n = attr(name))
+}
+
+async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), ApiError> {
+    let answer = page.app.backend.pv_case(id.to_owned(), page.access.viewer.clone()).await?;
+    let case = &answer["case"];
+    let text = case.pointer("/post/text").and_then(Value::as_str).unwrap_or_default();
+    let flags = case.pointer("/detection/flags").and_then(Value::as_array).cloned().unwrap_or_default();
+    let _ = write!(
+        page.body,
+        r#"<section class="case" id="case" data-case="{id}"><h2>Case {id} <span class="status {st}">{st}</span>{serious}</h2><blockquote class="case-text">{text}</blockquote><p class="case-source">{platform}:{post} by {author} at {posted}{channel}{url}</p>"#,
+        id = attr(id),
+        st = attr(case["status"].as_str().unwrap_or_default()),
+        serious = if case["serious"] == true { r#" <span class="serious">SERIOUS</span>"# } else { "" },
+        text = highlighted(text, &flags),
+        platform = esc(case.pointer("/post/platform").and_then(Value::as_str).unwrap_or_default()),
+        post = esc(case.pointer("/post/id").and_then(Value::as_str).unwrap_or_default()),
+        author = esc(case.pointer("/post/author").and_then(Value::as_str).unwrap_or("?")),
+        posted = esc(case.pointer("/post/posted_at").and_then(Value::as_str).unwrap_or_default()),
+        channel = case.pointer("/post/channel").and_then(Value::as_str).map(|c| format!(" on the owned channel {}", esc(c))).unwrap_or_default(),
+        url = case.pointer("/post/url").and_then(Value::as_str).map(|u| format!(r#" · <a href="{}" rel="noopener noreferrer">open</a>"#, attr(u))).unwrap_or_default(),
+    );
+    page.push("<h3>Flags and evidence</h3><ul class=\"flags\">");
+    for flag in &flags {
+        let _ = write!(
+            page.body,
+            "<li><code>{}</code> “{}”{}</li>",
+            esc(flag["category"].as_str().unwrap_or_default()),
+            esc(flag.pointer("/span/text").and_then(Value::as_str).unwrap_or_default()),
+            flag["detail"].as_str().map(|d| format!(" ({})", esc(d))).unwrap_or_default()
+        );
+    }
+    if flags.is_empty() {
+        page.push("<li>No text flag (queued for a person: media only, PV-16).</li>");
+    }
+    page.push("</ul><h3>Minimum elements (PV decides validity)</h3><dl class=\"elements\">");
+    for name in ["patient", "reporter", "product", "reaction"] {
+        let element = case.pointer(&format!("/detection/elements/{name}")).cloned().unwrap_or_default();
+        let _ = write!(
+            page.body,
+            "<dt>{name}</dt><dd>{} {}</dd>",
+            presence_badge(name, element["presence"].as_str().unwrap_or("uncertain")),
+            element.pointer("/span/text").and_then(Value::as_str).map(|t| format!("“{}”", esc(t))).unwrap_or_default()
+        );
+    }
+    let clocks = &case["clocks"];
+    let _ = write!(
+        page.body,
+        "</dl><h3>Clocks</h3><p class=\"clocks\">Day zero <strong>{}</strong> ({}). Hand-off to PV due by the end of <strong>{}</strong> (1 business day, PV-7). EU due <strong>{}</strong> (D0+{} calendar days){}. No 7-day clock applies (PV-6).</p>",
+        esc(clocks["day_zero"].as_str().unwrap_or_default()),
+        esc(case["day_zero_basis"].as_str().unwrap_or_default()),
+        esc(clocks["handoff_due"].as_str().unwrap_or_default()),
+        esc(clocks["eu_due"].as_str().unwrap_or_default()),
+        clocks["eu_days"],
+        clocks["us_due"].as_str().map(|d| format!("; US 15-day alert report due <strong>{}</strong>", esc(d))).unwrap_or_default(),
+    );
+    for alert in case["alerts"].as_array().into_iter().flatten() {
+        let _ = write!(
+            page.body,
+            r#"<p class="alert {}">{}</p>"#,
+            attr(alert["severity"].as_str().unwrap_or_default()),
+            esc(alert["message"].as_str().unwrap_or_default())
+        );
+    }
+    let reasons = ["no-event", "not-company-product", "hypothetical", "medical-information", "news-or-corporate", "duplicate", "other"]
+        .map(|code| format!(r#"<option value="{code}">{code}</option>"#))
+        .join("");
+    let _ = write!(
+        page.body,
+        r#"<h3>Actions</h3><div class="pv-actions">
+<form class="pv-action" data-case="{id}"><input type="hidden" name="action" value="assign"><label>Assign to <input name="to" required></label> <button>Assign</button></form>
+<form class="pv-action" data-case="{id}"><input type="hidden" name="action" value="decide"><label>Status <select name="status"><option value="in_review">in review</option><option value="forwarded">forwarded to PV</option><option value="pending_follow_up">pending follow-up</option><option value="not_a_case">not a case</option></select></label> <label>Reason <select name="reason"><option value="">(only for not a case)</option>{reasons}</select></label> <label>PV reference <input name="reference"></label> <label>Note <input name="note"></label> <button>Decide</button></form>
+<form class="pv-action" data-case="{id}"><input type="hidden" name="action" value="follow_up"><label>Follow-up attempt <input name="note" required placeholder="replied with the PV contact template"></label> <button>Log</button></form>
+<p class="error" role="alert" hidden></p></div>"#,
+        id = attr(id),
+    );
+    let mut history = Table {
+        name: "history".into(),
+        header: ["at", "event", "who", "role", "details"].map(String::from).to_vec(),
         rows: Vec::new(),
-    });
+    };
+    for event in answer["events"].as_array().into_iter().flatten() {
+        let mut details = event.clone();
+        if let Some(object) = details.as_object_mut() {
+            for key in ["id", "case_id", "at", "actor", "role", "type", "post", "detection"] {
+                object.remove(key);
+            }
+        }
+        history.rows.push(vec![
+            event["at"].as_str().unwrap_or_default().chars().take(19).collect::<String>().replace('T', " "),
+            event["type"].as_str().unwrap_or_default().to_owned(),
+            event["actor"].as_str().unwrap_or_default().to_owned(),
+            event["role"].as_str().unwrap_or_default().to_owned(),
+            if details.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { details.to_string() },
+        ]);
+    }
+    page.section("History (append-only, AUD-1)", "");
+    page.table(history);
+    page.push("</section>");
+    Ok(())
+}
+
+async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    if !page.access.pharmacovigilance {
+        page.push(r#"<p class="empty" id="pv-forbidden">The adverse-event queue holds personal data: it needs a token with the <code>pv-reviewer</code> or <code>admin</code> role (PHARMA.md PV-15). <a href="/login">Log in</a> with one (<code>waterline token create --role pv-reviewer</code>).</p>"#);
+        return Ok(());
+    }
+    if let Some(id) = page.params.case.clone().filter(|id| !id.trim().is_empty()) {
+        pv_case(page, id.trim()).await?;
+    }
+    let all = flag(page.params.all.as_deref());
+    let queue = page.app.backend.pv_queue(all).await?;
+    let count = |status: &str| queue["counts"][status].as_u64().unwrap_or(0);
+    let _ = write!(
+        page.body,
+        r#"<div class="figures" id="pv-figures"><figure><figcaption>New</figcaption><p class="value" data-metric="pv_new" data-value="{n}">{n}</p></figure><figure><figcaption>In review</figcaption><p class="value" data-metric="pv_in_review" data-value="{r}">{r}</p></figure><figure><figcaption>Serious, awaiting hand-off</figcaption><p class="value" data-metric="pv_serious_open" data-value="{s}">{s}</p></figure><figure><figcaption>Pending follow-up</figcaption><p class="value" data-metric="pv_pending" data-value="{p}">{p}</p></figure><figure><figcaption>Forwarded to PV</figcaption><p class="value" data-metric="pv_forwarded" data-value="{f}">{f}</p></figure><figure><figcaption>Not a case</figcaption><p class="value" data-metric="pv_not_a_case" data-value="{x}">{x}</p></figure><figure><figcaption>Clock alerts</figcaption><p class="value" data-metric="pv_alerts" data-value="{a}">{a}</p></figure></div>"#,
+        n = count("new"),
+        r = count("in_review"),
+        s = queue["serious_open"],
+        p = count("pending_follow_up"),
+        f = count("forwarded"),
+        x = count("not_a_case"),
+        a = queue["alerts"],
+    );
+    if queue["screening"] == false {
+        page.push(r#"<p class="alert warning">Screening is off in this workspace (<code>[pharmacovigilance] enabled = false</code>): new posts are not screened.</p>"#);
+    }
+    let _ = write!(
+        page.body,
+        r#"<p class="exports">For the safety database: <a href="/api/v1/pv/export?format=csv">CSV</a> · <a href="/api/v1/pv/export?format=json">JSON</a> · <a href="/api/v1/pv/reconciliation">reconciliation</a> · {toggle}</p>"#,
+        toggle = if all { r#"<a href="/pharmacovigilance">open cases only</a>"# } else { r#"<a href="/pharmacovigilance?all=1">with closed cases</a>"# },
+    );
+    page.section(
+        "Queue",
+        "Serious first (PV-8), then by hand-off deadline. Elements: Patient, Reporter, Product, Reaction (present, absent, uncertain). Nothing flagged is closed but by a person, with a reason code (PV-2).",
+    );
+    let mut table = Table {
+        name: "cases".into(),
+        header: ["case", "status", "serious", "flags", "day zero", "hand-off due", "due", "elements", "alerts", "post"]
+            .map(String::from)
+            .to_vec(),
+        rows: Vec::new(),
+    };
+    let mut rows_html = String::new();
+    for case in queue["cases"].as_array().into_iter().flatten() {
+        let id = case["id"].as_str().unwrap_or_default();
+        let categories: Vec<String> = case["categories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect();
+        let alerts: Vec<String> = case["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["kind"].as_str().map(str::to_owned))
+            .collect();
+        let elements: Vec<(String, String)> = ["patient", "reporter", "product", "reaction"]
+            .iter()
+            .map(|name| ((*name).to_owned(), case["elements"][*name].as_str().unwrap_or("uncertain").to_owned()))
+            .collect();
+        let due = format!(
+            "{} (D0+{})",
+            case["clocks"]["eu_due"].as_str().unwrap_or_default(),
+            case["clocks"]["eu_days"]
+        );
+        let text = cut(&case.pointer("/post/text").and_then(Value::as_str).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "), 90);
+        let serious = if case["serious"] == true { "yes" } else { "" };
+        let _ = write!(
+            rows_html,
+            r#"<tr data-case="{ida}"><td><a href="/pharmacovigilance?case={ida}">{id}</a></td><td><span class="status {st}">{st}</span></td><td>{serious}</td><td>{flags}</td><td>{d0}</td><td>{handoff}</td><td>{due}</td><td>{badges}</td><td>{alerts}</td><td>{text}</td></tr>"#,
+            ida = attr(id),
+            id = esc(id),
+            st = attr(case["status"].as_str().unwrap_or_default()),
+            flags = esc(&categories.join(" ")),
+            d0 = esc(case["clocks"]["day_zero"].as_str().unwrap_or_default()),
+            handoff = esc(case["clocks"]["handoff_due"].as_str().unwrap_or_default()),
+            due = esc(&due),
+            badges = elements.iter().map(|(n, p)| presence_badge(n, p)).collect::<String>(),
+            alerts = esc(&alerts.join(" ")),
+            text = esc(&text),
+        );
+        table.rows.push(vec![
+            id.to_owned(),
+            case["status"].as_str().unwrap_or_default().to_owned(),
+            serious.to_owned(),
+            categories.join(" "),
+            case["clocks"]["day_zero"].as_str().unwrap_or_default().to_owned(),
+            case["clocks"]["handoff_due"].as_str().unwrap_or_default().to_owned(),
+            due,
+            elements.iter().map(|(n, p)| format!("{n}:{p}")).collect::<Vec<_>>().join(" "),
+            alerts.join(" "),
+            text,
+        ]);
+    }
+    if table.rows.is_empty() {
+        page.push(r#"<p class="empty" id="pv-empty">No case awaits review. Posts that name a product of the workspace, and audience posts on owned channels, are screened as they are imported (<code>waterline pv scan</code> screens what is already stored).</p>"#);
+    }
+    let index = page.tables.len();
+    let _ = write!(
+        page.body,
+        r#"<div class="table-tools"><input type="search" class="table-filter" data-table="table-{index}" placeholder="Filter rows…" aria-label="Filter cases"><a class="csv" href="?export=csv&table={index}{all}">CSV</a></div><table class="sortable" id="table-{index}"><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"#,
+        all = if all { "&all=1" } else { "" },
+        head = table.header.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>(),
+    );
+    page.tables.push(table);
+    let coverage = page.app.backend.coverage().await?;
+    page.section(
+        "Owned-channel coverage",
+        &format!(
+            "Every owned channel with the time of its last ingested post; a gap over {} h raises an alert (SCOPE-1).",
+            coverage["limit_hours"]
+        ),
+    );
+    let mut channels = Table {
+        name: "coverage".into(),
+        header: ["channel", "kind", "platform", "posts", "last post", "last ingested", "gap (h)", "state"]
+            .map(String::from)
+            .to_vec(),
+        rows: Vec::new(),
+    };
+    for channel in coverage["channels"].as_array().into_iter().flatten() {
+        let time = |key: &str| channel[key].as_str().unwrap_or("never").chars().take(16).collect::<String>().replace('T', " ");
+        channels.rows.push(vec![
+            channel["name"].as_str().unwrap_or_default().to_owned(),
+            channel["kind"].as_str().unwrap_or_default().to_owned(),
+            channel["platform"].as_str().unwrap_or_default().to_owned(),
+            channel["posts"].to_string(),
+            time("last_post"),
+            time("last_ingested"),
+            channel["gap_hours"].as_f64().map_or_else(|| "-".to_owned(), |h| format!("{h:.0}")),
+            if channel["gap"] == true { "GAP".into() } else { "ok".into() },
+        ]);
+    }
+    page.table(channels);
+    Ok(())
 }
 
 fn definitions<B: Backend>(page: &mut Page<'_, B>) {

@@ -41,7 +41,7 @@ impl Actor {
 }
 
 /// An owned channel registered for screening and coverage (SCOPE-1, SCOPE-3).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ChannelRule {
     /// Name for people.
     pub name: String,
@@ -855,7 +855,7 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// One owned channel's coverage (SCOPE-1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// The channel.
     #[serde(flatten)]
@@ -878,7 +878,6 @@ pub async fn coverage(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Vec<Coverage>> {
-    let limit = f64::from(config.pharmacovigilance.coverage_gap_hours);
     let mut out = Vec::new();
     for channel in channels(config) {
         let platform = channel.platform.replace('\'', "''");
@@ -913,11 +912,37 @@ pub async fn coverage(
         };
         let last_post = time("last_post");
         let last_ingested = time("last_ingested");
-        let gap_hours = last_ingested.map(|at| (now - at).num_seconds() as f64 / 3600.0);
-        let gap = gap_hours.is_none_or(|hours| hours > limit);
-        out.push(Coverage { channel, posts, last_post, last_ingested, gap_hours, gap });
+        out.push(Coverage { channel, posts, last_post, last_ingested, gap_hours: None, gap: true });
     }
+    regap(&mut out, config, now);
     Ok(out)
+}
+
+/// Recomputes the gaps of a coverage list at `now` (the stored times do not change until
+/// the next ingestion; the gaps grow with the clock).
+pub fn regap(coverage: &mut [Coverage], config: &Config, now: DateTime<Utc>) {
+    let limit = f64::from(config.pharmacovigilance.coverage_gap_hours);
+    for channel in coverage {
+        channel.gap_hours =
+            channel.last_ingested.map(|at| (now - at).num_seconds() as f64 / 3600.0);
+        channel.gap = channel.gap_hours.is_none_or(|hours| hours > limit);
+    }
+}
+
+/// The alert rules in force, as the alerts page and API describe them.
+pub fn alert_rules(config: &Config) -> serde_json::Value {
+    let pv = &config.pharmacovigilance;
+    serde_json::json!([
+        {"rule": "handoff-breach", "requirement": "PV-7",
+         "fires": "a case still new or in review after the end of the first business day after day zero",
+         "calendar": {"time_zone": config.time_zone, "business_days": pv.business_days, "holidays": pv.holidays}},
+        {"rule": "near-breach", "requirement": "SCOPE-2",
+         "fires": format!("a case still awaiting the hand-off with fewer than {} calendar days before D0+15", pv.near_breach_days)},
+        {"rule": "due-breach", "requirement": "PV-5",
+         "fires": "a case never forwarded past its due date (D0+15 serious, D0+90 non-serious)"},
+        {"rule": "coverage-gap", "requirement": "SCOPE-1",
+         "fires": format!("an owned channel with no post ingested for more than {} hours", pv.coverage_gap_hours)},
+    ])
 }
 
 /// Every PV alert now: clock breaches and near-breaches of open cases, coverage gaps.

@@ -207,7 +207,9 @@ async fn export_view(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     let served = crate::serve::Served::open(Workspace::open(Some(&workspace.root))?).await?;
     let app = waterline_server::App::new(served, waterline_server::ServeOptions::default());
     let path = args.kind.page();
-    let (body, tables) = pages::render(&app, path, &params, args.pseudonymise)
+    // The command line reads the workspace's files: it may see the PV queue.
+    let access = pages::Access { pharmacovigilance: true, viewer: None };
+    let (body, tables) = pages::render(&app, path, &params, args.pseudonymise, access)
         .await
         .map_err(|error| anyhow::anyhow!("{}", error.message))?;
     let brand = workspace.config.brand.clone();

@@ -689,6 +689,167 @@ impl Backend for Served {
             .await?;
         Ok(self.state.document("secret", "pseudonym_salt").await?.unwrap_or(salt))
     }
+
+    async fn pv_queue(&self, all: bool) -> BackendResult<Value> {
+        let now = chrono::Utc::now();
+        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
+        let mut counts: std::collections::BTreeMap<&str, u64> = waterline_model::pv::Status::ALL
+            .iter()
+            .map(|status| (status.as_str(), 0))
+            .collect();
+        for view in &views {
+            *counts.entry(view.case.status.as_str()).or_default() += 1;
+        }
+        let serious_open = views
+            .iter()
+            .filter(|view| view.case.serious && view.case.status.awaits_handoff())
+            .count();
+        let alerts: usize = views.iter().map(|view| view.alerts.len()).sum();
+        let shown: Vec<&crate::pv::CaseView> = views
+            .iter()
+            .filter(|view| {
+                all || view.case.status.awaits_handoff()
+                    || view.case.status == waterline_model::pv::Status::PendingFollowUp
+            })
+            .collect();
+        Ok(json!({
+            "generated_at": now,
+            "time_zone": self.workspace.config.time_zone,
+            "counts": counts,
+            "serious_open": serious_open,
+            "alerts": alerts,
+            "screening": self.workspace.config.pharmacovigilance.enabled,
+            "cases": shown,
+        }))
+    }
+
+    async fn pv_case(&self, id: String, viewer: Option<(String, String)>) -> BackendResult<Value> {
+        let case = match viewer {
+            Some((name, role)) => {
+                let actor = crate::pv::Actor { name, role };
+                crate::pv::act(&self.state, &id, &actor, crate::pv::Request::View)
+                    .await
+                    .map_err(act_error)?
+            }
+            None => {
+                let events = crate::pv::events(&self.state, Some(&id)).await.map_err(internal)?;
+                waterline_model::pv::rebuild(&events)
+                    .remove(&id)
+                    .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?
+            }
+        };
+        let events = crate::pv::events(&self.state, Some(&id)).await.map_err(internal)?;
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(case.id.clone(), case);
+        let view = crate::pv::queue(map, &self.workspace.config, chrono::Utc::now())
+            .map_err(internal)?
+            .pop()
+            .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?;
+        Ok(json!({ "case": view, "events": events }))
+    }
+
+    async fn pv_act(
+        &self,
+        id: String,
+        actor: String,
+        role: String,
+        request: Value,
+    ) -> BackendResult<Value> {
+        let request: crate::pv::Request = serde_json::from_value(request)
+            .map_err(|e| ApiError::bad_request(format!("invalid action: {e}")))?;
+        let actor = crate::pv::Actor { name: actor, role };
+        let case = crate::pv::act(&self.state, &id, &actor, request).await.map_err(act_error)?;
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(case.id.clone(), case);
+        let view = crate::pv::queue(map, &self.workspace.config, chrono::Utc::now())
+            .map_err(internal)?
+            .pop()
+            .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?;
+        serde_json::to_value(view).map_err(ApiError::internal)
+    }
+
+    async fn pv_export(&self, format: String) -> BackendResult<(&'static str, String)> {
+        let now = chrono::Utc::now();
+        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
+        match format.as_str() {
+            "csv" => Ok((
+                "text/csv; charset=utf-8",
+                crate::pv::export_csv(&views).map_err(internal)?,
+            )),
+            "json" => Ok((
+                "application/json",
+                serde_json::to_string_pretty(&crate::pv::export_json(&views, now))
+                    .map_err(ApiError::internal)?,
+            )),
+            other => Err(ApiError::bad_request(format!("export format `{other}`: csv or json"))),
+        }
+    }
+
+    async fn pv_reconcile(&self) -> BackendResult<Value> {
+        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let receipts = self.state.pv_receipts().await?;
+        let report = crate::pv::reconcile(&cases, &receipts, None, chrono::Utc::now());
+        serde_json::to_value(report).map_err(ApiError::internal)
+    }
+
+    async fn coverage(&self) -> BackendResult<Value> {
+        let coverage = self.channel_coverage().await?;
+        Ok(json!({
+            "limit_hours": self.workspace.config.pharmacovigilance.coverage_gap_hours,
+            "channels": coverage,
+        }))
+    }
+
+    async fn alerts(&self) -> BackendResult<Value> {
+        let now = chrono::Utc::now();
+        let config = &self.workspace.config;
+        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let views = crate::pv::queue(cases, config, now).map_err(internal)?;
+        let coverage = self.channel_coverage().await?;
+        let alerts = crate::pv::alerts(&views, &coverage, config, now);
+        Ok(json!({
+            "generated_at": now,
+            "alerts": alerts,
+            "rules": crate::pv::alert_rules(config),
+        }))
+    }
+}
+
+fn act_error(error: crate::pv::ActError) -> ApiError {
+    match error {
+        crate::pv::ActError::Request(crate::pv::RequestError::NotFound(id)) => {
+            ApiError::not_found(format!("no case `{id}`"))
+        }
+        crate::pv::ActError::Request(crate::pv::RequestError::Invalid(message)) => {
+            ApiError::bad_request(message)
+        }
+        crate::pv::ActError::Other(error) => internal(error),
+    }
+}
+
+impl Served {
+    /// Owned-channel coverage: the stored times per snapshot, the gaps against now.
+    async fn channel_coverage(&self) -> BackendResult<Vec<crate::pv::Coverage>> {
+        let snapshot = self.current().await;
+        let now = chrono::Utc::now();
+        let key = "PV_COVERAGE".to_owned();
+        let mut coverage: Vec<crate::pv::Coverage> = match snapshot.lists.get(&key) {
+            Some(value) => serde_json::from_value(value).map_err(ApiError::internal)?,
+            None => {
+                let computed = crate::pv::coverage(&snapshot.session, &self.workspace.config, now)
+                    .await
+                    .map_err(internal)?;
+                snapshot
+                    .lists
+                    .put(key, serde_json::to_value(&computed).map_err(ApiError::internal)?);
+                computed
+            }
+        };
+        crate::pv::regap(&mut coverage, &self.workspace.config, now);
+        Ok(coverage)
+    }
 }
 
 /// Binds, prints the address, and serves until Ctrl-C.

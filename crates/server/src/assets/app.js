@@ -96,9 +96,34 @@
     });
   }
 
+  // Pharmacovigilance case actions: each form posts one JSON action; the page reloads
+  // with the case as it now stands (the server appends the event to the case's log).
+  function actions(root) {
+    root.querySelectorAll("form.pv-action").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var body = {};
+        Array.prototype.forEach.call(form.elements, function (field) {
+          if (field.name && field.value !== "") body[field.name] = field.value;
+        });
+        var error = form.parentNode.querySelector(".error");
+        fetch("/api/v1/pv/cases/" + encodeURIComponent(form.dataset.case) + "/actions", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+        }).then(function (response) {
+          if (response.ok) { window.location.reload(); return; }
+          return response.json().then(function (answer) {
+            if (error) { error.hidden = false; error.textContent = (answer.error && answer.error.message) || ("HTTP " + response.status); }
+          });
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     sortable(document);
     live();
     login();
+    actions(document);
   });
 })();

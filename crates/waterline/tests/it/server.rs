@@ -345,7 +345,7 @@ fn the_openapi_document_is_public_and_matches_the_routes() {
             );
         }
     }
-    assert_eq!(operations, 24);
+    assert_eq!(operations, 30);
     // And what is not documented is not served.
     assert_eq!(server.get("/api/v1/nothing").status, 404);
     assert_eq!(server.get("/api/v1/nothing").code(), "not_found");
