@@ -1629,7 +1629,10 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         );
     }
     page.table(table);
-    page.section("Rules in force", "Each rule with the requirement it implements and what makes it fire.");
+    page.section(
+        "Rules in force",
+        "Each rule with the requirement it implements and what makes it fire.",
+    );
     let mut rules = Table {
         name: "rules".into(),
         header: ["rule", "requirement", "fires when"].map(String::from).to_vec(),
@@ -1654,8 +1657,11 @@ fn highlighted(text: &str, flags: &[Value]) -> String {
             let start = usize::try_from(flag.pointer("/span/start")?.as_u64()?).ok()?;
             let end = usize::try_from(flag.pointer("/span/end")?.as_u64()?).ok()?;
             let category = flag["category"].as_str().unwrap_or_default().to_owned();
-            (start < end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end))
-                .then_some((start, end, category))
+            (start < end
+                && end <= text.len()
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end))
+            .then_some((start, end, category))
         })
         .collect();
     spans.sort();
@@ -1666,7 +1672,8 @@ fn highlighted(text: &str, flags: &[Value]) -> String {
             continue;
         }
         out.push_str(&esc(&text[at..start]));
-        let _ = write!(out, r#"<mark title="{}">{}</mark>"#, attr(&category), esc(&text[start..end]));
+        let _ =
+            write!(out, r#"<mark title="{}">{}</mark>"#, attr(&category), esc(&text[start..end]));
         at = end;
     }
     out.push_str(&esc(&text[at..]));
@@ -1675,27 +1682,41 @@ fn highlighted(text: &str, flags: &[Value]) -> String {
 
 fn presence_badge(name: &str, presence: &str) -> String {
     let letter = name.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?');
-    format!(r#"<span class="element {p}" title="{n}: {p}">{letter}</span>"#, p = attr(presence), n = attr(name))
+    format!(
+        r#"<span class="element {p}" title="{n}: {p}">{letter}</span>"#,
+        p = attr(presence),
+        n = attr(name)
+    )
 }
 
 async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), ApiError> {
     let answer = page.app.backend.pv_case(id.to_owned(), page.access.viewer.clone()).await?;
     let case = &answer["case"];
     let text = case.pointer("/post/text").and_then(Value::as_str).unwrap_or_default();
-    let flags = case.pointer("/detection/flags").and_then(Value::as_array).cloned().unwrap_or_default();
+    let flags =
+        case.pointer("/detection/flags").and_then(Value::as_array).cloned().unwrap_or_default();
     let _ = write!(
         page.body,
         r#"<section class="case" id="case" data-case="{id}"><h2>Case {id} <span class="status {st}">{st}</span>{serious}</h2><blockquote class="case-text">{text}</blockquote><p class="case-source">{platform}:{post} by {author} at {posted}{channel}{url}</p>"#,
         id = attr(id),
         st = attr(case["status"].as_str().unwrap_or_default()),
-        serious = if case["serious"] == true { r#" <span class="serious">SERIOUS</span>"# } else { "" },
+        serious =
+            if case["serious"] == true { r#" <span class="serious">SERIOUS</span>"# } else { "" },
         text = highlighted(text, &flags),
         platform = esc(case.pointer("/post/platform").and_then(Value::as_str).unwrap_or_default()),
         post = esc(case.pointer("/post/id").and_then(Value::as_str).unwrap_or_default()),
         author = esc(case.pointer("/post/author").and_then(Value::as_str).unwrap_or("?")),
         posted = esc(case.pointer("/post/posted_at").and_then(Value::as_str).unwrap_or_default()),
-        channel = case.pointer("/post/channel").and_then(Value::as_str).map(|c| format!(" on the owned channel {}", esc(c))).unwrap_or_default(),
-        url = case.pointer("/post/url").and_then(Value::as_str).map(|u| format!(r#" · <a href="{}" rel="noopener noreferrer">open</a>"#, attr(u))).unwrap_or_default(),
+        channel = case
+            .pointer("/post/channel")
+            .and_then(Value::as_str)
+            .map(|c| format!(" on the owned channel {}", esc(c)))
+            .unwrap_or_default(),
+        url = case
+            .pointer("/post/url")
+            .and_then(Value::as_str)
+            .map(|u| format!(r#" · <a href="{}" rel="noopener noreferrer">open</a>"#, attr(u)))
+            .unwrap_or_default(),
     );
     page.push("<h3>Flags and evidence</h3><ul class=\"flags\">");
     for flag in &flags {
@@ -1712,12 +1733,17 @@ async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), Api
     }
     page.push("</ul><h3>Minimum elements (PV decides validity)</h3><dl class=\"elements\">");
     for name in ["patient", "reporter", "product", "reaction"] {
-        let element = case.pointer(&format!("/detection/elements/{name}")).cloned().unwrap_or_default();
+        let element =
+            case.pointer(&format!("/detection/elements/{name}")).cloned().unwrap_or_default();
         let _ = write!(
             page.body,
             "<dt>{name}</dt><dd>{} {}</dd>",
             presence_badge(name, element["presence"].as_str().unwrap_or("uncertain")),
-            element.pointer("/span/text").and_then(Value::as_str).map(|t| format!("“{}”", esc(t))).unwrap_or_default()
+            element
+                .pointer("/span/text")
+                .and_then(Value::as_str)
+                .map(|t| format!("“{}”", esc(t)))
+                .unwrap_or_default()
         );
     }
     let clocks = &case["clocks"];
@@ -1729,7 +1755,10 @@ async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), Api
         esc(clocks["handoff_due"].as_str().unwrap_or_default()),
         esc(clocks["eu_due"].as_str().unwrap_or_default()),
         clocks["eu_days"],
-        clocks["us_due"].as_str().map(|d| format!("; US 15-day alert report due <strong>{}</strong>", esc(d))).unwrap_or_default(),
+        clocks["us_due"]
+            .as_str()
+            .map(|d| format!("; US 15-day alert report due <strong>{}</strong>", esc(d)))
+            .unwrap_or_default(),
     );
     for alert in case["alerts"].as_array().into_iter().flatten() {
         let _ = write!(
@@ -1739,9 +1768,17 @@ async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), Api
             esc(alert["message"].as_str().unwrap_or_default())
         );
     }
-    let reasons = ["no-event", "not-company-product", "hypothetical", "medical-information", "news-or-corporate", "duplicate", "other"]
-        .map(|code| format!(r#"<option value="{code}">{code}</option>"#))
-        .join("");
+    let reasons = [
+        "no-event",
+        "not-company-product",
+        "hypothetical",
+        "medical-information",
+        "news-or-corporate",
+        "duplicate",
+        "other",
+    ]
+    .map(|code| format!(r#"<option value="{code}">{code}</option>"#))
+    .join("");
     let _ = write!(
         page.body,
         r#"<h3>Actions</h3><div class="pv-actions">
@@ -1764,11 +1801,21 @@ async fn pv_case<B: Backend>(page: &mut Page<'_, B>, id: &str) -> Result<(), Api
             }
         }
         history.rows.push(vec![
-            event["at"].as_str().unwrap_or_default().chars().take(19).collect::<String>().replace('T', " "),
+            event["at"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(19)
+                .collect::<String>()
+                .replace('T', " "),
             event["type"].as_str().unwrap_or_default().to_owned(),
             event["actor"].as_str().unwrap_or_default().to_owned(),
             event["role"].as_str().unwrap_or_default().to_owned(),
-            if details.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { details.to_string() },
+            if details.as_object().is_some_and(|o| o.is_empty()) {
+                String::new()
+            } else {
+                details.to_string()
+            },
         ]);
     }
     page.section("History (append-only, AUD-1)", "");
@@ -1805,7 +1852,11 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
     let _ = write!(
         page.body,
         r#"<p class="exports">For the safety database: <a href="/api/v1/pv/export?format=csv">CSV</a> · <a href="/api/v1/pv/export?format=json">JSON</a> · <a href="/api/v1/pv/reconciliation">reconciliation</a> · {toggle}</p>"#,
-        toggle = if all { r#"<a href="/pharmacovigilance">open cases only</a>"# } else { r#"<a href="/pharmacovigilance?all=1">with closed cases</a>"# },
+        toggle = if all {
+            r#"<a href="/pharmacovigilance">open cases only</a>"#
+        } else {
+            r#"<a href="/pharmacovigilance?all=1">with closed cases</a>"#
+        },
     );
     page.section(
         "Queue",
@@ -1813,9 +1864,20 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
     );
     let mut table = Table {
         name: "cases".into(),
-        header: ["case", "status", "serious", "flags", "day zero", "hand-off due", "due", "elements", "alerts", "post"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "case",
+            "status",
+            "serious",
+            "flags",
+            "day zero",
+            "hand-off due",
+            "due",
+            "elements",
+            "alerts",
+            "post",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     let mut rows_html = String::new();
@@ -1835,14 +1897,28 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
             .collect();
         let elements: Vec<(String, String)> = ["patient", "reporter", "product", "reaction"]
             .iter()
-            .map(|name| ((*name).to_owned(), case["elements"][*name].as_str().unwrap_or("uncertain").to_owned()))
+            .map(|name| {
+                (
+                    (*name).to_owned(),
+                    case["elements"][*name].as_str().unwrap_or("uncertain").to_owned(),
+                )
+            })
             .collect();
         let due = format!(
             "{} (D0+{})",
             case["clocks"]["eu_due"].as_str().unwrap_or_default(),
             case["clocks"]["eu_days"]
         );
-        let text = cut(&case.pointer("/post/text").and_then(Value::as_str).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "), 90);
+        let text = cut(
+            &case
+                .pointer("/post/text")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            90,
+        );
         let serious = if case["serious"] == true { "yes" } else { "" };
         let _ = write!(
             rows_html,
@@ -1892,13 +1968,30 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
     );
     let mut channels = Table {
         name: "coverage".into(),
-        header: ["channel", "kind", "platform", "posts", "last post", "last ingested", "gap (h)", "state"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "channel",
+            "kind",
+            "platform",
+            "posts",
+            "last post",
+            "last ingested",
+            "gap (h)",
+            "state",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for channel in coverage["channels"].as_array().into_iter().flatten() {
-        let time = |key: &str| channel[key].as_str().unwrap_or("never").chars().take(16).collect::<String>().replace('T', " ");
+        let time = |key: &str| {
+            channel[key]
+                .as_str()
+                .unwrap_or("never")
+                .chars()
+                .take(16)
+                .collect::<String>()
+                .replace('T', " ")
+        };
         channels.rows.push(vec![
             channel["name"].as_str().unwrap_or_default().to_owned(),
             channel["kind"].as_str().unwrap_or_default().to_owned(),

@@ -898,18 +898,8 @@ pub async fn coverage(
         let json = waterline_analytics::to_json(&batches)?;
         let row = json.get(0).cloned().unwrap_or_default();
         let posts = row.get("posts").and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let time = |key: &str| {
-            row.get(key)
-                .and_then(serde_json::Value::as_str)
-                .and_then(|text| {
-                    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                        .or_else(|_| {
-                            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-                        })
-                        .ok()
-                })
-                .map(|naive| naive.and_utc())
-        };
+        let time =
+            |key: &str| row.get(key).and_then(serde_json::Value::as_str).and_then(parse_time);
         let last_post = time("last_post");
         let last_ingested = time("last_ingested");
         out.push(Coverage { channel, posts, last_post, last_ingested, gap_hours: None, gap: true });

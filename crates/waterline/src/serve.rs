@@ -694,10 +694,8 @@ impl Backend for Served {
         let now = chrono::Utc::now();
         let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
-        let mut counts: std::collections::BTreeMap<&str, u64> = waterline_model::pv::Status::ALL
-            .iter()
-            .map(|status| (status.as_str(), 0))
-            .collect();
+        let mut counts: std::collections::BTreeMap<&str, u64> =
+            waterline_model::pv::Status::ALL.iter().map(|status| (status.as_str(), 0)).collect();
         for view in &views {
             *counts.entry(view.case.status.as_str()).or_default() += 1;
         }
@@ -774,10 +772,9 @@ impl Backend for Served {
         let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
         match format.as_str() {
-            "csv" => Ok((
-                "text/csv; charset=utf-8",
-                crate::pv::export_csv(&views).map_err(internal)?,
-            )),
+            "csv" => {
+                Ok(("text/csv; charset=utf-8", crate::pv::export_csv(&views).map_err(internal)?))
+            }
             "json" => Ok((
                 "application/json",
                 serde_json::to_string_pretty(&crate::pv::export_json(&views, now))

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod enrich;
 mod metrics;
+mod pv;
 mod real_data;
 mod reports;
 mod resume;

@@ -69,7 +69,7 @@ impl Server {
         Server::start_in(dir, extra)
     }
 
-    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+    pub(crate) fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .arg("--workspace")
             .arg(dir.path())
@@ -93,7 +93,7 @@ impl Server {
         Server { child, address, dir }
     }
 
-    fn token(&self, role: &str) -> String {
+    pub(crate) fn token(&self, role: &str) -> String {
         let output = Command::new(binary())
             .arg("--workspace")
             .arg(self.dir.path())
@@ -105,15 +105,21 @@ impl Server {
         value["token"].as_str().unwrap().to_owned()
     }
 
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Reply {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Reply {
         request(&self.address, method, path, token, body)
     }
 
-    fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         self.request("GET", path, None, None)
     }
 
-    fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+    pub(crate) fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         self.request("POST", path, token, Some(body.to_string().as_bytes()))
     }
 }
@@ -126,16 +132,16 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 

@@ -1,0 +1,346 @@
+//! The pharmacovigilance queue end to end (PHARMA.md PV-1 to PV-16, AUD-1 to AUD-3,
+//! SCOPE-1): screening at import, the reviewers' actions on the command line and over
+//! HTTP, clocks, exports, reconciliation, coverage, roles, and the log surviving kills.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::server::Server;
+use crate::support::{binary, repository};
+
+/// A copy of `testdata/pv-queue` with its posts imported.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["waterline.toml", "posts.jsonl", "receipts.csv"] {
+        std::fs::copy(repository().join("testdata/pv-queue").join(name), dir.path().join(name))
+            .unwrap();
+    }
+    let out = run(dir.path(), &["import", "posts.jsonl"]);
+    assert!(out.contains("flagged for pharmacovigilance review"), "{out}");
+    dir
+}
+
+fn run_raw(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("--workspace")
+        .arg(dir)
+        .args(args)
+        .current_dir(dir)
+        .env("WATERLINE_USER", "reviewer-1")
+        .output()
+        .unwrap()
+}
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let output = run_raw(dir, args);
+    assert!(
+        output.status.success(),
+        "waterline {args:?}: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn json_of(dir: &Path, args: &[&str]) -> Value {
+    let text = run(dir, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+}
+
+/// Cases by post id.
+fn cases(dir: &Path) -> BTreeMap<String, Value> {
+    json_of(dir, &["pv", "list", "--all", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| (case["post"]["id"].as_str().unwrap().to_owned(), case.clone()))
+        .collect()
+}
+
+#[test]
+fn pv_1_posts_about_company_products_are_screened_and_b3_negatives_are_not_queued() {
+    let dir = workspace();
+    let cases = cases(dir.path());
+    // Adverse event on an owned channel, serious, pregnancy, French, overdose.
+    for id in ["101", "102", "103", "104", "110"] {
+        assert!(cases.contains_key(id), "post {id} is not queued: {:?}", cases.keys());
+    }
+    // PHARMA.md b.3: indication only, corporate news, a competitor's product, no product.
+    for id in ["105", "106", "107", "108"] {
+        assert!(!cases.contains_key(id), "post {id} must not be queued");
+    }
+    // The brand's own post is never a report.
+    assert!(!cases.contains_key("100"));
+    let serious = &cases["102"];
+    assert_eq!(serious["serious"], true, "{serious}");
+    assert!(serious["categories"].as_array().unwrap().iter().any(|c| c == "SAE"));
+    assert!(cases["103"]["categories"].as_array().unwrap().iter().any(|c| c == "PREG"));
+    assert!(cases["110"]["categories"].as_array().unwrap().iter().any(|c| c == "OD"));
+    // PV-1 iii: the four elements, each present, absent or uncertain.
+    for case in cases.values() {
+        for element in ["patient", "reporter", "product", "reaction"] {
+            let presence = case["elements"][element].as_str().unwrap();
+            assert!(["present", "absent", "uncertain"].contains(&presence), "{presence}");
+        }
+    }
+    assert_eq!(cases["101"]["elements"]["product"], "present");
+    // PV-8: serious cases come first in the queue.
+    let queue = json_of(dir.path(), &["pv", "list", "--json"]);
+    assert_eq!(queue[0]["serious"], true, "{}", queue[0]);
+}
+
+#[test]
+fn pv_4_day_zero_is_the_publication_on_owned_channels_and_the_capture_elsewhere() {
+    let dir = workspace();
+    let cases = cases(dir.path());
+    let owned = &cases["101"];
+    assert_eq!(owned["post"]["channel"], "x/@brandixcare");
+    assert_eq!(owned["day_zero"], "2026-01-09T14:00:00Z");
+    // Friday 9 January: 15 or 90 calendar days, hand-off by the end of Monday.
+    assert_eq!(owned["clocks"]["handoff_due"], "2026-01-12");
+    assert_eq!(owned["clocks"]["day_zero"], "2026-01-09");
+    let captured = &cases["102"];
+    assert!(captured["post"]["channel"].is_null());
+    assert_eq!(captured["day_zero"], captured["captured_at"]);
+    // Old owned-channel case never forwarded: breached.
+    let kinds: Vec<&str> =
+        owned["alerts"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"handoff-breach") && kinds.contains(&"due-breach"), "{kinds:?}");
+}
+
+#[test]
+fn pv_16_media_only_replies_on_owned_channels_are_queued_for_a_person() {
+    let dir = workspace();
+    let cases = cases(dir.path());
+    let media = &cases["109"];
+    assert!(media["categories"].as_array().unwrap().iter().any(|c| c == "MEDIA"), "{media}");
+}
+
+#[test]
+fn pv_13_a_repeated_post_is_linked_to_the_first_case() {
+    let dir = workspace();
+    let cases = cases(dir.path());
+    let first = cases["101"]["id"].as_str().unwrap();
+    assert_eq!(cases["111"]["duplicate_of"], first, "{}", cases["111"]);
+}
+
+#[test]
+fn pv_2_pv_3_aud_1_reviewer_actions_are_validated_logged_and_replayable() {
+    let dir = workspace();
+    let path = dir.path();
+    let before = cases(path);
+    let id = before["101"]["id"].as_str().unwrap().to_owned();
+    // PV-2: closing needs a reason code.
+    let refused = run_raw(path, &["pv", "decide", &id, "--status", "not_a_case"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("reason code"));
+    let unknown = run_raw(path, &["pv", "decide", "pv-000000000000", "--status", "in_review"]);
+    assert!(!unknown.status.success());
+    // Opening a case is recorded (AUD-2), and so is everything else.
+    let shown = json_of(path, &["pv", "show", &id, "--json"]);
+    assert_eq!(shown["case"]["first_viewed"][1], "reviewer-1");
+    run(path, &["pv", "assign", &id, "--to", "alice"]);
+    run(path, &["pv", "follow-up", &id, "--note", "replied with the PV contact template"]);
+    run(path, &["pv", "decide", &id, "--status", "pending_follow_up"]);
+    run(path, &["pv", "decide", &id, "--status", "forwarded", "--reference", "SDB-2026-0001"]);
+    let other = before["106"].clone();
+    assert!(other.is_null(), "news is not a case");
+    let second = before["102"]["id"].as_str().unwrap().to_owned();
+    run(path, &["pv", "decide", &second, "--status", "not_a_case", "--reason", "hypothetical"]);
+    let after = cases(path);
+    let case = &after["101"];
+    assert_eq!(case["status"], "forwarded");
+    assert_eq!(case["assignee"], "alice");
+    assert_eq!(case["follow_ups"].as_array().unwrap().len(), 1);
+    assert_eq!(case["follow_ups"][0]["actor"], "reviewer-1");
+    assert_eq!(case["forward_reference"], "SDB-2026-0001");
+    assert!(case["alerts"].as_array().unwrap().is_empty(), "forwarded: no clock alert");
+    assert_eq!(after["102"]["reason"], "hypothetical");
+    // AUD-1: the log holds every step, in order, and nothing else changes the state.
+    let log: Vec<Value> = run(path, &["pv", "log", &id, "--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let kinds: Vec<&str> = log.iter().map(|event| event["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["captured", "viewed", "assigned", "follow_up", "decided", "decided"],
+        "{log:?}"
+    );
+    // Importing the same posts again opens no case and changes none (PV-2: never closed
+    // or reset by a machine).
+    run(path, &["import", "posts.jsonl"]);
+    run(path, &["pv", "scan"]);
+    let again = cases(path);
+    assert_eq!(again.len(), after.len());
+    assert_eq!(again["101"]["status"], "forwarded");
+}
+
+#[test]
+fn aud_3_reconciliation_and_exports_carry_the_four_elements() {
+    let dir = workspace();
+    let path = dir.path();
+    // Produced when nothing was forwarded (AUD-3).
+    let empty = json_of(path, &["pv", "reconcile", "--json"]);
+    assert_eq!(empty["forwarded"], 0);
+    let id = cases(path)["101"]["id"].as_str().unwrap().to_owned();
+    run(path, &["pv", "decide", &id, "--status", "forwarded", "--reference", "SDB-2026-0001"]);
+    let report = json_of(path, &["pv", "reconcile", "--receipts", "receipts.csv", "--json"]);
+    assert_eq!(report["forwarded"], 1);
+    assert_eq!(report["acknowledged"], 1);
+    assert_eq!(report["unknown_to_waterline"], json!(["SDB-2026-0999"]));
+    let csv = run(path, &["pv", "export", "--format", "csv"]);
+    let header = csv.lines().next().unwrap();
+    for column in ["patient", "reporter", "product", "reaction", "reaction_evidence", "day_zero"] {
+        assert!(header.split(',').any(|c| c == column), "{column} in {header}");
+    }
+    assert!(csv.lines().count() > 5);
+    let exported = json_of(path, &["pv", "export", "--format", "json"]);
+    assert_eq!(exported["format"], "waterline-pv-export/1");
+    let first = &exported["cases"][0];
+    for element in ["patient", "reporter", "product", "reaction"] {
+        assert!(first["minimum_elements"][element]["presence"].is_string(), "{first}");
+    }
+}
+
+#[test]
+fn scope_1_owned_channels_have_coverage_and_a_gap_raises_an_alert() {
+    let dir = workspace();
+    let coverage = json_of(dir.path(), &["pv", "coverage", "--json"]);
+    let channels: BTreeMap<&str, &Value> =
+        coverage.as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap(), c)).collect();
+    assert_eq!(channels["x/@brandixcare"]["posts"], 3);
+    assert_eq!(channels["x/@brandixcare"]["gap"], false, "just ingested");
+    assert_eq!(channels["Brandix patient website"]["gap"], true, "never ingested");
+    let alerts = json_of(dir.path(), &["pv", "alerts", "--json"]);
+    assert!(
+        alerts.as_array().unwrap().iter().any(|alert| alert["kind"] == "coverage-gap"
+            && alert["channel"] == "Brandix patient website")
+    );
+}
+
+#[test]
+fn pv_15_the_queue_over_http_is_for_pv_reviewers_and_every_action_is_audited() {
+    let dir = workspace();
+    let server = Server::start_in(dir, &[]);
+    let viewer = server.token("viewer");
+    let analyst = server.token("analyst");
+    let reviewer = server.token("pv-reviewer");
+    let admin = server.token("admin");
+    for token in [&viewer, &analyst] {
+        let reply = server.request("GET", "/api/v1/pv/cases", Some(token), None);
+        assert_eq!(reply.status, 403, "{}", reply.text());
+    }
+    // Anonymous on loopback reads the dashboard, not the queue.
+    assert_eq!(server.get("/api/v1/pv/cases").status, 401);
+    let page = server.get("/pharmacovigilance");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("pv-forbidden"));
+    let queue = server.request("GET", "/api/v1/pv/cases", Some(&reviewer), None).json();
+    let cases = queue["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5, "{queue}");
+    let id = cases[0]["id"].as_str().unwrap();
+    let opened = server.request("GET", &format!("/api/v1/pv/cases/{id}"), Some(&reviewer), None);
+    assert_eq!(opened.status, 200);
+    assert!(opened.json()["case"]["first_viewed"][1].is_string());
+    let path = format!("/api/v1/pv/cases/{id}/actions");
+    let bad = server.post_json(
+        &path,
+        Some(&reviewer),
+        &json!({"action": "decide", "status": "not_a_case"}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    let good = server.post_json(&path, Some(&reviewer), &json!({"action": "assign", "to": "bob"}));
+    assert_eq!(good.status, 200, "{}", good.text());
+    assert_eq!(good.json()["assignee"], "bob");
+    let missing = server.post_json(
+        "/api/v1/pv/cases/pv-000000000000/actions",
+        Some(&reviewer),
+        &json!({"action": "view"}),
+    );
+    assert_eq!(missing.status, 404);
+    let audit = server.request("GET", "/api/v1/audit", Some(&admin), None).json();
+    assert!(audit.to_string().contains("pv.assign"), "{audit}");
+    let csv = server.request("GET", "/api/v1/pv/export?format=csv", Some(&reviewer), None);
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let reconciliation = server.request("GET", "/api/v1/pv/reconciliation", Some(&reviewer), None);
+    assert_eq!(reconciliation.json()["forwarded"], 0);
+    let alerts = server.request("GET", "/api/v1/alerts", Some(&viewer), None).json();
+    assert!(!alerts["alerts"].as_array().unwrap().is_empty());
+    assert!(alerts["rules"].as_array().unwrap().len() >= 4);
+    // The page for a reviewer: the queue, and one case with its evidence and actions.
+    let page = server.request("GET", "/pharmacovigilance", Some(&reviewer), None);
+    assert!(page.text().contains(id), "{}", page.text());
+    let case_page =
+        server.request("GET", &format!("/pharmacovigilance?case={id}"), Some(&reviewer), None);
+    let html = case_page.text();
+    assert!(html.contains("<mark") && html.contains("pv-action"), "{html}");
+    let alerts_page = server.get("/alerts");
+    assert!(alerts_page.text().contains("alerts-summary"));
+}
+
+#[test]
+fn aud_1_a_kill_at_any_point_leaves_one_case_per_flagged_post_with_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::copy(
+        repository().join("testdata/pv-queue/waterline.toml"),
+        path.join("waterline.toml"),
+    )
+    .unwrap();
+    let texts = [
+        "Two days on Brandix and I've had a pounding headache ever since.",
+        "Ended up in A&E overnight after my Brandix shot, couldn't breathe.",
+        "Accidentally took 4 Brandix instead of 1 this morning.",
+        "I take Brandix for my blood pressure.",
+    ];
+    let mut lines = String::new();
+    for index in 0..6000 {
+        let text = format!("{} ({index})", texts[index % texts.len()]);
+        lines.push_str(
+            &json!({"platform": "x", "id": format!("k{index}"), "author_handle": format!("user{index}"),
+                "created_at": "2026-02-02T10:00:00Z", "text": text})
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(path.join("many.jsonl"), lines).unwrap();
+    for delay in [150, 400, 900] {
+        let mut child = Command::new(binary())
+            .arg("--workspace")
+            .arg(path)
+            .args(["import", "many.jsonl", "--batch-size", "500"])
+            .current_dir(path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    run(path, &["import", "many.jsonl"]);
+    run(path, &["pv", "scan"]);
+    // Every case has its `captured` event and exactly one; no post has two cases.
+    let log: Vec<Value> = run(path, &["pv", "log", "--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let mut captured: BTreeMap<String, usize> = BTreeMap::new();
+    for event in &log {
+        if event["type"] == "captured" {
+            *captured.entry(event["post"]["id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    assert!(captured.values().all(|count| *count == 1));
+    let listed = cases(path);
+    assert_eq!(listed.len(), captured.len());
+    // Three texts in four are flagged, and the indication-only one is not.
+    assert_eq!(listed.len(), 4500, "one case per flagged post");
+    assert!(listed.keys().all(|id| id[1..].parse::<usize>().unwrap() % 4 != 3));
+}
