@@ -1258,7 +1258,14 @@ fn print_case(view: &CaseView, history: &[Event]) {
         case.post.posted_at.to_rfc3339(),
         case.post.channel.as_deref().map(|channel| format!("  on {channel}")).unwrap_or_default()
     ));
-    line(&format!("  {}", case.post.text));
+    if case.post.text.trim().is_empty() {
+        line(&format!(
+            "  (no text: {} image(s) or video(s) to review, PV-16)",
+            case.post.media_count
+        ));
+    } else {
+        line(&format!("  {}", case.post.text));
+    }
     if let Some(flags) = case.detection.get("flags").and_then(serde_json::Value::as_array) {
         for flag in flags {
             line(&format!(

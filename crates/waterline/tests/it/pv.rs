@@ -344,3 +344,57 @@ fn aud_1_a_kill_at_any_point_leaves_one_case_per_flagged_post_with_its_log() {
     assert_eq!(listed.len(), 4500, "one case per flagged post");
     assert!(listed.keys().all(|id| id[1..].parse::<usize>().unwrap() % 4 != 3));
 }
+
+#[test]
+fn ml_2_the_generated_scenario_queues_every_planted_adverse_event_at_realistic_prevalence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let generate = Command::new(binary())
+        .args(["generate", "--posts", "20000", "--seed", "7", "--out", out])
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    run(dir.path(), &["import", &format!("{out}/*.jsonl")]);
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("truth.json")).unwrap())
+            .unwrap();
+    let planted: Vec<String> = truth["adverse_event_posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|post| {
+            format!("{}:{}", post["platform"].as_str().unwrap(), post["id"].as_str().unwrap())
+        })
+        .collect();
+    assert!(planted.len() >= 30, "{}", planted.len());
+    let queued: std::collections::BTreeSet<String> =
+        json_of(dir.path(), &["pv", "list", "--all", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|case| {
+                format!(
+                    "{}:{}",
+                    case["post"]["platform"].as_str().unwrap(),
+                    case["post"]["id"].as_str().unwrap()
+                )
+            })
+            .collect();
+    let missed: Vec<&String> = planted.iter().filter(|key| !queued.contains(*key)).collect();
+    let extra = queued.len() - (planted.len() - missed.len());
+    eprintln!(
+        "generated scenario: {} planted adverse-event posts, {} queued, {} missed, {} other posts queued",
+        planted.len(),
+        queued.len(),
+        missed.len(),
+        extra
+    );
+    // ML-1: recall first. Every planted post is queued ...
+    assert!(missed.is_empty(), "missed planted adverse events: {missed:?}");
+    // ... and the queue is not flooded by the general talk about side effects around them.
+    assert!(
+        extra <= planted.len() * 2,
+        "{extra} posts queued beyond the {} planted",
+        planted.len()
+    );
+}
