@@ -14,14 +14,15 @@ pub mod accounts;
 pub mod annotators;
 #[cfg(feature = "distill")]
 pub mod distill;
+pub mod draft;
 pub mod embed;
 pub mod entities;
 pub mod eval;
 pub mod language;
 pub mod models;
 pub mod neardup;
-pub mod pv;
 pub mod needs;
+pub mod pv;
 pub mod sentiment;
 pub mod side;
 pub mod table;
