@@ -16,6 +16,8 @@
 
 mod lexicon;
 mod rules;
+
+pub use rules::links;
 #[cfg(test)]
 mod tests;
 

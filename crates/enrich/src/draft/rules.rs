@@ -1133,7 +1133,7 @@ fn judged(input: &Input<'_>, out: &mut Outcome) {
 }
 
 /// URLs, @tags and #hashtags, in order, once each (C-23).
-pub(crate) fn links(text: &str) -> Vec<String> {
+pub fn links(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut push = |item: String| {
         if !found.contains(&item) {
