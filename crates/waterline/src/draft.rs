@@ -276,7 +276,7 @@ fn render_forecast(forecast: &Forecast) -> Vec<String> {
     }
     match &forecast.relevance {
         Some(relevance) => lines.push(format!(
-            "  relevance to the audience: {:.0}th percentile of audience posts (cosine {:.2}); shared words: {}",
+            "  relevance to the audience: closer than {:.0}% of audience posts to their centroid (cosine {:.2}); shared words: {}",
             relevance.percentile,
             relevance.similarity,
             if relevance.shared_words.is_empty() { "none".to_owned() } else { relevance.shared_words.join(", ") }
