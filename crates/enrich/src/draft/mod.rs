@@ -14,10 +14,12 @@
 //!
 //! Bad input is data: every text (empty, huge, odd characters) gives a report, never a panic.
 
+mod judged;
 mod lexicon;
+mod metadata;
 mod rules;
 
-pub use rules::links;
+pub use judged::links;
 #[cfg(test)]
 mod tests;
 
@@ -654,7 +656,7 @@ pub fn check(draft: &Draft, context: &CheckContext) -> DraftReport {
         findings,
         needs_review,
         cannot_assess,
-        links: rules::links(&draft.text),
+        links: judged::links(&draft.text),
         products: products.iter().map(|product| product.name.clone()).collect(),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use waterline_model::config::{ProductClass, normalise_handle};
+use waterline_model::config::ProductClass;
 
 use super::lexicon as lx;
 use super::{
@@ -13,7 +13,7 @@ use super::{
 };
 
 /// At most this many findings per rule (a long text repeating a word stays readable).
-const MAX_PER_RULE: usize = 5;
+pub(super) const MAX_PER_RULE: usize = 5;
 
 /// What the rules found.
 #[derive(Default)]
@@ -24,7 +24,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn finding(
+    pub(super) fn finding(
         &mut self,
         rule: &str,
         severity: Severity,
@@ -50,31 +50,31 @@ impl Outcome {
         });
     }
 
-    fn review(&mut self, rule: &str, reason: String) {
+    pub(super) fn review(&mut self, rule: &str, reason: String) {
         if !self.needs_review.iter().any(|item| item.rule == rule && item.reason == reason) {
             self.needs_review.push(NeedsReview { rule: rule.to_owned(), reason });
         }
     }
 
-    fn cannot(&mut self, rule: &str, missing: String, required: bool) {
+    pub(super) fn cannot(&mut self, rule: &str, missing: String, required: bool) {
         if !self.cannot_assess.iter().any(|item| item.rule == rule && item.missing == missing) {
             self.cannot_assess.push(CannotAssess { rule: rule.to_owned(), missing, required });
         }
     }
 
     /// True when the rule has its maximum of findings: its loop can stop.
-    fn full(&self, rule: &str) -> bool {
+    pub(super) fn full(&self, rule: &str) -> bool {
         self.findings.iter().filter(|finding| finding.rule == rule).count() >= MAX_PER_RULE
     }
 
-    fn has_rule(&self, rule: &str) -> bool {
+    pub(super) fn has_rule(&self, rule: &str) -> bool {
         self.findings.iter().any(|finding| finding.rule == rule)
     }
 }
 
 /// The target countries and their jurisdictions.
-struct Targets {
-    countries: Vec<String>,
+pub(super) struct Targets {
+    pub(super) countries: Vec<String>,
     jurisdictions: BTreeSet<Jurisdiction>,
 }
 
@@ -91,12 +91,12 @@ impl Targets {
         Targets { countries: canonical, jurisdictions }
     }
 
-    fn has(&self, jurisdiction: Jurisdiction) -> bool {
+    pub(super) fn has(&self, jurisdiction: Jurisdiction) -> bool {
         self.jurisdictions.contains(&jurisdiction)
     }
 
     /// The rule's jurisdictions that are targeted, or all of the rule's when none is.
-    fn label(&self, rule: &[Jurisdiction]) -> String {
+    pub(super) fn label(&self, rule: &[Jurisdiction]) -> String {
         if rule.is_empty() {
             return "all".to_owned();
         }
@@ -111,41 +111,41 @@ impl Targets {
 }
 
 /// The shared inputs of the rules.
-struct Input<'a> {
-    draft: &'a Draft,
-    context: &'a CheckContext,
-    folded: &'a Folded<'a>,
-    products: &'a [Resolved<'a>],
-    targets: Targets,
+pub(super) struct Input<'a> {
+    pub(super) draft: &'a Draft,
+    pub(super) context: &'a CheckContext,
+    pub(super) folded: &'a Folded<'a>,
+    pub(super) products: &'a [Resolved<'a>],
+    pub(super) targets: Targets,
 }
 
 impl Input<'_> {
-    fn public(&self) -> bool {
+    pub(super) fn public(&self) -> bool {
         self.draft.audience == Some(Audience::Public)
     }
 
-    fn hcp(&self) -> bool {
+    pub(super) fn hcp(&self) -> bool {
         self.draft.audience == Some(Audience::Hcp)
     }
 
     /// FR public: where several rules block instead of warning.
-    fn fr_public(&self) -> bool {
+    pub(super) fn fr_public(&self) -> bool {
         self.public() && self.targets.has(Jurisdiction::Fr)
     }
 
     /// Where a product is named, or the whole text.
-    fn product_span(&self, product: &Resolved<'_>) -> Span {
+    pub(super) fn product_span(&self, product: &Resolved<'_>) -> Span {
         product
             .mentions
             .first()
             .map_or_else(|| self.folded.whole(), |&(start, end)| self.folded.span(start, end))
     }
 
-    fn mentioned(&self) -> bool {
+    pub(super) fn mentioned(&self) -> bool {
         self.products.iter().any(|product| !product.mentions.is_empty())
     }
 
-    fn any_product(&self) -> bool {
+    pub(super) fn any_product(&self) -> bool {
         !self.products.is_empty()
     }
 }
@@ -159,13 +159,13 @@ pub(crate) fn run_all(
     out: &mut Outcome,
 ) {
     let input = Input { draft, context, folded, products, targets: Targets::new(&draft.countries) };
-    cmp_0a_metadata(&input, out);
-    c_01_pom_to_public(&input, out);
-    c_02_to_c_04_france_public(&input, out);
-    c_05_us_benefit_without_risk(&input, out);
-    c_06_hcp_benefit_without_safety(&input, out);
-    c_12_references(&input, out);
-    cmp_0c_pv_monitoring(&input, out);
+    super::metadata::cmp_0a_metadata(&input, out);
+    super::metadata::c_01_pom_to_public(&input, out);
+    super::metadata::c_02_to_c_04_france_public(&input, out);
+    super::metadata::c_05_us_benefit_without_risk(&input, out);
+    super::metadata::c_06_hcp_benefit_without_safety(&input, out);
+    super::metadata::c_12_references(&input, out);
+    super::metadata::cmp_0c_pv_monitoring(&input, out);
     c_08_safe(&input, out);
     c_09_no_side_effects(&input, out);
     c_10_superlatives(&input, out);
@@ -176,411 +176,7 @@ pub(crate) fn run_all(
     c_22_ask_for_product(&input, out);
     c_26_ae_statement(&input, out);
     c_27_disclosure(&input, out);
-    judged(&input, out);
-}
-
-/// CMP-0a: countries, audience and the status of every product in every target country.
-fn cmp_0a_metadata(input: &Input<'_>, out: &mut Outcome) {
-    if input.targets.countries.is_empty() {
-        out.cannot(
-            "CMP-0a",
-            "target countries (--countries): C-01 to C-06, C-12 to C-14, C-26 depend on them"
-                .to_owned(),
-            true,
-        );
-    }
-    for country in &input.targets.countries {
-        let valid = country.len() == 2 && country.chars().all(|ch| ch.is_ascii_alphabetic());
-        if !valid {
-            out.cannot(
-                "CMP-0a",
-                format!("a valid ISO 3166 country code instead of `{country}`"),
-                true,
-            );
-        } else if jurisdictions_of(country).is_empty() {
-            out.review(
-                "CMP-0a",
-                format!("no country rules for {country}: only the rules for all jurisdictions ran"),
-            );
-        }
-    }
-    if input.draft.audience.is_none() {
-        out.cannot(
-            "CMP-0a",
-            "audience (--audience public|hcp): C-01 to C-06, C-12, C-15 to C-20 depend on it"
-                .to_owned(),
-            true,
-        );
-    }
-    for product in input.products {
-        for country in &input.targets.countries {
-            if product.product.status_in(country).is_none() {
-                out.cannot(
-                    "CMP-0a",
-                    format!(
-                        "legal status of {} in {country} (--product {}=pom|otc[,reimbursed] or the workspace's [[products]] status)",
-                        product.product.name, product.product.name
-                    ),
-                    true,
-                );
-            }
-        }
-    }
-}
-
-/// C-01: a POM to the public in the EU, the UK or France.
-fn c_01_pom_to_public(input: &Input<'_>, out: &mut Outcome) {
-    if !input.public() {
-        return;
-    }
-    for product in input.products {
-        let countries: Vec<&str> = input
-            .targets
-            .countries
-            .iter()
-            .filter(|country| {
-                let jurisdictions = jurisdictions_of(country);
-                let regulated = jurisdictions
-                    .iter()
-                    .any(|j| matches!(j, Jurisdiction::Eu | Jurisdiction::Uk | Jurisdiction::Fr));
-                regulated
-                    && product
-                        .product
-                        .status_in(country)
-                        .is_some_and(|status| status.class == ProductClass::Pom)
-            })
-            .map(String::as_str)
-            .collect();
-        if countries.is_empty() {
-            continue;
-        }
-        let jurisdiction =
-            input.targets.label(&[Jurisdiction::Eu, Jurisdiction::Uk, Jurisdiction::Fr]);
-        out.finding(
-            "C-01",
-            Severity::Block,
-            jurisdiction,
-            input.product_span(product),
-            format!(
-                "{} is prescription-only in {}: it cannot be promoted to the public (brand, INN, image, branded hashtag or product link)",
-                product.product.name,
-                countries.join(", ")
-            ),
-            "make it a disease-awareness post with no product reference (\"Talk to your doctor about your options\"), or target verified HCPs only",
-        );
-    }
-}
-
-/// C-02 (reimbursed or POM), C-03 (visa), C-04 (mandatory mentions): France, public.
-fn c_02_to_c_04_france_public(input: &Input<'_>, out: &mut Outcome) {
-    if !input.fr_public() {
-        return;
-    }
-    let folded = input.folded;
-    for product in input.products {
-        let Some(status) = product.product.status_in("FR") else { continue };
-        let name = &product.product.name;
-        if status.reimbursed || status.class == ProductClass::Pom {
-            let why = match (status.class, status.reimbursed) {
-                (ProductClass::Pom, true) => "prescription-only and reimbursed",
-                (ProductClass::Pom, false) => "prescription-only",
-                _ => "reimbursed",
-            };
-            out.finding(
-                "C-02",
-                Severity::Block,
-                "FR".to_owned(),
-                input.product_span(product),
-                format!(
-                    "{name} is {why} in France: public advertising is allowed only for non-prescription, non-reimbursed medicines (CSP L.5122-6)"
-                ),
-                "do not advertise it to the French public; a disease-awareness post with no product reference may be possible",
-            );
-            continue;
-        }
-        let visa = input.draft.visa.as_deref().map(str::trim).unwrap_or_default();
-        if visa.is_empty() {
-            out.finding(
-                "C-03",
-                Severity::Block,
-                "FR".to_owned(),
-                input.product_span(product),
-                format!("public advertising for {name} in France needs an ANSM visa (visa GP) and none is declared"),
-                "add the visa reference from the approval record (--visa)",
-            );
-        }
-        let mut missing = Vec::new();
-        if !folded.contains_any(lx::FR_LEAFLET) {
-            missing.push("« Lire attentivement la notice. »");
-        }
-        if !folded.contains_any(lx::FR_PHARMACIST) {
-            missing.push("« Demandez conseil à votre pharmacien. »");
-        }
-        if !folded.contains_any(lx::FR_PERSIST) {
-            missing.push("« Si les symptômes persistent, consultez un médecin. »");
-        }
-        if !missing.is_empty() {
-            out.finding(
-                "C-04",
-                Severity::Block,
-                "FR".to_owned(),
-                folded.whole(),
-                format!("mandatory mentions missing (CSP R.5122-3): {}", missing.join(" ")),
-                "add « Lire attentivement la notice. Demandez conseil à votre pharmacien. Si les symptômes persistent, consultez un médecin. »",
-            );
-        }
-        if !folded.contains_any(lx::FR_MEDICINE) {
-            out.finding(
-                "C-04",
-                Severity::Block,
-                "FR".to_owned(),
-                folded.whole(),
-                format!("{name} is not identified as a medicine (CSP R.5122-3)"),
-                "say that it is a medicine (« Ceci est un médicament »)",
-            );
-        }
-        match product.product.inns.as_slice() {
-            [] => out.cannot(
-                "C-04",
-                format!("the INN of {name} (name + INN must both appear; add `inns` to its [[products]] entry)"),
-                false,
-            ),
-            [inn] if product.inn_mentions.is_empty() => out.finding(
-                "C-04",
-                Severity::Block,
-                "FR".to_owned(),
-                input.product_span(product),
-                format!("{name} is named without its INN ({inn})"),
-                "give the name and the INN (« Brandix (exemplimab) »)",
-            ),
-            _ => {}
-        }
-        out.review(
-            "C-04",
-            format!("information for the proper use of {name} and an obvious advertising nature need a reviewer"),
-        );
-    }
-}
-
-/// The folded ranges of benefit or efficacy claims.
-fn benefit_claims(folded: &Folded<'_>) -> Vec<(usize, usize)> {
-    let mut hits = folded.find_any(lx::BENEFIT);
-    hits.extend(quantities(folded));
-    hits.sort_unstable();
-    hits
-}
-
-/// C-05: US, a benefit claim needs brand and established name, the most serious risks and
-/// a link to the risk information in the same post.
-fn c_05_us_benefit_without_risk(input: &Input<'_>, out: &mut Outcome) {
-    if !input.targets.has(Jurisdiction::Us) {
-        return;
-    }
-    let folded = input.folded;
-    let claims = benefit_claims(folded);
-    for product in input.products {
-        let status = product.product.status_in("US");
-        if status.is_some_and(|status| status.class == ProductClass::Otc) {
-            continue;
-        }
-        if product.mentions.is_empty() {
-            continue;
-        }
-        out.review(
-            "C-05",
-            format!(
-                "whether the risks given for {} are the most serious ones, with prominence comparable to the benefit, needs the USPI",
-                product.product.name
-            ),
-        );
-        let Some(&claim) = claims.first() else { continue };
-        let claim_span = folded.span(claim.0, claim.1);
-        let mut missing = Vec::new();
-        if !product.product.inns.is_empty() && product.inn_mentions.is_empty() {
-            missing.push(format!("the established name ({})", product.product.inns.join(", ")));
-        }
-        if !folded.contains_any(lx::RISK_INFO) {
-            missing.push("the most serious risks".to_owned());
-        }
-        if !has_url(input.draft) {
-            missing.push("a link to a page devoted to risk information".to_owned());
-        }
-        if missing.is_empty() {
-            continue;
-        }
-        out.finding(
-            "C-05",
-            Severity::Block,
-            "US".to_owned(),
-            claim_span,
-            format!(
-                "benefit claim for {} without {} in the same post",
-                product.product.name,
-                missing.join(", ")
-            ),
-            "\"Brandix (exemplimab) for moderate-to-severe plaque psoriasis – may cause serious infections www.brandix.example/risk\"; if it cannot fit, do not use this platform",
-        );
-        if product.product.inns.is_empty() {
-            out.cannot(
-                "C-05",
-                format!("the established name (INN) of {}", product.product.name),
-                false,
-            );
-        }
-    }
-}
-
-fn has_url(draft: &Draft) -> bool {
-    links(&draft.text).iter().any(|link| !link.starts_with('@') && !link.starts_with('#'))
-}
-
-/// C-06: HCP in the EU, UK or France, an efficacy claim without safety information or a
-/// prescribing-information link.
-fn c_06_hcp_benefit_without_safety(input: &Input<'_>, out: &mut Outcome) {
-    let rule = [Jurisdiction::Eu, Jurisdiction::Uk, Jurisdiction::Fr];
-    if !input.hcp() || !rule.iter().any(|j| input.targets.has(*j)) || !input.mentioned() {
-        return;
-    }
-    let folded = input.folded;
-    let Some(&claim) = benefit_claims(folded).first() else { return };
-    let mut missing = Vec::new();
-    if !folded.contains_any(lx::RISK_INFO) {
-        missing.push("safety information");
-    }
-    if !folded.contains_any(lx::PRESCRIBING_INFO) && !has_url(input.draft) {
-        missing.push("a prescribing-information link");
-    }
-    if missing.is_empty() {
-        return;
-    }
-    out.finding(
-        "C-06",
-        Severity::Warn,
-        input.targets.label(&rule),
-        folded.span(claim.0, claim.1),
-        format!("efficacy claim without {}", missing.join(" or ")),
-        "add the key safety information and a PI link; give the comparator and the absolute numbers",
-    );
-}
-
-/// Numbers with a unit (`60%`, `12 weeks`, `2x`): quantitative claims.
-fn quantities(folded: &Folded<'_>) -> Vec<(usize, usize)> {
-    let text = &folded.text;
-    let bytes = text.as_bytes();
-    let mut hits = Vec::new();
-    let mut index = 0;
-    while index < bytes.len() {
-        if !bytes[index].is_ascii_digit() {
-            index += 1;
-            continue;
-        }
-        let start = index;
-        let glued = text[..start]
-            .chars()
-            .next_back()
-            .is_some_and(|ch| is_word_char(ch) || ch == '#' || ch == '/' || ch == '°' || ch == '@');
-        while index < bytes.len()
-            && (bytes[index].is_ascii_digit()
-                || ((bytes[index] == b'.' || bytes[index] == b',')
-                    && bytes.get(index + 1).is_some_and(u8::is_ascii_digit)))
-        {
-            index += 1;
-        }
-        if glued {
-            continue;
-        }
-        let rest = &text[index..];
-        let rest_trimmed = rest.trim_start_matches(' ');
-        let gap = rest.len() - rest_trimmed.len();
-        for unit in lx::QUANTITY_UNITS {
-            if !rest_trimmed.starts_with(unit) {
-                continue;
-            }
-            let after = rest_trimmed[unit.len()..].chars().next();
-            let unit_is_word = unit.chars().all(is_word_char);
-            if unit_is_word && after.is_some_and(is_word_char) {
-                continue;
-            }
-            hits.push((start, index + gap + unit.len()));
-            break;
-        }
-    }
-    hits
-}
-
-/// C-12: HCP promotion in the UK, EU or France, a quantitative or clinical claim without a
-/// reference.
-fn c_12_references(input: &Input<'_>, out: &mut Outcome) {
-    let rule = [Jurisdiction::Uk, Jurisdiction::Eu, Jurisdiction::Fr];
-    if !input.hcp() || !rule.iter().any(|j| input.targets.has(*j)) {
-        return;
-    }
-    let has_reference = input.draft.references.iter().any(|reference| !reference.trim().is_empty());
-    if has_reference {
-        return;
-    }
-    let folded = input.folded;
-    let mut claims = quantities(folded);
-    claims.extend(folded.find_any(lx::CLINICAL_CLAIM));
-    claims.sort_unstable();
-    for (start, end) in claims {
-        if out.full("C-12") {
-            break;
-        }
-        out.finding(
-            "C-12",
-            Severity::Block,
-            input.targets.label(&rule),
-            folded.span(start, end),
-            "quantitative or clinical claim without an attached reference".to_owned(),
-            "attach the reference for each claim (--reference \"Smith et al. 2024; SmPC 5.1\")",
-        );
-    }
-}
-
-/// CMP-0c: PV monitoring must be on for the target account.
-fn cmp_0c_pv_monitoring(input: &Input<'_>, out: &mut Outcome) {
-    let account = input.draft.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
-    let Some(account) = account else {
-        out.cannot(
-            "CMP-0c",
-            "the target account (--account): PV monitoring of its comments cannot be verified"
-                .to_owned(),
-            false,
-        );
-        return;
-    };
-    let Some(pv) = &input.context.pharmacovigilance else {
-        out.cannot(
-            "CMP-0c",
-            format!(
-                "a workspace: whether PV monitoring covers @{} cannot be verified",
-                normalise_handle(account)
-            ),
-            false,
-        );
-        return;
-    };
-    let handle = normalise_handle(account);
-    let message = if !pv.owned_accounts.contains(&handle) {
-        format!(
-            "@{handle} is not an owned account of this workspace: its comments are not screened for adverse events"
-        )
-    } else if !pv.enabled {
-        format!(
-            "pharmacovigilance screening is off in this workspace, so comments on @{handle} are not screened"
-        )
-    } else {
-        return;
-    };
-    out.finding(
-        "CMP-0c",
-        Severity::Block,
-        "all".to_owned(),
-        input.folded.whole(),
-        message,
-        "register the account under [accounts] (or [[pharmacovigilance.channels]]) with [pharmacovigilance] enabled = true, or publish with comments and replies disabled",
-    );
+    super::judged::judged(&input, out);
 }
 
 /// The word before a folded position.
@@ -937,244 +533,4 @@ fn c_27_disclosure(input: &Input<'_>, out: &mut Outcome) {
             "influencer or employee content: the company is responsible for what is finally published; check the published post against this script".to_owned(),
         );
     }
-}
-
-/// Rules that need a label knowledge base or a person: needs review, plus a finding where
-/// the text gives a strong cue.
-fn judged(input: &Input<'_>, out: &mut Outcome) {
-    let folded = input.folded;
-    let not_hcp = !input.hcp();
-    let fr_public = input.fr_public();
-    let countries = input.targets.countries.join(", ");
-
-    if input.any_product() {
-        let names: Vec<&str> = input.products.iter().map(|p| p.product.name.as_str()).collect();
-        out.review(
-            "C-07",
-            format!(
-                "off-label: check every indication, population, dose, route and duration of {} against the SmPC/USPI{}",
-                names.join(", "),
-                if countries.is_empty() { String::new() } else { format!(" of {countries}") }
-            ),
-        );
-    }
-
-    // C-11: comparisons and disparagement.
-    for (start, end) in folded.find_any(lx::DISPARAGING) {
-        if out.full("C-11") {
-            break;
-        }
-        let sentence = folded.sentence(start);
-        out.finding(
-            "C-11",
-            Severity::Block,
-            "all".to_owned(),
-            folded.span(sentence.0.max(start.saturating_sub(40)).min(start), end),
-            "disparages a competitor or HCPs".to_owned(),
-            "remove the disparaging wording",
-        );
-    }
-    for (start, end) in folded.find_any(lx::COMPARATIVE) {
-        if out.full("C-11") {
-            break;
-        }
-        out.finding(
-            "C-11",
-            if fr_public { Severity::Block } else { Severity::Warn },
-            if fr_public { "FR".to_owned() } else { "all".to_owned() },
-            folded.span(start, end),
-            if fr_public {
-                "claims superiority or equality with another treatment to the French public"
-                    .to_owned()
-            } else {
-                "compares with another product: needs references and fairness".to_owned()
-            },
-            "remove the comparison, or give referenced, fair, like-for-like data (HCP only)",
-        );
-    }
-    if input.any_product() && !out.has_rule("C-11") {
-        out.review("C-11", "comparisons with other products the lexicon does not catch".to_owned());
-    }
-
-    // C-15, C-16, C-18 to C-20: public advertising (CSP R.5122-4).
-    if not_hcp {
-        let mut testimonials = folded.find_any(lx::TESTIMONIAL);
-        for hit in folded.find_any(lx::TESTIMONIAL_WEAK) {
-            if testimonials.len() >= MAX_PER_RULE {
-                break;
-            }
-            let sentence = folded.sentence(hit.0);
-            let names_product = input.products.iter().any(|product| {
-                product.mentions.iter().any(|&(m, _)| m >= sentence.0 && m < sentence.1)
-            });
-            if names_product {
-                testimonials.push(hit);
-            }
-        }
-        for (start, end) in testimonials {
-            if out.full("C-15") {
-                break;
-            }
-            out.finding(
-                "C-15",
-                if fr_public { Severity::Block } else { Severity::Warn },
-                if fr_public { "FR".to_owned() } else { "all".to_owned() },
-                folded.span(start, end),
-                "testimonial, cure attestation or endorsement by HCPs or celebrities".to_owned(),
-                "remove it (an actor playing an HCP must be disclosed)",
-            );
-        }
-        for (start, end) in folded.find_any(lx::CHILDREN) {
-            if out.full("C-16") {
-                break;
-            }
-            out.finding(
-                "C-16",
-                Severity::Warn,
-                "all".to_owned(),
-                folded.span(start, end),
-                "may be aimed at children: a person must judge (BLOCK if it is)".to_owned(),
-                "address adults; no mascots or visuals for children",
-            );
-        }
-        for (start, end) in folded.find_any(lx::SELF_DIAGNOSIS) {
-            if out.full("C-18") {
-                break;
-            }
-            out.finding(
-                "C-18",
-                Severity::Block,
-                "all".to_owned(),
-                folded.span(start, end),
-                "invites self-diagnosis, implies a consultation is unnecessary, or offers a diagnosis by message".to_owned(),
-                "remove it; refer the reader to a doctor or pharmacist",
-            );
-        }
-        for (start, end) in folded.find_any(lx::NORMAL_HEALTH) {
-            if out.full("C-19") {
-                break;
-            }
-            out.finding(
-                "C-19",
-                Severity::Block,
-                "all".to_owned(),
-                folded.span(start, end),
-                "suggests normal health improves with the product or suffers without it".to_owned(),
-                "remove it",
-            );
-        }
-        for (start, end) in folded.find_any(lx::FRIGHTENING) {
-            if out.full("C-20") {
-                break;
-            }
-            out.finding(
-                "C-20",
-                Severity::Warn,
-                "all".to_owned(),
-                folded.span(start, end),
-                "frightening or misleading wording".to_owned(),
-                "remove it",
-            );
-        }
-        if input.any_product() {
-            for (rule, what) in [
-                ("C-15", "testimonials, cure attestations and endorsements (text and visuals)"),
-                ("C-16", "content, visuals or mascots aimed at children"),
-                ("C-18", "symptom lists inviting self-diagnosis; consultation implied unnecessary"),
-                ("C-19", "normal health improved by use or harmed by non-use"),
-                ("C-20", "frightening images; exaggerated mechanism of action"),
-            ] {
-                if !out.has_rule(rule) {
-                    out.review(rule, format!("a person must check: {what}"));
-                }
-            }
-        }
-    }
-
-    // C-23: every link, tag and hashtag is listed for review; nothing is fetched.
-    let links = links(&input.draft.text);
-    if !links.is_empty() {
-        out.review(
-            "C-23",
-            format!(
-                "resolve {} (expand shorteners); a product-promotional destination to the public is C-01",
-                links.join(" ")
-            ),
-        );
-    }
-
-    // C-24: interactivity on product posts.
-    if input.public() && input.mentioned() {
-        out.review(
-            "C-24",
-            "product post: disable comments and sharing where required, otherwise keep PV moderation on (CMP-0c)".to_owned(),
-        );
-    }
-
-    // C-25: corrections of third-party misinformation (US).
-    let corrections: Vec<(usize, usize)> = folded
-        .find_any(lx::CORRECTION)
-        .into_iter()
-        .filter(|&hit| folded.slice(hit) != "actually" || input.mentioned())
-        .collect();
-    for (start, end) in corrections {
-        if out.full("C-25") {
-            break;
-        }
-        out.finding(
-            "C-25",
-            Severity::Warn,
-            input.targets.label(&[Jurisdiction::Us]),
-            folded.span(start, end),
-            "reads as a correction of misinformation: it must be tailored, non-promotional, consistent with the labeling, disclose the company and link to the labeling".to_owned(),
-            "\"[Company] here. The claim that Brandix cures X isn't accurate; it's approved for Y. Full info: link\"",
-        );
-    }
-}
-
-/// URLs, @tags and #hashtags, in order, once each (C-23).
-pub fn links(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    let mut push = |item: String| {
-        if !found.contains(&item) {
-            found.push(item);
-        }
-    };
-    let trim = |word: &str| -> String {
-        word.trim_end_matches(|ch: char| ".,;:!?)]}»\"'’…".contains(ch)).to_owned()
-    };
-    for word in text.split_whitespace() {
-        let word = word.trim_start_matches(|ch: char| "([{«\"'".contains(ch));
-        let lower = word.to_ascii_lowercase();
-        if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
-        {
-            push(trim(word));
-            continue;
-        }
-        for (index, ch) in word.char_indices() {
-            if ch != '#' && ch != '@' {
-                continue;
-            }
-            let glued = word[..index]
-                .chars()
-                .next_back()
-                .is_some_and(|c| is_word_char(c) || c == '#' || c == '@');
-            if glued {
-                continue;
-            }
-            let body: String = word[index + 1..]
-                .chars()
-                .take_while(|&c| is_word_char(c) || (ch == '@' && (c == '.' || c == '-')))
-                .collect();
-            let body = trim(&body);
-            let meaningful =
-                if ch == '#' { body.chars().any(char::is_alphabetic) } else { !body.is_empty() };
-            if meaningful {
-                push(format!("{ch}{body}"));
-            }
-        }
-    }
-    found
 }
