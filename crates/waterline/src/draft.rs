@@ -68,6 +68,17 @@ pub fn check_context(workspace: Option<&Workspace>) -> CheckContext {
 
 /// Runs `waterline check-draft`; returns the exit code.
 pub fn check_draft(workspace_dir: Option<&Path>, args: &CheckDraftArgs) -> Result<u8> {
+    let text = match (&args.text, &args.file) {
+        _ if args.plan.is_some() => String::new(),
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+        }
+        (None, Some(path)) => fs_err::read_to_string(path)?,
+        (None, None) => {
+            bail!("give the draft with --text TEXT or --file FILE, or a plan with --plan FILE.csv")
+        }
+    };
     let workspace = optional_workspace(workspace_dir)?;
     let context = check_context(workspace.as_ref());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -88,25 +99,16 @@ pub fn check_draft(workspace_dir: Option<&Path>, args: &CheckDraftArgs) -> Resul
     if let Some(plan) = &args.plan {
         return check_plan(plan, args, &context, &model);
     }
-    let text = match (&args.text, &args.file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) if path.as_os_str() == "-" => {
-            std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
-        }
-        (None, Some(path)) => fs_err::read_to_string(path)?,
-        (None, None) => {
-            bail!("give the draft with --text TEXT or --file FILE, or a plan with --plan FILE.csv")
-        }
-    };
     let draft = draft_from_flags(text, args)?;
     let report = check(&draft, &context);
     let forecast = forecast_outcome(&model, &draft);
+    let code = exit_code(report.status);
     if args.json {
-        output::json(&CheckOutput::new(&report, forecast))?;
+        output::json(&DraftCheck::new(report, forecast))?;
     } else {
         output::line(&render(&report, &forecast));
     }
-    Ok(exit_code(report.status))
+    Ok(code)
 }
 
 /// A draft from the command line's flags.
@@ -159,12 +161,13 @@ fn forecast_outcome(model: &Result<ReceptionModel>, draft: &Draft) -> Result<For
     }
 }
 
-/// The JSON answer of `check-draft`.
-#[derive(Debug, Serialize)]
-pub struct CheckOutput<'a> {
+/// The answer of `check-draft --json` (and of an HTTP endpoint): the compliance report,
+/// flattened, beside the advisory forecast.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftCheck {
     /// The compliance report (status, findings, needs_review, cannot_assess, links, products).
     #[serde(flatten)]
-    pub report: &'a DraftReport,
+    pub report: DraftReport,
     /// The advisory forecast, or `null`.
     pub forecast: Option<Forecast>,
     /// Why there is no forecast.
@@ -172,18 +175,34 @@ pub struct CheckOutput<'a> {
     pub forecast_unavailable: Option<String>,
 }
 
-impl<'a> CheckOutput<'a> {
-    /// The answer for a report and its forecast.
-    pub fn new(report: &'a DraftReport, forecast: Result<Forecast, String>) -> CheckOutput<'a> {
+impl DraftCheck {
+    /// The answer for a report and its forecast (or why there is none).
+    pub fn new(report: DraftReport, forecast: Result<Forecast, String>) -> DraftCheck {
         match forecast {
             Ok(forecast) => {
-                CheckOutput { report, forecast: Some(forecast), forecast_unavailable: None }
+                DraftCheck { report, forecast: Some(forecast), forecast_unavailable: None }
             }
             Err(reason) => {
-                CheckOutput { report, forecast: None, forecast_unavailable: Some(reason) }
+                DraftCheck { report, forecast: None, forecast_unavailable: Some(reason) }
             }
         }
     }
+}
+
+/// Checks a draft with the workspace's products, PV settings and accounts (none without a
+/// workspace) and adds the forecast from the session's own posts (none without one): what
+/// an HTTP endpoint returns. Never fails: a forecast that cannot be made says why.
+pub async fn check_with_forecast(
+    workspace: Option<&Workspace>,
+    session: Option<&Session>,
+    draft: &Draft,
+) -> DraftCheck {
+    let report = check(draft, &check_context(workspace));
+    let forecast = match session {
+        Some(session) => forecast(session, draft).await.map_err(|error| format!("{error:#}")),
+        None => Err("no workspace: the forecast needs the account's own posts".to_owned()),
+    };
+    DraftCheck::new(report, forecast)
 }
 
 /// Cuts a text to `width` characters for a table cell.
@@ -1185,11 +1204,12 @@ mod tests {
         let report = check(&draft, &CheckContext::default());
         let forecast = model.predict(&draft);
         assert!(forecast.percentile > 50.0, "a visual draft scores high here");
-        let output = CheckOutput::new(&report, Ok(forecast));
+        let rendered = render(&report, &Ok(forecast.clone()));
+        let output = DraftCheck::new(report.clone(), Ok(forecast));
         let json = serde_json::to_value(&output).unwrap();
         assert_eq!(json["status"], "BLOCK");
         assert_eq!(json["forecast"]["advisory"], true);
         assert_eq!(exit_code(report.status), EXIT_NOT_PUBLISHABLE);
-        assert!(render(&report, &Ok(model.predict(&draft))).starts_with("status: BLOCK"));
+        assert!(rendered.starts_with("status: BLOCK"));
     }
 }
