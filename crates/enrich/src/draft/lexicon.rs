@@ -129,6 +129,22 @@ pub(crate) const SUPERLATIVES: &[&str] = &[
     "marche à tous les coups",
 ];
 
+/// C-10: common phrases that contain a superlative and claim nothing.
+pub(crate) const SUPERLATIVE_EXCEPTIONS: &[&str] = &[
+    "best wishes",
+    "best regards",
+    "all the best",
+    "best practice",
+    "best practices",
+    "do your best",
+    "doing our best",
+    "best of luck",
+    "meilleurs vœux",
+    "meilleurs voeux",
+    "meilleures salutations",
+    "bonne pratique",
+];
+
 /// C-17: "natural" words.
 pub(crate) const NATURAL: &[&str] = &[
     "natural",
@@ -298,9 +314,20 @@ pub(crate) const DISCLOSURE: &[&str] = &[
 /// Where a disclosure counts as "at the start" (bytes from the first non-space character).
 pub(crate) const DISCLOSURE_START_BYTES: usize = 50;
 
+/// The most words before a disclosure that still counts as "at the start".
+pub(crate) const DISCLOSURE_START_WORDS: usize = 2;
+
 /// C-05, C-06: benefit and efficacy claims.
 pub(crate) const BENEFIT: &[&str] = &[
     "relief",
+    "life back",
+    "feel better",
+    "feels better",
+    "no more",
+    "clear",
+    "clears",
+    "cleared",
+    "get back to",
     "relieve",
     "relieves",
     "clear skin",

@@ -358,6 +358,17 @@ pub(super) fn c_12_references(input: &Input<'_>, out: &mut Outcome) {
         if out.full("C-12") {
             break;
         }
+        let sentence = folded.slice(folded.sentence(start));
+        if let Some(citation) = inline_citation(sentence) {
+            out.review(
+                "C-12",
+                format!(
+                    "the claim \"{}\" cites \"{citation}\" in the text: attach that reference to the submission (--reference)",
+                    folded.span(start, end).text
+                ),
+            );
+            continue;
+        }
         out.finding(
             "C-12",
             Severity::Block,
@@ -412,4 +423,53 @@ pub(super) fn cmp_0c_pv_monitoring(input: &Input<'_>, out: &mut Outcome) {
         message,
         "register the account under [accounts] (or [[pharmacovigilance.channels]]) with [pharmacovigilance] enabled = true, or publish with comments and replies disabled",
     );
+}
+
+/// A citation written in a sentence (`Smith et al.`, `(Smith 2024)`, `[1]`, `SmPC 5.1`,
+/// `ref.`), if any.
+fn inline_citation(sentence: &str) -> Option<String> {
+    for cue in ["et al", "smpc", "rcp", "ref.", "réf.", "ibid"] {
+        if let Some(index) = sentence.find(cue) {
+            return Some(cue_context(sentence, index, cue.len()));
+        }
+    }
+    let bytes = sentence.as_bytes();
+    // `[1]`-style markers.
+    for (index, window) in bytes.windows(3).enumerate() {
+        if window[0] == b'[' && window[1].is_ascii_digit() && window[2] == b']' {
+            return Some(sentence[index..index + 3].to_owned());
+        }
+    }
+    // A year (19xx or 20xx) inside parentheses: `(Smith 2024)`.
+    let mut depth = 0usize;
+    for (index, ch) in sentence.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '1' | '2' if depth > 0 => {
+                let year = sentence.get(index..index + 4).unwrap_or_default();
+                let glued = sentence
+                    .get(index + 4..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(|c| c.is_ascii_digit());
+                if (year.starts_with("19") || year.starts_with("20"))
+                    && year.chars().all(|c| c.is_ascii_digit())
+                    && !glued
+                    && !sentence[..index].ends_with(|c: char| c.is_ascii_digit())
+                {
+                    return Some(year.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn cue_context(sentence: &str, index: usize, length: usize) -> String {
+    let start = sentence[..index].rfind(['(', '[', ',', ';']).map_or(0, |i| i + 1);
+    let end = sentence[index + length..]
+        .find([')', ']', ',', ';'])
+        .map_or(sentence.len(), |i| index + length + i);
+    sentence.get(start..end).unwrap_or_default().trim().to_owned()
 }

@@ -226,12 +226,18 @@ fn c_08_safe(input: &Input<'_>, out: &mut Outcome) {
         if qualified {
             continue;
         }
+        // A question asserts nothing by itself, but may still suggest it: a reviewer decides.
+        let question = folded.text[sentence.1..].starts_with('?');
         out.finding(
             "C-08",
-            Severity::Block,
+            if question { Severity::Warn } else { Severity::Block },
             "all".to_owned(),
             folded.span(start, end),
-            "\"safe\" used about a medicine without qualification (ABPI Cl. 6.4)".to_owned(),
+            if question {
+                "\"safe\" in a question: check that the post does not imply the medicine is safe without qualification (ABPI Cl. 6.4)".to_owned()
+            } else {
+                "\"safe\" used about a medicine without qualification (ABPI Cl. 6.4)".to_owned()
+            },
             "\"Brandix has a well-characterised safety profile; see the PI for side effects\"",
         );
     }
@@ -260,9 +266,17 @@ fn c_10_superlatives(input: &Input<'_>, out: &mut Outcome) {
     let folded = input.folded;
     let (severity, jurisdiction) =
         if input.fr_public() { (Severity::Block, "FR") } else { (Severity::Warn, "all") };
+    let exceptions: Vec<(usize, usize)> = lx::SUPERLATIVE_EXCEPTIONS
+        .iter()
+        .flat_map(|phrase| folded.find(&Folded::new(phrase).text))
+        .collect();
     for (start, end) in folded.find_any(lx::SUPERLATIVES) {
         if out.full("C-10") {
             break;
+        }
+        let courtesy = exceptions.iter().any(|&(e_start, e_end)| start >= e_start && end <= e_end);
+        if courtesy {
+            continue;
         }
         let negated = ["no", "not", "aucun", "aucune", "pas", "sans", "never"]
             .contains(&previous_word(folded, start));
@@ -499,6 +513,14 @@ fn c_26_ae_statement(input: &Input<'_>, out: &mut Outcome) {
     }
 }
 
+/// A disclosure opens the post: within its first bytes and after at most two words
+/// ("Hi all! #ad …"), not after the content ("Loving my new routine #ad").
+fn at_start(folded: &Folded<'_>, text_start: usize, start: usize) -> bool {
+    let before = folded.text.get(text_start..start).unwrap_or_default();
+    let words = before.split(|ch: char| !is_word_char(ch)).filter(|word| !word.is_empty()).count();
+    start - text_start <= lx::DISCLOSURE_START_BYTES && words <= lx::DISCLOSURE_START_WORDS
+}
+
 /// C-27 and CMP-0d: sponsorship and influencer content disclosed at the start.
 fn c_27_disclosure(input: &Input<'_>, out: &mut Outcome) {
     let folded = input.folded;
@@ -517,7 +539,7 @@ fn c_27_disclosure(input: &Input<'_>, out: &mut Outcome) {
             ),
             "start the post with the disclosure (\"Paid partnership with Acme Health:\" / « Partenariat rémunéré avec … »)",
         ),
-        Some(&(start, end)) if start - text_start > lx::DISCLOSURE_START_BYTES => out.finding(
+        Some(&(start, end)) if !at_start(folded, text_start, start) => out.finding(
             "CMP-0d",
             Severity::Block,
             "all".to_owned(),

@@ -224,13 +224,15 @@ fn c_08_safe_without_qualification_blocks() {
         "Brandix has a well-characterised safety profile; see the PI for side effects",
         "Bien sûr, parlez-en à votre médecin",
         "Je suis sûr que vous avez des questions",
-        "Is it safe? Brandix is safe when used as directed; see the leaflet.",
+        "Brandix is safe when used as directed; see the leaflet.",
         "Never store medicines where they are not safe from children",
     ] {
         let report = run(&draft(text, &["US"], Audience::Hcp));
         let c08 = findings(&report, "C-08");
-        assert!(c08.iter().all(|f| f.span.text != "safe" || text.starts_with("Is it")), "{text}");
+        assert!(c08.is_empty(), "{text}: {c08:?}");
     }
+    let question = run(&draft("Is Brandix safe? Talk to your doctor.", &["GB"], Audience::Hcp));
+    assert_eq!(findings(&question, "C-08")[0].severity, Severity::Warn);
 }
 
 #[test]
@@ -255,8 +257,12 @@ fn c_10_superlative_warns_and_blocks_in_french_public() {
     let c10 = findings(&report, "C-10");
     assert_eq!(c10.len(), 2);
     assert!(c10.iter().all(|f| f.severity == Severity::Block && f.jurisdiction == "FR"));
-    let report = run(&draft("There is no cure for psoriasis yet.", &["GB"], Audience::Public));
-    assert!(!has(&report, "C-10"));
+    for text in
+        ["There is no cure for psoriasis yet.", "Best wishes to all patients!", "Meilleurs vœux !"]
+    {
+        let report = run(&draft(text, &["FR"], Audience::Public));
+        assert!(!has(&report, "C-10"), "{text}");
+    }
 }
 
 #[test]
@@ -274,6 +280,12 @@ fn c_12_hcp_quantitative_claim_without_reference_blocks() {
     let mut referenced = draft("Brandix works in 2 weeks", &["GB"], Audience::Hcp);
     referenced.references = vec!["Smith et al. 2024; SmPC 5.1".into()];
     assert!(!has(&run(&referenced), "C-12"));
+    // A citation in the text is not an attached reference, but it is not a missing one.
+    let cited = run(&draft("Brandix works in 2 weeks (Smith 2024).", &["GB"], Audience::Hcp));
+    assert!(!has(&cited, "C-12"));
+    assert!(
+        cited.needs_review.iter().any(|item| item.rule == "C-12" && item.reason.contains("2024"))
+    );
 }
 
 #[test]
@@ -388,16 +400,14 @@ fn c_27_sponsored_without_disclosure_blocks() {
 
 #[test]
 fn cmp_0d_disclosure_at_the_end_blocks() {
-    let report = run(&draft(
-        "Loving my new routine, my skin has never felt this good this winter #ad",
-        &["GB"],
-        Audience::Public,
-    ));
+    let report = run(&draft("Loving my new routine #ad", &["GB"], Audience::Public));
     let late = findings(&report, "CMP-0d");
     assert_eq!(late[0].span.text, "#ad");
     assert_eq!(report.status, Status::Block);
-    let report = run(&draft("#ad Loving my new routine", &["GB"], Audience::Public));
-    assert!(!has(&report, "CMP-0d"));
+    for text in ["#ad Loving my new routine", "Hi all! Sponsored by Acme Health: my routine"] {
+        let report = run(&draft(text, &["GB"], Audience::Public));
+        assert!(!has(&report, "CMP-0d"), "{text}");
+    }
 }
 
 #[test]
