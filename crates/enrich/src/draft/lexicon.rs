@@ -214,6 +214,14 @@ pub(crate) const ASK_DOCTOR: &[&str] = &[
     "parlez à votre médecin de",
 ];
 
+/// C-22, French word order: the verb before the product…
+pub(crate) const ASK_DOCTOR_FR_BEFORE: &[&str] =
+    &["demandez", "réclamez", "parlez de", "parlez du"];
+
+/// …and the prescriber after it.
+pub(crate) const ASK_DOCTOR_FR_AFTER: &[&str] =
+    &["à votre médecin", "à votre dermatologue", "à votre généraliste", "à votre docteur"];
+
 /// C-22: words after "ask your doctor about" that are not a product.
 pub(crate) const ASK_DOCTOR_GENERIC: &[&str] = &[
     "your",

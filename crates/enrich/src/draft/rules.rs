@@ -423,6 +423,45 @@ fn c_21_authorisation(input: &Input<'_>, out: &mut Outcome) {
 fn c_22_ask_for_product(input: &Input<'_>, out: &mut Outcome) {
     let folded = input.folded;
     let rule = [Jurisdiction::Uk, Jurisdiction::Eu];
+    // French word order: « Demandez Brandix à votre médecin », « Parlez de Brandix à votre
+    // médecin ».
+    for product in input.products {
+        let is_pom_somewhere = input.targets.countries.iter().any(|country| {
+            product.product.status_in(country).is_none_or(|s| s.class == ProductClass::Pom)
+        });
+        if !is_pom_somewhere {
+            continue;
+        }
+        for &(start, end) in &product.mentions {
+            let before = folded.text[..start].trim_end();
+            let verb = lx::ASK_DOCTOR_FR_BEFORE.iter().find(|verb| {
+                before.ends_with(*verb)
+                    && before[..before.len() - verb.len()]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|ch| !is_word_char(ch))
+            });
+            let Some(verb) = verb else { continue };
+            let after_text = folded.text[end..].trim_start();
+            let Some(doctor) = lx::ASK_DOCTOR_FR_AFTER.iter().find(|d| after_text.starts_with(*d))
+            else {
+                continue;
+            };
+            let span_start = before.len() - verb.len();
+            let span_end = folded.text.len() - after_text.len() + doctor.len();
+            out.finding(
+                "C-22",
+                Severity::Block,
+                input.targets.label(&rule),
+                folded.span(span_start, span_end),
+                format!(
+                    "encourages the reader to request {}, a prescription medicine",
+                    product.product.name
+                ),
+                "« Parlez à votre médecin des options de traitement »",
+            );
+        }
+    }
     for (start, end) in folded.find_any(lx::ASK_DOCTOR) {
         if out.full("C-22") {
             break;

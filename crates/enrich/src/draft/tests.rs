@@ -361,6 +361,8 @@ fn c_22_ask_for_a_named_pom_blocks() {
     assert_eq!(c22[0].span.text, "Ask your doctor for Brandix");
     let fixed = run(&draft("Ask your doctor about treatment options", &["GB"], Audience::Public));
     assert!(!has(&fixed, "C-22"));
+    let french = run(&draft("Demandez Brandix à votre médecin !", &["FR"], Audience::Hcp));
+    assert_eq!(findings(&french, "C-22")[0].span.text, "Demandez Brandix à votre médecin");
     let unknown = run(&draft("Ask your doctor about Zorvix", &["GB"], Audience::Public));
     assert_eq!(findings(&unknown, "C-22")[0].severity, Severity::Warn);
 }
