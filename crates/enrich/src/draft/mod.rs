@@ -522,12 +522,11 @@ impl<'a> Folded<'a> {
     /// line break.
     pub(crate) fn sentence(&self, position: usize) -> (usize, usize) {
         let is_end = |ch: char| matches!(ch, '.' | '!' | '?' | ';' | '\n');
-        let position = position.min(self.text.len());
-        let mut start = position;
-        while start > 0 && !self.text.is_char_boundary(start) {
-            start -= 1;
+        let mut position = position.min(self.text.len());
+        while position > 0 && !self.text.is_char_boundary(position) {
+            position -= 1;
         }
-        let start = self.text[..start]
+        let start = self.text[..position]
             .char_indices()
             .rev()
             .find(|&(index, ch)| is_end(ch) && !self.is_decimal_point(index))

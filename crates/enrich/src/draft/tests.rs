@@ -515,6 +515,49 @@ fn config_products_named_in_the_text_get_their_status_from_the_config() {
 }
 
 #[test]
+fn context_from_config_reads_owned_accounts_channels_and_pv() {
+    let config = waterline_model::Config::parse(
+        r#"
+brand = "Acme Health"
+[accounts]
+x = ["@AcmeHealth"]
+[pharmacovigilance]
+enabled = false
+[[pharmacovigilance.channels]]
+name = "Patient forum"
+kind = "forum"
+platform = "forum"
+handle = "acme-forum"
+[[products]]
+name = "Brandix"
+inns = ["exemplimab"]
+status = { UK = { class = "pom" } }
+"#,
+    )
+    .unwrap();
+    let context = CheckContext::from_config(&config, days_from_date(TODAY));
+    let pv = context.pharmacovigilance.as_ref().unwrap();
+    assert!(!pv.enabled);
+    assert!(pv.owned_accounts.contains("acmehealth") && pv.owned_accounts.contains("acme-forum"));
+    let mut forum = draft("Exemplimab: ask us anything", &["GB"], Audience::Hcp);
+    forum.account = Some("acme-forum".into());
+    let report = check(&forum, &context);
+    assert_eq!(report.products, ["Brandix"], "UK in the config is GB in the draft");
+    assert!(report.cannot_assess.iter().all(|item| item.rule != "CMP-0a"), "{report:#?}");
+    assert!(findings(&report, "CMP-0c")[0].message.contains("screening is off"));
+}
+
+#[test]
+fn sentences_tolerate_any_position() {
+    let folded = Folded::new("Écoutez. Brandix 2.5 mg! Fin");
+    for position in 0..=folded.text.len() + 3 {
+        let (start, end) = folded.sentence(position);
+        assert!(start <= end && end <= folded.text.len());
+    }
+    assert_eq!(folded.slice(folded.sentence(12)), " brandix 2.5 mg");
+}
+
+#[test]
 fn dates_count_days() {
     assert_eq!(days_from_date("1970-01-01"), Some(0));
     assert_eq!(days_from_date("2000-03-01"), Some(11_017));
