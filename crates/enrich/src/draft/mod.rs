@@ -410,7 +410,8 @@ pub(crate) fn jurisdictions_of(country: &str) -> Vec<Jurisdiction> {
     if country == "FR" {
         out.push(Jurisdiction::Fr);
     }
-    if EU_COUNTRIES.contains(&country.as_str()) {
+    // `EU` is not a country, but a plan may target the Union as a whole.
+    if EU_COUNTRIES.contains(&country.as_str()) || country == "EU" {
         out.push(Jurisdiction::Eu);
     }
     out
