@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod annotators;
 #[cfg(feature = "distill")]
 pub mod distill;
+pub mod draft;
 pub mod embed;
 pub mod entities;
 pub mod eval;

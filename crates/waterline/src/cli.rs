@@ -72,6 +72,57 @@ pub enum Command {
     Token(TokenArgs),
     /// The pharmacovigilance triage queue: list, show, assign, decide, export, reconcile.
     Pv(PvArgs),
+    /// Check a draft post (or a content plan) for compliance before publication, with an
+    /// advisory reception forecast (works without a workspace; exit code 1 on BLOCK or
+    /// CANNOT_ASSESS).
+    CheckDraft(CheckDraftArgs),
+}
+
+/// `waterline check-draft`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckDraftArgs {
+    /// The draft's text.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["file", "plan"])]
+    pub text: Option<String>,
+    /// A file holding the draft's text (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "plan")]
+    pub file: Option<PathBuf>,
+    /// A content plan: CSV with columns `date,channel,text` and optionally `countries`,
+    /// `audience`, `products`, `visa`, `sponsored`, `influencer`, `account`, `references`,
+    /// `media`; the flags give the defaults.
+    #[arg(long, value_name = "FILE.csv")]
+    pub plan: Option<PathBuf>,
+    /// Target countries, ISO 3166 alpha-2 (`FR`, `GB` or `UK`, `US`, `DE`…).
+    #[arg(long, value_delimiter = ',', value_name = "CC[,CC]")]
+    pub countries: Vec<String>,
+    /// `public` or `hcp` (verified healthcare professionals only).
+    #[arg(long, value_name = "public|hcp")]
+    pub audience: Option<String>,
+    /// A product the draft names and its status in every target country (repeatable);
+    /// products of the workspace named in the text get their status from `waterline.toml`.
+    #[arg(long = "product", value_name = "NAME=pom|otc[,reimbursed]")]
+    pub products: Vec<String>,
+    /// The ANSM visa reference (France, public OTC advertising).
+    #[arg(long, value_name = "REF")]
+    pub visa: Option<String>,
+    /// The draft is sponsored: a disclosure must open it.
+    #[arg(long)]
+    pub sponsored: bool,
+    /// The draft is an influencer script or an employee-advocacy template.
+    #[arg(long)]
+    pub influencer: bool,
+    /// The account it will be published from (PV monitoring must cover it).
+    #[arg(long, value_name = "HANDLE")]
+    pub account: Option<String>,
+    /// A reference substantiating the draft's claims (repeatable).
+    #[arg(long = "reference", value_name = "REF")]
+    pub references: Vec<String>,
+    /// Declared media: `image` or `video` (the forecast's has_visual).
+    #[arg(long, value_name = "image|video")]
+    pub media: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `waterline serve`.

@@ -46,6 +46,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => crate::nlp::train(&args),
         Command::Bench(args) => crate::nlp::bench(args.task),
         Command::Metrics(args) => crate::measure::metrics(&args),
+        Command::CheckDraft(args) => {
+            crate::draft::check_draft(workspace_dir.as_deref(), &args).map(drop)
+        }
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -78,7 +81,8 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         | Command::Eval(_)
         | Command::Train(_)
         | Command::Bench(_)
-        | Command::Metrics(_) => Ok(()),
+        | Command::Metrics(_)
+        | Command::CheckDraft(_) => Ok(()),
     }
 }
 

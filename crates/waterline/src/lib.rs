@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod draft;
 pub mod generate;
 pub mod import;
 pub mod measure;
