@@ -759,3 +759,14 @@ pub async fn audit_log<B: Backend>(
     let limit = params.limit.unwrap_or(200).clamp(1, 10_000);
     Ok(Json(json!({"entries": app.backend.state().audit_log(limit).await?})))
 }
+
+/// `POST /api/v1/drafts/check`: the compliance check and the reception forecast of a draft.
+pub async fn check_draft<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let draft: Value = json_body(&body)?;
+    Ok(Json(app.backend.check_draft(draft).await?))
+}

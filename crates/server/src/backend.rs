@@ -223,4 +223,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Alerts now: `{"alerts": [...], "rules": [...]}`.
     fn alerts(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// Checks a draft (the JSON of `check-draft`'s input) against the compliance rules
+    /// (PHARMA.md CMP-0a to CMP-0e, C-01 to C-27), with the advisory reception forecast
+    /// (ENG-3): the JSON of `check-draft --json`.
+    fn check_draft(&self, draft: Value) -> impl Future<Output = BackendResult<Value>> + Send;
 }

@@ -111,6 +111,7 @@ pub const API_ROUTES: &[(&str, &str, Option<auth::Permission>)] = {
         ("get", "/api/v1/pv/export", Some(P::Pharmacovigilance)),
         ("get", "/api/v1/pv/reconciliation", Some(P::Pharmacovigilance)),
         ("get", "/api/v1/pv/coverage", Some(P::Read)),
+        ("post", "/api/v1/drafts/check", Some(P::Read)),
         ("get", "/api/v1/tokens", Some(P::Admin)),
         ("post", "/api/v1/tokens", Some(P::Admin)),
         ("delete", "/api/v1/tokens/{id}", Some(P::Admin)),
@@ -146,6 +147,7 @@ pub fn router<B: Backend>(app: Arc<App<B>>) -> Router {
         .route("/api/v1/pv/export", get(api::pv_export::<B>))
         .route("/api/v1/pv/reconciliation", get(api::pv_reconcile::<B>))
         .route("/api/v1/pv/coverage", get(api::coverage::<B>))
+        .route("/api/v1/drafts/check", post(api::check_draft::<B>))
         .route("/api/v1/tokens", get(api::tokens::<B>).post(api::create_token::<B>))
         .route("/api/v1/tokens/{id}", delete(api::revoke_token::<B>))
         .route("/api/v1/audit", get(api::audit_log::<B>));

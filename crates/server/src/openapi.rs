@@ -78,6 +78,10 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
             "Forwarded cases against PV's receipt log (AUD-3), also when empty",
             "pharmacovigilance",
         ),
+        ("post", "/api/v1/drafts/check") => (
+            "Check a draft before publication: compliance findings (C-01..C-27) and an advisory reception forecast",
+            "drafts",
+        ),
         ("get", "/api/v1/pv/coverage") => (
             "Owned channels with the time of their last ingested post and gaps (SCOPE-1)",
             "pharmacovigilance",
@@ -195,6 +199,19 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "name": {"type": "string"}, "metric": {"type": "string"}, "target": {"type": "number"},
             "by": {"type": "string", "format": "date"}, "since": {"type": "string", "format": "date"},
             "where": {"type": "array", "items": {"type": "string"}}}})
+        }
+        ("post", "/api/v1/drafts/check") => {
+            json!({"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string"},
+            "countries": {"type": "array", "items": {"type": "string", "description": "ISO 3166 alpha-2: FR, GB, US, DE…"}},
+            "audience": {"type": "string", "enum": ["public", "hcp"]},
+            "products": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "status": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "class": {"type": "string", "enum": ["pom", "otc"]}, "reimbursed": {"type": "boolean"}}}}}}},
+            "visa": {"type": "string"}, "sponsored": {"type": "boolean"}, "influencer": {"type": "boolean"},
+            "account": {"type": "string"}, "references": {"type": "array", "items": {"type": "string"}},
+            "media": {"type": "string", "enum": ["image", "video"]}}})
         }
         ("post", "/api/v1/pv/cases/{id}/actions") => {
             json!({"type": "object", "required": ["action"], "properties": {

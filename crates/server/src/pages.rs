@@ -75,7 +75,12 @@ pub const PAGES: &[(&str, &str, &str)] = &[
     (
         "/pharmacovigilance",
         "Pharmacovigilance",
-        "Adverse-event triage with regulatory clocks, and draft checks.",
+        "Adverse-event triage with regulatory clocks, exports and owned-channel coverage.",
+    ),
+    (
+        "/drafts",
+        "Draft check",
+        "Check a draft before it is published: compliance rules and the reception forecast.",
     ),
     ("/metrics", "Definitions", "Every metric: numerator, denominator, time basis, default scope."),
 ];
@@ -136,6 +141,36 @@ pub struct PageParams {
     /// `1`: closed PV cases too.
     #[serde(default)]
     pub all: Option<String>,
+    /// The draft to check (draft page), and its metadata.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Target countries, comma-separated.
+    #[serde(default)]
+    pub countries: Option<String>,
+    /// `public` or `hcp`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Products, `NAME=pom|otc[,reimbursed]`, separated by `;`.
+    #[serde(default)]
+    pub products: Option<String>,
+    /// ANSM visa reference.
+    #[serde(default)]
+    pub visa: Option<String>,
+    /// The account it will be published from.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `1`: sponsored content.
+    #[serde(default)]
+    pub sponsored: Option<String>,
+    /// `1`: an influencer script or employee-advocacy template.
+    #[serde(default)]
+    pub influencer: Option<String>,
+    /// References, separated by `|`.
+    #[serde(default)]
+    pub references: Option<String>,
+    /// `image` or `video`.
+    #[serde(default)]
+    pub media: Option<String>,
 }
 
 /// What the caller may see beyond reading.
@@ -433,6 +468,7 @@ pub async fn render<B: Backend>(
         "/baselines" => baselines(&mut page).await?,
         "/alerts" => alerts(&mut page).await?,
         "/pharmacovigilance" => pharmacovigilance(&mut page).await?,
+        "/drafts" => drafts(&mut page).await?,
         "/metrics" => definitions(&mut page),
         _ => return Err(ApiError::not_found(format!("no page `{path}`"))),
     }
@@ -2004,6 +2040,187 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
         ]);
     }
     page.table(channels);
+    Ok(())
+}
+
+/// The draft of the page's parameters as `check-draft`'s JSON input; products are
+/// `NAME=pom|otc[,reimbursed]` for every target country.
+fn draft_of(params: &PageParams) -> Result<Value, ApiError> {
+    let list = |value: &Option<String>, separator: char| -> Vec<String> {
+        value
+            .as_deref()
+            .unwrap_or_default()
+            .split(separator)
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let countries: Vec<String> =
+        list(&params.countries, ',').into_iter().map(|c| c.to_uppercase()).collect();
+    let mut products = Vec::new();
+    for item in list(&params.products, ';') {
+        let Some((name, status)) = item.split_once('=') else {
+            return Err(ApiError::bad_request(format!(
+                "product `{item}`: write NAME=pom or NAME=otc,reimbursed"
+            )));
+        };
+        let mut parts = status.split(',').map(|part| part.trim().to_lowercase());
+        let class = parts.next().unwrap_or_default();
+        if class != "pom" && class != "otc" {
+            return Err(ApiError::bad_request(format!("product `{item}`: pom or otc")));
+        }
+        let reimbursed = parts.any(|part| part == "reimbursed");
+        let per_country: serde_json::Map<String, Value> = countries
+            .iter()
+            .map(|country| (country.clone(), json!({"class": class, "reimbursed": reimbursed})))
+            .collect();
+        products.push(json!({"name": name.trim(), "status": per_country}));
+    }
+    fn text(value: &Option<String>) -> Option<&str> {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let mut draft = json!({
+        "text": params.text.clone().unwrap_or_default(),
+        "countries": countries,
+        "products": products,
+        "sponsored": flag(params.sponsored.as_deref()),
+        "influencer": flag(params.influencer.as_deref()),
+        "references": list(&params.references, '|'),
+    });
+    for (key, value) in [
+        ("audience", text(&params.audience)),
+        ("visa", text(&params.visa)),
+        ("account", text(&params.account)),
+        ("media", text(&params.media)),
+    ] {
+        if let Some(value) = value {
+            draft[key] = json!(value);
+        }
+    }
+    Ok(draft)
+}
+
+async fn drafts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let params = page.params;
+    let value = |v: &Option<String>| attr(v.as_deref().unwrap_or_default()).into_owned();
+    let selected = |v: &Option<String>, option: &str| {
+        if v.as_deref() == Some(option) { " selected" } else { "" }
+    };
+    let checked = |v: &Option<String>| if flag(v.as_deref()) { " checked" } else { "" };
+    let _ = write!(
+        page.body,
+        r#"<form class="draft" id="draft-form" method="get" action="/drafts">
+<label class="wide">Draft <textarea name="text" rows="5" required>{text}</textarea></label>
+<label>Countries <input name="countries" value="{countries}" placeholder="FR,GB,US"></label>
+<label>Audience <select name="audience"><option value="">(not declared)</option><option value="public"{public}>general public</option><option value="hcp"{hcp}>verified HCPs</option></select></label>
+<label>Products <input name="products" value="{products}" placeholder="Brandix=pom; Doloxa=otc,reimbursed"></label>
+<label>Account <input name="account" value="{account}" placeholder="owned handle"></label>
+<label>ANSM visa <input name="visa" value="{visa}"></label>
+<label>References <input name="references" value="{references}" placeholder="Smith 2024 | SmPC 5.1"></label>
+<label>Media <select name="media"><option value="">none</option><option value="image"{image}>image</option><option value="video"{video}>video</option></select></label>
+<label><input type="checkbox" name="sponsored" value="1"{sponsored}> sponsored</label>
+<label><input type="checkbox" name="influencer" value="1"{influencer}> influencer or employee script</label>
+<button>Check</button></form>"#,
+        text = esc(params.text.as_deref().unwrap_or_default()),
+        countries = value(&params.countries),
+        public = selected(&params.audience, "public"),
+        hcp = selected(&params.audience, "hcp"),
+        products = value(&params.products),
+        account = value(&params.account),
+        visa = value(&params.visa),
+        references = value(&params.references),
+        image = selected(&params.media, "image"),
+        video = selected(&params.media, "video"),
+        sponsored = checked(&params.sponsored),
+        influencer = checked(&params.influencer),
+    );
+    if params.text.as_deref().is_none_or(|text| text.trim().is_empty()) {
+        page.push(r#"<p class="empty" id="draft-empty">Write a draft and its metadata (countries, audience, the products it names and their legal status) and check it. Products of the workspace named in the text get their status from <code>waterline.toml</code>. Nothing is published or stored; links are listed for review, never fetched.</p>"#);
+        return Ok(());
+    }
+    let draft = draft_of(params)?;
+    let answer = page.app.backend.check_draft(draft).await?;
+    let status = answer["status"].as_str().unwrap_or_default();
+    let _ = write!(
+        page.body,
+        r#"<p class="draft-status {s}" id="draft-status" data-status="{s}">Status: <strong>{s}</strong></p>"#,
+        s = attr(status)
+    );
+    let mut findings = Table {
+        name: "findings".into(),
+        header: ["rule", "severity", "jurisdiction", "span", "message", "fix"]
+            .map(String::from)
+            .to_vec(),
+        rows: Vec::new(),
+    };
+    for finding in answer["findings"].as_array().into_iter().flatten() {
+        let text = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
+        findings.rows.push(vec![
+            text("rule"),
+            text("severity"),
+            text("jurisdiction"),
+            finding.pointer("/span/text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            text("message"),
+            text("fix"),
+        ]);
+    }
+    page.section("Findings", "Each with its rule (PHARMA.md section c), jurisdiction, the words at issue and a fix (CMP-0b).");
+    page.table(findings);
+    let mut review = Table {
+        name: "needs review".into(),
+        header: ["rule", "why a person must decide"].map(String::from).to_vec(),
+        rows: Vec::new(),
+    };
+    for item in answer["needs_review"].as_array().into_iter().flatten() {
+        review.rows.push(vec![
+            item["rule"].as_str().unwrap_or_default().to_owned(),
+            item["reason"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    for item in answer["cannot_assess"].as_array().into_iter().flatten() {
+        review.rows.push(vec![
+            item["rule"].as_str().unwrap_or_default().to_owned(),
+            format!("cannot assess: {}", item["missing"].as_str().unwrap_or_default()),
+        ]);
+    }
+    page.section("Needs review and cannot assess", "Never counted as passed.");
+    page.table(review);
+    page.section("Reception forecast (advisory)", "Predicted engagement percentile among the account's own posts; it never overrides a BLOCK (ENG-3).");
+    match answer.get("forecast").filter(|f| !f.is_null()) {
+        Some(forecast) => {
+            let _ = write!(
+                page.body,
+                r#"<p class="forecast" id="forecast" data-percentile="{p}">Percentile <strong>{p}</strong> among {n} own posts; fit R² {r2} (cross-validated {cv}, trust: {t}).</p>"#,
+                p = forecast["percentile"],
+                n = forecast["posts"],
+                r2 = forecast["r2"],
+                cv = forecast["r2_cv"],
+                t = esc(forecast["trust"].as_str().unwrap_or_default()),
+            );
+            let mut features = Table {
+                name: "forecast features".into(),
+                header: ["feature", "value", "weight", "contribution"].map(String::from).to_vec(),
+                rows: Vec::new(),
+            };
+            for feature in forecast["features"].as_array().into_iter().flatten() {
+                features.rows.push(vec![
+                    feature["name"].as_str().unwrap_or_default().to_owned(),
+                    feature["value"].to_string(),
+                    feature["weight"].to_string(),
+                    feature["contribution"].to_string(),
+                ]);
+            }
+            page.table(features);
+        }
+        None => {
+            let _ = write!(
+                page.body,
+                r#"<p class="empty" id="forecast-unavailable">No forecast: {}</p>"#,
+                esc(answer["forecast_unavailable"].as_str().unwrap_or("unavailable"))
+            );
+        }
+    }
     Ok(())
 }
 

@@ -812,6 +812,19 @@ impl Backend for Served {
             "rules": crate::pv::alert_rules(config),
         }))
     }
+
+    async fn check_draft(&self, draft: Value) -> BackendResult<Value> {
+        let draft: waterline_enrich::draft::Draft = serde_json::from_value(draft)
+            .map_err(|e| ApiError::bad_request(format!("invalid draft: {e}")))?;
+        let snapshot = self.current().await;
+        let checked = crate::draft::check_with_forecast(
+            Some(&self.workspace),
+            Some(&snapshot.session),
+            &draft,
+        )
+        .await;
+        serde_json::to_value(checked).map_err(ApiError::internal)
+    }
 }
 
 fn act_error(error: crate::pv::ActError) -> ApiError {

@@ -282,6 +282,28 @@ fn pv_15_the_queue_over_http_is_for_pv_reviewers_and_every_action_is_audited() {
     assert!(html.contains("<mark") && html.contains("pv-action"), "{html}");
     let alerts_page = server.get("/alerts");
     assert!(alerts_page.text().contains("alerts-summary"));
+    // The draft check over HTTP and on its page: the product's status comes from the
+    // workspace (Brandix is a POM in GB), "safe" is C-08 whatever the metadata.
+    let draft =
+        json!({"text": "Brandix is safe for everyone", "countries": ["GB"], "audience": "public"});
+    let checked = server.post_json("/api/v1/drafts/check", Some(&viewer), &draft);
+    assert_eq!(checked.status, 200, "{}", checked.text());
+    let checked = checked.json();
+    assert_eq!(checked["status"], "BLOCK");
+    let rules: Vec<&str> = checked["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"C-01") && rules.contains(&"C-08"), "{rules:?}");
+    let bad = server.post_json("/api/v1/drafts/check", Some(&viewer), &json!({"countries": "GB"}));
+    assert_eq!(bad.status, 400);
+    let page = server.get("/drafts?text=Brandix+is+safe+for+everyone&countries=GB&audience=public");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains(r#"data-status="BLOCK""#) && html.contains("C-08"), "{html}");
+    assert!(server.get("/drafts").text().contains("draft-empty"));
 }
 
 #[test]
