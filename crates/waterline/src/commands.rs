@@ -143,6 +143,14 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
          (waterline metrics lists them; also baseline, compare, milestone status)",
         dir.display()
     ));
+    let state = Store::open(&workspace.data_dir()).await?;
+    let cases = crate::pv::cases(state.state()).await?;
+    output::line(&format!(
+        "pharmacovigilance: {} case(s) in the adverse-event queue: waterline --workspace {} pv list   \
+         (the /pharmacovigilance page needs the admin token below or a pv-reviewer one)",
+        cases.len(),
+        dir.display()
+    ));
     if args.no_serve {
         return Ok(());
     }
