@@ -320,6 +320,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn eng_1_kaushik_rates_per_post_and_per_thousand_followers_are_declared() {
+        for name in [
+            "conversation_rate",
+            "amplification_rate",
+            "applause_rate",
+            "conversation_rate_per_1k",
+            "amplification_rate_per_1k",
+            "applause_rate_per_1k",
+        ] {
+            let metric = find(name).unwrap_or_else(|| panic!("{name} is missing"));
+            assert!(!metric.denominator.is_empty(), "{name} declares its denominator");
+        }
+        assert!(find("applause_rate_per_1k").is_some_and(|m| m.definition.contains("1,000")
+            || m.definition.contains("1000")
+            || m.definition.contains("thousand")));
+    }
+
+    #[test]
+    fn eng_2_response_rate_and_first_response_median_and_p90_are_declared() {
+        for name in [
+            "inbound",
+            "response_rate",
+            "first_response_hours",
+            "first_response_hours_p90",
+            "first_response_business_hours",
+            "first_response_business_hours_p90",
+        ] {
+            assert!(find(name).is_some(), "{name} is missing");
+        }
+    }
+
+    #[test]
     fn names_are_unique_and_documented() {
         let mut names = std::collections::BTreeSet::new();
         for metric in catalogue() {

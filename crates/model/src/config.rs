@@ -89,7 +89,8 @@ impl Default for Pharmacovigilance {
 pub struct Channel {
     /// A name for people (`Brandix patient forum`).
     pub name: String,
-    /// `social`, `website`, `blog`, `vlog`, `forum`, `chat`, `health-portal` or `app`.
+    /// One of [`CHANNEL_KINDS`]: `social`, `website`, `web-page`, `blog`, `vlog`, `forum`,
+    /// `chat`, `health-portal`, `app`, `chatbot`.
     #[serde(default = "default_channel_kind")]
     pub kind: String,
     /// The platform its posts are imported under (the `platform` of the posts).
@@ -263,13 +264,36 @@ pub enum ConfigError {
     /// The time zone is not an IANA name.
     #[error("unknown time zone `{0}` (use an IANA name such as `Europe/Paris`)")]
     TimeZone(String),
+    /// An owned channel of an unknown kind.
+    #[error("channel `{0}`: unknown kind `{1}` (use one of: {kinds})", kinds = CHANNEL_KINDS.join(", "))]
+    ChannelKind(String, String),
 }
+
+/// The kinds of owned digital media a channel can be (PHARMA.md SCOPE-3: websites, web
+/// pages, blogs, vlogs, social networks, internet forums, chat rooms, health portals, apps).
+pub const CHANNEL_KINDS: &[&str] = &[
+    "social",
+    "website",
+    "web-page",
+    "blog",
+    "vlog",
+    "forum",
+    "chat",
+    "health-portal",
+    "app",
+    "chatbot",
+];
 
 impl Config {
     /// Parses and validates a configuration.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)?;
         config.time_zone()?;
+        for channel in &config.pharmacovigilance.channels {
+            if !CHANNEL_KINDS.contains(&channel.kind.as_str()) {
+                return Err(ConfigError::ChannelKind(channel.name.clone(), channel.kind.clone()));
+            }
+        }
         Ok(config)
     }
 
@@ -399,6 +423,32 @@ business_days = ["mon", "tue", "wed", "thu", "fri"]
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn scope_3_the_channel_registry_takes_every_kind_of_digital_media() {
+        for kind in CHANNEL_KINDS {
+            let text = format!(
+                "brand = \"B\"\n[[pharmacovigilance.channels]]\nname = \"c\"\nkind = \"{kind}\"\nplatform = \"web\"\n"
+            );
+            let config = Config::parse(&text).expect(kind);
+            assert_eq!(config.pharmacovigilance.channels[0].kind, *kind);
+        }
+        let wrong = "brand = \"B\"\n[[pharmacovigilance.channels]]\nname = \"c\"\nkind = \"fax\"\nplatform = \"web\"\n";
+        assert!(matches!(Config::parse(wrong), Err(ConfigError::ChannelKind(_, _))));
+    }
+
+    #[test]
+    fn scope_5_screening_is_on_by_default_with_a_weekend_calendar() {
+        let config = Config::parse("brand = \"B\"\n").expect("config");
+        let pv = &config.pharmacovigilance;
+        assert!(pv.enabled);
+        assert_eq!(pv.coverage_gap_hours, 24);
+        assert_eq!(pv.near_breach_days, 10);
+        assert_eq!(pv.business_days, ["mon", "tue", "wed", "thu", "fri"]);
+        let off =
+            Config::parse("brand = \"B\"\n[pharmacovigilance]\nenabled = false\n").expect("off");
+        assert!(!off.pharmacovigilance.enabled);
+    }
     use super::*;
 
     #[test]

@@ -799,6 +799,23 @@ mod tests {
     }
 
     #[test]
+    fn aud_2_the_first_view_and_its_viewer_are_kept() {
+        let d0 = at("2026-05-04T09:00:00Z");
+        let view = |minutes: i64, actor: &str| Event {
+            id: format!("v{minutes}"),
+            case_id: "pv-4".into(),
+            at: d0 + Duration::minutes(minutes),
+            actor: actor.into(),
+            role: "pv-reviewer".into(),
+            action: Action::Viewed,
+        };
+        let events = vec![captured("pv-4", d0, false), view(30, "carol"), view(45, "dave")];
+        let case = &rebuild(&events)["pv-4"];
+        assert_eq!(case.first_viewed, Some((d0 + Duration::minutes(30), "carol".to_owned())));
+        assert_eq!(case.views, 2);
+    }
+
+    #[test]
     fn pv_2_nothing_closes_a_case_but_a_decision() {
         let d0 = at("2026-05-04T09:00:00Z");
         let events = vec![captured("pv-2", d0, true)];

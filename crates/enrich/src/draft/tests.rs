@@ -583,3 +583,43 @@ proptest::proptest! {
         proptest::prop_assert!(report.findings.iter().all(|f| f.span.end <= text.len()));
     }
 }
+
+#[test]
+fn c_16_content_for_children_is_raised_and_otherwise_needs_review() {
+    let report = run(&draft("Meet our new mascot, made for kids!", &["GB"], Audience::Public));
+    let c16 = findings(&report, "C-16");
+    assert_eq!(c16[0].span.text, "mascot");
+    assert_eq!(c16[0].severity, Severity::Warn);
+    let plain = run(&draft("Brandix (exemplimab).", &["GB"], Audience::Public));
+    assert!(reviews(&plain, "C-16"));
+}
+
+#[test]
+fn c_19_normal_health_claims_block() {
+    let report =
+        run(&draft("Even healthy people feel better on Brandix", &["FR"], Audience::Public));
+    assert_eq!(findings(&report, "C-19")[0].severity, Severity::Block);
+    let french = run(&draft("Même en bonne santé, Brandix vous aide", &["FR"], Audience::Public));
+    assert!(has(&french, "C-19"));
+}
+
+#[test]
+fn c_24_product_posts_to_the_public_need_interactivity_review() {
+    let public = run(&draft("Brandix (exemplimab).", &["GB"], Audience::Public));
+    assert!(reviews(&public, "C-24"));
+    let hcp = run(&draft("Brandix (exemplimab).", &["GB"], Audience::Hcp));
+    assert!(!reviews(&hcp, "C-24"));
+}
+
+#[test]
+fn c_25_corrections_of_misinformation_warn_with_their_span() {
+    let report = run(&draft(
+        "The claim that Brandix cures psoriasis is not true; it is approved for plaque psoriasis.",
+        &["US"],
+        Audience::Public,
+    ));
+    let c25 = findings(&report, "C-25");
+    assert_eq!(c25[0].severity, Severity::Warn);
+    assert_eq!(c25[0].span.text, "not true");
+    assert!(c25[0].jurisdiction.contains("US"), "{}", c25[0].jurisdiction);
+}

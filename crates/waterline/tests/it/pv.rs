@@ -113,6 +113,21 @@ fn pv_4_day_zero_is_the_publication_on_owned_channels_and_the_capture_elsewhere(
 }
 
 #[test]
+fn scope_4_public_posts_enter_the_same_workflow_and_coverage_is_not_claimed() {
+    let dir = workspace();
+    let cases = cases(dir.path());
+    // A public post (not on an owned channel) naming the product: the same queue, the
+    // same clocks, day zero at capture.
+    let public = &cases["102"];
+    assert!(public["post"]["channel"].is_null());
+    assert_eq!(public["status"], "new");
+    assert!(public["clocks"]["handoff_due"].is_string());
+    // The coverage report lists owned channels only: public listening claims nothing.
+    let coverage = json_of(dir.path(), &["pv", "coverage", "--json"]);
+    assert!(coverage.as_array().unwrap().iter().all(|c| c["name"] != "x"));
+}
+
+#[test]
 fn pv_16_media_only_replies_on_owned_channels_are_queued_for_a_person() {
     let dir = workspace();
     let cases = cases(dir.path());
