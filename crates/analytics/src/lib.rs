@@ -279,9 +279,21 @@ impl Analytics {
 
     /// Every post (latest state) in time order, with its annotations, for the reports.
     pub async fn posts(&self) -> Result<Vec<waterline_model::Post>, AnalyticsError> {
+        self.posts_where("TRUE").await
+    }
+
+    /// The posts matching an SQL condition over the `posts` view, oldest first.
+    pub async fn posts_where(
+        &self,
+        condition: &str,
+    ) -> Result<Vec<waterline_model::Post>, AnalyticsError> {
         use futures::StreamExt;
-        let frame =
-            self.context.sql("SELECT * FROM posts ORDER BY created_at, platform, id").await?;
+        let frame = self
+            .context
+            .sql(&format!(
+                "SELECT * FROM posts WHERE {condition} ORDER BY created_at, platform, id"
+            ))
+            .await?;
         let mut stream = frame.execute_stream().await?;
         let mut posts = Vec::new();
         while let Some(batch) = stream.next().await {

@@ -1882,6 +1882,22 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
         x = count("not_a_case"),
         a = queue["alerts"],
     );
+    match queue["audit"].as_array().and_then(|samples| samples.first()) {
+        Some(sample) => {
+            let _ = write!(
+                page.body,
+                r#"<p class="audit" id="pv-audit" data-rate="{rate}">False-negative audit (ML-4): the latest sample ({name}, posts of {from} to {to}) has {size} unflagged posts read by a person and <strong>{fn_}</strong> false negative(s) found: rate <strong>{pct:.1}%</strong>. <code>waterline pv sample</code> draws the next one.</p>"#,
+                rate = sample["rate"],
+                name = esc(sample["name"].as_str().unwrap_or_default()),
+                from = esc(sample["from"].as_str().unwrap_or_default()),
+                to = esc(sample["to"].as_str().unwrap_or_default()),
+                size = sample["size"],
+                fn_ = sample["false_negatives"],
+                pct = sample["rate"].as_f64().unwrap_or(0.0) * 100.0,
+            );
+        }
+        None => page.push(r#"<p class="audit" id="pv-audit">False-negative audit (ML-4): no sample drawn yet. <code>waterline pv sample</code> draws unflagged screened posts for a person to read each week; cases opened for them give the false-negative rate shown here.</p>"#),
+    }
     if queue["screening"] == false {
         page.push(r#"<p class="alert warning">Screening is off in this workspace (<code>[pharmacovigilance] enabled = false</code>): new posts are not screened.</p>"#);
     }

@@ -887,6 +887,36 @@ pub enum PvAction {
     /// Screen the stored posts (after a detector upgrade, or posts imported with
     /// --no-enrich and enriched since); posts that already have a case are left alone.
     Scan,
+    /// Open a case by hand for a stored post the screening missed (a person saw an adverse
+    /// event there: SCOPE-4; a false negative found by the audit sample: ML-4).
+    Open {
+        /// The post, `PLATFORM:ID`.
+        post: String,
+        /// Why (what the person saw).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Categories the person saw (AE, SAE, PREG, BF, PED, ELD, OFF, OD, ABU, MIS, ME,
+        /// OCC, LOE, INT, PQC, TIA), comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "CODES")]
+        category: Vec<String>,
+    },
+    /// Draw the false-negative audit sample (ML-4): screened posts of the latest days that
+    /// were not flagged, for a person to read; `--list` shows the samples and the measured
+    /// false-negative rate.
+    Sample {
+        /// Posts to draw.
+        #[arg(long, default_value_t = 50)]
+        size: usize,
+        /// Days back from the newest post.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// List the samples drawn so far with their false-negative rates.
+        #[arg(long)]
+        list: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The append-only event log, of one case or of all (AUD-1).
     Log {
         /// Case id.

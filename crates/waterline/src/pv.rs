@@ -219,6 +219,70 @@ impl Screener {
         })
     }
 
+    /// A case a person opens for a post the screening did not flag (SCOPE-4, ML-4): the
+    /// detector's evidence is kept, the person's categories are added.
+    pub fn by_hand(&self, post: &Post, categories: &[waterline_enrich::pv::Category]) -> Candidate {
+        let channel = if post.side == Some(Side::Own) { None } else { self.channel(post) };
+        let named: Vec<&str> = post
+            .annotations
+            .as_deref()
+            .map(|annotations| {
+                annotations.entities.iter().filter_map(|e| e.strip_prefix("product:")).collect()
+            })
+            .unwrap_or_default();
+        let text = waterline_enrich::analysed(&post.text);
+        let language = post.annotations.as_deref().and_then(|a| a.language.as_deref());
+        let context = Context {
+            language: language.unwrap_or("und"),
+            author: post.author_handle.as_deref(),
+            products: self.product_spans(text, &named),
+        };
+        let mut detection = self.detector.detect(text, &context);
+        for category in categories {
+            if !detection.flags.iter().any(|flag| flag.category == *category) {
+                detection.flags.push(waterline_enrich::pv::Flag {
+                    category: *category,
+                    span: Span { start: 0, end: text.len(), text: text.to_owned() },
+                    detail: Some("declared by a person".into()),
+                });
+            }
+        }
+        detection.relevant = true;
+        let post_key = format!("{}:{}", post.platform, post.id);
+        Candidate {
+            case_id: pv::case_id(&post_key),
+            post_key,
+            post: CapturedPost {
+                platform: post.platform.clone(),
+                id: post.id.clone(),
+                url: post.url.clone(),
+                author: post.author_handle.clone(),
+                text: post.text.clone(),
+                posted_at: post.created_at,
+                language: language.map(str::to_owned),
+                channel: channel.map(|channel| channel.name.clone()),
+                products: named.iter().map(|name| (*name).to_owned()).collect(),
+                media_count: post.media_count,
+            },
+            detection,
+            owned: channel.is_some(),
+            related: Vec::new(),
+            media_only: false,
+        }
+    }
+
+    /// Whether a post is in the screening's scope (names a product, or sits on an owned
+    /// channel), whatever the detector says.
+    pub fn in_scope(&self, post: &Post) -> bool {
+        if !self.enabled || post.side == Some(Side::Own) {
+            return false;
+        }
+        let names_product = post.annotations.as_deref().is_some_and(|annotations| {
+            annotations.entities.iter().any(|entity| entity.starts_with("product:"))
+        });
+        names_product || self.channel(post).is_some()
+    }
+
     fn product_spans(&self, text: &str, named: &[&str]) -> Vec<Span> {
         let lower = text.to_lowercase();
         if lower.len() != text.len() {
@@ -251,18 +315,35 @@ pub async fn capture(
     known: &mut HashMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    capture_as(state, candidates, known, now, &Actor::system(), None).await
+}
+
+/// [`capture`] by someone, with a reason that becomes day zero's basis.
+async fn capture_as(
+    state: &StateDb,
+    candidates: Vec<Candidate>,
+    known: &mut HashMap<String, String>,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    reason: Option<&str>,
+) -> Result<u64> {
     let mut opened = 0;
-    let actor = Actor::system();
     for candidate in candidates {
         if known.contains_key(&candidate.post_key) {
             continue;
         }
         let duplicate_of = candidate.related.iter().find_map(|key| known.get(key).cloned());
-        let (day_zero, basis) = if candidate.owned {
+        let (day_zero, mut basis) = if candidate.owned {
             (candidate.post.posted_at.min(now), "posted on an owned channel (PV-4)".to_owned())
         } else {
             (now, "captured by screening (earliest access on our side)".to_owned())
         };
+        if let Some(reason) = reason {
+            if !candidate.owned {
+                basis = format!("opened by {} (first awareness)", actor.name);
+            }
+            basis = format!("{basis}; opened by hand: {reason}");
+        }
         let mut categories: Vec<String> = candidate
             .detection
             .categories()
@@ -283,7 +364,7 @@ pub async fn capture(
             day_zero_basis: basis,
             duplicate_of,
         };
-        let event = new_event(&candidate.case_id, &actor, action, now);
+        let event = new_event(&candidate.case_id, actor, action, now);
         if state.pv_capture(&candidate.post_key, &row(&event)?).await? {
             opened += 1;
         }
@@ -972,6 +1053,139 @@ pub fn alerts(
     alerts
 }
 
+/// One post of an audit sample.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SampleItem {
+    /// `platform:id`.
+    pub post: String,
+    /// Its text, to read.
+    pub text: String,
+    /// The detector's score.
+    pub score: f32,
+}
+
+/// A false-negative audit sample (ML-4).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Sample {
+    /// Name: the day it was drawn and a counter.
+    pub name: String,
+    /// When.
+    pub drawn_at: DateTime<Utc>,
+    /// First and last day of the window.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Unflagged screened posts in the window.
+    pub population: usize,
+    /// Drawn.
+    pub size: usize,
+    /// The posts.
+    pub items: Vec<SampleItem>,
+    /// Cases opened since for sampled posts (filled when listed).
+    #[serde(default)]
+    pub false_negatives: usize,
+    /// `false_negatives / size` (filled when listed).
+    #[serde(default)]
+    pub rate: f64,
+}
+
+const SAMPLE: &str = "pv_sample";
+
+/// Draws and stores an audit sample: screened posts of the last `days` days (before the
+/// newest post) with no case, uniformly at random.
+pub async fn draw_sample(
+    session: &crate::measure::Session,
+    state: &StateDb,
+    config: &Config,
+    size: usize,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<Sample> {
+    use rand::SeedableRng;
+    use rand::seq::IndexedRandom;
+    let newest = session
+        .analytics
+        .query("SELECT CAST(max(created_at) AS VARCHAR) AS newest FROM posts")
+        .await?;
+    let newest = waterline_analytics::to_json(&newest)?
+        .get(0)
+        .and_then(|row| row.get("newest").and_then(serde_json::Value::as_str).and_then(parse_time))
+        .unwrap_or(now);
+    let since = newest - chrono::Duration::days(i64::from(days.max(1)));
+    let posts = session
+        .analytics
+        .posts_where(&format!(
+            "created_at > CAST('{}' AS TIMESTAMP)",
+            since.format("%Y-%m-%dT%H:%M:%S")
+        ))
+        .await?;
+    let known = known_cases(state).await?;
+    let screener = Screener::new(config);
+    let population: Vec<&Post> = posts
+        .iter()
+        .filter(|post| screener.in_scope(post))
+        .filter(|post| !known.contains_key(&format!("{}:{}", post.platform, post.id)))
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(now.timestamp_millis() as u64);
+    let chosen: Vec<&&Post> = population.choose_multiple(&mut rng, size).collect();
+    let items = chosen
+        .into_iter()
+        .map(|post| {
+            let text = waterline_enrich::analysed(&post.text);
+            let language = post.annotations.as_deref().and_then(|a| a.language.as_deref());
+            let context = Context {
+                language: language.unwrap_or("und"),
+                author: post.author_handle.as_deref(),
+                products: Vec::new(),
+            };
+            SampleItem {
+                post: format!("{}:{}", post.platform, post.id),
+                text: post.text.clone(),
+                score: screener.detector.detect(text, &context).score,
+            }
+        })
+        .collect::<Vec<_>>();
+    let existing = state.documents(SAMPLE).await?.len();
+    let sample = Sample {
+        name: format!("{}-{}", now.format("%Y-%m-%d"), existing + 1),
+        drawn_at: now,
+        from: since.date_naive().to_string(),
+        to: newest.date_naive().to_string(),
+        population: population.len(),
+        size: items.len(),
+        items,
+        false_negatives: 0,
+        rate: 0.0,
+    };
+    state
+        .put_document(
+            SAMPLE,
+            &sample.name,
+            &serde_json::to_string(&sample)?,
+            now.timestamp_millis(),
+            false,
+        )
+        .await?;
+    Ok(sample)
+}
+
+/// The samples drawn so far, with the false negatives found in each: sampled posts that
+/// have a case now (opened by hand after reading them).
+pub async fn samples(state: &StateDb) -> Result<Vec<Sample>> {
+    let known = known_cases(state).await?;
+    let mut out = Vec::new();
+    for (_, _, body) in state.documents(SAMPLE).await? {
+        let mut sample: Sample = serde_json::from_str(&body)?;
+        sample.false_negatives =
+            sample.items.iter().filter(|item| known.contains_key(&item.post)).count();
+        sample.rate =
+            if sample.size == 0 { 0.0 } else { sample.false_negatives as f64 / sample.size as f64 };
+        out.push(sample);
+    }
+    out.sort_by_key(|sample| std::cmp::Reverse(sample.drawn_at));
+    Ok(out)
+}
+
 /// `waterline pv …`.
 pub async fn command(
     workspace: &crate::workspace::Workspace,
@@ -1195,6 +1409,71 @@ pub async fn command(
             output::line(&format!(
                 "{screened} post(s) screened, {flagged} flagged, {opened} new case(s)"
             ));
+            Ok(())
+        }
+        PvAction::Open { post, reason, category } => {
+            let Some((platform, id)) = post.split_once(':') else {
+                bail!("name the post as PLATFORM:ID (for example x:1234)");
+            };
+            if reason.trim().is_empty() {
+                bail!("say why the case is opened (--reason)");
+            }
+            let categories = category
+                .iter()
+                .map(|code| {
+                    waterline_enrich::pv::Category::parse(code.trim())
+                        .with_context(|| format!("unknown category `{code}`"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut known = known_cases(state).await?;
+            if let Some(case) = known.get(&post) {
+                bail!("{post} already has case {case}");
+            }
+            let session = crate::measure::open(workspace).await?;
+            let quote = |text: &str| text.replace('\'', "''");
+            let found = session
+                .analytics
+                .posts_where(&format!("platform = '{}' AND id = '{}'", quote(platform), quote(id)))
+                .await?;
+            let stored = found.first().with_context(|| format!("no stored post {post}"))?;
+            let candidate = Screener::new(config).by_hand(stored, &categories);
+            let case_id = candidate.case_id.clone();
+            capture_as(state, vec![candidate], &mut known, now, actor, Some(reason.trim())).await?;
+            output::line(&format!("{post}: case {case_id} opened"));
+            Ok(())
+        }
+        PvAction::Sample { size, days, list, json } => {
+            if list {
+                let samples = samples(state).await?;
+                if json {
+                    return output::json(&samples);
+                }
+                if samples.is_empty() {
+                    output::line("no audit sample yet: waterline pv sample");
+                }
+                for sample in &samples {
+                    output::line(&format!(
+                        "{}  {} sampled, {} false negative(s) found, rate {:.1}%",
+                        sample.name,
+                        sample.size,
+                        sample.false_negatives,
+                        sample.rate * 100.0
+                    ));
+                }
+                return Ok(());
+            }
+            let session = crate::measure::open(workspace).await?;
+            let drawn = draw_sample(&session, state, config, size, days, now).await?;
+            if json {
+                return output::json(&drawn);
+            }
+            output::line(&format!(
+                "audit sample {}: {} of {} unflagged screened posts from {} to {}; read each, and open a case for any adverse event or special situation: waterline pv open PLATFORM:ID --reason \"FN audit {}\"",
+                drawn.name, drawn.size, drawn.population, drawn.from, drawn.to, drawn.name
+            ));
+            for item in &drawn.items {
+                output::line(&format!("{}  {}", item.post, excerpt(&item.text, 100)));
+            }
             Ok(())
         }
         PvAction::Log { case, json } => {

@@ -711,8 +711,18 @@ impl Backend for Served {
                     || view.case.status == waterline_model::pv::Status::PendingFollowUp
             })
             .collect();
+        let audit: Vec<Value> = crate::pv::samples(&self.state)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|sample| {
+                json!({"name": sample.name, "drawn_at": sample.drawn_at, "from": sample.from, "to": sample.to,
+                    "size": sample.size, "false_negatives": sample.false_negatives, "rate": sample.rate})
+            })
+            .collect();
         Ok(json!({
             "generated_at": now,
+            "audit": audit,
             "time_zone": self.workspace.config.time_zone,
             "counts": counts,
             "serious_open": serious_open,

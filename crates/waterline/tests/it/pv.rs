@@ -128,6 +128,35 @@ fn scope_4_public_posts_enter_the_same_workflow_and_coverage_is_not_claimed() {
 }
 
 #[test]
+fn ml_4_the_false_negative_audit_samples_unflagged_posts_and_measures_the_rate() {
+    let dir = workspace();
+    let path = dir.path();
+    let sample = json_of(path, &["pv", "sample", "--size", "2", "--days", "30", "--json"]);
+    assert_eq!(sample["size"], 2);
+    let flagged = cases(path);
+    let items = sample["items"].as_array().unwrap();
+    for item in items {
+        let id = item["post"].as_str().unwrap().split(':').nth(1).unwrap();
+        assert!(!flagged.contains_key(id), "a flagged post is not sampled");
+    }
+    // The reviewer finds an adverse event in the first sampled post and opens a case
+    // (SCOPE-4: a person's finding enters the same workflow).
+    let first = items[0]["post"].as_str().unwrap().to_owned();
+    run(path, &["pv", "open", &first, "--reason", "FN audit", "--category", "AE"]);
+    let again = run_raw(path, &["pv", "open", &first, "--reason", "twice"]);
+    assert!(!again.status.success());
+    let listed = json_of(path, &["pv", "sample", "--list", "--json"]);
+    assert_eq!(listed[0]["false_negatives"], 1);
+    assert_eq!(listed[0]["rate"], 0.5);
+    let opened = cases(path);
+    let id = first.split(':').nth(1).unwrap();
+    let case = &opened[id];
+    assert!(case["categories"].as_array().unwrap().iter().any(|c| c == "AE"));
+    assert!(case["day_zero_basis"].as_str().unwrap().contains("opened by hand: FN audit"));
+    assert!(run_raw(path, &["pv", "open", "x:nope", "--reason", "r"]).status.code() != Some(0));
+}
+
+#[test]
 fn pv_16_media_only_replies_on_owned_channels_are_queued_for_a_person() {
     let dir = workspace();
     let cases = cases(dir.path());
