@@ -11,6 +11,16 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod cues;
+pub mod data;
+pub mod evaluate;
+pub mod lexicon;
+pub mod model;
+pub mod scan;
+
+#[cfg(test)]
+mod tests;
+
 /// A taxonomy category (PHARMA.md section b.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Category {
@@ -266,13 +276,32 @@ pub struct Context<'a> {
 #[derive(Debug, Default)]
 pub struct Detector {
     threshold: f32,
+    model: Option<model::Model>,
 }
 
+/// The detector's version, recorded with each detection (AUD-1).
+pub const VERSION: &str = "pv-lexicon@1+adverse-events@1";
+
 impl Detector {
-    /// The shipped detector (the model compiled into the binary).
+    /// The shipped detector (the model compiled into the binary). When the model does not
+    /// load, the lexicon alone decides (an AE flag scores 0.9) and the threshold is 0.5.
     pub fn shipped() -> &'static Detector {
         static SHIPPED: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
-        SHIPPED.get_or_init(|| Detector { threshold: 0.5 })
+        SHIPPED.get_or_init(|| match model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL) {
+            Ok(model) => Detector::with_model(model),
+            Err(_) => Detector { threshold: 0.5, model: None },
+        })
+    }
+
+    /// A detector with this model and the threshold stored in it.
+    pub fn with_model(model: model::Model) -> Detector {
+        Detector { threshold: model.threshold(), model: Some(model) }
+    }
+
+    /// The same detector at another threshold.
+    pub fn at_threshold(mut self, threshold: f32) -> Detector {
+        self.threshold = threshold;
+        self
     }
 
     /// The operating threshold on `score` (ML-1: chosen for recall).
@@ -282,26 +311,55 @@ impl Detector {
 
     /// Detects PV-relevant content in one text. Never fails.
     pub fn detect(&self, text: &str, context: &Context<'_>) -> Detection {
+        let text = crate::analysed(text);
+        let analysis = lexicon::analyse(text);
+        let products: Vec<(usize, usize)> =
+            context.products.iter().map(|span| (span.start, span.end)).collect();
+        let score = match &self.model {
+            Some(model) => {
+                let scanned = scan::scan(text);
+                let mut features = Vec::new();
+                model::features(&scanned, &analysis, &products, &mut features);
+                model.score(&features)
+            }
+            None => {
+                if analysis.flags.iter().any(|flag| flag.category == Category::Ae) {
+                    0.9
+                } else {
+                    0.1
+                }
+            }
+        };
+        let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
+        let relevant = score >= self.threshold || routed;
         let product = match context.products.first() {
             Some(span) => Element { presence: Presence::Present, span: Some(span.clone()) },
+            None => match &analysis.product_like {
+                Some(span) => Element { presence: Presence::Uncertain, span: Some(span.clone()) },
+                None => Element::absent(),
+            },
+        };
+        let reporter = match (&analysis.role, context.author) {
+            (Some(span), _) => Element { presence: Presence::Present, span: Some(span.clone()) },
+            (None, Some(_)) => Element { presence: Presence::Present, span: None },
+            (None, None) => Element::absent(),
+        };
+        let reaction = match analysis.reaction {
+            Some(element) => element,
+            None if score >= self.threshold => Element { presence: Presence::Uncertain, span: None },
             None => Element::absent(),
         };
-        let reporter = match context.author {
-            Some(_) => Element { presence: Presence::Uncertain, span: None },
-            None => Element::absent(),
-        };
-        let _ = text;
         Detection {
-            score: 0.0,
-            relevant: false,
-            flags: Vec::new(),
+            score,
+            relevant,
+            flags: analysis.flags,
             elements: Elements {
-                patient: Element::absent(),
+                patient: analysis.patient.unwrap_or_else(Element::absent),
                 reporter,
                 product,
-                reaction: Element::absent(),
+                reaction,
             },
-            model: "pv-placeholder@0".into(),
+            model: VERSION.into(),
         }
     }
 }

@@ -1,0 +1,304 @@
+//! The learned layer (ML-3): a logistic regression over hashed words and bigrams of the text
+//! and over the lexicon's language-independent signals, trained with AdaGrad.
+//!
+//! Every training example is seen twice: once with all its features, once with the lexicon
+//! signals only. The second view makes the signals carry the decision on their own, which is
+//! what scores texts in a language the words were never trained on (French).
+//!
+//! Model file (`models/adverse-events.wlm`, the `.wlm` format of `table.rs`): one class
+//! (`relevant`), the bias as default, section `features` (weights), section `meta` (the
+//! operating threshold under the key `threshold`).
+
+use std::collections::HashMap;
+
+use super::lexicon::{Analysis, Signals};
+use super::scan::Scan;
+use crate::table::{Section, Table, TableError, feature, feature_parts};
+
+/// A sparse feature: hashed key and value.
+pub type Feature = (u32, f32);
+
+/// The model's name in its file.
+pub const NAME: &str = "adverse-events";
+
+/// Words replaced by a placeholder: product names vary between drugs (cross-drug transfer).
+const PRODUCT: &str = "<product>";
+
+fn bucket(count: u32) -> u8 {
+    match count {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        _ => 3,
+    }
+}
+
+fn signal(out: &mut Vec<Feature>, name: &str, count: u32) {
+    let level = bucket(count);
+    if level > 0 {
+        out.push((feature_parts(&[b"s", name.as_bytes(), &[level]]), 1.0));
+    }
+}
+
+fn pair(out: &mut Vec<Feature>, first: &str, a: u32, second: &str, b: u32) {
+    out.push((
+        feature_parts(&[
+            b"p",
+            first.as_bytes(),
+            &[u8::from(a > 0)],
+            second.as_bytes(),
+            &[u8::from(b > 0)],
+        ]),
+        1.0,
+    ));
+}
+
+/// The lexicon-signal features (language independent).
+pub fn signal_features(signals: &Signals, out: &mut Vec<Feature>) {
+    signal(out, "reactions", signals.reactions);
+    signal(out, "ambiguous", signals.ambiguous);
+    signal(out, "negated", signals.negated);
+    signal(out, "guarded", signals.guarded);
+    signal(out, "links", signals.links);
+    signal(out, "withdrawal", signals.withdrawal);
+    signal(out, "efficacy", signals.efficacy);
+    signal(out, "before", signals.before);
+    signal(out, "hypothetical", signals.hypothetical);
+    signal(out, "medinfo", signals.medinfo);
+    signal(out, "news", signals.news);
+    signal(out, "indication", signals.indication);
+    signal(out, "questions", signals.questions);
+    signal(out, "first_person", signals.first_person);
+    let reactions = signals.reactions;
+    pair(out, "reactions", reactions, "withdrawal", signals.withdrawal);
+    pair(out, "reactions", reactions, "links", signals.links);
+    pair(out, "reactions", reactions, "efficacy", signals.efficacy);
+    pair(out, "reactions", reactions, "before", signals.before);
+    pair(out, "reactions", reactions, "first_person", signals.first_person);
+    pair(out, "ambiguous", signals.ambiguous, "before", signals.before);
+    pair(out, "ambiguous", signals.ambiguous, "withdrawal", signals.withdrawal);
+    for category in &signals.categories {
+        out.push((feature_parts(&[b"c", category.code().as_bytes()]), 1.0));
+    }
+    if signals.categories.is_empty() {
+        out.push((feature("c:none"), 1.0));
+    }
+    let length = match signals.words {
+        0..=5 => 0u8,
+        6..=12 => 1,
+        13..=25 => 2,
+        _ => 3,
+    };
+    out.push((feature_parts(&[b"len", &[length]]), 1.0));
+}
+
+/// The word features: folded words (marked when negated), product names replaced, bigrams.
+pub fn word_features(scanned: &Scan, products: &[(usize, usize)], out: &mut Vec<Feature>) {
+    let mut negation_left = 0u8;
+    let mut previous: Option<(usize, &str)> = None;
+    for word in &scanned.words {
+        let in_product = products.iter().any(|(start, end)| word.start < *end && *start < word.end);
+        let inn = super::cues::INN_SUFFIXES.iter().any(|suffix| word.norm.ends_with(suffix))
+            && word.norm.len() > 5;
+        let norm: &str = if in_product || inn { PRODUCT } else { &word.norm };
+        if previous.is_some_and(|(sentence, _)| sentence != word.sentence) {
+            negation_left = 0;
+            previous = None;
+        }
+        let negated: &[u8] = if negation_left > 0 { b"~" } else { b"" };
+        out.push((feature_parts(&[b"w", norm.as_bytes(), negated]), 1.0));
+        if let Some((_, before)) = previous {
+            out.push((feature_parts(&[b"b", before.as_bytes(), b" ", norm.as_bytes()]), 1.0));
+        }
+        negation_left = negation_left.saturating_sub(1);
+        if super::cues::NEGATORS.contains(&norm) || norm.ends_with("n't") {
+            negation_left = 3;
+        }
+        previous = Some((word.sentence, norm));
+    }
+}
+
+/// All features of a text.
+pub fn features(
+    scanned: &Scan,
+    analysis: &Analysis,
+    products: &[(usize, usize)],
+    out: &mut Vec<Feature>,
+) {
+    out.clear();
+    word_features(scanned, products, out);
+    signal_features(&analysis.signals, out);
+}
+
+fn sigmoid(value: f32) -> f32 {
+    1.0 / (1.0 + (-value).exp())
+}
+
+/// The trained model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    table: Table,
+    threshold: f32,
+}
+
+impl Model {
+    /// Loads a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, TableError> {
+        Model::from_table(Table::from_bytes(bytes)?)
+    }
+
+    /// Wraps a table (checked).
+    pub fn from_table(table: Table) -> Result<Model, TableError> {
+        if table.name != NAME || table.classes.len() != 1 || table.defaults.is_empty() {
+            return Err(TableError::Format("not an adverse-events model".into()));
+        }
+        let threshold = table
+            .section("meta")
+            .and_then(|meta| meta.get(feature("threshold"), 1))
+            .and_then(|values| values.first().copied())
+            .unwrap_or(0.5);
+        Ok(Model { table, threshold })
+    }
+
+    /// The table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The operating threshold stored in the file.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The probability-like score of features.
+    pub fn score(&self, features: &[Feature]) -> f32 {
+        let mut total = self.table.defaults.first().copied().unwrap_or(0.0);
+        if let Some(weights) = self.table.section("features") {
+            for (key, value) in features {
+                if let Some(row) = weights.get(*key, 1) {
+                    total += row.first().copied().unwrap_or(0.0) * value;
+                }
+            }
+        }
+        sigmoid(total)
+    }
+}
+
+/// One training example: features of the full view, of the lexicon-only view, and the label.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// All features.
+    pub full: Vec<Feature>,
+    /// Lexicon signals only.
+    pub signals: Vec<Feature>,
+    /// PV-relevant.
+    pub label: bool,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// AdaGrad learning rate.
+    pub learning_rate: f32,
+    /// L2 penalty per update.
+    pub l2: f32,
+    /// Shuffling seed.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { epochs: 12, learning_rate: 0.05, l2: 1e-4, seed: 11 }
+    }
+}
+
+fn dedup(mut features: Vec<Feature>) -> Vec<Feature> {
+    features.sort_by_key(|(key, _)| *key);
+    features.dedup_by(|later, earlier| {
+        if later.0 == earlier.0 {
+            earlier.1 += later.1;
+            true
+        } else {
+            false
+        }
+    });
+    features
+}
+
+/// Encodes a text for training.
+pub fn encode(text: &str, label: bool) -> Encoded {
+    let text = crate::analysed(text);
+    let scanned = super::scan::scan(text);
+    let analysis = super::lexicon::analyse(text);
+    let mut full = Vec::new();
+    features(&scanned, &analysis, &[], &mut full);
+    let mut signals = Vec::new();
+    signal_features(&analysis.signals, &mut signals);
+    Encoded { full: dedup(full), signals: dedup(signals), label }
+}
+
+/// Trains the weights (deterministic for the same examples and options); the threshold is
+/// set by the caller.
+pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Table {
+    let mut weights: HashMap<u32, (f32, f32)> = HashMap::new();
+    let mut bias = 0f32;
+    let mut bias_squares = 1e-6f32;
+    let views: Vec<&[Feature]> = examples
+        .iter()
+        .flat_map(|example| [example.full.as_slice(), example.signals.as_slice()])
+        .collect();
+    let labels: Vec<bool> = examples.iter().flat_map(|example| [example.label; 2]).collect();
+    let mut order: Vec<usize> = (0..views.len()).collect();
+    let mut state = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for _ in 0..options.epochs {
+        for index in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let other = (state % (index as u64 + 1)) as usize;
+            order.swap(index, other);
+        }
+        for &example in &order {
+            let features = views[example];
+            let mut total = bias;
+            for (key, value) in features {
+                if let Some((weight, _)) = weights.get(key) {
+                    total += weight * value;
+                }
+            }
+            let target = if labels[example] { 1.0 } else { 0.0 };
+            let gradient = sigmoid(total) - target;
+            bias_squares += gradient * gradient;
+            bias -= options.learning_rate * gradient / bias_squares.sqrt();
+            for (key, value) in features {
+                let (weight, squares) = weights.entry(*key).or_insert((0.0, 1e-6));
+                let step = gradient * value + options.l2 * *weight;
+                *squares += step * step;
+                *weight -= options.learning_rate * step / squares.sqrt();
+            }
+        }
+    }
+    let rows: Vec<(u32, Vec<f32>)> = weights
+        .into_iter()
+        .filter(|(_, (weight, _))| weight.abs() > 1e-3)
+        .map(|(key, (weight, _))| (key, vec![weight]))
+        .collect();
+    Table {
+        name: NAME.into(),
+        classes: vec!["relevant".into()],
+        defaults: vec![bias],
+        sections: vec![
+            Section::new("features", rows),
+            Section::new("meta", vec![(feature("threshold"), vec![threshold])]),
+        ],
+    }
+}
+
+/// Sets the threshold of a trained table.
+pub fn with_threshold(mut table: Table, threshold: f32) -> Table {
+    table.sections.retain(|section| section.name != "meta");
+    table.sections.push(Section::new("meta", vec![(feature("threshold"), vec![threshold])]));
+    table
+}
