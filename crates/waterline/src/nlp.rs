@@ -198,6 +198,14 @@ fn eval_adverse_events(
         bail!("no examples to evaluate");
     }
     let report = if cross_drug {
+        if errors {
+            for (drug, scored) in evaluate::cross_drug(&examples) {
+                let texts: Vec<&str> = examples.iter().filter(|row| row.group == drug).map(|row| row.text.as_str()).collect();
+                for (text, scored) in texts.iter().zip(&scored) {
+                    output::line(&format!("{drug}\t{}\t{}\t{:.4}\t{text}", u8::from(scored.positive), u8::from(scored.routed), scored.score));
+                }
+            }
+        }
         evaluate::cross_drug_report(&examples)
     } else {
         let detector = Detector::shipped();

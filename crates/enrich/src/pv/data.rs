@@ -13,6 +13,9 @@ pub struct Labelled {
     pub group: String,
     /// The expected categories (TSV files), when given.
     pub categories: Vec<String>,
+    /// The training class (`model::CLASSES`): 0 for positives; PsyTAR's negatives by their
+    /// label (withdrawal, efficacy, inefficacy, disease or symptom), the others `OTHER`.
+    pub kind: usize,
 }
 
 /// The written training examples (`testdata/pv/train.tsv`), compiled in so that training
@@ -87,7 +90,25 @@ pub fn psytar(content: &str) -> Result<Vec<Labelled>, String> {
             .and_then(|at| record.get(at))
             .map(|cell| cell.split('.').next().unwrap_or_default().trim().to_lowercase())
             .unwrap_or_default();
-        out.push(Labelled { text: text.to_owned(), positive, group, categories: Vec::new() });
+        let flag = |name: &str| {
+            column(name)
+                .and_then(|at| record.get(at))
+                .is_some_and(|cell| cell.trim().parse::<f64>().is_ok_and(|value| value >= 1.0))
+        };
+        let kind = if positive {
+            0
+        } else if flag("WD") {
+            1
+        } else if flag("EF") {
+            2
+        } else if flag("INF") {
+            3
+        } else if flag("SSI") || flag("DI") {
+            4
+        } else {
+            super::model::OTHER
+        };
+        out.push(Labelled { text: text.to_owned(), positive, group, categories: Vec::new(), kind });
     }
     Ok(out)
 }
@@ -105,6 +126,7 @@ pub fn ade(relations: &str, negatives: &str) -> Vec<Labelled> {
                 positive: true,
                 group: String::new(),
                 categories: Vec::new(),
+                kind: 0,
             });
         }
     }
@@ -117,6 +139,7 @@ pub fn ade(relations: &str, negatives: &str) -> Vec<Labelled> {
                 positive: false,
                 group: String::new(),
                 categories: Vec::new(),
+                kind: super::model::OTHER,
             });
         }
     }
@@ -145,6 +168,7 @@ pub fn labelled_tsv(content: &str) -> Vec<Labelled> {
             positive,
             group: String::new(),
             categories,
+            kind: if positive { 0 } else { super::model::OTHER },
         });
     }
     out

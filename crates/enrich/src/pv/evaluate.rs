@@ -172,16 +172,18 @@ pub fn score(detector: &Detector, examples: &[Labelled], language: &str) -> Vec<
 
 /// The written training examples, encoded (labels: positive = any category).
 pub fn written_examples() -> Vec<Encoded> {
-    labelled_tsv(WRITTEN_TRAIN).iter().map(|example| encode(&example.text, example.positive)).collect()
+    labelled_tsv(WRITTEN_TRAIN).iter().map(|example| encode(&example.text, example.kind)).collect()
 }
 
 /// Trains a model on PsyTAR rows plus the written examples, with a given threshold.
 pub fn train_on(rows: &[&Labelled], threshold: f32) -> Table {
-    let mut encoded: Vec<Encoded> = rows.iter().map(|row| encode(&row.text, row.positive)).collect();
+    let mut encoded: Vec<Encoded> = rows.iter().map(|row| encode(&row.text, kind_of(row))).collect();
     let written = written_examples();
     // The written examples are few: seen twice as often.
-    encoded.extend(written.iter().cloned());
-    encoded.extend(written);
+    if std::env::var("PV_WRITTEN").map_or(true, |value| value != "0") {
+        encoded.extend(written.iter().cloned());
+        encoded.extend(written);
+    }
     train(&encoded, TrainOptions::default(), threshold)
 }
 
@@ -293,4 +295,12 @@ pub fn category_misses(detector: &Detector, examples: &[Labelled], language: &st
         }
     }
     out
+}
+
+fn kind_of(row: &Labelled) -> usize {
+    if std::env::var("PV_MULTI").is_ok_and(|value| value == "0") {
+        if row.positive { 0 } else { super::model::OTHER }
+    } else {
+        row.kind
+    }
 }

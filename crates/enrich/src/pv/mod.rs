@@ -319,7 +319,7 @@ impl Detector {
             Some(model) => {
                 let scanned = scan::scan(text);
                 let mut features = Vec::new();
-                model::features(&scanned, &analysis, &products, &mut features);
+                model::features(text, &scanned, &analysis, &products, &mut features);
                 model.score(&features)
             }
             None => {

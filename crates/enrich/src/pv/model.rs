@@ -107,7 +107,7 @@ pub fn word_features(scanned: &Scan, products: &[(usize, usize)], out: &mut Vec<
         }
         let negated: &[u8] = if negation_left > 0 { b"~" } else { b"" };
         out.push((feature_parts(&[b"w", norm.as_bytes(), negated]), 1.0));
-        if let Some((_, before)) = previous {
+        if let Some((_, before)) = previous.filter(|_| std::env::var("PV_BIGRAMS").map_or(true, |value| value != "0")) {
             out.push((feature_parts(&[b"b", before.as_bytes(), b" ", norm.as_bytes()]), 1.0));
         }
         negation_left = negation_left.saturating_sub(1);
@@ -118,8 +118,42 @@ pub fn word_features(scanned: &Scan, products: &[(usize, usize)], out: &mut Vec<
     }
 }
 
+/// Stemmed words (English Snowball): `gained`, `gaining` → `gain`.
+fn stem_features(scanned: &Scan, out: &mut Vec<Feature>) {
+    static STEMMER: std::sync::OnceLock<Option<rust_stemmers::Stemmer>> = std::sync::OnceLock::new();
+    let Some(stemmer) = STEMMER.get_or_init(|| crate::words::stemmer("en")) else { return };
+    let grams = std::env::var("PV_GRAMS").ok().and_then(|value| value.parse::<f32>().ok()).unwrap_or(0.0);
+    for word in &scanned.words {
+        if word.norm.len() > 3 && !word.number {
+            out.push((feature_parts(&[b"t", stemmer.stem(&word.norm).as_bytes()]), 1.0));
+        }
+        if grams > 0.0 && word.norm.len() > 4 && word.norm.is_ascii() && !word.number {
+            let padded = format!("<{}>", word.norm);
+            let bytes = padded.as_bytes();
+            for window in bytes.windows(4) {
+                out.push((feature_parts(&[b"g", window]), grams));
+            }
+        }
+    }
+}
+
+/// The static embedding of the text's words (shipped `embeddings.wle`), as dense features.
+fn embedding_features(text: &str, out: &mut Vec<Feature>) {
+    let Some(table) = crate::models::embeddings() else { return };
+    let tokens = crate::text::tokenize(text, None);
+    let mut vector = Vec::new();
+    if table.embed_tokens(&tokens, &mut vector) == 0 {
+        return;
+    }
+    let scale = std::env::var("PV_EMB").ok().and_then(|value| value.parse::<f32>().ok()).unwrap_or(1.0);
+    for (index, value) in vector.iter().enumerate() {
+        out.push((feature_parts(&[b"e", &(index as u32).to_le_bytes()]), value * scale));
+    }
+}
+
 /// All features of a text.
 pub fn features(
+    text: &str,
     scanned: &Scan,
     analysis: &Analysis,
     products: &[(usize, usize)],
@@ -127,6 +161,12 @@ pub fn features(
 ) {
     out.clear();
     word_features(scanned, products, out);
+    if std::env::var("PV_STEM").map_or(true, |value| value != "0") {
+        stem_features(scanned, out);
+    }
+    if std::env::var("PV_EMB").map_or(false, |value| value != "0") {
+        embedding_features(text, out);
+    }
     signal_features(&analysis.signals, out);
 }
 
@@ -149,12 +189,12 @@ impl Model {
 
     /// Wraps a table (checked).
     pub fn from_table(table: Table) -> Result<Model, TableError> {
-        if table.name != NAME || table.classes.len() != 1 || table.defaults.is_empty() {
+        if table.name != NAME || table.classes.is_empty() || table.defaults.len() != table.classes.len() {
             return Err(TableError::Format("not an adverse-events model".into()));
         }
         let threshold = table
             .section("meta")
-            .and_then(|meta| meta.get(feature("threshold"), 1))
+            .and_then(|meta| meta.get(feature("threshold"), table.classes.len()))
             .and_then(|values| values.first().copied())
             .unwrap_or(0.5);
         Ok(Model { table, threshold })
@@ -170,29 +210,46 @@ impl Model {
         self.threshold
     }
 
-    /// The probability-like score of features.
+    /// The probability-like score of features: the probability of the first class.
     pub fn score(&self, features: &[Feature]) -> f32 {
-        let mut total = self.table.defaults.first().copied().unwrap_or(0.0);
+        let classes = self.table.classes.len();
+        let mut scores = self.table.defaults.clone();
         if let Some(weights) = self.table.section("features") {
             for (key, value) in features {
-                if let Some(row) = weights.get(*key, 1) {
-                    total += row.first().copied().unwrap_or(0.0) * value;
+                if let Some(row) = weights.get(*key, classes) {
+                    for (score, weight) in scores.iter_mut().zip(row) {
+                        *score += weight * value;
+                    }
                 }
             }
         }
-        sigmoid(total)
+        if classes == 1 {
+            return sigmoid(scores.first().copied().unwrap_or(0.0));
+        }
+        softmax(&mut scores);
+        scores.first().copied().unwrap_or(0.0)
     }
 }
 
-/// One training example: features of the full view, of the lexicon-only view, and the label.
+/// The classes of the model: PV-relevant first, then the kinds of other sentences PsyTAR
+/// labels (withdrawal, efficacy, inefficacy, disease or symptom talk) and the rest. Only
+/// the first class's probability is the score; the others give the model room to tell a
+/// withdrawal symptom or a disease symptom from a reaction.
+pub const CLASSES: [&str; 6] =
+    ["relevant", "withdrawal", "efficacy", "inefficacy", "disease", "other"];
+
+/// The class index of texts that are not PV-relevant and of no particular kind.
+pub const OTHER: usize = 5;
+
+/// One training example: features of the full view, of the lexicon-only view, and the class.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     /// All features.
     pub full: Vec<Feature>,
     /// Lexicon signals only.
     pub signals: Vec<Feature>,
-    /// PV-relevant.
-    pub label: bool,
+    /// The class (0: PV-relevant; see [`CLASSES`]).
+    pub class: usize,
 }
 
 /// Training settings.
@@ -228,30 +285,43 @@ fn dedup(mut features: Vec<Feature>) -> Vec<Feature> {
 }
 
 /// Encodes a text for training.
-pub fn encode(text: &str, label: bool) -> Encoded {
+pub fn encode(text: &str, class: usize) -> Encoded {
     let text = crate::analysed(text);
     let scanned = super::scan::scan(text);
     let analysis = super::lexicon::analyse(text);
     let mut full = Vec::new();
-    features(&scanned, &analysis, &[], &mut full);
+    features(text, &scanned, &analysis, &[], &mut full);
     let mut signals = Vec::new();
     signal_features(&analysis.signals, &mut signals);
-    Encoded { full: dedup(full), signals: dedup(signals), label }
+    Encoded { full: dedup(full), signals: dedup(signals), class: class.min(CLASSES.len() - 1) }
 }
 
-/// Trains the weights (deterministic for the same examples and options); the threshold is
-/// set by the caller.
+fn softmax(scores: &mut [f32]) {
+    let largest = scores.iter().fold(f32::MIN, |largest, score| largest.max(*score));
+    let mut total = 0.0;
+    for score in scores.iter_mut() {
+        *score = (*score - largest).exp();
+        total += *score;
+    }
+    for score in scores.iter_mut() {
+        *score /= total;
+    }
+}
+
+/// Trains the weights (deterministic for the same examples and options).
 pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Table {
-    let mut weights: HashMap<u32, (f32, f32)> = HashMap::new();
-    let mut bias = 0f32;
-    let mut bias_squares = 1e-6f32;
-    let views: Vec<&[Feature]> = examples
-        .iter()
-        .flat_map(|example| [example.full.as_slice(), example.signals.as_slice()])
-        .collect();
-    let labels: Vec<bool> = examples.iter().flat_map(|example| [example.label; 2]).collect();
+    const K: usize = CLASSES.len();
+    let mut weights: HashMap<u32, ([f32; K], [f32; K])> = HashMap::new();
+    let mut bias = [0f32; K];
+    let mut bias_squares = [1e-6f32; K];
+    let mut views: Vec<(&[Feature], usize)> = Vec::new();
+    for example in examples {
+        views.push((&example.full, example.class));
+        views.push((&example.signals, example.class));
+    }
     let mut order: Vec<usize> = (0..views.len()).collect();
     let mut state = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut probabilities = [0f32; K];
     for _ in 0..options.epochs {
         for index in (1..order.len()).rev() {
             state ^= state << 13;
@@ -261,37 +331,46 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
             order.swap(index, other);
         }
         for &example in &order {
-            let features = views[example];
-            let mut total = bias;
+            let (features, class) = views[example];
+            probabilities = bias;
             for (key, value) in features {
-                if let Some((weight, _)) = weights.get(key) {
-                    total += weight * value;
+                if let Some((row, _)) = weights.get(key) {
+                    for (probability, weight) in probabilities.iter_mut().zip(row) {
+                        *probability += weight * value;
+                    }
                 }
             }
-            let target = if labels[example] { 1.0 } else { 0.0 };
-            let gradient = sigmoid(total) - target;
-            bias_squares += gradient * gradient;
-            bias -= options.learning_rate * gradient / bias_squares.sqrt();
+            softmax(&mut probabilities);
+            let gradients: [f32; K] = std::array::from_fn(|index| {
+                probabilities[index] - if index == class { 1.0 } else { 0.0 }
+            });
+            for index in 0..K {
+                bias_squares[index] += gradients[index] * gradients[index];
+                bias[index] -= options.learning_rate * gradients[index] / bias_squares[index].sqrt();
+            }
             for (key, value) in features {
-                let (weight, squares) = weights.entry(*key).or_insert((0.0, 1e-6));
-                let step = gradient * value + options.l2 * *weight;
-                *squares += step * step;
-                *weight -= options.learning_rate * step / squares.sqrt();
+                let (row, squares) = weights.entry(*key).or_insert(([0.0; K], [1e-6; K]));
+                for index in 0..K {
+                    let step = gradients[index] * value + options.l2 * row[index];
+                    squares[index] += step * step;
+                    row[index] -= options.learning_rate * step / squares[index].sqrt();
+                }
             }
         }
     }
+    let _ = probabilities;
     let rows: Vec<(u32, Vec<f32>)> = weights
         .into_iter()
-        .filter(|(_, (weight, _))| weight.abs() > 1e-3)
-        .map(|(key, (weight, _))| (key, vec![weight]))
+        .filter(|(_, (row, _))| row.iter().any(|weight| weight.abs() > 1e-3))
+        .map(|(key, (row, _))| (key, row.to_vec()))
         .collect();
     Table {
         name: NAME.into(),
-        classes: vec!["relevant".into()],
-        defaults: vec![bias],
+        classes: CLASSES.iter().map(|class| (*class).to_owned()).collect(),
+        defaults: bias.to_vec(),
         sections: vec![
             Section::new("features", rows),
-            Section::new("meta", vec![(feature("threshold"), vec![threshold])]),
+            meta(threshold),
         ],
     }
 }
@@ -299,6 +378,11 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
 /// Sets the threshold of a trained table.
 pub fn with_threshold(mut table: Table, threshold: f32) -> Table {
     table.sections.retain(|section| section.name != "meta");
-    table.sections.push(Section::new("meta", vec![(feature("threshold"), vec![threshold])]));
+    table.sections.push(meta(threshold));
     table
+}
+
+/// The `meta` section: the threshold (repeated per class, as sections hold one value per class).
+fn meta(threshold: f32) -> Section {
+    Section::new("meta", vec![(feature("threshold"), vec![threshold; CLASSES.len()])])
 }
