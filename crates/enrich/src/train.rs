@@ -264,7 +264,8 @@ pub fn train_sentiment_multilingual(data: &Path) -> Result<Table, TrainError> {
 /// et al. 2019: the data README allows it for a shipped model).
 pub fn psytar_rows(data: &Path) -> Result<Vec<crate::pv::data::Labelled>, TrainError> {
     let path = data.join("adverse-events/psytar/sentence_labeling.csv");
-    let bytes = std::fs::read(&path).map_err(|source| TrainError::Io { path: path.clone(), source })?;
+    let bytes =
+        std::fs::read(&path).map_err(|source| TrainError::Io { path: path.clone(), source })?;
     crate::pv::data::psytar(&String::from_utf8_lossy(&bytes))
         .map_err(|reason| TrainError::Data { path, reason })
 }

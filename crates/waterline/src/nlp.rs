@@ -138,7 +138,17 @@ pub fn eval(task: EvalTask) -> Result<()> {
             cross_drug,
             errors,
             json,
-        } => return eval_adverse_events(psytar_csv, ade_dir, labelled.or(french.clone()), if french.is_some() { "fr".into() } else { lang }, cross_drug, errors, json),
+        } => {
+            return eval_adverse_events(
+                psytar_csv,
+                ade_dir,
+                labelled.or(french.clone()),
+                if french.is_some() { "fr".into() } else { lang },
+                cross_drug,
+                errors,
+                json,
+            );
+        }
         EvalTask::Needs { complaints_csv, json } => {
             let examples = read_complaints(&complaints_csv)?;
             let report = waterline_enrich::eval::needs(
@@ -182,11 +192,14 @@ fn eval_adverse_events(
     use waterline_enrich::pv::{Detector, data, evaluate};
     let (set, examples) = if let Some(path) = &psytar_csv {
         let content = String::from_utf8_lossy(&fs_err::read(path)?).into_owned();
-        let rows = data::psytar(&content).map_err(|reason| anyhow::anyhow!("`{}`: {reason}", path.display()))?;
+        let rows = data::psytar(&content)
+            .map_err(|reason| anyhow::anyhow!("`{}`: {reason}", path.display()))?;
         ("psytar", rows)
     } else if let Some(dir) = &ade_dir {
-        let relations = String::from_utf8_lossy(&fs_err::read(dir.join("DRUG-AE.rel"))?).into_owned();
-        let negatives = String::from_utf8_lossy(&fs_err::read(dir.join("ADE-NEG.txt"))?).into_owned();
+        let relations =
+            String::from_utf8_lossy(&fs_err::read(dir.join("DRUG-AE.rel"))?).into_owned();
+        let negatives =
+            String::from_utf8_lossy(&fs_err::read(dir.join("ADE-NEG.txt"))?).into_owned();
         ("ade-corpus-v2", data::ade(&relations, &negatives))
     } else if let Some(path) = &labelled {
         let content = String::from_utf8_lossy(&fs_err::read(path)?).into_owned();
@@ -200,9 +213,19 @@ fn eval_adverse_events(
     let report = if cross_drug {
         if errors {
             for (drug, scored) in evaluate::cross_drug(&examples) {
-                let texts: Vec<&str> = examples.iter().filter(|row| row.group == drug).map(|row| row.text.as_str()).collect();
+                let texts: Vec<&str> = examples
+                    .iter()
+                    .filter(|row| row.group == drug)
+                    .map(|row| row.text.as_str())
+                    .collect();
                 for (text, scored) in texts.iter().zip(&scored) {
-                    output::line(&format!("{drug}\t{}\t{}\t{:.4}\t{text}", u8::from(scored.positive), u8::from(scored.routed), scored.score));
+                    output::line(&format!(
+                        "{drug}\t{}\t{}\t{:.4}\t{}\t{text}",
+                        u8::from(scored.positive),
+                        u8::from(scored.routed),
+                        scored.score,
+                        u8::from(scored.neutral)
+                    ));
                 }
             }
         }
@@ -212,7 +235,8 @@ fn eval_adverse_events(
         let started = std::time::Instant::now();
         let scored = evaluate::score(detector, &examples, &lang);
         let seconds = started.elapsed().as_secs_f64();
-        let mut report = evaluate::report(&format!("{set} ({lang})"), &scored, detector.threshold());
+        let mut report =
+            evaluate::report(&format!("{set} ({lang})"), &scored, detector.threshold_for(&lang));
         report.texts_per_second = Some((examples.len() as f64 / seconds.max(1e-9)).round());
         report.by_category = evaluate::category_recall(detector, &examples, &lang);
         if errors {
@@ -253,7 +277,9 @@ fn print_report(report: &waterline_enrich::pv::evaluate::Report) {
         report.threshold,
         report.n,
         report.positives,
-        report.texts_per_second.map_or(String::new(), |rate| format!(", {rate:.0} texts/s one thread"))
+        report
+            .texts_per_second
+            .map_or(String::new(), |rate| format!(", {rate:.0} texts/s one thread"))
     ));
     for (code, (found, expected)) in &report.by_category {
         output::line(&format!("  {code:<5} {found}/{expected}"));

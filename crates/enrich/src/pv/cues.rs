@@ -7,17 +7,17 @@
 //! hypothetical or question guard does not cancel.
 
 /// Reactions and symptoms in lay terms (English).
-pub const EN_REACTIONS: &str = "headache*|head ache*|head hurt*|head is pounding|pounding head|dizz*|lightheaded*|light headed|vertigo|room spinning|nause*|queasy|vomit*|threw up|throw up|throwing up|puk*|diarrh*|the runs|constipat*|stomach ache*|stomachache*|stomach pain*|stomach cramp*|stomach upset|upset stomach|tummy ache*|belly ache*|cramp*|bloat*|indigestion|heartburn|acid reflux|reflux|dry mouth|cotton mouth|metallic taste|weird taste in my mouth|loss of appetite|lost my appetite|no appetite|appetite|ate everything|craving*|weight gain|gained weight|gain weight|gaining weight|put on weight|putting on weight|gained _ pounds|gained _ lbs|gained _ kg|gained _ kilos|packed on|weight loss|lost weight|losing weight|rash*|hives|itch*|skin broke out|broke out|breakout*|acne|hair loss|hair falling out|hair fell out|losing my hair|lost my hair|lost hair|thinning hair|hair thinning|bruis*|nosebleed*|nose bleed*|bleeding|bled|sweat*|night sweats|hot flash*|hot flush*|flushing|flushed|chills|fever*|shak*|tremor*|trembl*|twitch*|jitter*|jumpy|restless*|akathisia|insomnia|sleepless*|can't sleep|couldn't sleep|cannot sleep|could not sleep|unable to sleep|trouble sleeping|hard to sleep|difficulty sleeping|awake all night|up all night|wide awake|vivid dream*|nightmare*|strange dream*|weird dream*|crazy dream*|drows*|sleepy|sleepiness|sleeping all day|sleep all day|tired*|fatigue*|exhaust*|letharg*|no energy|zero energy|low energy|wiped out|zombie*|foggy|brain fog|fog|fogg*|spaced out|spacey|spacy|numb*|emotionless|no emotions|blunted|flat|apath*|didn't care about anything|don't care about anything|memory loss|memory problems|memory issues|forgetful*|forgetting things|confus*|can't concentrate|couldn't concentrate|concentrat*|can't focus|couldn't focus|yawn*|sexual side effect*|sexual dysfunction|sexual problems|sexually|libido|sex drive|no desire|lost interest in sex|erectile|erection*|impoten*|anorgasmia|orgasm*|ejaculat*|climax*|arousal|heart racing|racing heart|heart was racing|heart pounding|palpitation*|rapid heartbeat|fast heartbeat|irregular heartbeat|chest pain*|chest tight*|tight chest|high blood pressure|blood pressure|shortness of breath|short of breath|couldn't breathe|could not breathe|can't breathe|cannot breathe|difficulty breathing|trouble breathing|hard to breathe|breathing problems|wheez*|swelling|swollen|swell*|puffy|blurred vision|blurry vision|blurry|vision problems|double vision|ringing in my ears|tinnitus|anxiety|anxious|panic attack*|panicky|agitat*|irritab*|irritable|snappy|short tempered|angry|anger|rage|aggressive|aggression|mood swing*|moody|emotional|crying|cried|tearful|weepy|suicidal*|suicide|kill myself|killing myself|self harm|hurt myself|depress*|paranoi*|hallucinat*|manic|mania|hypomani*|jaw clench*|clenching|clench*|teeth grinding|grinding my teeth|grind my teeth|bruxism|muscle pain*|muscle ache*|muscle spasm*|spasm*|aches|achy|aching|joint pain*|back pain|pain|painful|seizure*|convuls*|fainted|faint*|passed out|blacked out|blackout*|jaundice|yellow skin|liver|kidney*|urinat*|peeing|pee|bladder|allergic|allergy|anaphyla*|side effect*|adverse effect*|adverse reaction*|reaction|made me sick|felt sick|feel sick|feeling sick|sick|ill|unwell|hungover|hangover|zapp*|brain zap*|zaps|electric shock*|shock sensation*|tingl*|pins and needles|stiff*|weak*|sore*|clumsy|wired|edgy|on edge|restlessness|horrible|awful|terrible|worse|worst|miserable|weird|strange|zoned out|out of it|disconnected|detached|unreal|didn't feel like myself|not myself|not feel like myself|personality change*|emotionally|crazy|sedat*|hyper|hyperactive|heavy|sluggish|groggy|drugged|dopey|high|buzzed|yawning|appetite increase*|increased appetite|hungry all the time|always hungry|starving|binge*|sugar craving*|carb craving*|dehydrat*|thirst*|bleeding gums|gums|toothache|migraine*|cough*|runny nose|stuffy nose|congest*|sneez*|sore throat|infection|infected|hair|skin|vision|eyes|headaches";
+pub const EN_REACTIONS: &str = "~no libido|~no sex drive|~no appetite|~no energy|~no emotions|~no feelings|~no desire|~not sleeping|~can't sleep|~can't think|~can't stop crying|~couldn't stop crying|~can't stop shaking|~not myself|stroke|heart attack|liver damage|headache*|head ache*|head hurt*|head is pounding|pounding head|dizz*|lightheaded*|light headed|vertigo|room spinning|nause*|queasy|vomit*|threw up|throw up|throwing up|puk*|diarrh*|the runs|constipat*|stomach ache*|stomachache*|stomach pain*|stomach cramp*|stomach upset|upset stomach|tummy ache*|belly ache*|cramp*|bloat*|indigestion|heartburn|acid reflux|reflux|dry mouth|cotton mouth|metallic taste|weird taste in my mouth|loss of appetite|lost my appetite|no appetite|appetite|ate everything|craving*|weight gain|gained weight|gain weight|gaining weight|put on weight|putting on weight|gained _ pounds|gained _ lbs|gained _ kg|gained _ kilos|packed on|weight loss|lost weight|losing weight|rash*|hives|itch*|skin broke out|broke out|breakout*|acne|hair loss|hair falling out|hair fell out|losing my hair|lost my hair|lost hair|thinning hair|hair thinning|bruis*|nosebleed*|nose bleed*|bleeding|bled|sweat*|night sweats|hot flash*|hot flush*|flushing|flushed|chills|fever*|shak*|tremor*|trembl*|twitch*|jitter*|jumpy|restless*|akathisia|insomnia|sleepless*|can't sleep|couldn't sleep|cannot sleep|could not sleep|unable to sleep|trouble sleeping|hard to sleep|difficulty sleeping|awake all night|up all night|wide awake|vivid dream*|nightmare*|strange dream*|weird dream*|crazy dream*|drows*|sleepy|sleepiness|sleeping all day|sleep all day|tired*|fatigue*|exhaust*|letharg*|no energy|zero energy|low energy|wiped out|zombie*|foggy|brain fog|fog|fogg*|spaced out|spacey|spacy|numb*|emotionless|no emotions|blunted|flat|apath*|didn't care about anything|don't care about anything|memory loss|memory problems|memory issues|forgetful*|forgetting things|confus*|can't concentrate|couldn't concentrate|concentrat*|can't focus|couldn't focus|yawn*|sexual side effect*|sexual dysfunction|sexual problems|sexually|libido|sex drive|no desire|lost interest in sex|erectile|erection*|impoten*|anorgasmia|orgasm*|ejaculat*|climax*|arousal|heart racing|racing heart|heart was racing|heart pounding|palpitation*|rapid heartbeat|fast heartbeat|irregular heartbeat|chest pain*|chest tight*|tight chest|high blood pressure|blood pressure|shortness of breath|short of breath|couldn't breathe|could not breathe|can't breathe|cannot breathe|difficulty breathing|trouble breathing|hard to breathe|breathing problems|wheez*|swelling|swollen|swell*|puffy|blurred vision|blurry vision|blurry|vision problems|double vision|ringing in my ears|tinnitus|anxiety|anxious|panic attack*|panicky|agitat*|irritab*|irritable|snappy|short tempered|angry|anger|rage|aggressive|aggression|mood swing*|moody|emotional|crying|cried|tearful|weepy|suicidal*|suicide|kill myself|killing myself|self harm|hurt myself|depress*|paranoi*|hallucinat*|manic|mania|hypomani*|jaw clench*|clenching|clench*|teeth grinding|grinding my teeth|grind my teeth|bruxism|muscle pain*|muscle ache*|muscle spasm*|spasm*|aches|achy|aching|joint pain*|back pain|pain|painful|seizure*|convuls*|fainted|faint*|passed out|blacked out|blackout*|jaundice|yellow skin|liver|kidney*|urinat*|peeing|pee|bladder|allergic|allergy|anaphyla*|side effect*|adverse effect*|adverse reaction*|reaction|made me sick|felt sick|feel sick|feeling sick|sick|ill|unwell|hungover|hangover|zapp*|brain zap*|zaps|electric shock*|shock sensation*|tingl*|pins and needles|stiff*|weak*|sore*|clumsy|wired|edgy|on edge|restlessness|horrible|awful|terrible|worse|worst|miserable|weird|strange|zoned out|out of it|disconnected|detached|unreal|didn't feel like myself|not myself|not feel like myself|personality change*|emotionally|crazy|sedat*|hyper|hyperactive|heavy|sluggish|groggy|drugged|dopey|high|buzzed|yawning|appetite increase*|increased appetite|hungry all the time|always hungry|starving|binge*|sugar craving*|carb craving*|dehydrat*|thirst*|bleeding gums|gums|toothache|migraine*|cough*|runny nose|stuffy nose|congest*|sneez*|sore throat|infection|infected|hair|skin|vision|eyes|headaches";
 
 /// Reaction cues that are also disease words (the indication): they count as a reaction only
 /// with a link to the product ("since", "gave me", "on it") or a personal experience.
 pub const EN_AMBIGUOUS: &str = "migraine*|depress*|anxiety|anxious|panic attack*|insomnia|pain|painful|acne|blood pressure|high blood pressure|weird|strange|horrible|awful|terrible|worse|worst|miserable|crazy|emotional|high|heavy|reaction|sick|ill|hair|skin|vision|eyes|appetite|flat|sexually|emotionally|concentrat*|fog|hyper|liver|kidney*|bladder|gums|infection|infected|disconnected|detached|unreal";
 
 /// Reactions and symptoms in lay terms (French).
-pub const FR_REACTIONS: &str = "mal de tete|maux de tete|mal a la tete|migraine*|cephalee*|vertige*|etourdi*|tete qui tourne|la tete me tourne|nausee*|envie de vomir|mal au coeur|vomi*|diarrhee*|chiasse|constipation|constipe*|mal au ventre|maux de ventre|mal a l' estomac|mal au bide|crampe*|ballonnement*|ballonne*|brulure* d' estomac|aigreur*|reflux|bouche seche|gout metallique|perte d' appetit|plus d' appetit|coupe l' appetit|appetit|fringale*|prise de poids|pris du poids|pris _ kilos|pris _ kg|grossi|grossir|kilos en plus|perte de poids|perdu du poids|maigri|bouton*|eruption*|plaque*|rougeur*|demangeai*|demange*|gratte|urticaire|chute de cheveux|perte de cheveux|perds mes cheveux|cheveux qui tombent|des bleus|plein de bleus|bleus|hematome*|saigne*|saignement*|transpir*|sueur*|bouffee* de chaleur|frisson*|fievre|tremble*|tremblement*|insomnie*|dors plus|dormir|dors mal|cauchemar*|reves bizarres|reves etranges|somnolen*|endormi*|dort tout le temps|dors tout le temps|fatigue*|epuise*|crevee|creve|vide|zombie|brouillard|dans le brouillard|confus*|perte de memoire|trous de memoire|oublie tout|concentrer|concentration|engourdi*|fourmillement*|fourmis|picotement*|libido|envie sexuelle|trouble* de l' erection|troubles sexuels|impuissan*|orgasme*|ejaculation|palpitation*|coeur qui bat|coeur qui s' emballe|tachycardie|douleur* thoracique*|douleur*|douloureu*|mal au dos|mal aux articulations|mal partout|courbature*|tension|essouffle*|du mal a respirer|respirer|etouffe*|gonfle*|gonflement*|oedeme*|vision floue|vue trouble|vue floue|acouphene*|angoisse*|anxiete|anxieu*|crise* d' angoisse|crise* de panique|irritab*|irritable|agressi*|colere|sautes d' humeur|humeur|pleure*|pleurer|pleurs|larmes|idees noires|idees suicidaires|envie de mourir|suicid*|hallucination*|convulsion*|crise d' epilepsie|malaise*|evanoui*|perdu connaissance|allergi*|reaction allergique|choc anaphylactique|effet* secondaire*|effet* indesirable*|malade|jaunisse|hepatite|infection|infecte*|saigne du nez|saignements de nez|mal aux yeux|yeux|peau|cheveux|machoire serree|serre les dents|grince des dents|bruxisme|tremblote|spasme*|raideur*|faiblesse|faible|mou|molle|ralenti*|shoote*|pete* de chaleur|chaud|froid|soif|deshydrat*|toux|tousse|nez bouche|gorge|depress*|deprime*|dormais|endormir|sommeil";
+pub const FR_REACTIONS: &str = "~plus de libido|~plus aucune libido|~aucune libido|~pas de libido|~plus d' appetit|~arrive plus a me concentrer|~arrive pas a me concentrer|~arrive plus a dormir|~arrive pas a dormir|~arrivais plus a respirer|~arrivais pas a respirer|~arrive plus a respirer|~arrive pas a respirer|~respirais plus|~respire plus|~pouvais plus respirer|~sens plus mes jambes|~sentais plus mes jambes|~sens plus mes bras|~sens plus mes mains|~dors plus|~dormais plus|~mange plus rien|avc|accident vasculaire|infarctus|crise cardiaque|mal de tete|maux de tete|mal a la tete|migraine*|cephalee*|vertige*|etourdi*|tete qui tourne|la tete me tourne|nausee*|envie de vomir|mal au coeur|vomi*|diarrhee*|chiasse|constipation|constipe*|mal au ventre|maux de ventre|mal a l' estomac|mal au bide|crampe*|ballonnement*|ballonne*|brulure* d' estomac|aigreur*|reflux|bouche seche|gout metallique|perte d' appetit|plus d' appetit|coupe l' appetit|appetit|fringale*|prise de poids|pris du poids|pris _ kilos|pris _ kg|grossi|grossir|kilos en plus|perte de poids|perdu du poids|maigri|bouton*|eruption*|plaque*|rougeur*|demangeai*|demange*|gratte|urticaire|chute de cheveux|perte de cheveux|perds mes cheveux|cheveux qui tombent|des bleus|plein de bleus|bleus|hematome*|saigne*|saignement*|transpir*|sueur*|bouffee* de chaleur|frisson*|fievre|tremble*|tremblement*|insomnie*|dors plus|dormir|dors mal|cauchemar*|reves bizarres|reves etranges|somnolen*|endormi*|dort tout le temps|dors tout le temps|fatigue*|epuise*|crevee|creve|vide|zombie|brouillard|dans le brouillard|confus*|perte de memoire|trous de memoire|oublie tout|concentrer|concentration|engourdi*|fourmillement*|fourmis|picotement*|libido|envie sexuelle|trouble* de l' erection|troubles sexuels|impuissan*|orgasme*|ejaculation|palpitation*|coeur qui bat|coeur qui s' emballe|tachycardie|douleur* thoracique*|douleur*|douloureu*|mal au dos|mal aux articulations|mal partout|courbature*|tension|essouffle*|du mal a respirer|respirer|etouffe*|gonfle*|gonflement*|oedeme*|vision floue|vue trouble|vue floue|acouphene*|angoisse*|anxiete|anxieu*|crise* d' angoisse|crise* de panique|irritab*|irritable|agressi*|colere|sautes d' humeur|humeur|pleure*|pleurer|pleurs|larmes|idees noires|idees suicidaires|envie de mourir|suicid*|hallucination*|convulsion*|crise d' epilepsie|malaise*|evanoui*|perdu connaissance|allergi*|reaction allergique|choc anaphylactique|effet* secondaire*|effet* indesirable*|malade|jaunisse|hepatite|infection|infecte*|saigne du nez|saignements de nez|mal aux yeux|yeux|peau|cheveux|machoire serree|serre les dents|grince des dents|bruxisme|tremblote|spasme*|raideur*|faiblesse|faible|mou|molle|ralenti*|shoote*|pete* de chaleur|chaud|froid|soif|deshydrat*|toux|tousse|nez bouche|gorge|depress*|deprime*|dormais|endormir|sommeil";
 
 /// French reaction cues that are also disease words (see [`EN_AMBIGUOUS`]).
-pub const FR_AMBIGUOUS: &str = "migraine*|angoisse*|anxiete|anxieu*|depress*|deprime*|insomnie*|douleur*|douloureu*|tension|humeur|dormir|dormais|endormir|sommeil|concentrer|concentration|malade|vide|chaud|froid|yeux|peau|cheveux|gorge|appetit|infection|infecte*|faible|mou|molle|respirer";
+pub const FR_AMBIGUOUS: &str = "crise* d' angoisse|crise* de panique|fatigue*|epuise*|migraine*|angoisse*|anxiete|anxieu*|depress*|deprime*|insomnie*|douleur*|douloureu*|tension|humeur|dormir|dormais|endormir|sommeil|concentrer|concentration|malade|vide|chaud|froid|yeux|peau|cheveux|gorge|appetit|infection|infecte*|faible|mou|molle|respirer";
 
 /// Seriousness cues (PV-8): `(criterion, cues)`, English and French together.
 pub const SERIOUS: &[(&str, &str)] = &[
@@ -52,7 +52,7 @@ pub const SERIOUS: &[(&str, &str)] = &[
 pub const CATEGORIES: &[(&str, &str)] = &[
     (
         "PREG",
-        "pregnan*|!weeks pregnant|!months pregnant|!i'm pregnant|!i am pregnant|!was pregnant|!while pregnant|!during my pregnancy|!got pregnant|!first trimester|!second trimester|!third trimester|!wife is pregnant|!partner is pregnant|!girlfriend is pregnant|!my unborn|expecting a baby|enceinte|!suis enceinte|!etais enceinte|!enceinte de|grossesse|!pendant ma grossesse|!ma femme est enceinte|!ma compagne est enceinte|!premier trimestre|!deuxieme trimestre|!troisieme trimestre|!tombee enceinte",
+        "pregnan*|!miscarr*|!fausse couche|!stillborn|!mort ne|!weeks pregnant|!months pregnant|!i'm pregnant|!i am pregnant|!was pregnant|!while pregnant|!during my pregnancy|!got pregnant|!first trimester|!second trimester|!third trimester|!wife is pregnant|!partner is pregnant|!girlfriend is pregnant|!my unborn|expecting a baby|enceinte|!suis enceinte|!etais enceinte|!enceinte de|grossesse|!pendant ma grossesse|!ma femme est enceinte|!ma compagne est enceinte|!premier trimestre|!deuxieme trimestre|!troisieme trimestre|!tombee enceinte",
     ),
     (
         "BF",
@@ -80,7 +80,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ),
     (
         "MIS",
-        "!crush*|!mix it in|!mixed it in|!in my drink|!in my coffee|!chew*|!inject it|!injected it|!selling my|!sell my|!selling them|!sell them|!for sale|!dm me|!buy my|!my friend's|!my mum's|!my mom's|!someone else's|!borrowed|!share my pills|!shared my|!ecrase*|!dans mon cafe|!dans mon verre|!dans ma boisson|!revend*|!a vendre|!vends mes|!je vends|!=MP|!en mp|!ceux de ma|!ceux de mon|!sans ordonnance|!without a prescription|!without prescription|!plus vite",
+        "!crush*|!mix it in|!mixed it in|!in my drink|!in my coffee|!chew*|!inject it|!injected it|!selling my|!sell my|!selling them|!sell them|!for sale|!dm me|!buy my|!my friend's|!my mum's|!my mom's|!someone else's|!borrowed|!share my pills|!shared my|!ecrase*|!dans mon cafe|!dans le verre de|!dans son verre|!in his drink|!in her drink|!dans mon verre|!dans ma boisson|!revend*|!a vendre|!vends mes|!je vends|!=MP|!en mp|!ceux de ma|!ceux de mon|!sans ordonnance|!without a prescription|!without prescription|!plus vite",
     ),
     (
         "ME",
@@ -117,7 +117,7 @@ pub const LINKS: &str = "since|ever since|after|gave me|giving me|gives me|made 
 pub const WITHDRAWAL: &str = "withdrawal*|withdraw*|weaning|wean*|taper*|coming off|came off|come off|going off|went off|got off|get off|getting off|quit|quitting|stopped taking|stop taking|stopping|off of it|off it|off the|detox*|discontinu*|cold turkey|days off|weeks off|sevrage|arret|arrete|arreter|j' ai arrete|diminuer|diminue|baisse";
 
 /// Efficacy and improvement (benefit talk).
-pub const EFFICACY: &str = "helped|helps|help me|helping|works|worked|working|better|improved|improvement|changed my life|life saver|lifesaver|saved my life|great|wonderful|amazing|happy|happier|calmer|calm|relief|relieved|love it|recommend|feel normal|feel like myself|back to myself|no side effects|no side effect|without side effects|no problems|ca marche|marche bien|efficace|mieux|change la vie|m' a change la vie|soulage*|aucun effet secondaire|pas d' effet secondaire|pas d' effets secondaires|sans effet secondaire|sans effets secondaires|super|genial|top";
+pub const EFFICACY: &str = "no complaints|no complaint|no issues|no problem|no problems|sans aucun probleme|sans probleme|aucun probleme|aucun souci|sans souci|helped|helps|help me|helping|works|worked|working|better|improved|improvement|changed my life|life saver|lifesaver|saved my life|great|wonderful|amazing|happy|happier|calmer|calm|relief|relieved|love it|recommend|feel normal|feel like myself|back to myself|no side effects|no side effect|without side effects|no problems|ca marche|marche bien|efficace|mieux|change la vie|m' a change la vie|soulage*|aucun effet secondaire|pas d' effet secondaire|pas d' effets secondaires|sans effet secondaire|sans effets secondaires|super|genial|top";
 
 /// Before the product (the disease, not the reaction).
 pub const BEFORE: &str = "before|prior to|used to|was diagnosed|diagnosed with|suffer from|suffered from|suffering from|struggled with|struggling with|my depression|my anxiety|my ocd|my panic|my pain|for my|avant|souffre de|souffrais de|diagnostique*|pour ma|pour mon|pour mes|contre ma|contre mon|contre mes|contre les|contre la|contre le";
@@ -150,7 +150,7 @@ pub const SEX: &str = "woman|man|female|male|girl|boy|lady|guy|femme|homme|fille
 pub const ROLES: &str = "as a nurse|as a pharmacist|as a doctor|as a gp|as a physician|as a carer|as a caregiver|as a midwife|as a paramedic|i'm a nurse|i am a nurse|i'm a pharmacist|i am a pharmacist|i'm a doctor|i am a doctor|i work as a|en tant qu' infirmier*|en tant que pharmacien*|en tant que medecin|en tant que sage femme|en tant qu' aide soignant*|je suis infirmier*|je suis pharmacien*|je suis medecin|infirmiere|infirmier|pharmacienne|nurse";
 
 /// Words after a number that make it an age (`6 year old`, `72 ans`).
-pub const AGE_UNITS: &str = "# year old|# years old|# yr old|# yrs old|# yo|# y o|# ans|# an|# mois|# months old|# month old|# weeks old|# semaines";
+pub const AGE_UNITS: &str = "# year old|# years old|# yr old|# yrs old|# yo|# y o|# ans|# an|# months old|# month old|# weeks old|bebe de # mois|fils de # mois|fille de # mois|enfant de # mois";
 
 /// Negators: a reaction cue within three words after one of these is negated.
 pub const NEGATORS: &[&str] = &[
@@ -164,10 +164,55 @@ pub const NOT_PRODUCTS: &str = "i|i'm|i've|the|a|an|my|it|this|that|and|but|so|t
 
 /// Endings of international non-proprietary names (INNs): a word ending so is product-like.
 pub const INN_SUFFIXES: &[&str] = &[
-    "mab", "pril", "olol", "statin", "pine", "zole", "prazole", "oxetine", "aline", "pram",
-    "afil", "cillin", "mycin", "cycline", "vir", "tinib", "parin", "sartan", "dronate", "azepam",
-    "azolam", "triptan", "profen", "fenac", "setron", "lukast", "gliptin", "glitazone",
-    "formin", "xaban", "gatran", "faxine", "tidine", "dipine", "semide", "thiazide", "olone",
-    "sone", "codone", "morphone", "barbital", "zepine", "peridone", "apine", "azine", "ximab",
-    "zumab", "cept", "tide", "lexapro", "zoloft",
+    "mab",
+    "pril",
+    "olol",
+    "statin",
+    "pine",
+    "zole",
+    "prazole",
+    "oxetine",
+    "aline",
+    "pram",
+    "afil",
+    "cillin",
+    "mycin",
+    "cycline",
+    "vir",
+    "tinib",
+    "parin",
+    "sartan",
+    "dronate",
+    "azepam",
+    "azolam",
+    "triptan",
+    "profen",
+    "fenac",
+    "setron",
+    "lukast",
+    "gliptin",
+    "glitazone",
+    "formin",
+    "xaban",
+    "gatran",
+    "faxine",
+    "tidine",
+    "dipine",
+    "semide",
+    "thiazide",
+    "olone",
+    "sone",
+    "codone",
+    "morphone",
+    "barbital",
+    "zepine",
+    "peridone",
+    "apine",
+    "azine",
+    "ximab",
+    "zumab",
+    "cept",
+    "tide",
+    "lexapro",
+    "zoloft",
 ];

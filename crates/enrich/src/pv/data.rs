@@ -16,6 +16,8 @@ pub struct Labelled {
     /// The training class (`model::CLASSES`): 0 for positives; PsyTAR's negatives by their
     /// label (withdrawal, efficacy, inefficacy, disease or symptom), the others `OTHER`.
     pub kind: usize,
+    /// The language (ISO 639-1), when known (`# lang: fr` lines in TSV files).
+    pub language: String,
 }
 
 /// The written training examples (`testdata/pv/train.tsv`), compiled in so that training
@@ -108,7 +110,14 @@ pub fn psytar(content: &str) -> Result<Vec<Labelled>, String> {
         } else {
             super::model::OTHER
         };
-        out.push(Labelled { text: text.to_owned(), positive, group, categories: Vec::new(), kind });
+        out.push(Labelled {
+            text: text.to_owned(),
+            positive,
+            group,
+            categories: Vec::new(),
+            kind,
+            language: "en".into(),
+        });
     }
     Ok(out)
 }
@@ -127,6 +136,7 @@ pub fn ade(relations: &str, negatives: &str) -> Vec<Labelled> {
                 group: String::new(),
                 categories: Vec::new(),
                 kind: 0,
+                language: "en".into(),
             });
         }
     }
@@ -140,6 +150,7 @@ pub fn ade(relations: &str, negatives: &str) -> Vec<Labelled> {
                 group: String::new(),
                 categories: Vec::new(),
                 kind: super::model::OTHER,
+                language: "en".into(),
             });
         }
     }
@@ -148,11 +159,16 @@ pub fn ade(relations: &str, negatives: &str) -> Vec<Labelled> {
 
 /// A labelled TSV: `label<TAB>text`, where the label is `0`, `1`, or a comma-separated list
 /// of category codes (`AE,SAE`: positive with those categories; `NEG`: negative). Lines that
-/// are empty or start with `#` are comments.
+/// are empty or start with `#` are comments; `# lang: fr` sets the language of the lines after it.
 pub fn labelled_tsv(content: &str) -> Vec<Labelled> {
     let mut out = Vec::new();
+    let mut language = String::new();
     for line in content.lines() {
         let line = line.trim_end_matches('\r');
+        if let Some(code) = line.strip_prefix("# lang:") {
+            language = code.trim().to_owned();
+            continue;
+        }
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
@@ -169,6 +185,7 @@ pub fn labelled_tsv(content: &str) -> Vec<Labelled> {
             group: String::new(),
             categories,
             kind: if positive { 0 } else { super::model::OTHER },
+            language: language.clone(),
         });
     }
     out

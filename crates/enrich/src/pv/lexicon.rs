@@ -97,6 +97,8 @@ struct Pattern {
     pieces: Vec<Piece>,
     group: Group,
     strong: bool,
+    /// The cue holds its own negation (`no libido`, `n'arrive plus à dormir`).
+    negation_inside: bool,
 }
 
 /// One cue found in a text.
@@ -110,6 +112,8 @@ pub struct Hit {
     pub end: usize,
     /// A strong cue (not cancelled by guards).
     pub strong: bool,
+    /// The cue holds its own negation: a negator before it does not cancel it.
+    pub negation_inside: bool,
 }
 
 /// The compiled cue lists.
@@ -159,6 +163,10 @@ impl Lexicon {
                     Some(body) => (true, body),
                     None => (false, entry),
                 };
+                let (negation_inside, body) = match body.strip_prefix('~') {
+                    Some(body) => (true, body),
+                    None => (false, body),
+                };
                 let group = if group == Group::Reaction && ambiguous.contains(body) {
                     Group::Ambiguous
                 } else {
@@ -173,7 +181,7 @@ impl Lexicon {
                     Some(_) => lexicon.by_prefix.push(index),
                     None => continue,
                 }
-                lexicon.patterns.push(Pattern { pieces, group, strong });
+                lexicon.patterns.push(Pattern { pieces, group, strong, negation_inside });
             }
         }
         lexicon
@@ -209,6 +217,7 @@ impl Lexicon {
                             first: sentence.first + at,
                             end: sentence.first + at + length,
                             strong: pattern.strong,
+                            negation_inside: pattern.negation_inside,
                         });
                     }
                 }
@@ -268,6 +277,11 @@ pub struct Analysis {
     pub role: Option<Span>,
     /// A product-like word (when the caller gave no products).
     pub product_like: Option<Span>,
+    /// No flag, and every sentence is neutralised by a guard of PHARMA.md section b.3:
+    /// hypothetical or label talk, a medical-information question, news, an indication only,
+    /// or disease talk (a disease word with no link to a product and no personal
+    /// experience). Such a text is not routed on its score alone.
+    pub neutral: bool,
     /// The first reaction that counts, or an ambiguous one (uncertain).
     pub reaction: Option<Element>,
 }
@@ -282,13 +296,11 @@ fn span_of(text: &str, words: &[Word], first: usize, end: usize) -> Span {
     Span { start, end: stop, text: text.get(start..stop).unwrap_or_default().to_owned() }
 }
 
-/// The categories whose flag alone routes an item to PV (PV-9, PV-10, PV-11, PV-12 and the
-/// seriousness criteria of PV-8).
+/// The categories whose flag alone routes an item to PV: every category but AE (PV-9,
+/// PV-10, PV-11, PV-12, the seriousness criteria of PV-8, use in children or the elderly,
+/// and interactions, which are flagged only with a reaction). An AE routes by the score.
 pub fn routes(category: Category) -> bool {
-    !matches!(
-        category,
-        Category::Ae | Category::Paediatric | Category::Elderly | Category::Interaction
-    )
+    category != Category::Ae
 }
 
 /// Analyses one text with the lexicon.
@@ -300,23 +312,31 @@ pub fn analyse(text: &str) -> Analysis {
     let mut out = Analysis::default();
     let signals = &mut out.signals;
     signals.words = words.len() as u32;
-    signals.questions = scanned.sentences.iter().filter(|sentence| sentence.question).count() as u32;
+    signals.questions =
+        scanned.sentences.iter().filter(|sentence| sentence.question).count() as u32;
 
     // Sentence-level guards.
     let sentence_count = scanned.sentences.len();
     let mut hypothetical = vec![false; sentence_count];
+    // The first word of the first hypothetical cue of each sentence: the cue guards what
+    // follows it ("if I tried" does not cancel the symptoms listed before it).
+    let mut hypothetical_from = vec![usize::MAX; sentence_count];
     let mut medinfo = vec![false; sentence_count];
     let mut news = vec![false; sentence_count];
     let mut personal = vec![false; sentence_count];
     let mut linked = vec![false; sentence_count];
     let mut intent = vec![false; sentence_count];
     let mut text_linked = false;
+    let mut indication = vec![false; sentence_count];
+    let mut indication_guarded = vec![false; sentence_count];
+    let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
             Group::Hypothetical => {
                 hypothetical[sentence] = true;
+                hypothetical_from[sentence] = hypothetical_from[sentence].min(hit.first);
                 signals.hypothetical += 1;
             }
             Group::MedInfo => {
@@ -344,7 +364,10 @@ pub fn analyse(text: &str) -> Analysis {
             Group::Withdrawal => signals.withdrawal += 1,
             Group::Efficacy => signals.efficacy += 1,
             Group::Before => signals.before += 1,
-            Group::Indication => signals.indication += 1,
+            Group::Indication => {
+                signals.indication += 1;
+                indication[sentence] = true;
+            }
             Group::PregnancyIntent => intent[sentence] = true,
             _ => {}
         }
@@ -352,6 +375,11 @@ pub fn analyse(text: &str) -> Analysis {
     let question = |sentence: usize| scanned.sentences.get(sentence).is_some_and(|s| s.question);
     // A sentence is guarded when it is hypothetical, label talk, a medical-information
     // question or news, and holds no personal experience linked to the product.
+    let guarded_at = |sentence: usize, first: usize| {
+        let soft = hypothetical_from[sentence] <= first || medinfo[sentence] || news[sentence];
+        let asks = question(sentence) && !linked[sentence];
+        (soft || asks) && !(personal[sentence] && linked[sentence] && !medinfo[sentence])
+    };
     let guarded = |sentence: usize| {
         let soft = hypothetical[sentence] || medinfo[sentence] || news[sentence];
         let asks = question(sentence) && !linked[sentence];
@@ -366,9 +394,8 @@ pub fn analyse(text: &str) -> Analysis {
         })
     };
     let indication_before = |first: usize| {
-        hits.iter().any(|hit| {
-            hit.group == Group::Indication && hit.end <= first && hit.end + 3 >= first + 1
-        })
+        hits.iter()
+            .any(|hit| hit.group == Group::Indication && hit.end <= first && hit.end + 3 > first)
     };
 
     let mut flags: Vec<Flag> = Vec::new();
@@ -379,7 +406,8 @@ pub fn analyse(text: &str) -> Analysis {
         }
         flags.push(Flag { category, span, detail: detail.map(str::to_owned) });
     };
-    let any_reaction = hits.iter().any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous));
+    let any_reaction =
+        hits.iter().any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous));
     let mut reaction_element: Option<Element> = None;
     let mut has_infection = false;
     let mut has_contamination = false;
@@ -389,12 +417,15 @@ pub fn analyse(text: &str) -> Analysis {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
             Group::Reaction | Group::Ambiguous => {
-                if negated_at(hit.first) {
+                if !hit.negation_inside && negated_at(hit.first) {
                     signals.negated += 1;
                     continue;
                 }
-                if indication_before(hit.first) || guarded(sentence) {
+                if indication_before(hit.first) || guarded_at(sentence, hit.first) {
                     signals.guarded += 1;
+                    if indication_before(hit.first) {
+                        indication_guarded[sentence] = true;
+                    }
                     continue;
                 }
                 if hit.group == Group::Ambiguous {
@@ -412,7 +443,10 @@ pub fn analyse(text: &str) -> Analysis {
                     signals.reactions += 1;
                 }
                 push(&mut flags, Category::Ae, hit, None);
-                if reaction_element.as_ref().is_none_or(|element| element.presence != Presence::Present)
+                reacted[sentence] = true;
+                if reaction_element
+                    .as_ref()
+                    .is_none_or(|element| element.presence != Presence::Present)
                 {
                     reaction_element = Some(Element {
                         presence: Presence::Present,
@@ -439,20 +473,25 @@ pub fn analyse(text: &str) -> Analysis {
                 let is_guarded = guarded(sentence);
                 let keep = match category {
                     Category::Pregnancy => {
-                        !intent[sentence] && (hit.strong || !is_guarded)
-                            && !(medinfo[sentence] && !hit.strong)
+                        !intent[sentence] && (hit.strong || !(is_guarded || medinfo[sentence]))
                     }
                     Category::LackOfEfficacy => {
                         let next = words.get(hit.end).map(|word| word.norm.as_str());
                         let about_side_effects = matches!(
                             next,
-                            Some("secondaire" | "secondaires" | "indesirable" | "indesirables" | "side")
+                            Some(
+                                "secondaire"
+                                    | "secondaires"
+                                    | "indesirable"
+                                    | "indesirables"
+                                    | "side"
+                            )
                         );
                         !about_side_effects && !hypothetical[sentence] && !medinfo[sentence]
                     }
                     Category::Interaction => any_reaction && !medinfo[sentence],
-                    Category::Breastfeeding => !(medinfo[sentence] && !personal[sentence]),
-                    _ => !(is_guarded && !personal[sentence]) && !medinfo[sentence],
+                    Category::Breastfeeding => !medinfo[sentence] || personal[sentence],
+                    _ => (!is_guarded || personal[sentence]) && !medinfo[sentence],
                 };
                 if keep {
                     push(&mut flags, category, hit, None);
@@ -474,7 +513,7 @@ pub fn analyse(text: &str) -> Analysis {
                 if let Some(years) = years {
                     if years < 18 {
                         push(&mut flags, Category::Paediatric, hit, None);
-                    } else if years >= 65 && years < 120 {
+                    } else if (65..120).contains(&years) {
                         push(&mut flags, Category::Elderly, hit, None);
                     }
                 }
@@ -490,9 +529,18 @@ pub fn analyse(text: &str) -> Analysis {
         let bracketed = text.get(..word.start).is_some_and(|before| before.ends_with('('));
         let after_relation =
             hits.iter().any(|hit| hit.group == Group::Relation && hit.end == index);
-        if bracketed && after_relation {
-            if let Ok(age) = word.norm.parse::<u32>() {
-                let hit = Hit { group: Group::Age, first: index, end: index + 1, strong: true };
+        if bracketed
+            && after_relation
+            && let Ok(age) = word.norm.parse::<u32>()
+        {
+            {
+                let hit = Hit {
+                    group: Group::Age,
+                    first: index,
+                    end: index + 1,
+                    strong: true,
+                    negation_inside: false,
+                };
                 if age < 18 {
                     push(&mut flags, Category::Paediatric, &hit, None);
                 } else if (65..120).contains(&age) {
@@ -501,10 +549,8 @@ pub fn analyse(text: &str) -> Analysis {
             }
         }
     }
-    if has_infection && has_contamination {
-        if let Some(hit) = infection_hit {
-            push(&mut flags, Category::InfectionTransmission, &hit, Some("infection"));
-        }
+    if let Some(hit) = infection_hit.filter(|_| has_infection && has_contamination) {
+        push(&mut flags, Category::InfectionTransmission, &hit, Some("infection"));
     }
     // The patient: self or a relation (present), an age or sex only (uncertain).
     let patient_hit = hits
@@ -529,6 +575,21 @@ pub fn analyse(text: &str) -> Analysis {
     let mut categories: Vec<Category> = flags.iter().map(|flag| flag.category).collect();
     categories.dedup();
     out.signals.categories = categories;
+    // Narrow on purpose: each guard of a neutral text must be unambiguous, since real
+    // reports often hold a question or an "if".
+    let counted = out.signals.reactions + out.signals.ambiguous;
+    // Benefit talk is not neutral: a benefit often comes with a reaction (PHARMA.md, b.3
+    // caution; PsyTAR agrees), so the model decides.
+    out.neutral = flags.is_empty()
+        && counted == 0
+        && out.signals.negated == 0
+        && (0..sentence_count).all(|sentence| {
+            let second_hand = hypothetical[sentence] && !(personal[sentence] && linked[sentence]);
+            let asks_medinfo = medinfo[sentence] && question(sentence);
+            let corporate = news[sentence] && !text_personal;
+            let indication_only = indication[sentence] && indication_guarded[sentence];
+            !reacted[sentence] && (second_hand || asks_medinfo || corporate || indication_only)
+        });
     out.flags = flags;
     out
 }

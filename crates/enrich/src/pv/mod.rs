@@ -276,6 +276,7 @@ pub struct Context<'a> {
 #[derive(Debug, Default)]
 pub struct Detector {
     threshold: f32,
+    by_language: Vec<(String, f32)>,
     model: Option<model::Model>,
 }
 
@@ -287,26 +288,43 @@ impl Detector {
     /// load, the lexicon alone decides (an AE flag scores 0.9) and the threshold is 0.5.
     pub fn shipped() -> &'static Detector {
         static SHIPPED: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
-        SHIPPED.get_or_init(|| match model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL) {
-            Ok(model) => Detector::with_model(model),
-            Err(_) => Detector { threshold: 0.5, model: None },
+        SHIPPED.get_or_init(|| {
+            match model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL) {
+                Ok(model) => Detector::with_model(model),
+                Err(_) => Detector { threshold: 0.5, by_language: Vec::new(), model: None },
+            }
         })
     }
 
     /// A detector with this model and the threshold stored in it.
     pub fn with_model(model: model::Model) -> Detector {
-        Detector { threshold: model.threshold(), model: Some(model) }
+        Detector {
+            threshold: model.threshold(),
+            by_language: model.language_thresholds().to_vec(),
+            model: Some(model),
+        }
     }
 
     /// The same detector at another threshold.
     pub fn at_threshold(mut self, threshold: f32) -> Detector {
         self.threshold = threshold;
+        self.by_language.clear();
         self
     }
 
     /// The operating threshold on `score` (ML-1: chosen for recall).
     pub fn threshold(&self) -> f32 {
         self.threshold
+    }
+
+    /// The operating threshold for a language: French has its own (chosen on out-of-fold
+    /// scores of the written French examples, since the word model is English), the others
+    /// use [`Detector::threshold`].
+    pub fn threshold_for(&self, language: &str) -> f32 {
+        self.by_language
+            .iter()
+            .find(|(code, _)| code == language)
+            .map_or(self.threshold, |(_, threshold)| *threshold)
     }
 
     /// Detects PV-relevant content in one text. Never fails.
@@ -319,7 +337,14 @@ impl Detector {
             Some(model) => {
                 let scanned = scan::scan(text);
                 let mut features = Vec::new();
-                model::features(text, &scanned, &analysis, &products, &mut features);
+                model::features(
+                    text,
+                    context.language,
+                    &scanned,
+                    &analysis,
+                    &products,
+                    &mut features,
+                );
                 model.score(&features)
             }
             None => {
@@ -331,7 +356,9 @@ impl Detector {
             }
         };
         let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
-        let relevant = score >= self.threshold || routed;
+        // A text that the b.3 guards neutralise entirely is not routed on its score alone.
+        let threshold = self.threshold_for(context.language);
+        let relevant = routed || (score >= threshold && !analysis.neutral);
         let product = match context.products.first() {
             Some(span) => Element { presence: Presence::Present, span: Some(span.clone()) },
             None => match &analysis.product_like {
@@ -346,7 +373,7 @@ impl Detector {
         };
         let reaction = match analysis.reaction {
             Some(element) => element,
-            None if score >= self.threshold => Element { presence: Presence::Uncertain, span: None },
+            None if score >= threshold => Element { presence: Presence::Uncertain, span: None },
             None => Element::absent(),
         };
         Detection {

@@ -107,7 +107,7 @@ pub fn word_features(scanned: &Scan, products: &[(usize, usize)], out: &mut Vec<
         }
         let negated: &[u8] = if negation_left > 0 { b"~" } else { b"" };
         out.push((feature_parts(&[b"w", norm.as_bytes(), negated]), 1.0));
-        if let Some((_, before)) = previous.filter(|_| std::env::var("PV_BIGRAMS").map_or(true, |value| value != "0")) {
+        if let Some((_, before)) = previous {
             out.push((feature_parts(&[b"b", before.as_bytes(), b" ", norm.as_bytes()]), 1.0));
         }
         negation_left = negation_left.saturating_sub(1);
@@ -120,19 +120,12 @@ pub fn word_features(scanned: &Scan, products: &[(usize, usize)], out: &mut Vec<
 
 /// Stemmed words (English Snowball): `gained`, `gaining` → `gain`.
 fn stem_features(scanned: &Scan, out: &mut Vec<Feature>) {
-    static STEMMER: std::sync::OnceLock<Option<rust_stemmers::Stemmer>> = std::sync::OnceLock::new();
+    static STEMMER: std::sync::OnceLock<Option<rust_stemmers::Stemmer>> =
+        std::sync::OnceLock::new();
     let Some(stemmer) = STEMMER.get_or_init(|| crate::words::stemmer("en")) else { return };
-    let grams = std::env::var("PV_GRAMS").ok().and_then(|value| value.parse::<f32>().ok()).unwrap_or(0.0);
     for word in &scanned.words {
         if word.norm.len() > 3 && !word.number {
             out.push((feature_parts(&[b"t", stemmer.stem(&word.norm).as_bytes()]), 1.0));
-        }
-        if grams > 0.0 && word.norm.len() > 4 && word.norm.is_ascii() && !word.number {
-            let padded = format!("<{}>", word.norm);
-            let bytes = padded.as_bytes();
-            for window in bytes.windows(4) {
-                out.push((feature_parts(&[b"g", window]), grams));
-            }
         }
     }
 }
@@ -145,15 +138,21 @@ fn embedding_features(text: &str, out: &mut Vec<Feature>) {
     if table.embed_tokens(&tokens, &mut vector) == 0 {
         return;
     }
-    let scale = std::env::var("PV_EMB").ok().and_then(|value| value.parse::<f32>().ok()).unwrap_or(1.0);
     for (index, value) in vector.iter().enumerate() {
-        out.push((feature_parts(&[b"e", &(index as u32).to_le_bytes()]), value * scale));
+        out.push((feature_parts(&[b"e", &(index as u32).to_le_bytes()]), *value));
     }
 }
 
-/// All features of a text.
+/// Whether the static embeddings (distilled from an English model) are used for a language.
+fn embeds(language: &str) -> bool {
+    matches!(language, "en" | "" | "und")
+}
+
+/// All features of a text (`language`: ISO 639-1; the static embeddings are used for English
+/// and undetermined texts only).
 pub fn features(
     text: &str,
+    language: &str,
     scanned: &Scan,
     analysis: &Analysis,
     products: &[(usize, usize)],
@@ -161,10 +160,8 @@ pub fn features(
 ) {
     out.clear();
     word_features(scanned, products, out);
-    if std::env::var("PV_STEM").map_or(true, |value| value != "0") {
-        stem_features(scanned, out);
-    }
-    if std::env::var("PV_EMB").map_or(false, |value| value != "0") {
+    stem_features(scanned, out);
+    if embeds(language) {
         embedding_features(text, out);
     }
     signal_features(&analysis.signals, out);
@@ -179,7 +176,11 @@ fn sigmoid(value: f32) -> f32 {
 pub struct Model {
     table: Table,
     threshold: f32,
+    by_language: Vec<(String, f32)>,
 }
+
+/// Languages that may have their own threshold in the model file (`threshold:fr`).
+pub const THRESHOLD_LANGUAGES: [&str; 1] = ["fr"];
 
 impl Model {
     /// Loads a model file.
@@ -189,7 +190,10 @@ impl Model {
 
     /// Wraps a table (checked).
     pub fn from_table(table: Table) -> Result<Model, TableError> {
-        if table.name != NAME || table.classes.is_empty() || table.defaults.len() != table.classes.len() {
+        if table.name != NAME
+            || table.classes.is_empty()
+            || table.defaults.len() != table.classes.len()
+        {
             return Err(TableError::Format("not an adverse-events model".into()));
         }
         let threshold = table
@@ -197,7 +201,15 @@ impl Model {
             .and_then(|meta| meta.get(feature("threshold"), table.classes.len()))
             .and_then(|values| values.first().copied())
             .unwrap_or(0.5);
-        Ok(Model { table, threshold })
+        let by_language = THRESHOLD_LANGUAGES
+            .iter()
+            .filter_map(|language| {
+                let key = feature(&format!("threshold:{language}"));
+                let value = table.section("meta")?.get(key, table.classes.len())?.first()?;
+                Some(((*language).to_owned(), *value))
+            })
+            .collect();
+        Ok(Model { table, threshold, by_language })
     }
 
     /// The table.
@@ -208,6 +220,11 @@ impl Model {
     /// The operating threshold stored in the file.
     pub fn threshold(&self) -> f32 {
         self.threshold
+    }
+
+    /// The thresholds of languages that have their own (`fr`).
+    pub fn language_thresholds(&self) -> &[(String, f32)] {
+        &self.by_language
     }
 
     /// The probability-like score of features: the probability of the first class.
@@ -285,12 +302,12 @@ fn dedup(mut features: Vec<Feature>) -> Vec<Feature> {
 }
 
 /// Encodes a text for training.
-pub fn encode(text: &str, class: usize) -> Encoded {
+pub fn encode(text: &str, language: &str, class: usize) -> Encoded {
     let text = crate::analysed(text);
     let scanned = super::scan::scan(text);
     let analysis = super::lexicon::analyse(text);
     let mut full = Vec::new();
-    features(text, &scanned, &analysis, &[], &mut full);
+    features(text, language, &scanned, &analysis, &[], &mut full);
     let mut signals = Vec::new();
     signal_features(&analysis.signals, &mut signals);
     Encoded { full: dedup(full), signals: dedup(signals), class: class.min(CLASSES.len() - 1) }
@@ -346,7 +363,8 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
             });
             for index in 0..K {
                 bias_squares[index] += gradients[index] * gradients[index];
-                bias[index] -= options.learning_rate * gradients[index] / bias_squares[index].sqrt();
+                bias[index] -=
+                    options.learning_rate * gradients[index] / bias_squares[index].sqrt();
             }
             for (key, value) in features {
                 let (row, squares) = weights.entry(*key).or_insert(([0.0; K], [1e-6; K]));
@@ -368,17 +386,18 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
         name: NAME.into(),
         classes: CLASSES.iter().map(|class| (*class).to_owned()).collect(),
         defaults: bias.to_vec(),
-        sections: vec![
-            Section::new("features", rows),
-            meta(threshold),
-        ],
+        sections: vec![Section::new("features", rows), meta(threshold)],
     }
 }
 
-/// Sets the threshold of a trained table.
-pub fn with_threshold(mut table: Table, threshold: f32) -> Table {
+/// Sets the thresholds of a trained table: the default one and per-language ones.
+pub fn with_threshold(mut table: Table, threshold: f32, by_language: &[(&str, f32)]) -> Table {
     table.sections.retain(|section| section.name != "meta");
-    table.sections.push(meta(threshold));
+    let mut rows = vec![(feature("threshold"), vec![threshold; CLASSES.len()])];
+    for (language, value) in by_language {
+        rows.push((feature(&format!("threshold:{language}")), vec![*value; CLASSES.len()]));
+    }
+    table.sections.push(Section::new("meta", rows));
     table
 }
 

@@ -45,7 +45,8 @@ pub struct Scan {
     pub sentences: Vec<Sentence>,
 }
 
-const ELIDED: &[&str] = &["l", "d", "j", "qu", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "puisqu"];
+const ELIDED: &[&str] =
+    &["l", "d", "j", "qu", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "puisqu"];
 
 fn is_apostrophe(ch: char) -> bool {
     matches!(ch, '\'' | '’' | 'ʼ' | '‘')
@@ -89,10 +90,10 @@ pub fn scan(text: &str) -> Scan {
                 if sentence.end > sentence.first {
                     out.sentences.push(sentence);
                     sentence = Sentence { first: out.words.len(), end: 0, question: false };
-                } else if ch == '?' {
-                    if let Some(last) = out.sentences.last_mut() {
-                        last.question = true;
-                    }
+                } else if ch == '?'
+                    && let Some(last) = out.sentences.last_mut()
+                {
+                    last.question = true;
                 }
             }
         }

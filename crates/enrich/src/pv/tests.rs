@@ -29,7 +29,11 @@ const B2: &[(&str, &str, &str)] = &[
     ("PED", "en", "Our GP gave my 6-year-old half a Brandix tablet."),
     ("PED", "fr", "Le médecin a donné un demi-comprimé de Brandix à mon fils de 6 ans."),
     ("OFF", "en", "My dermatologist put me on Brandix for acne, not what it's for apparently."),
-    ("OFF", "fr", "Mon médecin me l'a prescrit pour l'acné, alors que ce n'est pas son indication."),
+    (
+        "OFF",
+        "fr",
+        "Mon médecin me l'a prescrit pour l'acné, alors que ce n'est pas son indication.",
+    ),
     ("OD", "en", "Accidentally took 4 Brandix instead of 1 this morning."),
     ("OD", "fr", "J'ai pris 4 comprimés de Brandix au lieu d'un ce matin."),
     ("ABU", "en", "Taking Brandix by the handful to get a buzz, can't stop."),
@@ -48,12 +52,16 @@ const B2: &[(&str, &str, &str)] = &[
     ("INT", "fr", "Brandix avec mon anticoagulant, j'ai eu plein de bleus."),
     ("PQC", "en", "My new Brandix box has tablets that are a different colour and crumble."),
     ("PQC", "fr", "Les comprimés de la nouvelle boîte sont d'une autre couleur et s'effritent."),
-    ("TIA", "en", "Got an infection at the injection site, they said the vial may have been contaminated."),
+    (
+        "TIA",
+        "en",
+        "Got an infection at the injection site, they said the vial may have been contaminated.",
+    ),
     ("TIA", "fr", "Infection au point d'injection, le flacon était peut-être contaminé."),
 ];
 
-/// PHARMA.md section b.3: negatives that must not be flagged (the competitor example needs
-/// the caller's product matching, so it is not here).
+/// PHARMA.md section b.3: negatives that the lexicon guards neutralise (indication only,
+/// hypothetical or label talk, news, medical-information questions): no flag, not relevant.
 const B3: &[(&str, &str)] = &[
     ("en", "I take Brandix for my blood pressure."),
     ("fr", "Je prends Brandix pour ma tension."),
@@ -61,12 +69,20 @@ const B3: &[(&str, &str)] = &[
     ("fr", "Il paraît que Brandix peut donner des maux de tête ?"),
     ("en", "Brandix maker reports Q3 results."),
     ("fr", "Le fabricant de Brandix publie ses résultats."),
+    ("en", "Can I take Brandix with food?"),
+    ("fr", "On peut prendre Brandix pendant le repas ?"),
+];
+
+/// PHARMA.md section b.3: positive experience and disease talk without a product. No
+/// category flag; the model's score decides `relevant` (a benefit often comes with a
+/// reaction, and product matching is the caller's: an empty product list means "about a
+/// product"). In French (own threshold) they are not relevant; in English, at the
+/// recall-first threshold, the score may route them (measured in docs/QUALITY.md).
+const B3_SCORED: &[(&str, &str)] = &[
     ("en", "Brandix changed my life, no complaints."),
     ("fr", "Brandix m'a changé la vie."),
     ("en", "Migraine days are the worst."),
     ("fr", "Les jours de migraine sont horribles."),
-    ("en", "Can I take Brandix with food?"),
-    ("fr", "On peut prendre Brandix pendant le repas ?"),
 ];
 
 #[test]
@@ -93,12 +109,24 @@ fn pv_1_b3_negatives_are_not_flagged() {
             failures.push(format!(
                 "flagged (score {:.3}, threshold {:.3}, {:?}): {text}",
                 detection.score,
-                Detector::shipped().threshold(),
+                Detector::shipped().threshold_for(language),
                 codes(&detection)
             ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pv_1_b3_benefit_and_disease_talk_get_no_flag() {
+    for (language, text) in B3_SCORED {
+        let detection = detect(text, language);
+        assert!(detection.flags.is_empty(), "{text}: {:?}", codes(&detection));
+        assert_ne!(detection.elements.reaction.presence, Presence::Present, "{text}");
+        if *language == "fr" {
+            assert!(!detection.relevant, "{text}: {}", detection.score);
+        }
+    }
 }
 
 #[test]
@@ -152,7 +180,10 @@ fn pv_8_seriousness_cues() {
         ("disability", "Brandix left me with permanent damage to my nerves."),
         ("congenital anomaly", "My baby was born with a heart defect after I took Brandix."),
         ("important medical event", "Had a seizure on Brandix last night."),
-        ("infection", "Got an infection at the injection site, they said the vial may have been contaminated."),
+        (
+            "infection",
+            "Got an infection at the injection site, they said the vial may have been contaminated.",
+        ),
     ];
     for (criterion, text) in cases {
         let detection = detect(text, "en");
@@ -183,12 +214,16 @@ fn pv_9_special_situation_without_ae_is_flagged() {
 
 #[test]
 fn pv_10_pregnancy_and_breastfeeding() {
-    assert!(codes(&detect("My wife is pregnant and I was on Brandix when we conceived.", "en")).contains(&"PREG"));
+    assert!(
+        codes(&detect("My wife is pregnant and I was on Brandix when we conceived.", "en"))
+            .contains(&"PREG")
+    );
     assert!(codes(&detect("Je suis enceinte de 3 mois sous Brandix.", "fr")).contains(&"PREG"));
     assert!(codes(&detect("I'm breastfeeding while on Brandix.", "en")).contains(&"BF"));
     assert!(codes(&detect("J'allaite ma fille et je prends Brandix.", "fr")).contains(&"BF"));
     // Intent is not exposure.
-    let intent = detect("I am looking to get pregnant and do not want to be on any medications.", "en");
+    let intent =
+        detect("I am looking to get pregnant and do not want to be on any medications.", "en");
     assert!(!codes(&intent).contains(&"PREG"), "{:?}", codes(&intent));
     // A miscarriage is also serious.
     let outcome = detect("Fausse couche à 10 semaines, j'étais sous Brandix.", "fr");
@@ -197,7 +232,11 @@ fn pv_10_pregnancy_and_breastfeeding() {
 
 #[test]
 fn pv_11_lack_of_efficacy_only_when_explicit() {
-    for text in ["Brandix did absolutely nothing for my migraines.", "It just didn't work for me.", "Brandix ne marche pas chez moi."] {
+    for text in [
+        "Brandix did absolutely nothing for my migraines.",
+        "It just didn't work for me.",
+        "Brandix ne marche pas chez moi.",
+    ] {
         assert!(codes(&detect(text, "en")).contains(&"LOE"), "{text}");
     }
     for text in [
@@ -213,10 +252,12 @@ fn pv_11_lack_of_efficacy_only_when_explicit() {
 
 #[test]
 fn pv_12_quality_complaint_is_a_separate_flag() {
-    let detection = detect("My new Brandix box has tablets that are a different colour and crumble.", "en");
+    let detection =
+        detect("My new Brandix box has tablets that are a different colour and crumble.", "en");
     assert_eq!(codes(&detection), ["PQC"]);
     assert!(detection.relevant);
-    let both = detect("The Brandix tablets in this box are a different colour and gave me a rash.", "en");
+    let both =
+        detect("The Brandix tablets in this box are a different colour and gave me a rash.", "en");
     assert!(codes(&both).contains(&"PQC") && codes(&both).contains(&"AE"), "{:?}", codes(&both));
 }
 
@@ -242,8 +283,8 @@ fn ml_3_lexicon_is_not_the_only_classifier() {
     let model = model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL).unwrap();
     let weights = model.table().section("features").unwrap();
     assert!(weights.keys.len() > 1000, "{} weights", weights.keys.len());
-    let a = "I feel dizzy all the time since starting it.";
-    let b = "I feel dizzy all the time since my vacation.";
+    let a = "I feel dizzy all the time on this medication.";
+    let b = "I feel dizzy all the time on this boat.";
     assert_eq!(lexicon::analyse(a).signals, lexicon::analyse(b).signals);
     let (score_a, score_b) = (detect(a, "en").score, detect(b, "en").score);
     assert!((score_a - score_b).abs() > 1e-3, "{score_a} vs {score_b}");
@@ -251,18 +292,20 @@ fn ml_3_lexicon_is_not_the_only_classifier() {
 
 #[test]
 fn french_test_set_recall_and_negatives() {
-    let content = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/pv/fr-test.tsv"));
+    let content =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/pv/fr-test.tsv"));
     let examples = data::labelled_tsv(content);
     assert!(examples.len() >= 150, "{}", examples.len());
     let scored = evaluate::score(Detector::shipped(), &examples, "fr");
-    let report = evaluate::report("fr", &scored, Detector::shipped().threshold());
+    let report = evaluate::report("fr", &scored, Detector::shipped().threshold_for("fr"));
     assert!(report.recall >= 0.9, "{report:?}");
     assert!(report.precision >= 0.8, "{report:?}");
 }
 
 #[test]
 fn bad_input_never_panics() {
-    for text in ["", " ", "?", "!!!", "é", "\u{0}", "(((", "12 (34", "'", "’a", "a&", "&e", "😷🤒"] {
+    for text in ["", " ", "?", "!!!", "é", "\u{0}", "(((", "12 (34", "'", "’a", "a&", "&e", "😷🤒"]
+    {
         let detection = detect(text, "en");
         assert!(detection.score.is_finite());
     }
@@ -275,10 +318,38 @@ fn metrics_and_prevalence() {
     let precision = evaluate::precision_at_prevalence(0.95, 0.05, 0.01);
     assert!((precision - 0.0095 / (0.0095 + 0.0495)).abs() < 1e-9);
     let scored = [
-        evaluate::Scored { positive: true, score: 0.9, relevant: true, routed: false },
-        evaluate::Scored { positive: false, score: 0.8, relevant: true, routed: false },
-        evaluate::Scored { positive: true, score: 0.3, relevant: false, routed: false },
-        evaluate::Scored { positive: false, score: 0.1, relevant: false, routed: false },
+        evaluate::Scored {
+            positive: true,
+            score: 0.9,
+            relevant: true,
+            routed: false,
+            evidence: true,
+            neutral: false,
+        },
+        evaluate::Scored {
+            positive: false,
+            score: 0.8,
+            relevant: true,
+            routed: false,
+            evidence: true,
+            neutral: false,
+        },
+        evaluate::Scored {
+            positive: true,
+            score: 0.3,
+            relevant: false,
+            routed: false,
+            evidence: true,
+            neutral: false,
+        },
+        evaluate::Scored {
+            positive: false,
+            score: 0.1,
+            relevant: false,
+            routed: false,
+            evidence: true,
+            neutral: false,
+        },
     ];
     let report = evaluate::report("t", &scored, 0.5);
     assert!((report.precision - 0.5).abs() < 1e-9);
