@@ -284,7 +284,9 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 12, learning_rate: 0.05, l2: 1e-4, seed: 11 }
+        // A small learning rate: tried 0.005–0.1 cross-drug, 0.01 gave the best precision
+        // at recall 0.95.
+        TrainOptions { epochs: 12, learning_rate: 0.01, l2: 1e-4, seed: 11 }
     }
 }
 
