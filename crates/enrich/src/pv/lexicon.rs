@@ -412,7 +412,6 @@ pub fn analyse(text: &str) -> Analysis {
     let mut has_infection = false;
     let mut has_contamination = false;
     let mut infection_hit: Option<Hit> = None;
-    // Reactions covered by a longer reaction hit are skipped (e.g. `head` inside `headache`).
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
@@ -533,19 +532,17 @@ pub fn analyse(text: &str) -> Analysis {
             && after_relation
             && let Ok(age) = word.norm.parse::<u32>()
         {
-            {
-                let hit = Hit {
-                    group: Group::Age,
-                    first: index,
-                    end: index + 1,
-                    strong: true,
-                    negation_inside: false,
-                };
-                if age < 18 {
-                    push(&mut flags, Category::Paediatric, &hit, None);
-                } else if (65..120).contains(&age) {
-                    push(&mut flags, Category::Elderly, &hit, None);
-                }
+            let hit = Hit {
+                group: Group::Age,
+                first: index,
+                end: index + 1,
+                strong: true,
+                negation_inside: false,
+            };
+            if age < 18 {
+                push(&mut flags, Category::Paediatric, &hit, None);
+            } else if (65..120).contains(&age) {
+                push(&mut flags, Category::Elderly, &hit, None);
             }
         }
     }
