@@ -112,7 +112,7 @@ fn adverse_events_cross_drug_floors() {
     let rows = waterline_enrich::train::psytar_rows(&data).unwrap();
     assert!(rows.len() > 2000, "{} PsyTAR rows", rows.len());
     let report = waterline_enrich::pv::evaluate::cross_drug_report(&rows);
-    assert!(report.recall >= 0.93, "{report:?}");
+    assert!(report.recall >= 0.94, "{report:?}");
     assert!(report.precision >= 0.52, "{report:?}");
     assert!(report.pr_auc >= 0.70, "{report:?}");
 }
