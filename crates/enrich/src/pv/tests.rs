@@ -61,8 +61,11 @@ const B2: &[(&str, &str, &str)] = &[
 ];
 
 /// PHARMA.md section b.3: negatives that the lexicon guards neutralise (indication only,
-/// hypothetical or label talk, news, medical-information questions): no flag, not relevant.
+/// hypothetical or label talk, news, medical-information questions) or that the model scores
+/// low (positive experience): no flag, not relevant.
 const B3: &[(&str, &str)] = &[
+    ("en", "Brandix changed my life, no complaints."),
+    ("fr", "Brandix m'a changé la vie."),
     ("en", "I take Brandix for my blood pressure."),
     ("fr", "Je prends Brandix pour ma tension."),
     ("en", "Brandix can cause headaches apparently, has anyone tried it?"),
@@ -73,14 +76,11 @@ const B3: &[(&str, &str)] = &[
     ("fr", "On peut prendre Brandix pendant le repas ?"),
 ];
 
-/// PHARMA.md section b.3: positive experience and disease talk without a product. No
-/// category flag; the model's score decides `relevant` (a benefit often comes with a
-/// reaction, and product matching is the caller's: an empty product list means "about a
-/// product"). In French (own threshold) they are not relevant; in English, at the
-/// recall-first threshold, the score may route them (measured in docs/QUALITY.md).
+/// PHARMA.md section b.3: disease talk without a product. No category flag; product
+/// matching is the caller's (an empty product list means "about a product"), so the score
+/// decides `relevant`: not relevant in French; in English, at the recall-first threshold,
+/// "Migraine days are the worst." is routed by its score (docs/QUALITY.md).
 const B3_SCORED: &[(&str, &str)] = &[
-    ("en", "Brandix changed my life, no complaints."),
-    ("fr", "Brandix m'a changé la vie."),
     ("en", "Migraine days are the worst."),
     ("fr", "Les jours de migraine sont horribles."),
 ];
@@ -118,7 +118,7 @@ fn pv_1_b3_negatives_are_not_flagged() {
 }
 
 #[test]
-fn pv_1_b3_benefit_and_disease_talk_get_no_flag() {
+fn pv_1_b3_disease_talk_gets_no_flag() {
     for (language, text) in B3_SCORED {
         let detection = detect(text, language);
         assert!(detection.flags.is_empty(), "{text}: {:?}", codes(&detection));
