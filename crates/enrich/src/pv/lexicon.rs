@@ -305,9 +305,13 @@ pub fn routes(category: Category) -> bool {
 
 /// Analyses one text with the lexicon.
 pub fn analyse(text: &str) -> Analysis {
-    let scanned = scan(text);
+    analyse_scanned(text, &scan(text))
+}
+
+/// Analyses one text already scanned (see [`scan`]).
+pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let lexicon = Lexicon::shared();
-    let hits = lexicon.hits(text, &scanned);
+    let hits = lexicon.hits(text, scanned);
     let words = &scanned.words;
     let mut out = Analysis::default();
     let signals = &mut out.signals;
@@ -566,7 +570,7 @@ pub fn analyse(text: &str) -> Analysis {
             }
         }),
     };
-    out.product_like = product_like(text, &scanned);
+    out.product_like = product_like(text, scanned);
     out.reaction = reaction_element;
     flags.sort_by_key(|flag| (flag.category, flag.span.start));
     let mut categories: Vec<Category> = flags.iter().map(|flag| flag.category).collect();

@@ -330,12 +330,12 @@ impl Detector {
     /// Detects PV-relevant content in one text. Never fails.
     pub fn detect(&self, text: &str, context: &Context<'_>) -> Detection {
         let text = crate::analysed(text);
-        let analysis = lexicon::analyse(text);
+        let scanned = scan::scan(text);
+        let analysis = lexicon::analyse_scanned(text, &scanned);
         let products: Vec<(usize, usize)> =
             context.products.iter().map(|span| (span.start, span.end)).collect();
         let score = match &self.model {
             Some(model) => {
-                let scanned = scan::scan(text);
                 let mut features = Vec::new();
                 model::features(
                     text,

@@ -307,7 +307,7 @@ fn dedup(mut features: Vec<Feature>) -> Vec<Feature> {
 pub fn encode(text: &str, language: &str, class: usize) -> Encoded {
     let text = crate::analysed(text);
     let scanned = super::scan::scan(text);
-    let analysis = super::lexicon::analyse(text);
+    let analysis = super::lexicon::analyse_scanned(text, &scanned);
     let mut full = Vec::new();
     features(text, language, &scanned, &analysis, &[], &mut full);
     let mut signals = Vec::new();

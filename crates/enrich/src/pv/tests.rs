@@ -80,10 +80,8 @@ const B3: &[(&str, &str)] = &[
 /// matching is the caller's (an empty product list means "about a product"), so the score
 /// decides `relevant`: not relevant in French; in English, at the recall-first threshold,
 /// "Migraine days are the worst." is routed by its score (docs/QUALITY.md).
-const B3_SCORED: &[(&str, &str)] = &[
-    ("en", "Migraine days are the worst."),
-    ("fr", "Les jours de migraine sont horribles."),
-];
+const B3_SCORED: &[(&str, &str)] =
+    &[("en", "Migraine days are the worst."), ("fr", "Les jours de migraine sont horribles.")];
 
 #[test]
 fn pv_1_every_b2_example_gives_its_category() {
