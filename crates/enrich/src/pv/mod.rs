@@ -4,10 +4,15 @@
 //! uncertain, and one score for "any PV-relevant content" whose operating threshold is
 //! set for recall (ML-1).
 //!
-//! Two layers (ML-3: the lexicon layer is never the only classifier): cue lexicons written
-//! for this project in English and French (`lexicon.rs`) give the category flags and spans;
-//! a learned model (`models/adverse-events.wlm`, trained by `waterline train
-//! adverse-events`) scores the text from its words and from the lexicon's signals.
+//! Two layers (ML-3: the lexicon layer is never the only classifier): cue lists written for
+//! this project in English and French (`cues.rs`, matched with their guards in `lexicon.rs`)
+//! give the category flags and spans; a learned model (`model.rs`,
+//! `models/adverse-events.wlm`, trained by `waterline train adverse-events`) scores the text
+//! from its words and from the lexicon's language-independent signals. A text is relevant
+//! when its score reaches the threshold (the language's own, if the model file has one) and
+//! the b.3 guards do not neutralise it entirely, or when it has any flag other than AE
+//! (special situations always route, PV-9). `evaluate.rs` holds the metrics, the
+//! cross-drug protocol and the shipped model's build; `docs/QUALITY.md` the figures.
 
 use serde::{Deserialize, Serialize};
 
