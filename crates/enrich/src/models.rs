@@ -112,3 +112,7 @@ pub fn default_annotators(config: &Config) -> Vec<Box<dyn Annotator>> {
         Box::new(SimHashAnnotator),
     ]
 }
+
+/// The shipped adverse-event / special-situation model (`waterline train adverse-events`).
+pub const ADVERSE_EVENTS_MODEL: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/adverse-events.wlm"));

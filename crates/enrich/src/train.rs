@@ -259,3 +259,19 @@ pub fn train_sentiment_multilingual(data: &Path) -> Result<Table, TrainError> {
     let lexicon = lexicon_entries(data)?;
     Ok(crate::sentiment::train(&examples, &lexicon, TrainOptions::default()))
 }
+
+/// The PsyTAR sentences (`adverse-events/psytar/sentence_labeling.csv`; CC BY 4.0, Zolnoori
+/// et al. 2019: the data README allows it for a shipped model).
+pub fn psytar_rows(data: &Path) -> Result<Vec<crate::pv::data::Labelled>, TrainError> {
+    let path = data.join("adverse-events/psytar/sentence_labeling.csv");
+    let bytes =
+        std::fs::read(&path).map_err(|source| TrainError::Io { path: path.clone(), source })?;
+    crate::pv::data::psytar(&String::from_utf8_lossy(&bytes))
+        .map_err(|reason| TrainError::Data { path, reason })
+}
+
+/// Trains the adverse-event model on PsyTAR and the written examples of `testdata/pv/`,
+/// with the operating threshold chosen cross-drug (see `pv::evaluate::build_shipped`).
+pub fn train_adverse_events(data: &Path) -> Result<Table, TrainError> {
+    Ok(crate::pv::evaluate::build_shipped(&psytar_rows(data)?))
+}

@@ -592,6 +592,36 @@ pub enum EvalTask {
         #[arg(long)]
         json: bool,
     },
+    /// Adverse events and special situations (PV): the shipped detector on exactly one of
+    /// --psytar-csv, --ade-dir, --labelled (or --french, the same as --labelled FILE --lang fr).
+    #[command(group(clap::ArgGroup::new("source").required(true).multiple(false)))]
+    AdverseEvents {
+        /// PsyTAR's sentence CSV (`sentences`, `ADR`; every sentence is about a product).
+        #[arg(long, value_name = "FILE", group = "source")]
+        psytar_csv: Option<PathBuf>,
+        /// The ADE corpus v2 folder (DRUG-AE.rel positives, ADE-NEG.txt negatives).
+        #[arg(long, value_name = "DIR", group = "source")]
+        ade_dir: Option<PathBuf>,
+        /// A labelled TSV: `label<TAB>text`, label 0/1, NEG or category codes (`AE,SAE`).
+        #[arg(long, value_name = "FILE", group = "source")]
+        labelled: Option<PathBuf>,
+        /// A French labelled TSV (`testdata/pv/fr-test.tsv`).
+        #[arg(long, value_name = "FILE", group = "source")]
+        french: Option<PathBuf>,
+        /// The texts' language (ISO 639-1).
+        #[arg(long, value_name = "CODE", default_value = "en")]
+        lang: String,
+        /// PsyTAR: instead of the shipped model, train one model per held-out drug on the
+        /// other drugs (cross-drug protocol) and score the held-out drug.
+        #[arg(long, requires = "psytar_csv")]
+        cross_drug: bool,
+        /// Also print the misclassified texts (labelled sets).
+        #[arg(long)]
+        errors: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Complaint detection on a CSV without header: id, text, complaint 0/1, domain.
     Needs {
         /// The CSV file.
@@ -635,6 +665,9 @@ pub enum TrainModel {
     SentimentMultilingual,
     /// Static word embeddings distilled from a sentence-transformer (build with `--features distill`).
     Embeddings,
+    /// Adverse events and special situations (PsyTAR plus the written examples of
+    /// `testdata/pv/`; threshold chosen cross-drug for recall 0.95).
+    AdverseEvents,
 }
 
 /// `waterline demo`.

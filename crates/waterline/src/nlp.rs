@@ -129,6 +129,26 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 output::line(&format!("  {size:>6}  {label}"));
             }
         }
+        EvalTask::AdverseEvents {
+            psytar_csv,
+            ade_dir,
+            labelled,
+            french,
+            lang,
+            cross_drug,
+            errors,
+            json,
+        } => {
+            return eval_adverse_events(
+                psytar_csv,
+                ade_dir,
+                labelled.or(french.clone()),
+                if french.is_some() { "fr".into() } else { lang },
+                cross_drug,
+                errors,
+                json,
+            );
+        }
         EvalTask::Needs { complaints_csv, json } => {
             let examples = read_complaints(&complaints_csv)?;
             let report = waterline_enrich::eval::needs(
@@ -157,6 +177,113 @@ pub fn eval(task: EvalTask) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `waterline eval adverse-events`.
+fn eval_adverse_events(
+    psytar_csv: Option<PathBuf>,
+    ade_dir: Option<PathBuf>,
+    labelled: Option<PathBuf>,
+    lang: String,
+    cross_drug: bool,
+    errors: bool,
+    json: bool,
+) -> Result<()> {
+    use waterline_enrich::pv::{Detector, data, evaluate};
+    let (set, examples) = if let Some(path) = &psytar_csv {
+        let content = String::from_utf8_lossy(&fs_err::read(path)?).into_owned();
+        let rows = data::psytar(&content)
+            .map_err(|reason| anyhow::anyhow!("`{}`: {reason}", path.display()))?;
+        ("psytar", rows)
+    } else if let Some(dir) = &ade_dir {
+        let relations =
+            String::from_utf8_lossy(&fs_err::read(dir.join("DRUG-AE.rel"))?).into_owned();
+        let negatives =
+            String::from_utf8_lossy(&fs_err::read(dir.join("ADE-NEG.txt"))?).into_owned();
+        ("ade-corpus-v2", data::ade(&relations, &negatives))
+    } else if let Some(path) = &labelled {
+        let content = String::from_utf8_lossy(&fs_err::read(path)?).into_owned();
+        ("labelled", data::labelled_tsv(&content))
+    } else {
+        bail!("give one of --psytar-csv, --ade-dir, --labelled, --french");
+    };
+    if examples.is_empty() {
+        bail!("no examples to evaluate");
+    }
+    let report = if cross_drug {
+        if errors {
+            for (drug, scored) in evaluate::cross_drug(&examples) {
+                let texts: Vec<&str> = examples
+                    .iter()
+                    .filter(|row| row.group == drug)
+                    .map(|row| row.text.as_str())
+                    .collect();
+                for (text, scored) in texts.iter().zip(&scored) {
+                    output::line(&format!(
+                        "{drug}\t{}\t{}\t{:.4}\t{}\t{text}",
+                        u8::from(scored.positive),
+                        u8::from(scored.routed),
+                        scored.score,
+                        u8::from(scored.neutral)
+                    ));
+                }
+            }
+        }
+        evaluate::cross_drug_report(&examples)
+    } else {
+        let detector = Detector::shipped();
+        let started = std::time::Instant::now();
+        let scored = evaluate::score(detector, &examples, &lang);
+        let seconds = started.elapsed().as_secs_f64();
+        let mut report =
+            evaluate::report(&format!("{set} ({lang})"), &scored, detector.threshold_for(&lang));
+        report.texts_per_second = Some((examples.len() as f64 / seconds.max(1e-9)).round());
+        report.by_category = evaluate::category_recall(detector, &examples, &lang);
+        if errors {
+            for (example, scored) in examples.iter().zip(&scored) {
+                if example.positive != scored.relevant {
+                    let kind = if example.positive { "missed" } else { "false positive" };
+                    output::line(&format!("{kind} ({:.3}): {}", scored.score, example.text));
+                }
+            }
+            for line in evaluate::category_misses(detector, &examples, &lang) {
+                output::line(&line);
+            }
+        }
+        report
+    };
+    if json {
+        return output::json(&report);
+    }
+    print_report(&report);
+    for fold in &report.folds {
+        print_report(fold);
+    }
+    Ok(())
+}
+
+fn print_report(report: &waterline_enrich::pv::evaluate::Report) {
+    output::line(&format!(
+        "{}: precision {:.4}, recall {:.4}, f1 {:.4}, pr_auc {:.4}, precision_at_recall_95 {:.4}; FPR {:.4}, flagged {:.1}%, precision at 1% prevalence {:.4}; threshold {:.4}; n {} ({} positive){}",
+        report.set,
+        report.precision,
+        report.recall,
+        report.f1,
+        report.pr_auc,
+        report.precision_at_recall_95,
+        report.false_positive_rate,
+        report.flagged_share * 100.0,
+        report.precision_at_1pct_prevalence,
+        report.threshold,
+        report.n,
+        report.positives,
+        report
+            .texts_per_second
+            .map_or(String::new(), |rate| format!(", {rate:.0} texts/s one thread"))
+    ));
+    for (code, (found, expected)) in &report.by_category {
+        output::line(&format!("  {code:<5} {found}/{expected}"));
+    }
 }
 
 /// Reads a complaints CSV without header: id, text, complaint (0/1), domain.
@@ -233,6 +360,9 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         TrainModel::Language => ("language", waterline_enrich::train::train_language(&args.data)?),
         TrainModel::Sentiment => {
             ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)
+        }
+        TrainModel::AdverseEvents => {
+            ("adverse-events", waterline_enrich::train::train_adverse_events(&args.data)?)
         }
         TrainModel::SentimentMultilingual => (
             "sentiment-multilingual",

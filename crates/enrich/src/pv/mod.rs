@@ -4,12 +4,27 @@
 //! uncertain, and one score for "any PV-relevant content" whose operating threshold is
 //! set for recall (ML-1).
 //!
-//! Two layers (ML-3: the lexicon layer is never the only classifier): cue lexicons written
-//! for this project in English and French (`lexicon.rs`) give the category flags and spans;
-//! a learned model (`models/adverse-events.wlm`, trained by `waterline train
-//! adverse-events`) scores the text from its words and from the lexicon's signals.
+//! Two layers (ML-3: the lexicon layer is never the only classifier): cue lists written for
+//! this project in English and French (`cues.rs`, matched with their guards in `lexicon.rs`)
+//! give the category flags and spans; a learned model (`model.rs`,
+//! `models/adverse-events.wlm`, trained by `waterline train adverse-events`) scores the text
+//! from its words and from the lexicon's language-independent signals. A text is relevant
+//! when its score reaches the threshold (the language's own, if the model file has one) and
+//! the b.3 guards do not neutralise it entirely, or when it has any flag other than AE
+//! (special situations always route, PV-9). `evaluate.rs` holds the metrics, the
+//! cross-drug protocol and the shipped model's build; `docs/QUALITY.md` the figures.
 
 use serde::{Deserialize, Serialize};
+
+pub mod cues;
+pub mod data;
+pub mod evaluate;
+pub mod lexicon;
+pub mod model;
+pub mod scan;
+
+#[cfg(test)]
+mod tests;
 
 /// A taxonomy category (PHARMA.md section b.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -266,13 +281,40 @@ pub struct Context<'a> {
 #[derive(Debug, Default)]
 pub struct Detector {
     threshold: f32,
+    by_language: Vec<(String, f32)>,
+    model: Option<model::Model>,
 }
 
+/// The detector's version, recorded with each detection (AUD-1).
+pub const VERSION: &str = "pv-lexicon@1+adverse-events@1";
+
 impl Detector {
-    /// The shipped detector (the model compiled into the binary).
+    /// The shipped detector (the model compiled into the binary). When the model does not
+    /// load, the lexicon alone decides (an AE flag scores 0.9) and the threshold is 0.5.
     pub fn shipped() -> &'static Detector {
         static SHIPPED: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
-        SHIPPED.get_or_init(|| Detector { threshold: 0.5 })
+        SHIPPED.get_or_init(|| {
+            match model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL) {
+                Ok(model) => Detector::with_model(model),
+                Err(_) => Detector { threshold: 0.5, by_language: Vec::new(), model: None },
+            }
+        })
+    }
+
+    /// A detector with this model and the threshold stored in it.
+    pub fn with_model(model: model::Model) -> Detector {
+        Detector {
+            threshold: model.threshold(),
+            by_language: model.language_thresholds().to_vec(),
+            model: Some(model),
+        }
+    }
+
+    /// The same detector at another threshold.
+    pub fn at_threshold(mut self, threshold: f32) -> Detector {
+        self.threshold = threshold;
+        self.by_language.clear();
+        self
     }
 
     /// The operating threshold on `score` (ML-1: chosen for recall).
@@ -280,28 +322,76 @@ impl Detector {
         self.threshold
     }
 
+    /// The operating threshold for a language: French has its own (chosen on out-of-fold
+    /// scores of the written French examples, since the word model is English), the others
+    /// use [`Detector::threshold`].
+    pub fn threshold_for(&self, language: &str) -> f32 {
+        self.by_language
+            .iter()
+            .find(|(code, _)| code == language)
+            .map_or(self.threshold, |(_, threshold)| *threshold)
+    }
+
     /// Detects PV-relevant content in one text. Never fails.
     pub fn detect(&self, text: &str, context: &Context<'_>) -> Detection {
+        let text = crate::analysed(text);
+        let scanned = scan::scan(text);
+        let analysis = lexicon::analyse_scanned(text, &scanned);
+        let products: Vec<(usize, usize)> =
+            context.products.iter().map(|span| (span.start, span.end)).collect();
+        let score = match &self.model {
+            Some(model) => {
+                let mut features = Vec::new();
+                model::features(
+                    text,
+                    context.language,
+                    &scanned,
+                    &analysis,
+                    &products,
+                    &mut features,
+                );
+                model.score(&features)
+            }
+            None => {
+                if analysis.flags.iter().any(|flag| flag.category == Category::Ae) {
+                    0.9
+                } else {
+                    0.1
+                }
+            }
+        };
+        let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
+        // A text that the b.3 guards neutralise entirely is not routed on its score alone.
+        let threshold = self.threshold_for(context.language);
+        let relevant = routed || (score >= threshold && !analysis.neutral);
         let product = match context.products.first() {
             Some(span) => Element { presence: Presence::Present, span: Some(span.clone()) },
+            None => match &analysis.product_like {
+                Some(span) => Element { presence: Presence::Uncertain, span: Some(span.clone()) },
+                None => Element::absent(),
+            },
+        };
+        let reporter = match (&analysis.role, context.author) {
+            (Some(span), _) => Element { presence: Presence::Present, span: Some(span.clone()) },
+            (None, Some(_)) => Element { presence: Presence::Present, span: None },
+            (None, None) => Element::absent(),
+        };
+        let reaction = match analysis.reaction {
+            Some(element) => element,
+            None if score >= threshold => Element { presence: Presence::Uncertain, span: None },
             None => Element::absent(),
         };
-        let reporter = match context.author {
-            Some(_) => Element { presence: Presence::Uncertain, span: None },
-            None => Element::absent(),
-        };
-        let _ = text;
         Detection {
-            score: 0.0,
-            relevant: false,
-            flags: Vec::new(),
+            score,
+            relevant,
+            flags: analysis.flags,
             elements: Elements {
-                patient: Element::absent(),
+                patient: analysis.patient.unwrap_or_else(Element::absent),
                 reporter,
                 product,
-                reaction: Element::absent(),
+                reaction,
             },
-            model: "pv-placeholder@0".into(),
+            model: VERSION.into(),
         }
     }
 }

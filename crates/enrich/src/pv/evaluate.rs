@@ -1,0 +1,374 @@
+//! Evaluation and training of the detector: metrics at the operating threshold, PR-AUC,
+//! precision at recall 0.95, precision at a realistic prevalence (ML-2), the cross-drug
+//! protocol, and the shipped model's build (threshold chosen on drugs the model never saw).
+
+use serde::Serialize;
+
+use super::data::{Labelled, WRITTEN_TRAIN, labelled_tsv};
+use super::model::{Encoded, Model, TrainOptions, encode, train, with_threshold};
+use super::{Category, Context, Detector};
+use crate::table::Table;
+
+/// The recall the operating threshold is set for (ML-1).
+pub const TARGET_RECALL: f64 = 0.95;
+
+/// The recall a threshold is chosen for on the data it is chosen on: a little above the
+/// target, as a margin for the drugs it will be used on (cross-drug, 0.95 gave recall 0.946
+/// on the other drug; 0.955 gives 0.951).
+pub const CHOICE_RECALL: f64 = 0.955;
+
+/// The prevalence used for the prevalence-adjusted precision (ML-2: 0.2–2 % of posts).
+pub const PREVALENCE: f64 = 0.01;
+
+/// One scored example.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored {
+    /// The truth.
+    pub positive: bool,
+    /// The model's score.
+    pub score: f32,
+    /// The detector's decision (score at or above the threshold, or a routing flag).
+    pub relevant: bool,
+    /// A routing flag alone made it relevant.
+    pub routed: bool,
+    /// The lexicon found evidence of a reaction (an AE flag).
+    pub evidence: bool,
+    /// The b.3 guards neutralise the text: its score alone does not route it.
+    pub neutral: bool,
+}
+
+impl Scored {
+    /// The score used for ranking: a routing flag ranks first.
+    pub fn rank(&self) -> f32 {
+        if self.routed {
+            1.0 + self.score
+        } else if self.neutral {
+            self.score - 1.0
+        } else {
+            self.score
+        }
+    }
+}
+
+/// The figures of one evaluation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// What was measured.
+    pub set: String,
+    /// Examples.
+    pub n: usize,
+    /// Positives.
+    pub positives: usize,
+    /// Precision of `relevant`.
+    pub precision: f64,
+    /// Recall of `relevant`.
+    pub recall: f64,
+    /// F1 of `relevant`.
+    pub f1: f64,
+    /// Average precision of the ranking score.
+    pub pr_auc: f64,
+    /// The best precision at a ranking cut with recall at least 0.95.
+    pub precision_at_recall_95: f64,
+    /// False-positive rate of `relevant`.
+    pub false_positive_rate: f64,
+    /// Share of texts flagged relevant.
+    pub flagged_share: f64,
+    /// Precision expected at 1 % prevalence, from recall (TPR) and FPR.
+    pub precision_at_1pct_prevalence: f64,
+    /// The operating threshold used.
+    pub threshold: f64,
+    /// Texts per second (one thread, detection only), when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub texts_per_second: Option<f64>,
+    /// Per expected category (labelled sets): texts flagged with it / texts expecting it.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub by_category: std::collections::BTreeMap<String, (usize, usize)>,
+    /// Per-fold reports (cross-drug).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folds: Vec<Report>,
+}
+
+fn ratio(numerator: usize, denominator: usize) -> f64 {
+    if denominator == 0 { 0.0 } else { numerator as f64 / denominator as f64 }
+}
+
+/// Precision at a prevalence, from the true- and false-positive rates.
+pub fn precision_at_prevalence(tpr: f64, fpr: f64, prevalence: f64) -> f64 {
+    let flagged = tpr * prevalence + fpr * (1.0 - prevalence);
+    if flagged == 0.0 { 0.0 } else { tpr * prevalence / flagged }
+}
+
+/// The report of scored examples.
+pub fn report(set: &str, scored: &[Scored], threshold: f32) -> Report {
+    let positives = scored.iter().filter(|example| example.positive).count();
+    let negatives = scored.len() - positives;
+    let true_positives =
+        scored.iter().filter(|example| example.positive && example.relevant).count();
+    let false_positives =
+        scored.iter().filter(|example| !example.positive && example.relevant).count();
+    let precision = ratio(true_positives, true_positives + false_positives);
+    let recall = ratio(true_positives, positives);
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    let fpr = ratio(false_positives, negatives);
+    let (pr_auc, at_recall) = ranking(scored, positives);
+    Report {
+        set: set.to_owned(),
+        n: scored.len(),
+        positives,
+        precision,
+        recall,
+        f1,
+        pr_auc,
+        precision_at_recall_95: at_recall,
+        false_positive_rate: fpr,
+        flagged_share: ratio(true_positives + false_positives, scored.len()),
+        precision_at_1pct_prevalence: precision_at_prevalence(recall, fpr, PREVALENCE),
+        threshold: f64::from(threshold),
+        texts_per_second: None,
+        by_category: Default::default(),
+        folds: Vec::new(),
+    }
+}
+
+/// Average precision and the best precision with recall ≥ 0.95, over the ranking score
+/// (ties are taken together).
+fn ranking(scored: &[Scored], positives: usize) -> (f64, f64) {
+    let mut order: Vec<&Scored> = scored.iter().collect();
+    order.sort_by(|a, b| b.rank().total_cmp(&a.rank()));
+    let mut true_positives = 0;
+    let mut taken = 0;
+    let mut average = 0.0;
+    let mut best = 0.0f64;
+    let mut index = 0;
+    while index < order.len() {
+        let rank = order[index].rank();
+        let mut gained = 0;
+        while index < order.len() && order[index].rank() == rank {
+            gained += usize::from(order[index].positive);
+            taken += 1;
+            index += 1;
+        }
+        true_positives += gained;
+        let precision = ratio(true_positives, taken);
+        average += precision * ratio(gained, positives);
+        if ratio(true_positives, positives) >= TARGET_RECALL {
+            best = best.max(precision);
+        }
+    }
+    (average, best)
+}
+
+/// The largest threshold whose `relevant` decision reaches the target recall (routing flags
+/// count as relevant whatever the threshold).
+pub fn threshold_for_recall(scored: &[Scored], target: f64) -> f32 {
+    let positives: Vec<&Scored> = scored.iter().filter(|example| example.positive).collect();
+    let routed = positives.iter().filter(|example| example.routed).count();
+    let mut scores: Vec<f32> = positives
+        .iter()
+        .filter(|example| !example.routed && !example.neutral)
+        .map(|example| example.score)
+        .collect();
+    scores.sort_by(|a, b| b.total_cmp(a));
+    let needed = (target * positives.len() as f64).ceil() as usize;
+    if needed <= routed {
+        return 1.0;
+    }
+    scores.get(needed - routed - 1).copied().unwrap_or(0.0)
+}
+
+/// Scores examples with a detector.
+pub fn score(detector: &Detector, examples: &[Labelled], language: &str) -> Vec<Scored> {
+    let context = Context { language, author: None, products: Vec::new() };
+    examples
+        .iter()
+        .map(|example| {
+            let detection = detector.detect(&example.text, &context);
+            let routed = detection.flags.iter().any(|flag| super::lexicon::routes(flag.category));
+            let evidence = detection.flags.iter().any(|flag| flag.category == Category::Ae);
+            let neutral = super::lexicon::analyse(&example.text).neutral;
+            Scored {
+                positive: example.positive,
+                score: detection.score,
+                relevant: detection.relevant,
+                routed,
+                evidence,
+                neutral,
+            }
+        })
+        .collect()
+}
+
+/// The written training examples, encoded (labels: positive = any category).
+pub fn written_examples() -> Vec<Encoded> {
+    labelled_tsv(WRITTEN_TRAIN)
+        .iter()
+        .map(|example| encode(&example.text, &example.language, example.kind))
+        .collect()
+}
+
+/// Trains a model on PsyTAR rows plus the written examples, with a given threshold.
+pub fn train_on(rows: &[&Labelled], threshold: f32) -> Table {
+    train_with(rows, written_examples(), threshold)
+}
+
+/// Trains a model on PsyTAR rows plus the given written examples.
+pub fn train_with(rows: &[&Labelled], written: Vec<Encoded>, threshold: f32) -> Table {
+    let mut encoded: Vec<Encoded> =
+        rows.iter().map(|row| encode(&row.text, &row.language, row.kind)).collect();
+    // The written examples are few: seen four times as often.
+    for _ in 0..3 {
+        encoded.extend(written.iter().cloned());
+    }
+    encoded.extend(written);
+    train(&encoded, TrainOptions::default(), threshold)
+}
+
+/// The cross-drug protocol: for each drug, a model trained on the other drugs (and the
+/// written examples) scores it. Returns the scored examples per held-out drug, each with the
+/// model's raw scores (threshold not yet applied: `relevant` from routing flags only).
+pub fn cross_drug(rows: &[Labelled]) -> Vec<(String, Vec<Scored>)> {
+    let mut drugs: Vec<String> = rows.iter().map(|row| row.group.clone()).collect();
+    drugs.sort();
+    drugs.dedup();
+    let mut out = Vec::new();
+    for drug in &drugs {
+        let training: Vec<&Labelled> = rows.iter().filter(|row| &row.group != drug).collect();
+        let held_out: Vec<Labelled> =
+            rows.iter().filter(|row| &row.group == drug).cloned().collect();
+        if training.is_empty() {
+            continue;
+        }
+        let Ok(model) = Model::from_table(train_on(&training, 1.0)) else { continue };
+        let detector = Detector::with_model(model);
+        out.push((drug.clone(), score(&detector, &held_out, "en")));
+    }
+    out
+}
+
+/// Applies a threshold to scored examples.
+pub fn apply(scored: &[Scored], threshold: f32) -> Vec<Scored> {
+    scored
+        .iter()
+        .map(|example| Scored {
+            relevant: example.routed || (!example.neutral && example.score >= threshold),
+            ..*example
+        })
+        .collect()
+}
+
+/// The shipped model: trained on every PsyTAR row given plus the written examples; its
+/// threshold is the lowest of the per-drug thresholds that reach recall 0.95 on a drug the
+/// fold's model never saw (cross-drug), so the choice is made on unseen drugs.
+pub fn build_shipped(rows: &[Labelled]) -> Table {
+    let folds = cross_drug(rows);
+    let threshold = folds
+        .iter()
+        .map(|(_, scored)| threshold_for_recall(scored, CHOICE_RECALL))
+        .fold(1.0f32, f32::min);
+    let all: Vec<&Labelled> = rows.iter().collect();
+    let french = language_threshold(&all, "fr");
+    with_threshold(train_on(&all, threshold), threshold, &[("fr", french)])
+}
+
+/// Folds of the written examples for a language's threshold.
+const LANGUAGE_FOLDS: usize = 4;
+
+/// A language's threshold: the written examples of that language are split in folds; a
+/// model trained without a fold scores it; the threshold reaches recall 0.95 on those
+/// out-of-fold scores (none of the test sets is used).
+pub fn language_threshold(rows: &[&Labelled], language: &str) -> f32 {
+    let written = labelled_tsv(WRITTEN_TRAIN);
+    let mut scored = Vec::new();
+    for fold in 0..LANGUAGE_FOLDS {
+        let in_fold = |index: usize, example: &Labelled| {
+            example.language == language && index % LANGUAGE_FOLDS == fold
+        };
+        let training: Vec<Encoded> = written
+            .iter()
+            .enumerate()
+            .filter(|(index, example)| !in_fold(*index, example))
+            .map(|(_, example)| encode(&example.text, &example.language, example.kind))
+            .collect();
+        let held_out: Vec<Labelled> = written
+            .iter()
+            .enumerate()
+            .filter(|(index, example)| in_fold(*index, example))
+            .map(|(_, example)| example.clone())
+            .collect();
+        let Ok(model) = Model::from_table(train_with(rows, training, 1.0)) else { continue };
+        scored.extend(score(&Detector::with_model(model), &held_out, language));
+    }
+    threshold_for_recall(&scored, CHOICE_RECALL)
+}
+
+/// The cross-drug report: per held-out drug, the fold's model at the shipped protocol's
+/// threshold chosen on the *other* folds (with two drugs: the other drug's own cross-drug
+/// threshold), and the pooled figures.
+pub fn cross_drug_report(rows: &[Labelled]) -> Report {
+    let folds = cross_drug(rows);
+    let thresholds: Vec<f32> =
+        folds.iter().map(|(_, scored)| threshold_for_recall(scored, CHOICE_RECALL)).collect();
+    let mut pooled = Vec::new();
+    let mut reports = Vec::new();
+    for (index, (drug, scored)) in folds.iter().enumerate() {
+        let others = thresholds
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+            .map(|(_, threshold)| *threshold)
+            .fold(f32::INFINITY, f32::min);
+        let threshold = if others.is_finite() { others } else { thresholds[index] };
+        let applied = apply(scored, threshold);
+        reports.push(report(&format!("psytar held-out {drug}"), &applied, threshold));
+        pooled.extend(applied);
+    }
+    let mut total = report("psytar cross-drug (pooled)", &pooled, f32::NAN);
+    total.threshold = f64::NAN;
+    total.folds = reports;
+    total
+}
+
+/// Per expected category of a labelled set: how many of the texts that expect it get it.
+pub fn category_recall(
+    detector: &Detector,
+    examples: &[Labelled],
+    language: &str,
+) -> std::collections::BTreeMap<String, (usize, usize)> {
+    let context = Context { language, author: None, products: Vec::new() };
+    let mut out: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for example in examples.iter().filter(|example| !example.categories.is_empty()) {
+        let found = detector.detect(&example.text, &context).categories();
+        for code in &example.categories {
+            let entry = out.entry(code.clone()).or_default();
+            entry.1 += 1;
+            if found.iter().any(|category| category.code() == code) {
+                entry.0 += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The labelled texts that miss an expected category, one line each.
+pub fn category_misses(detector: &Detector, examples: &[Labelled], language: &str) -> Vec<String> {
+    let context = Context { language, author: None, products: Vec::new() };
+    let mut out = Vec::new();
+    for example in examples {
+        let found = detector.detect(&example.text, &context).categories();
+        let missing: Vec<&str> = example
+            .categories
+            .iter()
+            .filter(|code| !found.iter().any(|category| category.code() == code.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let codes: Vec<&str> = found.iter().map(|category| category.code()).collect();
+            out.push(format!("missing {missing:?} (found {codes:?}): {}", example.text));
+        }
+    }
+    out
+}
