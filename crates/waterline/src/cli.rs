@@ -615,7 +615,8 @@ pub enum EvalTask {
         /// other drugs (cross-drug protocol) and score the held-out drug.
         #[arg(long, requires = "psytar_csv")]
         cross_drug: bool,
-        /// Also print the misclassified texts (labelled sets).
+        /// Also print the misclassified texts and missed categories; with --cross-drug, every
+        /// held-out sentence as TSV (drug, label, routed, score, neutral, text).
         #[arg(long)]
         errors: bool,
         /// Print one JSON object.
