@@ -498,7 +498,8 @@ async fn show<B: Backend>(
             .principal
             .as_ref()
             .is_some_and(|principal| principal.may(Permission::Pharmacovigilance)),
-        viewer: caller.principal.as_ref().map(|principal| {
+        // A live refresh of an open page is not a new look at a case (AUD-2 records views).
+        viewer: caller.principal.as_ref().filter(|_| headers.get("x-waterline-fragment").is_none()).map(|principal| {
             (principal.actor.clone(), principal.role.map_or("local", |role| role.name()).to_owned())
         }),
     };
