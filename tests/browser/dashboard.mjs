@@ -24,7 +24,7 @@ const PAGES = [
   ["/", "overview"], ["/listening", "listening"], ["/gap", "gap"], ["/audit", "audit"],
   ["/share-of-voice", "share-of-voice"], ["/audience", "audience"], ["/responsiveness", "responsiveness"],
   ["/baselines", "baselines"], ["/alerts", "alerts"], ["/pharmacovigilance", "pharmacovigilance"],
-  ["/metrics", "definitions"],
+  ["/drafts", "drafts"], ["/metrics", "definitions"],
 ];
 
 const problems = [];
@@ -123,6 +123,46 @@ try {
 }
 if (!(await page.evaluate(() => window.__notReloaded === true))) fail("the page reloaded instead of updating live");
 await page.screenshot({ path: `${shots}/overview-live.png`, fullPage: true });
+
+// Draft check: write a draft in the form, check it, read the status and the findings.
+await page.goto(base + "/drafts", { waitUntil: "load" });
+await page.fill("form.draft textarea[name=text]", "Cardivex is safe for everyone, ask your doctor for Cardivex!");
+await page.fill("form.draft input[name=countries]", "GB");
+await page.selectOption("form.draft select[name=audience]", "public");
+await Promise.all([page.waitForURL(/text=/), page.click("form.draft button")]);
+const draftStatus = await page.getAttribute("#draft-status", "data-status");
+if (draftStatus !== "BLOCK") fail(`the draft check says ${draftStatus}, not BLOCK`);
+const draftRules = await page.textContent("main");
+if (!draftRules.includes("C-08") || !draftRules.includes("C-01")) fail("the draft findings lack C-01 or C-08");
+await page.screenshot({ path: `${shots}/drafts-checked.png`, fullPage: true });
+
+// Pharmacovigilance: the queue needs a PV role; log in with the token, open a case and
+// assign it through the page's form; the page reloads with the case as it now stands.
+await page.goto(base + "/pharmacovigilance", { waitUntil: "load" });
+if (!(await page.isVisible("#pv-forbidden"))) fail("the anonymous reader sees the PV queue");
+await page.goto(base + "/login", { waitUntil: "load" });
+await page.fill("#login input[name=token]", token);
+await Promise.all([page.waitForURL(base + "/"), page.click("#login button")]);
+await page.goto(base + "/pharmacovigilance", { waitUntil: "load" });
+// A case with an adverse-event flag (its fourth cell lists the flags).
+const caseId = await page.$$eval("table tr[data-case]", (rows) => {
+  const row = rows.find((r) => r.cells[3] && r.cells[3].textContent.split(" ").includes("AE"));
+  return row ? row.dataset.case : null;
+});
+if (!caseId) {
+  fail("the demo's adverse-event queue has no AE case");
+} else {
+  await Promise.all([page.waitForURL(/case=pv-/), page.click(`tr[data-case='${caseId}'] a`)]);
+  if (!(await page.isVisible("section.case mark"))) fail("the case shows no evidence span");
+  await page.fill("form.pv-action input[name=to]", "browser reviewer");
+  await Promise.all([
+    page.waitForEvent("load"),
+    page.click("form.pv-action:has(input[name=to]) button"),
+  ]);
+  const history = await page.textContent("section.case");
+  if (!history.includes("assigned") || !history.includes("browser reviewer")) fail("the assignment is not in the case's history");
+  await page.screenshot({ path: `${shots}/pharmacovigilance-case.png`, fullPage: true });
+}
 
 // A view exported as one file opens offline (no script, no stylesheet link).
 const exported = await (await fetch(base + "/gap?export=html")).text();
