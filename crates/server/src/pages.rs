@@ -499,9 +499,16 @@ async fn show<B: Backend>(
             .as_ref()
             .is_some_and(|principal| principal.may(Permission::Pharmacovigilance)),
         // A live refresh of an open page is not a new look at a case (AUD-2 records views).
-        viewer: caller.principal.as_ref().filter(|_| headers.get("x-waterline-fragment").is_none()).map(|principal| {
-            (principal.actor.clone(), principal.role.map_or("local", |role| role.name()).to_owned())
-        }),
+        viewer: caller
+            .principal
+            .as_ref()
+            .filter(|_| headers.get("x-waterline-fragment").is_none())
+            .map(|principal| {
+                (
+                    principal.actor.clone(),
+                    principal.role.map_or("local", |role| role.name()).to_owned(),
+                )
+            }),
     };
     let (body, tables) = match render(&app, &path, &params, mask, access).await {
         Ok(rendered) => rendered,
@@ -1934,7 +1941,8 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
         rows: Vec::new(),
     };
     let mut rows_html = String::new();
-    for case in queue["cases"].as_array().into_iter().flatten() {
+    const SHOWN: usize = 300;
+    for (index, case) in queue["cases"].as_array().into_iter().flatten().enumerate() {
         let id = case["id"].as_str().unwrap_or_default();
         let categories: Vec<String> = case["categories"]
             .as_array()
@@ -1973,20 +1981,22 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
             90,
         );
         let serious = if case["serious"] == true { "yes" } else { "" };
-        let _ = write!(
-            rows_html,
-            r#"<tr data-case="{ida}"><td><a href="/pharmacovigilance?case={ida}">{id}</a></td><td><span class="status {st}">{st}</span></td><td>{serious}</td><td>{flags}</td><td>{d0}</td><td>{handoff}</td><td>{due}</td><td>{badges}</td><td>{alerts}</td><td>{text}</td></tr>"#,
-            ida = attr(id),
-            id = esc(id),
-            st = attr(case["status"].as_str().unwrap_or_default()),
-            flags = esc(&categories.join(" ")),
-            d0 = esc(case["clocks"]["day_zero"].as_str().unwrap_or_default()),
-            handoff = esc(case["clocks"]["handoff_due"].as_str().unwrap_or_default()),
-            due = esc(&due),
-            badges = elements.iter().map(|(n, p)| presence_badge(n, p)).collect::<String>(),
-            alerts = esc(&alerts.join(" ")),
-            text = esc(&text),
-        );
+        if index < SHOWN {
+            let _ = write!(
+                rows_html,
+                r#"<tr data-case="{ida}"><td><a href="/pharmacovigilance?case={ida}">{id}</a></td><td><span class="status {st}">{st}</span></td><td>{serious}</td><td>{flags}</td><td>{d0}</td><td>{handoff}</td><td>{due}</td><td>{badges}</td><td>{alerts}</td><td>{text}</td></tr>"#,
+                ida = attr(id),
+                id = esc(id),
+                st = attr(case["status"].as_str().unwrap_or_default()),
+                flags = esc(&categories.join(" ")),
+                d0 = esc(case["clocks"]["day_zero"].as_str().unwrap_or_default()),
+                handoff = esc(case["clocks"]["handoff_due"].as_str().unwrap_or_default()),
+                due = esc(&due),
+                badges = elements.iter().map(|(n, p)| presence_badge(n, p)).collect::<String>(),
+                alerts = esc(&alerts.join(" ")),
+                text = esc(&text),
+            );
+        }
         table.rows.push(vec![
             id.to_owned(),
             case["status"].as_str().unwrap_or_default().to_owned(),
@@ -2002,6 +2012,13 @@ async fn pharmacovigilance<B: Backend>(page: &mut Page<'_, B>) -> Result<(), Api
     }
     if table.rows.is_empty() {
         page.push(r#"<p class="empty" id="pv-empty">No case awaits review. Posts that name a product of the workspace, and audience posts on owned channels, are screened as they are imported (<code>waterline pv scan</code> screens what is already stored).</p>"#);
+    }
+    if table.rows.len() > SHOWN {
+        let _ = write!(
+            page.body,
+            r#"<p class="note">The first {SHOWN} of {} cases in queue order; the CSV holds them all.</p>"#,
+            table.rows.len()
+        );
     }
     let index = page.tables.len();
     let _ = write!(
