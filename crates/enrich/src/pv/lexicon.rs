@@ -19,6 +19,12 @@ pub enum Group {
     Reaction,
     /// A reaction word that is also a disease word.
     Ambiguous,
+    /// A word naming the concept of a side effect (a reaction only with first-hand talk).
+    Concept,
+    /// A first-hand cue shaped like a question (`anyone else`).
+    FirstHand,
+    /// A cue that makes `side effects` talk about the concept (label, list, forum).
+    ConceptGuard,
     /// A seriousness criterion (index into [`cues::SERIOUS`]).
     Serious(usize),
     /// A category cue.
@@ -128,6 +134,9 @@ impl Lexicon {
         let mut lists: Vec<(Group, &str)> = vec![
             (Group::Reaction, cues::EN_REACTIONS),
             (Group::Reaction, cues::FR_REACTIONS),
+            (Group::Concept, cues::CONCEPT),
+            (Group::FirstHand, cues::FIRST_HAND),
+            (Group::ConceptGuard, cues::CONCEPT_GUARDS),
             (Group::Infection, cues::INFECTION),
             (Group::Contamination, cues::CONTAMINATION),
             (Group::Link, cues::LINKS),
@@ -286,6 +295,14 @@ pub struct Analysis {
     pub reaction: Option<Element>,
 }
 
+impl Analysis {
+    /// Lexicon evidence: a flag, or a reaction cue (even an uncertain disease word). A text
+    /// without any needs a higher score to route (see `Detector::detect`).
+    pub fn evidence(&self) -> bool {
+        !self.flags.is_empty() || self.reaction.is_some()
+    }
+}
+
 fn span_of(text: &str, words: &[Word], first: usize, end: usize) -> Span {
     let start = words.get(first).map_or(0, |word| word.start);
     let stop = end
@@ -335,9 +352,27 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let mut indication_guarded = vec![false; sentence_count];
     let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
+    let mut concept_guarded = vec![false; sentence_count];
+    let first_hand: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|hit| hit.group == Group::FirstHand)
+        .map(|hit| (hit.first, hit.end))
+        .collect();
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
+            Group::ConceptGuard => concept_guarded[sentence] = true,
+            Group::FirstHand => {
+                personal[sentence] = true;
+                linked[sentence] = true;
+                text_personal = true;
+                text_linked = true;
+                signals.links += 1;
+            }
+            // `Does anyone else get …?` is first-hand talk, not a question to medical
+            // information.
+            Group::MedInfo
+                if first_hand.iter().any(|(first, end)| hit.first < *end && *first < hit.end) => {}
             Group::Hypothetical => {
                 hypothetical[sentence] = true;
                 hypothetical_from[sentence] = hypothetical_from[sentence].min(hit.first);
@@ -410,8 +445,13 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
         }
         flags.push(Flag { category, span, detail: detail.map(str::to_owned) });
     };
-    let any_reaction =
-        hits.iter().any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous));
+    let any_reaction = hits
+        .iter()
+        .any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous | Group::Concept));
+    // A disease word followed by a medicine word names an indication (`blood pressure meds`).
+    let medicine_after = |end: usize| {
+        words.get(end).is_some_and(|word| cues::MEDICINE_WORDS.contains(&word.norm.as_str()))
+    };
     let mut reaction_element: Option<Element> = None;
     let mut has_infection = false;
     let mut has_contamination = false;
@@ -419,9 +459,23 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
-            Group::Reaction | Group::Ambiguous => {
+            Group::Reaction | Group::Ambiguous | Group::Concept => {
                 if !hit.negation_inside && negated_at(hit.first) {
                     signals.negated += 1;
+                    continue;
+                }
+                // `side effects` in a question or beside a label cue names the concept, unless the
+                // sentence tells a first-hand experience.
+                if hit.group == Group::Concept
+                    && !personal[sentence]
+                    && (concept_guarded[sentence] || question(sentence))
+                {
+                    signals.guarded += 1;
+                    continue;
+                }
+                if medicine_after(hit.end) {
+                    signals.guarded += 1;
+                    indication_guarded[sentence] = true;
                     continue;
                 }
                 if indication_before(hit.first) || guarded_at(sentence, hit.first) {
