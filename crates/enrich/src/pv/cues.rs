@@ -122,13 +122,14 @@ pub const CONCEPT: &str = "side effect*|adverse effect*|adverse reaction*|advers
 
 /// Cues that make `side effects` talk about the concept: the label, a list, how many or how
 /// common they are, forum talk, nothing to report.
-pub const CONCEPT_GUARDS: &str = "leaflet*|label*|insert|list|lists|listed|so many|all the|possible|potential|known|common|rare|frequent|forum*|thread*|discussion*|catalogue*|catalog*|horror show|notice|liste*|frequent*|possible*|potentiel*|connu*|rare*|rien a signaler|nothing to report|nothing to speak of|talk about|parle* des|parler des";
+pub const CONCEPT_GUARDS: &str = "leaflet*|label*|insert|list|lists|listed|so many|all the|possible|potential|known|common|rare|frequent|forum*|thread*|discussion*|catalogue*|catalog*|horror show|notice|liste*|frequent*|possible*|potentiel*|connu*|rare*|rien a signaler|nothing to report|nothing to speak of|talk about|parle* des|parler des|most|video*|webinar*|article*|podcast*|how to report|declarer|signaler|comment les";
 
 /// First-hand cues that look like questions: `Anyone else get X with Y?`, `Quelqu'un d'autre a
 /// des nausées avec X ?` tell the writer's own experience, not a request for information.
 pub const FIRST_HAND: &str = "anyone else|anybody else|quelqu'un d' autre|moi aussi|me too|same here";
 
-/// Words after a disease word that make it an indication (`blood pressure meds`).
+/// Words after a disease word that make it an indication (`blood pressure meds`) or a
+/// missed dose (`forgot my dose`, `oublié ma dose`).
 pub const MEDICINE_WORDS: &[&str] = &[
     "meds",
     "med",
@@ -146,7 +147,14 @@ pub const MEDICINE_WORDS: &[&str] = &[
     "traitements",
     "medicament",
     "medicaments",
+    "dose",
+    "doses",
+    "pill",
+    "prise",
 ];
+
+/// Words that may stand between a disease word and a medicine word (`forgot my dose`).
+pub const MEDICINE_DETERMINERS: &[&str] = &["my", "the", "ma", "mon", "mes", "la", "le", "sa", "son"];
 
 /// Withdrawal and stopping (PsyTAR's WD sentences are not ADR sentences).
 pub const WITHDRAWAL: &str = "withdrawal*|withdraw*|weaning|wean*|taper*|coming off|came off|come off|going off|went off|got off|get off|getting off|quit|quitting|stopped taking|stop taking|stopping|off of it|off it|off the|detox*|discontinu*|cold turkey|days off|weeks off|sevrage|arret|arrete|arreter|j' ai arrete|diminuer|diminue|baisse";

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::data::{Labelled, WRITTEN_TRAIN, labelled_tsv};
 use super::model::{Encoded, Model, TrainOptions, encode, train, with_threshold};
-use super::{Category, Context, Detector};
+use super::{Context, Detector};
 use crate::table::Table;
 
 /// The recall the operating threshold is set for (ML-1).

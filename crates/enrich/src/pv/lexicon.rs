@@ -353,6 +353,60 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
     let mut concept_guarded = vec![false; sentence_count];
+    for hit in hits.iter().filter(|hit| hit.group == Group::ConceptGuard) {
+        if let Some(word) = words.get(hit.first) {
+            concept_guarded[word.sentence] = true;
+        }
+    }
+    let question = |sentence: usize| scanned.sentences.get(sentence).is_some_and(|s| s.question);
+    // A first-hand cue beside a word: the writer, a relation, a link (other than `side
+    // effects` itself), `anyone else`; in a question only before the word (`… side effects
+    // are scary, just me?` is no experience).
+    let told_before = |at: usize| {
+        let sentence = words.get(at).map_or(0, |word| word.sentence);
+        hits.iter().any(|hit| {
+            (hit.first < at || (hit.first > at && !question(sentence)))
+                && words.get(hit.first).is_some_and(|word| word.sentence == sentence)
+                && matches!(
+                    hit.group,
+                    Group::Link | Group::FirstHand | Group::Relation | Group::SelfRef
+                )
+                && !hits.iter().any(|concept| {
+                    concept.group == Group::Concept
+                        && concept.first < hit.end
+                        && hit.first < concept.end
+                })
+        })
+    };
+    // `side effects` naming the concept: beside a label, list or forum cue, or in a question,
+    // with no first-hand cue before it.
+    let concept_talk = |hit: &Hit| {
+        let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
+        let concept = hits.iter().find(|concept| {
+            concept.group == Group::Concept && concept.first < hit.end && hit.first < concept.end
+        });
+        concept.is_some_and(|concept| {
+            (concept_guarded[sentence] || question(sentence)) && !told_before(concept.first)
+        })
+    };
+    // A disease word followed by a medicine word names an indication (`high blood pressure
+    // meds`): every reaction cue in that span is guarded.
+    let indication_spans: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous))
+        .filter(|hit| {
+            let sentence = words.get(hit.first).map_or(0, |first| first.sentence);
+            let next = words.get(hit.end).filter(|word| word.sentence == sentence);
+            let next = match next {
+                Some(word) if cues::MEDICINE_DETERMINERS.contains(&word.norm.as_str()) => {
+                    words.get(hit.end + 1).filter(|word| word.sentence == sentence)
+                }
+                other => other,
+            };
+            next.is_some_and(|word| cues::MEDICINE_WORDS.contains(&word.norm.as_str()))
+        })
+        .map(|hit| (hit.first, hit.end))
+        .collect();
     let first_hand: Vec<(usize, usize)> = hits
         .iter()
         .filter(|hit| hit.group == Group::FirstHand)
@@ -361,14 +415,13 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
-            Group::ConceptGuard => concept_guarded[sentence] = true,
             Group::FirstHand => {
                 personal[sentence] = true;
                 linked[sentence] = true;
-                text_personal = true;
-                text_linked = true;
                 signals.links += 1;
             }
+            // `side effects` in concept talk is no link to an experience.
+            Group::Link if concept_talk(hit) => {}
             // `Does anyone else get …?` is first-hand talk, not a question to medical
             // information.
             Group::MedInfo
@@ -411,7 +464,6 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
             _ => {}
         }
     }
-    let question = |sentence: usize| scanned.sentences.get(sentence).is_some_and(|s| s.question);
     // A sentence is guarded when it is hypothetical, label talk, a medical-information
     // question or news, and holds no personal experience linked to the product.
     let guarded_at = |sentence: usize, first: usize| {
@@ -448,11 +500,9 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let any_reaction = hits
         .iter()
         .any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous | Group::Concept));
-    // A disease word followed by a medicine word names an indication (`blood pressure meds`).
-    let medicine_after = |end: usize| {
-        words.get(end).is_some_and(|word| cues::MEDICINE_WORDS.contains(&word.norm.as_str()))
-    };
+
     let mut reaction_element: Option<Element> = None;
+
     let mut has_infection = false;
     let mut has_contamination = false;
     let mut infection_hit: Option<Hit> = None;
@@ -464,16 +514,16 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
                     signals.negated += 1;
                     continue;
                 }
-                // `side effects` in a question or beside a label cue names the concept, unless the
-                // sentence tells a first-hand experience.
-                if hit.group == Group::Concept
-                    && !personal[sentence]
-                    && (concept_guarded[sentence] || question(sentence))
-                {
+                // `side effects` in a question or beside a label cue names the concept, unless a
+                // first-hand cue comes before it.
+                if hit.group == Group::Concept && concept_talk(hit) {
                     signals.guarded += 1;
                     continue;
                 }
-                if medicine_after(hit.end) {
+                if indication_spans
+                    .iter()
+                    .any(|(first, end)| *first <= hit.first && hit.end <= *end)
+                {
                     signals.guarded += 1;
                     indication_guarded[sentence] = true;
                     continue;
