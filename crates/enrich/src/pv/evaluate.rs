@@ -205,7 +205,8 @@ pub fn thresholds_for_recall(scored: &[Scored], target: f64) -> (f32, f32) {
     let routed = scored.iter().filter(|example| example.positive && example.routed).count();
     let needed = ((target * positives as f64).ceil() as usize).saturating_sub(routed);
     // Negatives at or above a threshold (scores sorted in decreasing order).
-    let above = |scores: &[f32], threshold: f32| scores.partition_point(|score| *score >= threshold);
+    let above =
+        |scores: &[f32], threshold: f32| scores.partition_point(|score| *score >= threshold);
     let mut best: Option<(usize, f32, f32)> = None;
     for taken in 0..=without.len() {
         let Some(rest) = needed.checked_sub(taken) else { break };
@@ -299,7 +300,16 @@ pub fn cross_drug(rows: &[Labelled]) -> Vec<(String, Vec<Scored>)> {
         let scored = score(&detector, &held_out, "en");
         if std::env::var("WL_DEBUG").is_ok() {
             for (example, item) in held_out.iter().zip(&scored) {
-                eprintln!("DBG\t{}\t{}\t{}\t{}\t{:.3}\t{}", drug, u8::from(example.positive), u8::from(item.evidence), u8::from(item.routed), item.score, example.text);
+                eprintln!(
+                    "DBG\t{}\t{}\t{}\t{}\t{:.3}\t{}\t{}",
+                    drug,
+                    u8::from(example.positive),
+                    u8::from(item.evidence),
+                    u8::from(item.routed),
+                    item.score,
+                    u8::from(item.neutral),
+                    example.text
+                );
             }
         }
         out.push((drug.clone(), scored));

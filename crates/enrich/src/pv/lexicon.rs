@@ -49,6 +49,8 @@ pub enum Group {
     News,
     /// Indication ("for my").
     Indication,
+    /// Access talk (supply, price, reimbursement, support programmes).
+    Access,
     /// Pregnancy intent.
     PregnancyIntent,
     /// The writer is the patient.
@@ -147,6 +149,7 @@ impl Lexicon {
             (Group::MedInfo, cues::MEDINFO),
             (Group::News, cues::NEWS),
             (Group::Indication, cues::INDICATION),
+            (Group::Access, cues::ACCESS),
             (Group::PregnancyIntent, cues::PREGNANCY_INTENT),
             (Group::SelfRef, cues::SELF),
             (Group::Relation, cues::RELATIONS),
@@ -352,6 +355,7 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let mut indication_guarded = vec![false; sentence_count];
     let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
+    let access = hits.iter().any(|hit| hit.group == Group::Access);
     let mut concept_guarded = vec![false; sentence_count];
     for hit in hits.iter().filter(|hit| hit.group == Group::ConceptGuard) {
         if let Some(word) = words.get(hit.first) {
@@ -685,16 +689,20 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let counted = out.signals.reactions + out.signals.ambiguous;
     // Benefit talk is not neutral: a benefit often comes with a reaction (PHARMA.md, b.3
     // caution; PsyTAR agrees), so the model decides.
-    out.neutral = flags.is_empty()
-        && counted == 0
-        && out.signals.negated == 0
-        && (0..sentence_count).all(|sentence| {
-            let second_hand = hypothetical[sentence] && !(personal[sentence] && linked[sentence]);
-            let asks_medinfo = medinfo[sentence] && question(sentence);
-            let corporate = news[sentence] && !text_personal;
-            let indication_only = indication[sentence] && indication_guarded[sentence];
-            !reacted[sentence] && (second_hand || asks_medinfo || corporate || indication_only)
-        });
+    let evidence = !flags.is_empty() || out.reaction.is_some();
+    // Access talk (supply, price, reimbursement) with no lexicon evidence at all is neutral.
+    out.neutral = (access && !evidence)
+        || flags.is_empty()
+            && counted == 0
+            && out.signals.negated == 0
+            && (0..sentence_count).all(|sentence| {
+                let second_hand =
+                    hypothetical[sentence] && !(personal[sentence] && linked[sentence]);
+                let asks_medinfo = medinfo[sentence] && question(sentence);
+                let corporate = news[sentence] && !text_personal;
+                let indication_only = indication[sentence] && indication_guarded[sentence];
+                !reacted[sentence] && (second_hand || asks_medinfo || corporate || indication_only)
+            });
     out.flags = flags;
     out
 }
