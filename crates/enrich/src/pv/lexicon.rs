@@ -689,9 +689,9 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let counted = out.signals.reactions + out.signals.ambiguous;
     // Benefit talk is not neutral: a benefit often comes with a reaction (PHARMA.md, b.3
     // caution; PsyTAR agrees), so the model decides.
-    let evidence = !flags.is_empty() || out.reaction.is_some();
-    // Access talk (supply, price, reimbursement) with no lexicon evidence at all is neutral.
-    out.neutral = (access && !evidence)
+    // Access talk (supply, price, reimbursement) with no flag and no reaction (a disease word
+    // not linked to the product is none) is neutral.
+    out.neutral = (access && flags.is_empty() && out.signals.reactions == 0)
         || flags.is_empty()
             && counted == 0
             && out.signals.negated == 0
