@@ -122,7 +122,7 @@ pub const CONCEPT: &str = "side effect*|adverse effect*|adverse reaction*|advers
 
 /// Cues that make `side effects` talk about the concept: the label, a list, how many or how
 /// common they are, forum talk, nothing to report.
-pub const CONCEPT_GUARDS: &str = "leaflet*|label*|insert|list|lists|listed|so many|all the|possible|potential|known|common|rare|frequent|forum*|thread*|discussion*|catalogue*|catalog*|horror show|notice|liste*|frequent*|possible*|potentiel*|connu*|rare*|rien a signaler|nothing to report|nothing to speak of|talk about|parle* des|parler des|most|video*|webinar*|article*|podcast*|how to report|declarer|signaler|comment les";
+pub const CONCEPT_GUARDS: &str = "leaflet*|label*|insert|list|lists|listed|so many|all the|possible|potential|known|common|rare|frequent|forum*|thread*|discussion*|catalogue*|catalog*|horror show|notice|liste*|frequent*|possible*|potentiel*|connu*|rare*|rien a signaler|nothing to report|nothing to speak of|talk about|parle* des|parler des|most|video*|webinar*|article*|podcast*|how to report|declarer|signaler|comment les|patients|people|la plupart|les gens|in general|en general|raison*";
 
 /// First-hand cues that look like questions: `Anyone else get X with Y?`, `Quelqu'un d'autre a
 /// des nausées avec X ?` tell the writer's own experience, not a request for information.

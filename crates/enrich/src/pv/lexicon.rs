@@ -602,6 +602,9 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
                     }
                     Category::Interaction => any_reaction && !medinfo[sentence],
                     Category::Breastfeeding => !medinfo[sentence] || personal[sentence],
+                    // Use in children or the elderly with no reaction, in access talk (`is it
+                    // in stock? it's for my grandmother`): nothing happened to report.
+                    Category::Paediatric | Category::Elderly if access && !any_reaction => false,
                     _ => (!is_guarded || personal[sentence]) && !medinfo[sentence],
                 };
                 if keep {
