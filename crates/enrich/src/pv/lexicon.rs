@@ -51,6 +51,8 @@ pub enum Group {
     Indication,
     /// Access talk (supply, price, reimbursement, support programmes).
     Access,
+    /// Nothing to report (a positive experience).
+    NothingToReport,
     /// Pregnancy intent.
     PregnancyIntent,
     /// The writer is the patient.
@@ -150,6 +152,7 @@ impl Lexicon {
             (Group::News, cues::NEWS),
             (Group::Indication, cues::INDICATION),
             (Group::Access, cues::ACCESS),
+            (Group::NothingToReport, cues::NOTHING_TO_REPORT),
             (Group::PregnancyIntent, cues::PREGNANCY_INTENT),
             (Group::SelfRef, cues::SELF),
             (Group::Relation, cues::RELATIONS),
@@ -299,10 +302,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Lexicon evidence: a flag, or a reaction cue (even an uncertain disease word). A text
-    /// without any needs a higher score to route (see `Detector::detect`).
+    /// Lexicon evidence: a flag (an AE flag needs a reaction cue that counts; a disease word
+    /// not linked to the product is none). A text without any needs a higher score to route
+    /// (see `Detector::detect`).
     pub fn evidence(&self) -> bool {
-        !self.flags.is_empty() || self.reaction.is_some()
+        !self.flags.is_empty()
     }
 }
 
@@ -356,6 +360,7 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
     let access = hits.iter().any(|hit| hit.group == Group::Access);
+    let nothing_to_report = hits.iter().any(|hit| hit.group == Group::NothingToReport);
     let mut concept_guarded = vec![false; sentence_count];
     for hit in hits.iter().filter(|hit| hit.group == Group::ConceptGuard) {
         if let Some(word) = words.get(hit.first) {
@@ -694,7 +699,8 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     // caution; PsyTAR agrees), so the model decides.
     // Access talk (supply, price, reimbursement) with no flag and no reaction (a disease word
     // not linked to the product is none) is neutral.
-    out.neutral = (access && flags.is_empty() && out.signals.reactions == 0)
+    // So is a positive experience with nothing to report (`no complaints`).
+    out.neutral = ((access || nothing_to_report) && flags.is_empty() && out.signals.reactions == 0)
         || flags.is_empty()
             && counted == 0
             && out.signals.negated == 0

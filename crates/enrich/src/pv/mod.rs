@@ -284,6 +284,7 @@ pub struct Detector {
     threshold: f32,
     without_evidence: f32,
     by_language: Vec<(String, f32)>,
+    without_evidence_by_language: Vec<(String, f32)>,
     model: Option<model::Model>,
 }
 
@@ -302,6 +303,7 @@ impl Detector {
                     threshold: 0.5,
                     without_evidence: 0.5,
                     by_language: Vec::new(),
+                    without_evidence_by_language: Vec::new(),
                     model: None,
                 },
             }
@@ -314,6 +316,7 @@ impl Detector {
             threshold: model.threshold(),
             without_evidence: model.threshold_without_evidence(),
             by_language: model.language_thresholds().to_vec(),
+            without_evidence_by_language: model.language_thresholds_without_evidence().to_vec(),
             model: Some(model),
         }
     }
@@ -323,6 +326,7 @@ impl Detector {
         self.threshold = threshold;
         self.without_evidence = threshold;
         self.by_language.clear();
+        self.without_evidence_by_language.clear();
         self
     }
 
@@ -342,11 +346,17 @@ impl Detector {
     }
 
     /// The operating threshold for a text with no lexicon evidence (no flag): the higher of
-    /// the language's threshold and the model's threshold for such texts. A text that names
+    /// the language's threshold and the model's threshold for such texts (the language's
+    /// own, if the model file has one). A text that names
     /// no reaction and no special situation routes on a much surer score only (shortages,
     /// prices, support programmes, dosing questions are not PV).
     pub fn threshold_without_evidence_for(&self, language: &str) -> f32 {
-        self.threshold_for(language).max(self.without_evidence)
+        let without = self
+            .without_evidence_by_language
+            .iter()
+            .find(|(code, _)| code == language)
+            .map_or(self.without_evidence, |(_, threshold)| *threshold);
+        self.threshold_for(language).max(without)
     }
 
     /// Detects PV-relevant content in one text. Never fails.

@@ -178,6 +178,7 @@ pub struct Model {
     threshold: f32,
     without_evidence: f32,
     by_language: Vec<(String, f32)>,
+    without_evidence_by_language: Vec<(String, f32)>,
 }
 
 /// The `meta` key of the threshold for texts without lexicon evidence (no flag).
@@ -218,7 +219,15 @@ impl Model {
                 Some(((*language).to_owned(), *value))
             })
             .collect();
-        Ok(Model { table, threshold, without_evidence, by_language })
+        let without_evidence_by_language = THRESHOLD_LANGUAGES
+            .iter()
+            .filter_map(|language| {
+                let key = feature(&format!("{WITHOUT_EVIDENCE}:{language}"));
+                let value = table.section("meta")?.get(key, table.classes.len())?.first()?;
+                Some(((*language).to_owned(), *value))
+            })
+            .collect();
+        Ok(Model { table, threshold, without_evidence, by_language, without_evidence_by_language })
     }
 
     /// The table.
@@ -240,6 +249,11 @@ impl Model {
     /// The thresholds of languages that have their own (`fr`).
     pub fn language_thresholds(&self) -> &[(String, f32)] {
         &self.by_language
+    }
+
+    /// The no-evidence thresholds of languages that have their own (`fr`).
+    pub fn language_thresholds_without_evidence(&self) -> &[(String, f32)] {
+        &self.without_evidence_by_language
     }
 
     /// The probability-like score of features: the probability of the first class.
@@ -413,15 +427,19 @@ pub fn with_threshold(
     mut table: Table,
     threshold: f32,
     without_evidence: f32,
-    by_language: &[(&str, f32)],
+    by_language: &[(&str, f32, f32)],
 ) -> Table {
     table.sections.retain(|section| section.name != "meta");
     let mut rows = vec![
         (feature("threshold"), vec![threshold; CLASSES.len()]),
         (feature(WITHOUT_EVIDENCE), vec![without_evidence; CLASSES.len()]),
     ];
-    for (language, value) in by_language {
+    for (language, value, without) in by_language {
         rows.push((feature(&format!("threshold:{language}")), vec![*value; CLASSES.len()]));
+        rows.push((
+            feature(&format!("{WITHOUT_EVIDENCE}:{language}")),
+            vec![*without; CLASSES.len()],
+        ));
     }
     table.sections.push(Section::new("meta", rows));
     table
