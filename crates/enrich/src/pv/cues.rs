@@ -84,7 +84,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ),
     (
         "ME",
-        "!pharmacy gave me|!pharmacist gave me|!gave me the wrong|!wrong dose|!wrong pill*|!wrong medic*|!wrong strength|!wrong drug|!wrong tablets|!mg instead of|!mg au lieu de|!by mistake|!par erreur|!erreur de dosage|!erreur de la pharmacie|!mauvais dosage|!mauvaise dose|!mauvais medicament|!mix up|!mixed up|!mix-up|!accidentally took|!accidentally gave|!took it twice|!forgot i had taken|!pris deux fois|!la pharmacie m' a donne|!le pharmacien m' a donne|!pharmacienne m' a donne|!au lieu de 5|!instead of 5|!accidentellement|!sans faire expres|!trompe* de",
+        "!pharmacy gave me|!pharmacist gave me|!gave me the wrong|!wrong dose|!wrong pill*|!wrong medic*|!wrong strength|!wrong drug|!wrong tablets|!mg instead of|!mg au lieu de|!by mistake|!par erreur|!erreur de dosage|!erreur de la pharmacie|!mauvais dosage|!mauvaise dose|!mauvais medicament|!mix up|!mixed up|!mix-up|!confused my|!confondu|!confondue|!confondus|!interverti*|!accidentally took|!accidentally gave|!took it twice|!forgot i had taken|!pris deux fois|!la pharmacie m' a donne|!le pharmacien m' a donne|!pharmacienne m' a donne|!au lieu de 5|!instead of 5|!accidentellement|!sans faire expres|!trompe* de",
     ),
     (
         "OCC",
