@@ -19,6 +19,12 @@ pub enum Group {
     Reaction,
     /// A reaction word that is also a disease word.
     Ambiguous,
+    /// A word naming the concept of a side effect (a reaction only with first-hand talk).
+    Concept,
+    /// A first-hand cue shaped like a question (`anyone else`).
+    FirstHand,
+    /// A cue that makes `side effects` talk about the concept (label, list, forum).
+    ConceptGuard,
     /// A seriousness criterion (index into [`cues::SERIOUS`]).
     Serious(usize),
     /// A category cue.
@@ -43,6 +49,10 @@ pub enum Group {
     News,
     /// Indication ("for my").
     Indication,
+    /// Access talk (supply, price, reimbursement, support programmes).
+    Access,
+    /// Nothing to report (a positive experience).
+    NothingToReport,
     /// Pregnancy intent.
     PregnancyIntent,
     /// The writer is the patient.
@@ -128,6 +138,9 @@ impl Lexicon {
         let mut lists: Vec<(Group, &str)> = vec![
             (Group::Reaction, cues::EN_REACTIONS),
             (Group::Reaction, cues::FR_REACTIONS),
+            (Group::Concept, cues::CONCEPT),
+            (Group::FirstHand, cues::FIRST_HAND),
+            (Group::ConceptGuard, cues::CONCEPT_GUARDS),
             (Group::Infection, cues::INFECTION),
             (Group::Contamination, cues::CONTAMINATION),
             (Group::Link, cues::LINKS),
@@ -138,6 +151,8 @@ impl Lexicon {
             (Group::MedInfo, cues::MEDINFO),
             (Group::News, cues::NEWS),
             (Group::Indication, cues::INDICATION),
+            (Group::Access, cues::ACCESS),
+            (Group::NothingToReport, cues::NOTHING_TO_REPORT),
             (Group::PregnancyIntent, cues::PREGNANCY_INTENT),
             (Group::SelfRef, cues::SELF),
             (Group::Relation, cues::RELATIONS),
@@ -286,6 +301,15 @@ pub struct Analysis {
     pub reaction: Option<Element>,
 }
 
+impl Analysis {
+    /// Lexicon evidence: a flag (an AE flag needs a reaction cue that counts; a disease word
+    /// not linked to the product is none). A text without any needs a higher score to route
+    /// (see `Detector::detect`).
+    pub fn evidence(&self) -> bool {
+        !self.flags.is_empty()
+    }
+}
+
 fn span_of(text: &str, words: &[Word], first: usize, end: usize) -> Span {
     let start = words.get(first).map_or(0, |word| word.start);
     let stop = end
@@ -335,9 +359,82 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let mut indication_guarded = vec![false; sentence_count];
     let mut reacted = vec![false; sentence_count];
     let mut text_personal = false;
+    let access = hits.iter().any(|hit| hit.group == Group::Access);
+    let nothing_to_report = hits.iter().any(|hit| hit.group == Group::NothingToReport);
+    let mut concept_guarded = vec![false; sentence_count];
+    for hit in hits.iter().filter(|hit| hit.group == Group::ConceptGuard) {
+        if let Some(word) = words.get(hit.first) {
+            concept_guarded[word.sentence] = true;
+        }
+    }
+    let question = |sentence: usize| scanned.sentences.get(sentence).is_some_and(|s| s.question);
+    // A first-hand cue beside a word: the writer, a relation, a link (other than `side
+    // effects` itself), `anyone else`; in a question only before the word (`… side effects
+    // are scary, just me?` is no experience).
+    let told_before = |at: usize| {
+        let sentence = words.get(at).map_or(0, |word| word.sentence);
+        hits.iter().any(|hit| {
+            (hit.first < at || (hit.first > at && !question(sentence)))
+                && words.get(hit.first).is_some_and(|word| word.sentence == sentence)
+                && matches!(
+                    hit.group,
+                    Group::Link | Group::FirstHand | Group::Relation | Group::SelfRef
+                )
+                && !hits.iter().any(|concept| {
+                    concept.group == Group::Concept
+                        && concept.first < hit.end
+                        && hit.first < concept.end
+                })
+        })
+    };
+    // `side effects` naming the concept: beside a label, list or forum cue, or in a question,
+    // with no first-hand cue before it.
+    let concept_talk = |hit: &Hit| {
+        let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
+        let concept = hits.iter().find(|concept| {
+            concept.group == Group::Concept && concept.first < hit.end && hit.first < concept.end
+        });
+        concept.is_some_and(|concept| {
+            (concept_guarded[sentence] || question(sentence)) && !told_before(concept.first)
+        })
+    };
+    // A disease word followed by a medicine word names an indication (`high blood pressure
+    // meds`): every reaction cue in that span is guarded.
+    let indication_spans: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous))
+        .filter(|hit| {
+            let sentence = words.get(hit.first).map_or(0, |first| first.sentence);
+            let next = words.get(hit.end).filter(|word| word.sentence == sentence);
+            let next = match next {
+                Some(word) if cues::MEDICINE_DETERMINERS.contains(&word.norm.as_str()) => {
+                    words.get(hit.end + 1).filter(|word| word.sentence == sentence)
+                }
+                other => other,
+            };
+            next.is_some_and(|word| cues::MEDICINE_WORDS.contains(&word.norm.as_str()))
+        })
+        .map(|hit| (hit.first, hit.end))
+        .collect();
+    let first_hand: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|hit| hit.group == Group::FirstHand)
+        .map(|hit| (hit.first, hit.end))
+        .collect();
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
+            Group::FirstHand => {
+                personal[sentence] = true;
+                linked[sentence] = true;
+                signals.links += 1;
+            }
+            // `side effects` in concept talk is no link to an experience.
+            Group::Link if concept_talk(hit) => {}
+            // `Does anyone else get …?` is first-hand talk, not a question to medical
+            // information.
+            Group::MedInfo
+                if first_hand.iter().any(|(first, end)| hit.first < *end && *first < hit.end) => {}
             Group::Hypothetical => {
                 hypothetical[sentence] = true;
                 hypothetical_from[sentence] = hypothetical_from[sentence].min(hit.first);
@@ -376,7 +473,6 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
             _ => {}
         }
     }
-    let question = |sentence: usize| scanned.sentences.get(sentence).is_some_and(|s| s.question);
     // A sentence is guarded when it is hypothetical, label talk, a medical-information
     // question or news, and holds no personal experience linked to the product.
     let guarded_at = |sentence: usize, first: usize| {
@@ -410,18 +506,35 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
         }
         flags.push(Flag { category, span, detail: detail.map(str::to_owned) });
     };
-    let any_reaction =
-        hits.iter().any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous));
+    let any_reaction = hits
+        .iter()
+        .any(|hit| matches!(hit.group, Group::Reaction | Group::Ambiguous | Group::Concept));
+
     let mut reaction_element: Option<Element> = None;
+
     let mut has_infection = false;
     let mut has_contamination = false;
     let mut infection_hit: Option<Hit> = None;
     for hit in &hits {
         let sentence = words.get(hit.first).map_or(0, |word| word.sentence);
         match hit.group {
-            Group::Reaction | Group::Ambiguous => {
+            Group::Reaction | Group::Ambiguous | Group::Concept => {
                 if !hit.negation_inside && negated_at(hit.first) {
                     signals.negated += 1;
+                    continue;
+                }
+                // `side effects` in a question or beside a label cue names the concept, unless a
+                // first-hand cue comes before it.
+                if hit.group == Group::Concept && concept_talk(hit) {
+                    signals.guarded += 1;
+                    continue;
+                }
+                if indication_spans
+                    .iter()
+                    .any(|(first, end)| *first <= hit.first && hit.end <= *end)
+                {
+                    signals.guarded += 1;
+                    indication_guarded[sentence] = true;
                     continue;
                 }
                 if indication_before(hit.first) || guarded_at(sentence, hit.first) {
@@ -494,6 +607,9 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
                     }
                     Category::Interaction => any_reaction && !medinfo[sentence],
                     Category::Breastfeeding => !medinfo[sentence] || personal[sentence],
+                    // Use in children or the elderly with no reaction, in access talk (`is it
+                    // in stock? it's for my grandmother`): nothing happened to report.
+                    Category::Paediatric | Category::Elderly if access && !any_reaction => false,
                     _ => (!is_guarded || personal[sentence]) && !medinfo[sentence],
                 };
                 if keep {
@@ -581,16 +697,21 @@ pub fn analyse_scanned(text: &str, scanned: &Scan) -> Analysis {
     let counted = out.signals.reactions + out.signals.ambiguous;
     // Benefit talk is not neutral: a benefit often comes with a reaction (PHARMA.md, b.3
     // caution; PsyTAR agrees), so the model decides.
-    out.neutral = flags.is_empty()
-        && counted == 0
-        && out.signals.negated == 0
-        && (0..sentence_count).all(|sentence| {
-            let second_hand = hypothetical[sentence] && !(personal[sentence] && linked[sentence]);
-            let asks_medinfo = medinfo[sentence] && question(sentence);
-            let corporate = news[sentence] && !text_personal;
-            let indication_only = indication[sentence] && indication_guarded[sentence];
-            !reacted[sentence] && (second_hand || asks_medinfo || corporate || indication_only)
-        });
+    // Access talk (supply, price, reimbursement) with no flag and no reaction (a disease word
+    // not linked to the product is none) is neutral.
+    // So is a positive experience with nothing to report (`no complaints`).
+    out.neutral = ((access || nothing_to_report) && flags.is_empty() && out.signals.reactions == 0)
+        || flags.is_empty()
+            && counted == 0
+            && out.signals.negated == 0
+            && (0..sentence_count).all(|sentence| {
+                let second_hand =
+                    hypothetical[sentence] && !(personal[sentence] && linked[sentence]);
+                let asks_medinfo = medinfo[sentence] && question(sentence);
+                let corporate = news[sentence] && !text_personal;
+                let indication_only = indication[sentence] && indication_guarded[sentence];
+                !reacted[sentence] && (second_hand || asks_medinfo || corporate || indication_only)
+            });
     out.flags = flags;
     out
 }

@@ -9,7 +9,8 @@
 //! give the category flags and spans; a learned model (`model.rs`,
 //! `models/adverse-events.wlm`, trained by `waterline train adverse-events`) scores the text
 //! from its words and from the lexicon's language-independent signals. A text is relevant
-//! when its score reaches the threshold (the language's own, if the model file has one) and
+//! when its score reaches the threshold (the language's own, if the model file has one; a
+//! higher one when the lexicon found no evidence: no flag and no reaction cue) and
 //! the b.3 guards do not neutralise it entirely, or when it has any flag other than AE
 //! (special situations always route, PV-9). `evaluate.rs` holds the metrics, the
 //! cross-drug protocol and the shipped model's build; `docs/QUALITY.md` the figures.
@@ -281,7 +282,9 @@ pub struct Context<'a> {
 #[derive(Debug, Default)]
 pub struct Detector {
     threshold: f32,
+    without_evidence: f32,
     by_language: Vec<(String, f32)>,
+    without_evidence_by_language: Vec<(String, f32)>,
     model: Option<model::Model>,
 }
 
@@ -296,7 +299,13 @@ impl Detector {
         SHIPPED.get_or_init(|| {
             match model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL) {
                 Ok(model) => Detector::with_model(model),
-                Err(_) => Detector { threshold: 0.5, by_language: Vec::new(), model: None },
+                Err(_) => Detector {
+                    threshold: 0.5,
+                    without_evidence: 0.5,
+                    by_language: Vec::new(),
+                    without_evidence_by_language: Vec::new(),
+                    model: None,
+                },
             }
         })
     }
@@ -305,7 +314,9 @@ impl Detector {
     pub fn with_model(model: model::Model) -> Detector {
         Detector {
             threshold: model.threshold(),
+            without_evidence: model.threshold_without_evidence(),
             by_language: model.language_thresholds().to_vec(),
+            without_evidence_by_language: model.language_thresholds_without_evidence().to_vec(),
             model: Some(model),
         }
     }
@@ -313,7 +324,9 @@ impl Detector {
     /// The same detector at another threshold.
     pub fn at_threshold(mut self, threshold: f32) -> Detector {
         self.threshold = threshold;
+        self.without_evidence = threshold;
         self.by_language.clear();
+        self.without_evidence_by_language.clear();
         self
     }
 
@@ -330,6 +343,20 @@ impl Detector {
             .iter()
             .find(|(code, _)| code == language)
             .map_or(self.threshold, |(_, threshold)| *threshold)
+    }
+
+    /// The operating threshold for a text with no lexicon evidence (no flag): the higher of
+    /// the language's threshold and the model's threshold for such texts (the language's
+    /// own, if the model file has one). A text that names
+    /// no reaction and no special situation routes on a much surer score only (shortages,
+    /// prices, support programmes, dosing questions are not PV).
+    pub fn threshold_without_evidence_for(&self, language: &str) -> f32 {
+        let without = self
+            .without_evidence_by_language
+            .iter()
+            .find(|(code, _)| code == language)
+            .map_or(self.without_evidence, |(_, threshold)| *threshold);
+        self.threshold_for(language).max(without)
     }
 
     /// Detects PV-relevant content in one text. Never fails.
@@ -362,7 +389,11 @@ impl Detector {
         };
         let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
         // A text that the b.3 guards neutralise entirely is not routed on its score alone.
-        let threshold = self.threshold_for(context.language);
+        let threshold = if !analysis.evidence() {
+            self.threshold_without_evidence_for(context.language)
+        } else {
+            self.threshold_for(context.language)
+        };
         let relevant = routed || (score >= threshold && !analysis.neutral);
         let product = match context.products.first() {
             Some(span) => Element { presence: Presence::Present, span: Some(span.clone()) },

@@ -176,8 +176,13 @@ fn sigmoid(value: f32) -> f32 {
 pub struct Model {
     table: Table,
     threshold: f32,
+    without_evidence: f32,
     by_language: Vec<(String, f32)>,
+    without_evidence_by_language: Vec<(String, f32)>,
 }
+
+/// The `meta` key of the threshold for texts without lexicon evidence (no flag).
+pub const WITHOUT_EVIDENCE: &str = "threshold:none";
 
 /// Languages that may have their own threshold in the model file (`threshold:fr`).
 pub const THRESHOLD_LANGUAGES: [&str; 1] = ["fr"];
@@ -201,6 +206,11 @@ impl Model {
             .and_then(|meta| meta.get(feature("threshold"), table.classes.len()))
             .and_then(|values| values.first().copied())
             .unwrap_or(0.5);
+        let without_evidence = table
+            .section("meta")
+            .and_then(|meta| meta.get(feature(WITHOUT_EVIDENCE), table.classes.len()))
+            .and_then(|values| values.first().copied())
+            .unwrap_or(threshold);
         let by_language = THRESHOLD_LANGUAGES
             .iter()
             .filter_map(|language| {
@@ -209,7 +219,15 @@ impl Model {
                 Some(((*language).to_owned(), *value))
             })
             .collect();
-        Ok(Model { table, threshold, by_language })
+        let without_evidence_by_language = THRESHOLD_LANGUAGES
+            .iter()
+            .filter_map(|language| {
+                let key = feature(&format!("{WITHOUT_EVIDENCE}:{language}"));
+                let value = table.section("meta")?.get(key, table.classes.len())?.first()?;
+                Some(((*language).to_owned(), *value))
+            })
+            .collect();
+        Ok(Model { table, threshold, without_evidence, by_language, without_evidence_by_language })
     }
 
     /// The table.
@@ -222,9 +240,20 @@ impl Model {
         self.threshold
     }
 
+    /// The threshold for texts with no lexicon evidence (no flag): higher, since such a text
+    /// has no reaction a PV reader could check.
+    pub fn threshold_without_evidence(&self) -> f32 {
+        self.without_evidence
+    }
+
     /// The thresholds of languages that have their own (`fr`).
     pub fn language_thresholds(&self) -> &[(String, f32)] {
         &self.by_language
+    }
+
+    /// The no-evidence thresholds of languages that have their own (`fr`).
+    pub fn language_thresholds_without_evidence(&self) -> &[(String, f32)] {
+        &self.without_evidence_by_language
     }
 
     /// The probability-like score of features: the probability of the first class.
@@ -392,12 +421,25 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
     }
 }
 
-/// Sets the thresholds of a trained table: the default one and per-language ones.
-pub fn with_threshold(mut table: Table, threshold: f32, by_language: &[(&str, f32)]) -> Table {
+/// Sets the thresholds of a trained table: the default one (texts with lexicon evidence), the
+/// one for texts without evidence, and per-language ones.
+pub fn with_threshold(
+    mut table: Table,
+    threshold: f32,
+    without_evidence: f32,
+    by_language: &[(&str, f32, f32)],
+) -> Table {
     table.sections.retain(|section| section.name != "meta");
-    let mut rows = vec![(feature("threshold"), vec![threshold; CLASSES.len()])];
-    for (language, value) in by_language {
+    let mut rows = vec![
+        (feature("threshold"), vec![threshold; CLASSES.len()]),
+        (feature(WITHOUT_EVIDENCE), vec![without_evidence; CLASSES.len()]),
+    ];
+    for (language, value, without) in by_language {
         rows.push((feature(&format!("threshold:{language}")), vec![*value; CLASSES.len()]));
+        rows.push((
+            feature(&format!("{WITHOUT_EVIDENCE}:{language}")),
+            vec![*without; CLASSES.len()],
+        ));
     }
     table.sections.push(Section::new("meta", rows));
     table
