@@ -62,6 +62,8 @@ async function checkFigures(page, name) {
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] });
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 const page = await context.newPage();
+// CI runs this beside the other tests on two cores with a debug build: be patient.
+page.setDefaultTimeout(120000);
 page.on("console", (message) => {
   if (message.type() === "error") consoleErrors.push(`${page.url()}: ${message.text()}`);
 });
