@@ -289,7 +289,7 @@ fn ml_3_lexicon_is_not_the_only_classifier() {
 }
 
 #[test]
-fn french_test_set_recall_and_negatives() {
+fn scope_6_french_is_measured_on_its_own_test_set_with_its_negatives() {
     let content =
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/pv/fr-test.tsv"));
     let examples = data::labelled_tsv(content);
