@@ -320,16 +320,9 @@ pub fn train(examples: &[Example], lexicon: &LexiconEntries, options: TrainOptio
     let mut bias = [0f32; 3];
     let mut bias_g = [1e-6f32; 3];
     let mut order: Vec<usize> = (0..encoded.len()).collect();
-    let mut state = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut shuffler = crate::train::Shuffler::new(options.seed);
     for _ in 0..options.epochs {
-        // Fisher–Yates with a xorshift generator: the same order on every machine.
-        for index in (1..order.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let other = (state % (index as u64 + 1)) as usize;
-            order.swap(index, other);
-        }
+        shuffler.shuffle(&mut order);
         for &example in &order {
             let (features, label) = &encoded[example];
             let mut scores = bias;

@@ -35,6 +35,18 @@ pub enum Kind {
     Punct,
 }
 
+/// A piece of a text: byte offsets into it and the words themselves (evidence of a PV
+/// flag, the words a draft finding is about).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// `text[start..end]`.
+    pub text: String,
+}
+
 /// One token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {

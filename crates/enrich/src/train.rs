@@ -275,3 +275,25 @@ pub fn psytar_rows(data: &Path) -> Result<Vec<crate::pv::data::Labelled>, TrainE
 pub fn train_adverse_events(data: &Path) -> Result<Table, TrainError> {
     Ok(crate::pv::evaluate::build_shipped(&psytar_rows(data)?))
 }
+
+/// A deterministic shuffler for training passes: Fisher–Yates driven by a xorshift
+/// generator, so the same seed gives the same order on every machine.
+pub struct Shuffler(u64);
+
+impl Shuffler {
+    /// A shuffler from a seed.
+    pub fn new(seed: u64) -> Shuffler {
+        Shuffler(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Shuffles `order` in place.
+    pub fn shuffle<T>(&mut self, order: &mut [T]) {
+        for index in (1..order.len()).rev() {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            let other = (self.0 % (index as u64 + 1)) as usize;
+            order.swap(index, other);
+        }
+    }
+}

@@ -155,30 +155,13 @@ impl Screener {
         if !self.enabled || post.side == Some(Side::Own) {
             return None;
         }
-        let annotations = post.annotations.as_deref();
-        let named: Vec<&str> = annotations
-            .map(|annotations| {
-                annotations
-                    .entities
-                    .iter()
-                    .filter_map(|entity| entity.strip_prefix("product:"))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let named = named_products(post);
         let channel = self.channel(post);
         if named.is_empty() && channel.is_none() {
             return None;
         }
-        let text = waterline_enrich::analysed(&post.text);
-        let spans = self.product_spans(text, &named);
-        let language = annotations.and_then(|annotations| annotations.language.as_deref());
-        let context = Context {
-            language: language.unwrap_or("und"),
-            author: post.author_handle.as_deref(),
-            products: spans,
-        };
-        let detection = self.detector.detect(text, &context);
-        let bare = text
+        let detection = self.read(post, &named);
+        let bare = waterline_enrich::analysed(&post.text)
             .split_whitespace()
             .filter(|word| !word.starts_with("http") && !word.starts_with('@'))
             .count()
@@ -187,9 +170,8 @@ impl Screener {
         if !detection.relevant && !media_only {
             return None;
         }
-        let post_key = format!("{}:{}", post.platform, post.id);
         let mut related = Vec::new();
-        if let Some(leader) = annotations.and_then(|annotations| annotations.duplicate_of.as_ref())
+        if let Some(leader) = post.annotations.as_deref().and_then(|a| a.duplicate_of.as_ref())
             && *leader != post.id
         {
             related.push(format!("{}:{leader}", post.platform));
@@ -197,47 +179,16 @@ impl Screener {
         for other in [&post.quote_of, &post.repost_of].into_iter().flatten() {
             related.push(format!("{}:{other}", post.platform));
         }
-        Some(Candidate {
-            case_id: pv::case_id(&post_key),
-            post_key,
-            post: CapturedPost {
-                platform: post.platform.clone(),
-                id: post.id.clone(),
-                url: post.url.clone(),
-                author: post.author_handle.clone(),
-                text: post.text.clone(),
-                posted_at: post.created_at,
-                language: language.map(str::to_owned),
-                channel: channel.map(|channel| channel.name.clone()),
-                products: named.iter().map(|name| (*name).to_owned()).collect(),
-                media_count: post.media_count,
-            },
-            detection,
-            owned: channel.is_some(),
-            related,
-            media_only,
-        })
+        Some(candidate(post, channel, &named, detection, related, media_only))
     }
 
     /// A case a person opens for a post the screening did not flag (SCOPE-4, ML-4): the
     /// detector's evidence is kept, the person's categories are added.
     pub fn by_hand(&self, post: &Post, categories: &[waterline_enrich::pv::Category]) -> Candidate {
         let channel = if post.side == Some(Side::Own) { None } else { self.channel(post) };
-        let named: Vec<&str> = post
-            .annotations
-            .as_deref()
-            .map(|annotations| {
-                annotations.entities.iter().filter_map(|e| e.strip_prefix("product:")).collect()
-            })
-            .unwrap_or_default();
+        let named = named_products(post);
         let text = waterline_enrich::analysed(&post.text);
-        let language = post.annotations.as_deref().and_then(|a| a.language.as_deref());
-        let context = Context {
-            language: language.unwrap_or("und"),
-            author: post.author_handle.as_deref(),
-            products: self.product_spans(text, &named),
-        };
-        let mut detection = self.detector.detect(text, &context);
+        let mut detection = self.read(post, &named);
         for category in categories {
             if !detection.flags.iter().any(|flag| flag.category == *category) {
                 detection.flags.push(waterline_enrich::pv::Flag {
@@ -248,27 +199,19 @@ impl Screener {
             }
         }
         detection.relevant = true;
-        let post_key = format!("{}:{}", post.platform, post.id);
-        Candidate {
-            case_id: pv::case_id(&post_key),
-            post_key,
-            post: CapturedPost {
-                platform: post.platform.clone(),
-                id: post.id.clone(),
-                url: post.url.clone(),
-                author: post.author_handle.clone(),
-                text: post.text.clone(),
-                posted_at: post.created_at,
-                language: language.map(str::to_owned),
-                channel: channel.map(|channel| channel.name.clone()),
-                products: named.iter().map(|name| (*name).to_owned()).collect(),
-                media_count: post.media_count,
-            },
-            detection,
-            owned: channel.is_some(),
-            related: Vec::new(),
-            media_only: false,
-        }
+        candidate(post, channel, &named, detection, Vec::new(), false)
+    }
+
+    /// The detector's reading of a post that names these products (none: read as about a
+    /// product, the detector's evaluation mode).
+    fn read(&self, post: &Post, named: &[&str]) -> Detection {
+        let text = waterline_enrich::analysed(&post.text);
+        let context = Context {
+            language: language_of(post).unwrap_or("und"),
+            author: post.author_handle.as_deref(),
+            products: self.product_spans(text, named),
+        };
+        self.detector.detect(text, &context)
     }
 
     /// Whether a post is in the screening's scope (names a product, or sits on an owned
@@ -304,6 +247,52 @@ impl Screener {
             }
         }
         spans
+    }
+}
+
+/// The company products a post names (from the entity annotations).
+fn named_products(post: &Post) -> Vec<&str> {
+    post.annotations
+        .as_deref()
+        .map(|annotations| {
+            annotations.entities.iter().filter_map(|e| e.strip_prefix("product:")).collect()
+        })
+        .unwrap_or_default()
+}
+
+fn language_of(post: &Post) -> Option<&str> {
+    post.annotations.as_deref().and_then(|annotations| annotations.language.as_deref())
+}
+
+/// A candidate case for a post and what the detector said.
+fn candidate(
+    post: &Post,
+    channel: Option<&ChannelRule>,
+    named: &[&str],
+    detection: Detection,
+    related: Vec<String>,
+    media_only: bool,
+) -> Candidate {
+    let post_key = format!("{}:{}", post.platform, post.id);
+    Candidate {
+        case_id: pv::case_id(&post_key),
+        post_key,
+        post: CapturedPost {
+            platform: post.platform.clone(),
+            id: post.id.clone(),
+            url: post.url.clone(),
+            author: post.author_handle.clone(),
+            text: post.text.clone(),
+            posted_at: post.created_at,
+            language: language_of(post).map(str::to_owned),
+            channel: channel.map(|channel| channel.name.clone()),
+            products: named.iter().map(|name| (*name).to_owned()).collect(),
+            media_count: post.media_count,
+        },
+        detection,
+        owned: channel.is_some(),
+        related,
+        media_only,
     }
 }
 
@@ -636,6 +625,14 @@ pub fn queue(
             .then(a.case.id.cmp(&b.case.id))
     });
     Ok(views)
+}
+
+/// One case as the queue shows it.
+pub fn view(case: Case, config: &Config, now: DateTime<Utc>) -> Result<CaseView> {
+    let id = case.id.clone();
+    queue(BTreeMap::from([(id, case)]), config, now)?
+        .pop()
+        .context("internal error: the case vanished")
 }
 
 /// Export columns (CSV): the four elements and their evidence for the safety database.
@@ -1130,19 +1127,10 @@ pub async fn draw_sample(
     let chosen: Vec<&&Post> = population.choose_multiple(&mut rng, size).collect();
     let items = chosen
         .into_iter()
-        .map(|post| {
-            let text = waterline_enrich::analysed(&post.text);
-            let language = post.annotations.as_deref().and_then(|a| a.language.as_deref());
-            let context = Context {
-                language: language.unwrap_or("und"),
-                author: post.author_handle.as_deref(),
-                products: Vec::new(),
-            };
-            SampleItem {
-                post: format!("{}:{}", post.platform, post.id),
-                text: post.text.clone(),
-                score: screener.detector.detect(text, &context).score,
-            }
+        .map(|post| SampleItem {
+            post: format!("{}:{}", post.platform, post.id),
+            text: post.text.clone(),
+            score: screener.read(post, &[]).score,
         })
         .collect::<Vec<_>>();
     let existing = state.documents(SAMPLE).await?.len();
@@ -1269,10 +1257,7 @@ pub async fn command(
                     ActError::Request(error) => anyhow::anyhow!("{error}"),
                     ActError::Other(error) => error,
                 })?;
-            let mut map = BTreeMap::new();
-            map.insert(opened.id.clone(), opened);
-            let view =
-                queue(map, config, now)?.pop().context("internal error: the case vanished")?;
+            let view = view(opened, config, now)?;
             let history = events(state, Some(&case)).await?;
             if json {
                 return output::json(&serde_json::json!({ "case": view, "events": history }));

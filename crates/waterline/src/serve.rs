@@ -748,12 +748,8 @@ impl Backend for Served {
             }
         };
         let events = crate::pv::events(&self.state, Some(&id)).await.map_err(internal)?;
-        let mut map = std::collections::BTreeMap::new();
-        map.insert(case.id.clone(), case);
-        let view = crate::pv::queue(map, &self.workspace.config, chrono::Utc::now())
-            .map_err(internal)?
-            .pop()
-            .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?;
+        let view =
+            crate::pv::view(case, &self.workspace.config, chrono::Utc::now()).map_err(internal)?;
         Ok(json!({ "case": view, "events": events }))
     }
 
@@ -768,12 +764,8 @@ impl Backend for Served {
             .map_err(|e| ApiError::bad_request(format!("invalid action: {e}")))?;
         let actor = crate::pv::Actor { name: actor, role };
         let case = crate::pv::act(&self.state, &id, &actor, request).await.map_err(act_error)?;
-        let mut map = std::collections::BTreeMap::new();
-        map.insert(case.id.clone(), case);
-        let view = crate::pv::queue(map, &self.workspace.config, chrono::Utc::now())
-            .map_err(internal)?
-            .pop()
-            .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?;
+        let view =
+            crate::pv::view(case, &self.workspace.config, chrono::Utc::now()).map_err(internal)?;
         serde_json::to_value(view).map_err(ApiError::internal)
     }
 

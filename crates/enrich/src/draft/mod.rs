@@ -283,16 +283,7 @@ impl Severity {
     }
 }
 
-/// A piece of the draft's text: byte offsets into it, and the text itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Span {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-    /// `text[start..end]`.
-    pub text: String,
-}
+pub use crate::text::Span;
 
 /// One finding (CMP-0b: rule, jurisdiction, span, fix and severity).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -157,17 +157,7 @@ impl Category {
     }
 }
 
-/// Where in the text a piece of evidence is: byte offsets into the analysed text and the
-/// words themselves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Span {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-    /// The evidence as written.
-    pub text: String,
-}
+pub use crate::text::Span;
 
 /// One flag with its evidence (PV-1 ii).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

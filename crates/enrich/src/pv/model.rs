@@ -368,16 +368,10 @@ pub fn train(examples: &[Encoded], options: TrainOptions, threshold: f32) -> Tab
         views.push((&example.signals, example.class));
     }
     let mut order: Vec<usize> = (0..views.len()).collect();
-    let mut state = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut shuffler = crate::train::Shuffler::new(options.seed);
     let mut probabilities = [0f32; K];
     for _ in 0..options.epochs {
-        for index in (1..order.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let other = (state % (index as u64 + 1)) as usize;
-            order.swap(index, other);
-        }
+        shuffler.shuffle(&mut order);
         for &example in &order {
             let (features, class) = views[example];
             probabilities = bias;
