@@ -40,6 +40,12 @@ pub struct Config {
     /// Pharmacovigilance: screening, the hand-off calendar, owned-channel coverage.
     #[serde(default)]
     pub pharmacovigilance: Pharmacovigilance,
+    /// Live sources (`[[sources]]`) that `waterline listen` and `waterline serve` run.
+    #[serde(default)]
+    pub sources: Vec<crate::sources::SourceConfig>,
+    /// Alert rules and webhooks (`[alerts]`).
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 /// Pharmacovigilance settings (PHARMA.md SCOPE-1 to SCOPE-3, PV-4, PV-7, CMP-0c).
@@ -267,6 +273,12 @@ pub enum ConfigError {
     /// An owned channel of an unknown kind.
     #[error("channel `{0}`: unknown kind `{1}` (use one of: {kinds})", kinds = CHANNEL_KINDS.join(", "))]
     ChannelKind(String, String),
+    /// A live source that cannot run.
+    #[error("source `{0}`: {1}")]
+    Source(String, String),
+    /// An alert rule or webhook that cannot be used.
+    #[error("{0}")]
+    Alerts(String),
 }
 
 /// The kinds of owned digital media a channel can be (PHARMA.md SCOPE-3: websites, web
@@ -294,6 +306,22 @@ impl Config {
                 return Err(ConfigError::ChannelKind(channel.name.clone(), channel.kind.clone()));
             }
         }
+        let mut names = std::collections::BTreeSet::new();
+        for source in &config.sources {
+            if let Some(problem) = source.problem() {
+                return Err(ConfigError::Source(source.name.clone(), problem));
+            }
+            if !names.insert(source.name.as_str()) || source.name == "ingest" {
+                return Err(ConfigError::Source(
+                    source.name.clone(),
+                    "the name is taken (names are unique and `ingest` is the HTTP endpoint)"
+                        .to_owned(),
+                ));
+            }
+        }
+        if let Some(problem) = config.alerts.problem() {
+            return Err(ConfigError::Alerts(problem));
+        }
         Ok(config)
     }
 
@@ -314,6 +342,8 @@ impl Config {
             kpis: Vec::new(),
             responses: Responses::default(),
             pharmacovigilance: Pharmacovigilance::default(),
+            sources: Vec::new(),
+            alerts: crate::alerts::AlertsConfig::default(),
         }
     }
 
