@@ -5,6 +5,7 @@
 //! Engine types stay inside this crate and `analytics`; callers see `waterline-model` types.
 
 pub mod index;
+pub mod live;
 pub mod schema;
 pub mod state;
 
@@ -88,6 +89,19 @@ impl Store {
     /// The Delta table version, or `None` before the first commit.
     pub fn version(&self) -> Option<u64> {
         self.table.version()
+    }
+
+    /// The newest version on disk (another process may have committed since this store
+    /// was opened), or `None` before the first commit. Cheap: it probes from the version
+    /// this store is at.
+    pub async fn latest_version(&self) -> Result<Option<u64>, StoreError> {
+        let Some(current) = self.table.version() else {
+            let log = self.data_dir.join(RECORDS_TABLE).join("_delta_log");
+            let any = fs_err::read_dir(&log).map(|mut entries| entries.next().is_some());
+            return Ok(if any.unwrap_or(false) { Some(0) } else { None });
+        };
+        let latest = self.table.log_store().get_latest_version(current).await?;
+        Ok(Some(latest))
     }
 
     /// True once at least one batch was committed.

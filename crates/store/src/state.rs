@@ -229,7 +229,7 @@ pub struct AuditEntry {
 /// The transactional state database.
 #[derive(Debug, Clone)]
 pub struct StateDb {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -247,7 +247,7 @@ impl StateDb {
     pub async fn connect(url: &str) -> Result<StateDb, StoreError> {
         install_default_drivers();
         let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
-        for statement in SCHEMA {
+        for statement in SCHEMA.iter().chain(crate::live::SCHEMA) {
             sqlx::query(*statement).execute(&pool).await?;
         }
         if url.starts_with("sqlite:") {

@@ -382,3 +382,169 @@ fn progress_bar(enabled: bool, path: &str) -> Option<ProgressBar> {
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
 }
+
+/// What one live batch did.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Its accounting.
+    pub report: ImportReport,
+    /// Pharmacovigilance cases it opened: (case id, the post).
+    pub cases: Vec<(String, waterline_model::Post)>,
+}
+
+/// A batch enriched and screened, waiting to be written.
+pub struct Pending {
+    output: Output,
+    identities: Vec<Identity>,
+    candidates: Vec<crate::pv::Candidate>,
+    /// Posts of the batch the store did not hold (enriched), in batch order.
+    pub fresh: Vec<waterline_model::Post>,
+}
+
+/// The long-running writer of `waterline listen`: the index, the enrichment chain and the
+/// screening stay in memory between batches. The workspace write lock is taken for each
+/// commit only, so imports and the ingest endpoint may write between two batches; when one
+/// did, the index is rebuilt before the next batch is staged.
+pub struct Sink {
+    data_dir: PathBuf,
+    store: Store,
+    index: waterline_store::PostIndex,
+    enricher: Enricher,
+    known_cases: std::collections::HashMap<String, String>,
+    run_id: String,
+    committed: i64,
+}
+
+impl Sink {
+    /// Opens the store and builds the index and the enrichment chain (with screening).
+    pub async fn open(workspace: &Workspace) -> Result<Sink> {
+        let data_dir = workspace.data_dir();
+        let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
+        let index = store.load_index().await.context("cannot read the stored posts")?;
+        let options = ImportOptions {
+            inputs: Vec::new(),
+            format: None,
+            mapping: None,
+            batch_size: 0,
+            progress: false,
+            enrich: true,
+        };
+        let enricher = new_enricher(&store, workspace, &options).await?;
+        let known_cases = crate::pv::known_cases(store.state()).await?;
+        let run_id = uuid::Uuid::now_v7().to_string();
+        store.state().begin_run(&run_id, "live sources", Utc::now().timestamp_millis()).await?;
+        Ok(Sink { data_dir, store, index, enricher, known_cases, run_id, committed: 0 })
+    }
+
+    /// The workspace state.
+    pub fn state(&self) -> &waterline_store::state::StateDb {
+        self.store.state()
+    }
+
+    /// Enriches and screens a batch (on the calling thread, with rayon), and says which of
+    /// its posts the store does not hold yet, so alerts can look at them before the commit.
+    pub fn prepare(&mut self, output: Output) -> Pending {
+        let Prepared { output, identities, candidates } = self.enricher.prepare(output);
+        let mut fresh = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (located, identity) in output.records.iter().zip(&identities) {
+            if let Record::Post(post) = &located.record
+                && !self.index.posts.contains_key(&identity.key)
+                && seen.insert(identity.key)
+            {
+                fresh.push(post.as_ref().clone());
+            }
+        }
+        Pending { output, identities, candidates, fresh }
+    }
+
+    /// Writes a prepared batch: rejects, cases, accounts, rows (one Delta commit).
+    pub async fn commit(&mut self, source: &str, pending: Pending) -> Result<Committed> {
+        let Pending { output, identities, candidates, fresh: _ } = pending;
+        let _lock = WriteLock::acquire(&self.data_dir)?;
+        if self.store.latest_version().await? != self.store.version() {
+            // Another process wrote: adopt its table and rebuild the index from it.
+            self.store =
+                Store::open(&self.data_dir).await.context("cannot reopen the workspace store")?;
+            self.index = self.store.load_index().await.context("cannot read the stored posts")?;
+            self.known_cases = crate::pv::known_cases(self.store.state()).await?;
+            // Staging compares against the index just rebuilt: the identities still hold.
+        }
+        let now = Utc::now();
+        let mut report = ImportReport { read: output.read(), ..ImportReport::default() };
+        report.rejected = output.rejected.len() as u64;
+        let rejects: Vec<Rejected> = output
+            .rejected
+            .into_iter()
+            .map(|rejection| Rejected {
+                file: format!("live:{source}"),
+                position: rejection.position,
+                field: rejection.error.field,
+                reason: rejection.error.reason,
+                excerpt: rejection.excerpt,
+            })
+            .collect();
+        self.store.state().add_rejects(&self.run_id, &rejects).await?;
+        let mut cases = Vec::new();
+        if !candidates.is_empty() {
+            let opened: Vec<(String, waterline_model::Post)> = candidates
+                .iter()
+                .filter(|candidate| !self.known_cases.contains_key(&candidate.post_key))
+                .filter_map(|candidate| {
+                    output.records.iter().find_map(|located| match &located.record {
+                        Record::Post(post)
+                            if format!("{}:{}", post.platform, post.id) == candidate.post_key =>
+                        {
+                            Some((candidate.case_id.clone(), post.as_ref().clone()))
+                        }
+                        _ => None,
+                    })
+                })
+                .collect();
+            crate::pv::capture(self.store.state(), candidates, &mut self.known_cases, now).await?;
+            cases = opened;
+        }
+        let records = output.records;
+        let accounts: Vec<_> = records
+            .iter()
+            .filter_map(|located| match &located.record {
+                Record::Account(account) => Some(account.clone()),
+                _ => None,
+            })
+            .collect();
+        if !accounts.is_empty() {
+            self.store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
+        }
+        let label = format!("live:{source}");
+        let context = BatchContext { run_id: &self.run_id, source: &label, now };
+        let wanted = self.index.rows_to_fetch(&records, &identities);
+        let staged = self
+            .store
+            .stage_fetched(&mut self.index, records, &identities, &wanted, &context)
+            .await?;
+        report.new += staged.report.new;
+        report.updated += staged.report.updated;
+        report.unchanged += staged.report.unchanged;
+        report.other += staged.report.other;
+        if let Some(prepared) = waterline_store::prepare_rows(staged.rows, now)? {
+            self.committed += i64::try_from(report.read).unwrap_or(i64::MAX);
+            let task = self.store.spawn_prepared(
+                prepared,
+                format!("waterline-live:{}", self.run_id),
+                self.committed,
+            );
+            self.store.finish_commit(task).await.context("cannot write to the store")?;
+        }
+        if !report.balances() {
+            bail!("internal error: the accounting of a live batch does not balance: {report:?}");
+        }
+        Ok(Committed { report, cases })
+    }
+
+    /// Records the end of the live run with its total.
+    pub async fn finish(&self, total: &ImportReport) -> Result<()> {
+        let now = Utc::now().timestamp_millis();
+        self.store.state().finish_run(&self.run_id, total, "completed", now).await?;
+        Ok(())
+    }
+}
