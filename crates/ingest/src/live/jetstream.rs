@@ -59,11 +59,9 @@ pub(crate) fn handle(ctx: &mut Ctx, text: &str) {
         Err(error) => ctx.reject_frame(seq, format!("invalid json: {error}"), text),
         Ok(event) => {
             bluesky::parse_document(&event, Some(seq), ctx.output());
+            // The position after this event: Jetstream replays from it (inclusively).
             if let Some(time) = event.get("time_us").and_then(Value::as_u64) {
-                let current = ctx.cursor.as_deref().and_then(|cursor| cursor.parse::<u64>().ok());
-                if current.is_none_or(|current| time > current) {
-                    ctx.set_cursor(time.to_string());
-                }
+                ctx.set_cursor(time.to_string());
             }
         }
     }

@@ -95,10 +95,10 @@ pub(crate) fn timeline_url(ctx: &Ctx, min_id: Option<&str>) -> Result<reqwest::U
 }
 
 fn advance(ctx: &mut Ctx, status: &Value) {
-    if let Some(id) = status.get("id").and_then(Value::as_str) {
-        if ctx.cursor.as_deref().is_none_or(|cursor| id_greater(id, cursor)) {
-            ctx.set_cursor(id.to_owned());
-        }
+    if let Some(id) = status.get("id").and_then(Value::as_str)
+        && ctx.cursor.as_deref().is_none_or(|cursor| id_greater(id, cursor))
+    {
+        ctx.set_cursor(id.to_owned());
     }
 }
 

@@ -121,9 +121,9 @@ impl Drop for Server {
     }
 }
 
-/// A fake Bluesky Jetstream: serves its events over WebSocket at `/subscribe`, from the
-/// `cursor` of the request (events whose `time_us` is at least the cursor; events without
-/// `time_us` always).
+/// A fake Bluesky Jetstream: serves its events over WebSocket at `/subscribe` in `time_us`
+/// order (as Jetstream does), from the `cursor` of the request (events whose `time_us` is at
+/// least the cursor; events without `time_us` always).
 #[derive(Debug)]
 pub struct FakeJetstream {
     server: Server,
@@ -303,7 +303,7 @@ enum Step {
 }
 
 fn every(option: Option<usize>, count: usize) -> bool {
-    option.is_some_and(|every| every > 0 && count % every == 0)
+    option.is_some_and(|every| every > 0 && count.is_multiple_of(every))
 }
 
 /// What one connection sends: the events at `indices` with duplicates and garbage mixed in,
@@ -327,10 +327,10 @@ fn plan(indices: impl Iterator<Item = usize>, options: &FakeOptions) -> (Vec<Ste
 
 /// Waits between two events when sending is paced.
 async fn pace(options: &FakeOptions, first: &mut bool) {
-    if let Some(rate) = options.rate_per_second.filter(|rate| *rate > 0.0) {
-        if !*first {
-            tokio::time::sleep(Duration::from_secs_f64(1.0 / rate)).await;
-        }
+    if let Some(rate) = options.rate_per_second.filter(|rate| *rate > 0.0)
+        && !*first
+    {
+        tokio::time::sleep(Duration::from_secs_f64(1.0 / rate)).await;
     }
     *first = false;
 }
@@ -353,16 +353,22 @@ async fn serve_jetstream(
     let Some(head) = read_head(&mut stream, &shared).await else { return };
     let cursor = head.query("cursor").and_then(|cursor| cursor.parse::<u64>().ok());
     let Some(mut socket) = upgrade(stream, &head).await else { return };
-    let wanted = events.iter().enumerate().filter(|(_, event)| {
-        let time = serde_json::from_str::<Value>(event)
-            .ok()
-            .and_then(|event| event.get("time_us").and_then(Value::as_u64));
-        match (cursor, time) {
-            (Some(cursor), Some(time)) => time >= cursor,
+    // In `time_us` order, as Jetstream sends them; from the cursor on, inclusively.
+    let mut wanted: Vec<(usize, Option<u64>)> = events
+        .iter()
+        .map(|event| {
+            serde_json::from_str::<Value>(event)
+                .ok()
+                .and_then(|event| event.get("time_us").and_then(Value::as_u64))
+        })
+        .enumerate()
+        .filter(|(_, time)| match (cursor, time) {
+            (Some(cursor), Some(time)) => *time >= cursor,
             _ => true,
-        }
-    });
-    let (steps, close) = plan(wanted.map(|(index, _)| index), &options);
+        })
+        .collect();
+    wanted.sort_by_key(|(_, time)| time.unwrap_or(0));
+    let (steps, close) = plan(wanted.into_iter().map(|(index, _)| index), &options);
     let mut first = true;
     for step in steps {
         let text = match step {
