@@ -532,3 +532,16 @@ async fn mastodon_polling_takes_one_page_then_pages_forward() {
     assert_eq!(status.state, "live");
     assert_eq!(status.cursor.as_deref(), Some("50"));
 }
+
+#[tokio::test]
+async fn a_dropped_consumer_stops_the_source() {
+    let refusing =
+        FakeJetstream::start(Vec::new(), FakeOptions { refuse: true, ..FakeOptions::default() })
+            .expect("server");
+    let (sender, receiver) = mpsc::channel(1);
+    let running = start(jetstream_spec(&refusing.url()), None, None, sender, tuning());
+    drop(receiver);
+    let finished = tokio::time::timeout(PATIENCE, running.task).await;
+    assert!(matches!(finished, Ok(Ok(()))));
+    assert_eq!(running.stats.snapshot().state, "stopped");
+}

@@ -33,9 +33,10 @@ pub(crate) async fn session(ctx: &mut Ctx) -> End {
         Ok(url) => url,
         Err(error) => return End::Closed { frames: 0, failure: Some(error) },
     };
-    let ws = match super::websocket(&url).await {
-        Ok(ws) => ws,
-        Err(error) => return End::Closed { frames: 0, failure: Some(error) },
+    let ws = match ctx.or_stop(super::websocket(&url)).await {
+        None => return End::Stopped,
+        Some(Ok(ws)) => ws,
+        Some(Err(error)) => return End::Closed { frames: 0, failure: Some(error) },
     };
     ctx.stats.connected();
     let stream = ws.map(|message| match message {

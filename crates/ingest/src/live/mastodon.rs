@@ -167,12 +167,16 @@ pub(crate) async fn poll_pages(ctx: &mut Ctx, one_page: bool) -> Result<u64, Str
         if let Some(token) = &ctx.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|error| format!("timeline: {error}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("timeline: HTTP {status}"));
-        }
-        let body = response.bytes().await.map_err(|error| format!("timeline: {error}"))?;
+        let fetch = async move {
+            let response = request.send().await.map_err(|error| format!("timeline: {error}"))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(format!("timeline: HTTP {status}"));
+            }
+            response.bytes().await.map_err(|error| format!("timeline: {error}"))
+        };
+        let Some(body) = ctx.or_stop(fetch).await else { return Ok(frames) };
+        let body = body?;
         let page: Value = serde_json::from_slice(&body)
             .map_err(|error| format!("timeline: invalid json: {error}"))?;
         let Value::Array(mut statuses) = page else {
@@ -269,9 +273,10 @@ async fn websocket_session(ctx: &mut Ctx) -> End {
         Ok(url) => url,
         Err(error) => return End::Closed { frames: 0, failure: Some(error) },
     };
-    let socket = match super::websocket(&url).await {
-        Ok(socket) => socket,
-        Err(error) => return End::Closed { frames: 0, failure: Some(error) },
+    let socket = match ctx.or_stop(super::websocket(&url)).await {
+        None => return End::Stopped,
+        Some(Ok(socket)) => socket,
+        Some(Err(error)) => return End::Closed { frames: 0, failure: Some(error) },
     };
     ctx.stats.connected();
     let gap = match fill_gap(ctx).await {
@@ -310,12 +315,15 @@ async fn sse_session(ctx: &mut Ctx) -> End {
     if let Some(token) = &ctx.token {
         request = request.bearer_auth(token);
     }
-    let response = match tokio::time::timeout(CONNECT_TIMEOUT, request.send()).await {
-        Err(_) => return End::Closed { frames: 0, failure: Some("stream: timed out".to_owned()) },
-        Ok(Err(error)) => {
+    let response = match ctx.or_stop(tokio::time::timeout(CONNECT_TIMEOUT, request.send())).await {
+        None => return End::Stopped,
+        Some(Err(_)) => {
+            return End::Closed { frames: 0, failure: Some("stream: timed out".to_owned()) };
+        }
+        Some(Ok(Err(error))) => {
             return End::Closed { frames: 0, failure: Some(format!("stream: {error}")) };
         }
-        Ok(Ok(response)) => response,
+        Some(Ok(Ok(response))) => response,
     };
     let status = response.status();
     if !status.is_success() {

@@ -277,20 +277,37 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// True once told to stop.
+    /// True once told to stop, or once the consumer is gone.
     pub(crate) fn stopping(&self) -> bool {
-        *self.stop.borrow()
+        *self.stop.borrow() || self.sender.is_closed()
     }
 
-    /// Resolves when told to stop (or when the stop sender is dropped).
+    /// Resolves when told to stop, when the stop sender is dropped, or when the consumer
+    /// is gone.
     pub(crate) async fn stopped(&mut self) {
-        loop {
-            if *self.stop.borrow_and_update() {
-                return;
+        let sender = self.sender.clone();
+        let stop = &mut self.stop;
+        let told = async move {
+            loop {
+                if *stop.borrow_and_update() {
+                    return;
+                }
+                if stop.changed().await.is_err() {
+                    return;
+                }
             }
-            if self.stop.changed().await.is_err() {
-                return;
-            }
+        };
+        tokio::select! {
+            () = told => {}
+            () = sender.closed() => {}
+        }
+    }
+
+    /// Runs `future` unless told to stop first (`None`).
+    pub(crate) async fn or_stop<F: std::future::Future>(&mut self, future: F) -> Option<F::Output> {
+        tokio::select! {
+            output = future => Some(output),
+            () = self.stopped() => None,
         }
     }
 
@@ -592,9 +609,98 @@ pub(crate) fn id_greater(a: &str, b: &str) -> bool {
     }
 }
 
+/// A source context for unit tests (its channel's receiver is dropped).
+#[cfg(test)]
+pub(crate) fn test_ctx(spec: SourceConfig, token: Option<&str>, cursor: Option<&str>) -> Ctx {
+    let (sender, _receiver) = mpsc::channel(1);
+    let (_stop, stop) = watch::channel(false);
+    let stats = Arc::new(SourceStats::new(&spec.name));
+    Ctx {
+        spec,
+        token: token.map(str::to_owned),
+        tuning: Tuning::default(),
+        stats,
+        sender,
+        stop,
+        cursor: cursor.map(str::to_owned),
+        seq: 0,
+        output: Output::default(),
+        frames_in_batch: 0,
+        batch_started: None,
+        http: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jetstream_url_names_collections_dids_and_cursor() {
+        let mut spec = SourceConfig::new("b", "jetstream", "wss://jetstream.example/subscribe");
+        spec.dids = vec!["did:plc:abc".to_owned()];
+        let ctx = test_ctx(spec, None, Some("1700000000000000"));
+        assert_eq!(
+            jetstream::url(&ctx).ok().as_deref(),
+            Some(
+                "wss://jetstream.example/subscribe?wantedCollections=app.bsky.feed.post\
+                 &wantedCollections=app.bsky.feed.like&wantedCollections=app.bsky.feed.repost\
+                 &wantedDids=did%3Aplc%3Aabc&cursor=1700000000000000"
+            )
+        );
+    }
+
+    #[test]
+    fn mastodon_urls_follow_the_stream() {
+        let spec = |stream: &str| {
+            let mut spec = SourceConfig::new("m", "mastodon", "https://mastodon.example/");
+            spec.stream = stream.to_owned();
+            spec.hashtag = Some("ozempic".to_owned());
+            spec
+        };
+        let urls = |stream: &str| {
+            let ctx = test_ctx(spec(stream), Some("t"), None);
+            (
+                mastodon::sse_url(&ctx).map(String::from).unwrap_or_default(),
+                mastodon::ws_url(&ctx).unwrap_or_default(),
+                mastodon::timeline_url(&ctx, Some("42")).map(String::from).unwrap_or_default(),
+            )
+        };
+        let base = "https://mastodon.example/api/v1";
+        let ws = "wss://mastodon.example/api/v1/streaming";
+        assert_eq!(
+            urls("public"),
+            (
+                format!("{base}/streaming/public"),
+                format!("{ws}?stream=public&access_token=t"),
+                format!("{base}/timelines/public?limit=40&min_id=42"),
+            )
+        );
+        assert_eq!(
+            urls("public:local"),
+            (
+                format!("{base}/streaming/public/local"),
+                format!("{ws}?stream=public%3Alocal&access_token=t"),
+                format!("{base}/timelines/public?local=true&limit=40&min_id=42"),
+            )
+        );
+        assert_eq!(
+            urls("hashtag"),
+            (
+                format!("{base}/streaming/hashtag?tag=ozempic"),
+                format!("{ws}?stream=hashtag&tag=ozempic&access_token=t"),
+                format!("{base}/timelines/tag/ozempic?limit=40&min_id=42"),
+            )
+        );
+        assert_eq!(
+            urls("user"),
+            (
+                format!("{base}/streaming/user"),
+                format!("{ws}?stream=user&access_token=t"),
+                format!("{base}/timelines/home?limit=40&min_id=42"),
+            )
+        );
+    }
 
     #[test]
     fn backoff_stays_within_its_ceiling_and_doubles_to_the_cap() {
