@@ -545,3 +545,28 @@ async fn a_dropped_consumer_stops_the_source() {
     assert!(matches!(finished, Ok(Ok(()))));
     assert_eq!(running.stats.snapshot().state, "stopped");
 }
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_a_failure_not_a_panic() {
+    // The server accepts and closes: the wss:// client builds its TLS configuration, then
+    // fails the handshake.
+    let refusing =
+        FakeJetstream::start(Vec::new(), FakeOptions { refuse: true, ..FakeOptions::default() })
+            .expect("server");
+    let url = refusing.url().replacen("ws://", "wss://", 1);
+    let (sender, _receiver) = mpsc::channel(1);
+    let mut spec = jetstream_spec(&url);
+    spec.degraded_after = 2;
+    let running = start(spec, None, None, sender, tuning());
+    let degraded = tokio::time::timeout(PATIENCE, async {
+        while running.stats.snapshot().state != "degraded" {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(degraded.is_ok());
+    assert!(
+        running.stats.snapshot().last_error.is_some_and(|error| error.starts_with("websocket"))
+    );
+    running.stop().await;
+}
