@@ -570,3 +570,30 @@ async fn a_failed_tls_handshake_is_a_failure_not_a_panic() {
     );
     running.stop().await;
 }
+
+#[tokio::test]
+async fn a_mastodon_stream_that_is_down_falls_back_to_polling() {
+    let Some(template) = status_template() else { return };
+    let options = FakeOptions { refuse_streams: true, ..FakeOptions::default() };
+    let server = FakeMastodon::start(statuses(&template, 1..=5), options).expect("server");
+    let (sender, mut receiver) = mpsc::channel(16);
+    let mut spec = mastodon_spec("mastodon", &server.url());
+    spec.degraded_after = 2;
+    let running = start(spec, None, None, sender, tuning());
+    let batches = receive_until(&mut receiver, |batches| frames(batches) >= 5).await;
+    let degraded = tokio::time::timeout(PATIENCE, async {
+        while running.stats.snapshot().state != "degraded" {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(degraded.is_ok());
+    let status = running.stats.snapshot();
+    running.stop().await;
+    let expected: BTreeSet<String> = (1..=5).map(|id: u64| id.to_string()).collect();
+    assert_eq!(post_ids(&records(&batches)), expected);
+    assert!(status.last_error.is_some_and(|error| error.contains("503")));
+    assert!(
+        server.requests().iter().any(|request| request.starts_with("/api/v1/timelines/public"))
+    );
+}

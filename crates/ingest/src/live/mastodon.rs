@@ -159,6 +159,7 @@ pub(crate) fn handle_message(ctx: &mut Ctx, text: &str) {
 /// (one page only when `one_page`); returns the number of statuses read.
 pub(crate) async fn poll_pages(ctx: &mut Ctx, one_page: bool) -> Result<u64, String> {
     let client = ctx.http()?;
+    ctx.last_poll = Some(std::time::Instant::now());
     let mut frames = 0;
     loop {
         let before = ctx.cursor.clone();
@@ -212,8 +213,7 @@ pub(crate) async fn poll_pages(ctx: &mut Ctx, one_page: bool) -> Result<u64, Str
 
 /// `mastodon-poll`: polls every `poll_seconds` until stopped.
 pub(crate) async fn poll_loop(ctx: &mut Ctx, backoff: &mut Backoff) {
-    let interval =
-        ctx.tuning.poll_interval.unwrap_or(Duration::from_secs(ctx.spec.poll_seconds.max(1)));
+    let interval = poll_interval(ctx);
     while !ctx.stopping() {
         let one_page = ctx.cursor.is_none();
         let delay = match poll_pages(ctx, one_page).await {
@@ -260,12 +260,27 @@ fn with_gap(end: End, gap: u64) -> End {
 
 /// One streaming connection: connect, fill the gap since the cursor, read until it ends.
 /// Connecting before polling means statuses posted during the poll wait in the connection.
+/// While the stream fails without a frame, the timeline is polled instead, at most every
+/// `poll_seconds` (the stream's failures are still counted).
 pub(crate) async fn session(ctx: &mut Ctx) -> End {
-    if ctx.spec.transport == "websocket" {
+    let end = if ctx.spec.transport == "websocket" {
         websocket_session(ctx).await
     } else {
         sse_session(ctx).await
+    };
+    if matches!(end, End::Closed { frames: 0, failure: Some(_) }) && !ctx.stopping() {
+        let due = ctx.last_poll.is_none_or(|at| at.elapsed() >= poll_interval(ctx));
+        if due {
+            let one_page = ctx.cursor.is_none();
+            // A failed fallback poll changes nothing: the stream's failure is what is reported.
+            let _ = poll_pages(ctx, one_page).await;
+        }
     }
+    end
+}
+
+fn poll_interval(ctx: &Ctx) -> Duration {
+    ctx.tuning.poll_interval.unwrap_or(Duration::from_secs(ctx.spec.poll_seconds.max(1)))
 }
 
 async fn websocket_session(ctx: &mut Ctx) -> End {

@@ -274,6 +274,8 @@ pub(crate) struct Ctx {
     frames_in_batch: usize,
     batch_started: Option<Instant>,
     http: Option<reqwest::Client>,
+    /// When the timeline was last polled.
+    pub(crate) last_poll: Option<Instant>,
 }
 
 impl Ctx {
@@ -542,6 +544,7 @@ pub async fn run_with(
         frames_in_batch: 0,
         batch_started: None,
         http: None,
+        last_poll: None,
     };
     if ctx.spec.kind == "mastodon-poll" {
         mastodon::poll_loop(&mut ctx, &mut backoff).await;
@@ -628,6 +631,7 @@ pub(crate) fn test_ctx(spec: SourceConfig, token: Option<&str>, cursor: Option<&
         frames_in_batch: 0,
         batch_started: None,
         http: None,
+        last_poll: None,
     }
 }
 

@@ -38,6 +38,9 @@ pub struct FakeOptions {
     pub duplicate_every: Option<usize>,
     /// Accepts each connection and closes it at once.
     pub refuse: bool,
+    /// Mastodon: answers the streaming endpoints with `503 Service Unavailable` (the
+    /// timelines still answer).
+    pub refuse_streams: bool,
     /// Mastodon streams: stream only the last N statuses (the others are history, reachable
     /// by polling the timeline).
     pub stream_last: Option<usize>,
@@ -398,7 +401,10 @@ async fn serve_mastodon(
 ) {
     let Some(head) = read_head(&mut stream, &shared).await else { return };
     let path = head.path().to_owned();
-    if path == "/api/v1/streaming" && head.is_upgrade() {
+    if options.refuse_streams && path.starts_with("/api/v1/streaming") {
+        let unavailable = response("503 Service Unavailable", "text/plain", "");
+        let _ = stream.write_all(unavailable.as_bytes()).await;
+    } else if path == "/api/v1/streaming" && head.is_upgrade() {
         let Some(socket) = upgrade(stream, &head).await else { return };
         mastodon_websocket(socket, &statuses, &options, &shared).await;
     } else if path.starts_with("/api/v1/streaming/") {
