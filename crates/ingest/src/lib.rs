@@ -7,6 +7,7 @@
 
 pub mod detect;
 pub mod formats;
+pub mod live;
 pub mod mapping;
 pub mod output;
 mod reader;
