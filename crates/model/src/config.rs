@@ -449,6 +449,47 @@ by = "2027-06-30"
 inbound = "needs"
 business_hours = "09:00-18:00"
 business_days = ["mon", "tue", "wed", "thu", "fri"]
+
+# Live sources: `waterline listen` (or `waterline serve`) runs them; a restart resumes from
+# the stored cursors. `filter = "workspace"` keeps only posts naming the brand, a product
+# or a competitor, or written by, replying to or mentioning a configured account, plus
+# posts matching `queries` (AND, OR, NOT, "phrases", prefix*); "none" keeps everything.
+# Tokens are read from the environment variable named by `token_env`, never from here.
+# [[sources]]
+# name = "bluesky"
+# type = "jetstream"
+# endpoint = "wss://jetstream2.us-east.bsky.network/subscribe"
+# collections = ["app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost"]
+# queries = ["(cardiozen OR zentril) AND NOT giveaway"]
+#
+# [[sources]]
+# name = "mastodon"
+# type = "mastodon"            # streaming (sse or websocket), polling fills reconnection gaps
+# endpoint = "https://mastodon.social"
+# stream = "hashtag"           # public, public:local, hashtag or user
+# hashtag = "cardiozen"
+# token_env = "MASTODON_TOKEN"
+
+# Alerts. Without [[alerts.rules]] the defaults are in force: audience volume spike,
+# negative-share spike, topic growth, any post flagged for pharmacovigilance, owned-channel
+# coverage gap, and questions to the brand unanswered for 24 hours. A spike fires when the
+# last window exceeds the mean of the `reference` windows before it by `k` standard
+# deviations, with at least `min_count` posts; then not again for the episode and `cooldown`.
+# [[alerts.rules]]
+# name = "audience-volume"
+# type = "volume"              # volume, negative-share, topic-growth, pv, coverage-gap, unanswered
+# window = "1d"
+# reference = 14
+# k = 3.0
+# min_count = 20
+# cooldown = "1d"
+# side = "audience"
+#
+# Webhooks get every alert (or only `rules`) as signed JSON, retried with back-off.
+# [[alerts.webhooks]]
+# name = "care-desk"
+# url = "https://hooks.example.com/waterline"
+# secret_env = "WATERLINE_WEBHOOK_SECRET"
 "#;
 
 #[cfg(test)]

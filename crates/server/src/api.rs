@@ -573,13 +573,120 @@ pub async fn remove_milestone<B: Backend>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/alerts`: none until alert rules exist (issue 8).
+/// `GET /api/v1/alerts`: the stored alerts (`stored`, newest first, each explained, with
+/// who acknowledged and resolved it), the PV clock and coverage alerts firing now
+/// (`alerts`), and the rules in force.
 pub async fn alerts<B: Backend>(
     State(app): State<Arc<App<B>>>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
     Ok(Json(app.backend.alerts().await?))
+}
+
+/// A stored alert as the API shows it: the row with its explanation parsed.
+pub fn alert_json(row: &waterline_store::live::AlertRow) -> Value {
+    let at = |ms: Option<i64>| ms.and_then(chrono::DateTime::from_timestamp_millis).map(|at| at.to_rfc3339());
+    json!({
+        "id": row.id,
+        "rule": row.rule,
+        "kind": row.kind,
+        "key": row.key,
+        "status": row.status,
+        "fired_at": at(Some(row.fired_at)),
+        "stored_at": at(Some(row.created_at)),
+        "acknowledged_by": row.acknowledged_by,
+        "acknowledged_at": at(row.acknowledged_at),
+        "resolved_by": row.resolved_by,
+        "resolved_at": at(row.resolved_at),
+        "note": row.note,
+        "explanation": serde_json::from_str::<Value>(&row.body).unwrap_or(Value::Null),
+    })
+}
+
+/// `GET /api/v1/alerts/{id}`: one stored alert with its webhook deliveries.
+pub async fn alert<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let state = app.backend.state();
+    let Some(row) = state.alert(&id).await.map_err(ApiError::internal)? else {
+        return Err(ApiError::not_found(format!("no alert `{id}`")));
+    };
+    let mut answer = alert_json(&row);
+    answer["deliveries"] = json!(state.deliveries(&id).await.map_err(ApiError::internal)?);
+    Ok(Json(answer))
+}
+
+/// The body of an acknowledgement or a resolution.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertNote {
+    /// Why, or what was done.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/acknowledge`: someone is on it (who and when are kept).
+pub async fn acknowledge_alert<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<AlertNote>>,
+) -> Result<Json<Value>, ApiError> {
+    alert_action(app, caller, id, body.map(|Json(body)| body).unwrap_or_default(), false).await
+}
+
+/// `POST /api/v1/alerts/{id}/resolve`: it is dealt with (who and when are kept).
+pub async fn resolve_alert<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<AlertNote>>,
+) -> Result<Json<Value>, ApiError> {
+    alert_action(app, caller, id, body.map(|Json(body)| body).unwrap_or_default(), true).await
+}
+
+async fn alert_action<B: Backend>(
+    app: Arc<App<B>>,
+    caller: Caller,
+    id: String,
+    body: AlertNote,
+    resolve: bool,
+) -> Result<Json<Value>, ApiError> {
+    let principal = caller.require(Permission::Alerts)?.clone();
+    let state = app.backend.state();
+    let now = chrono::Utc::now().timestamp_millis();
+    let note = body.note.as_deref().filter(|note| !note.trim().is_empty());
+    let done = if resolve {
+        state.resolve_alert(&id, &principal.actor, note, now).await
+    } else {
+        state.acknowledge_alert(&id, &principal.actor, note, now).await
+    }
+    .map_err(ApiError::internal)?;
+    let Some(row) = state.alert(&id).await.map_err(ApiError::internal)? else {
+        return Err(ApiError::not_found(format!("no alert `{id}`")));
+    };
+    if !done {
+        return Err(ApiError::new(
+            "conflict",
+            format!("alert `{id}` is {} already", row.status),
+        ));
+    }
+    let action = if resolve { "alert.resolve" } else { "alert.acknowledge" };
+    auth::audit(state, &principal, action, &id, json!({"note": note})).await?;
+    Ok(Json(alert_json(&row)))
+}
+
+/// `GET /api/v1/sources`: each live source's state, counters and cursor.
+pub async fn sources<B: Backend>(
+    State(app): State<Arc<App<B>>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.backend.sources().await?))
 }
 
 /// The parameters of `GET /api/v1/pv/cases`.

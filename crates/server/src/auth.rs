@@ -62,6 +62,8 @@ pub enum Permission {
     Measure,
     /// The adverse-event queue and its actions.
     Pharmacovigilance,
+    /// Acknowledge and resolve alerts.
+    Alerts,
     /// Tokens and the audit log.
     Admin,
 }
@@ -71,8 +73,12 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission as P;
     match role {
         Role::Admin => true,
-        Role::Analyst => matches!(permission, P::Read | P::ReadAuthors | P::Ingest | P::Measure),
-        Role::PvReviewer => matches!(permission, P::Read | P::ReadAuthors | P::Pharmacovigilance),
+        Role::Analyst => {
+            matches!(permission, P::Read | P::ReadAuthors | P::Ingest | P::Measure | P::Alerts)
+        }
+        Role::PvReviewer => {
+            matches!(permission, P::Read | P::ReadAuthors | P::Pharmacovigilance | P::Alerts)
+        }
         Role::Viewer => matches!(permission, P::Read),
     }
 }

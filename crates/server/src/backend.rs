@@ -221,8 +221,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Owned channels with the time of their last ingested post (SCOPE-1).
     fn coverage(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 
-    /// Alerts now: `{"alerts": [...], "rules": [...]}`.
+    /// Alerts: `{"stored": [...], "alerts": [...], "rules": [...]}`.
     fn alerts(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+
+    /// The live sources with their state and counters: `{"sources": [...]}`.
+    fn sources(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 
     /// Checks a draft (the JSON of `check-draft`'s input) against the compliance rules
     /// (PHARMA.md CMP-0a to CMP-0e, C-01 to C-27), with the advisory reception forecast

@@ -105,6 +105,10 @@ pub const API_ROUTES: &[(&str, &str, Option<auth::Permission>)] = {
         ("post", "/api/v1/milestones", Some(P::Measure)),
         ("delete", "/api/v1/milestones/{name}", Some(P::Measure)),
         ("get", "/api/v1/alerts", Some(P::Read)),
+        ("get", "/api/v1/alerts/{id}", Some(P::Read)),
+        ("post", "/api/v1/alerts/{id}/acknowledge", Some(P::Alerts)),
+        ("post", "/api/v1/alerts/{id}/resolve", Some(P::Alerts)),
+        ("get", "/api/v1/sources", Some(P::Read)),
         ("get", "/api/v1/pv/cases", Some(P::Pharmacovigilance)),
         ("get", "/api/v1/pv/cases/{id}", Some(P::Pharmacovigilance)),
         ("post", "/api/v1/pv/cases/{id}/actions", Some(P::Pharmacovigilance)),
@@ -141,6 +145,10 @@ pub fn router<B: Backend>(app: Arc<App<B>>) -> Router {
         .route("/api/v1/milestones", get(api::milestones::<B>).post(api::add_milestone::<B>))
         .route("/api/v1/milestones/{name}", delete(api::remove_milestone::<B>))
         .route("/api/v1/alerts", get(api::alerts::<B>))
+        .route("/api/v1/alerts/{id}", get(api::alert::<B>))
+        .route("/api/v1/alerts/{id}/acknowledge", post(api::acknowledge_alert::<B>))
+        .route("/api/v1/alerts/{id}/resolve", post(api::resolve_alert::<B>))
+        .route("/api/v1/sources", get(api::sources::<B>))
         .route("/api/v1/pv/cases", get(api::pv_cases::<B>))
         .route("/api/v1/pv/cases/{id}", get(api::pv_case::<B>))
         .route("/api/v1/pv/cases/{id}/actions", post(api::pv_act::<B>))

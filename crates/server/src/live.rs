@@ -23,17 +23,24 @@ pub struct Change {
     pub at: String,
 }
 
-/// The broadcast channel.
+/// The broadcast channels: posts changed, and alerts stored.
 #[derive(Debug)]
 pub struct Live {
     sender: broadcast::Sender<Change>,
+    alerts: broadcast::Sender<serde_json::Value>,
 }
 
 impl Live {
-    /// A channel that keeps the last 64 changes for slow listeners.
+    /// Channels that keep the last 64 changes and 256 alerts for slow listeners.
     pub fn new() -> Live {
         let (sender, _) = broadcast::channel(64);
-        Live { sender }
+        let (alerts, _) = broadcast::channel(256);
+        Live { sender, alerts }
+    }
+
+    /// Tells every listener of a new alert.
+    pub fn publish_alert(&self, alert: serde_json::Value) {
+        let _ = self.alerts.send(alert);
     }
 
     /// Tells every listener.
@@ -70,6 +77,8 @@ pub async fn watch<B: Backend>(app: Arc<App<B>>) {
         }
     });
     let _stop_with_me = AbortOnDrop(maintainer);
+    let alerts = app.clone();
+    let _alerts_too = AbortOnDrop(tokio::spawn(async move { watch_alerts(alerts).await }));
     let mut interval = tokio::time::interval(app.options.poll);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -82,7 +91,28 @@ pub async fn watch<B: Backend>(app: Arc<App<B>>) {
     }
 }
 
-/// `GET /api/v1/events`: `posts` events (`{"version", "at"}`) as the posts change, and a
+/// Publishes the alerts stored after the server started (by `waterline listen`, in this
+/// process or another), polling the state database every 100 ms.
+async fn watch_alerts<B: Backend>(app: Arc<App<B>>) {
+    let state = app.backend.state();
+    let mut last = state.last_alert_id().await.unwrap_or_default();
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(100));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match state.alerts_after(&last).await {
+            Ok(rows) => {
+                for row in rows {
+                    last.clone_from(&row.id);
+                    app.live.publish_alert(crate::api::alert_json(&row));
+                }
+            }
+            Err(error) => tracing::warn!("cannot read new alerts: {error}"),
+        }
+    }
+}
+
+/// `GET /api/v1/events`: `alert` events (the stored alert, explained) as alerts fire, `posts` events (`{"version", "at"}`) as the posts change, and a
 /// keep-alive comment every 15 seconds.
 pub async fn events<B: Backend>(
     State(app): State<Arc<App<B>>>,
@@ -90,7 +120,7 @@ pub async fn events<B: Backend>(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Permission::Read)?;
     let receiver = app.live.subscribe();
-    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+    let posts = futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
                 Ok(change) => {
@@ -102,6 +132,19 @@ pub async fn events<B: Backend>(
             }
         }
     });
+    let alerts = futures::stream::unfold(app.live.alerts.subscribe(), |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(alert) => {
+                    let data = serde_json::to_string(&alert).unwrap_or_default();
+                    return Some((Ok(Event::default().event("alert").data(data)), receiver));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let stream = futures::stream::select(posts, alerts);
     let hello = futures::stream::once(async { Ok(Event::default().event("hello").data("{}")) });
     Ok(Sse::new(futures::StreamExt::chain(hello, stream))
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))

@@ -1642,6 +1642,26 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 
 async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     let answer = page.app.backend.alerts().await?;
+    let stored = answer["stored"].as_array().cloned().unwrap_or_default();
+    let open = stored.iter().filter(|alert| alert["status"] == "open").count();
+    let _ = write!(
+        page.body,
+        r#"<p class="alert-summary" id="stored-summary"><strong>{open}</strong> open alert(s), {} stored. Each says what fired and why: the window, the baseline, the threshold, and the posts, terms and topic that drove it. New alerts appear here as they fire.</p>"#,
+        stored.len()
+    );
+    if stored.is_empty() {
+        page.push(r#"<p class="empty" id="stored-empty">No alert has fired yet. Alerts are raised by the live sources (<code>waterline listen</code>, or <code>waterline serve</code> with <code>[[sources]]</code>); <code>waterline alerts scan</code> shows what the rules would have raised on the stored posts.</p>"#);
+    }
+    page.push(r#"<div id="alert-list" class="alert-list">"#);
+    for alert in stored.iter().take(200) {
+        let html = alert_card(page, alert);
+        page.push(&html);
+    }
+    page.push("</div>");
+    page.section(
+        "Pharmacovigilance clocks and coverage",
+        "Case clocks and owned-channel coverage, computed now (PV-7, SCOPE-1, SCOPE-2).",
+    );
     let alerts = answer["alerts"].as_array().cloned().unwrap_or_default();
     let mut table = Table {
         name: "alerts".into(),
@@ -1663,7 +1683,7 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         ]);
     }
     if alerts.is_empty() {
-        page.push(r#"<p class="empty" id="alerts-empty">No alert is firing. The rules in force are listed below; volume, sentiment and topic spike rules come with live sources.</p>"#);
+        page.push(r#"<p class="empty" id="alerts-empty">No case clock or coverage alert is firing.</p>"#);
     } else {
         let critical = alerts.iter().filter(|alert| alert["severity"] == "critical").count();
         let _ = write!(
@@ -1675,11 +1695,11 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.table(table);
     page.section(
         "Rules in force",
-        "Each rule with the requirement it implements and what makes it fire.",
+        "Each rule with the requirement or kind it implements and what makes it fire ([alerts] in waterline.toml).",
     );
     let mut rules = Table {
         name: "rules".into(),
-        header: ["rule", "requirement", "fires when"].map(String::from).to_vec(),
+        header: ["rule", "requirement or kind", "fires when"].map(String::from).to_vec(),
         rows: Vec::new(),
     };
     for rule in answer["rules"].as_array().into_iter().flatten() {
@@ -1691,6 +1711,93 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     }
     page.table(rules);
     Ok(())
+}
+
+/// One stored alert: what fired and why, its posts and terms, who acknowledged and
+/// resolved it, and the actions.
+fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let explanation = &alert["explanation"];
+    let id = text(&alert["id"]);
+    let status = text(&alert["status"]);
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        r#"<article class="alert-card status-{status}" id="alert-{id}" data-alert="{id}"><header><span class="badge">{status}</span> <strong>{rule}</strong> <span class="muted">{kind}{key} · fired {fired}</span></header><p class="alert-why">{summary}</p>"#,
+        status = attr(&status),
+        id = attr(&id),
+        rule = esc(&text(&alert["rule"])),
+        kind = esc(&text(&alert["kind"])),
+        key = if text(&alert["key"]).is_empty() { String::new() } else { format!(" · {}", esc(&text(&alert["key"]))) },
+        fired = esc(&text(&alert["fired_at"]).chars().take(16).collect::<String>().replace('T', " ")),
+        summary = esc(&text(&explanation["summary"])),
+    );
+    let number = |value: &Value| value.as_f64().map(|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.3}") });
+    let mut facts = Vec::new();
+    if let (Some(start), Some(end)) = (explanation["window_start"].as_str(), explanation["window_end"].as_str()) {
+        facts.push(format!("window {} → {}", &start.chars().take(16).collect::<String>().replace('T', " "), &end.chars().take(16).collect::<String>().replace('T', " ")));
+    }
+    if let Some(observed) = number(&explanation["observed"]) {
+        facts.push(format!("observed {observed}"));
+    }
+    if let Some(baseline) = number(&explanation["baseline"]) {
+        let sd = number(&explanation["baseline_sd"]).map(|sd| format!(" ± {sd}")).unwrap_or_default();
+        facts.push(format!("baseline {baseline}{sd}"));
+    }
+    if let Some(threshold) = number(&explanation["threshold"]) {
+        facts.push(format!("threshold {threshold}"));
+    }
+    if let Some(topic) = explanation["topic"].as_str() {
+        facts.push(format!("topic {topic}"));
+    }
+    if !facts.is_empty() {
+        let _ = write!(html, r#"<p class="alert-facts">{}</p>"#, esc(&facts.join(" · ")));
+    }
+    let terms: Vec<String> = explanation["terms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|term| format!("{} ({} posts, ×{:.1})", text(&term["term"]), term["window_count"].as_u64().unwrap_or(0), term["lift"].as_f64().unwrap_or(0.0)))
+        .collect();
+    if !terms.is_empty() {
+        let _ = write!(html, r#"<p class="alert-terms">Terms: {}</p>"#, esc(&terms.join(", ")));
+    }
+    let posts = explanation["posts"].as_array().cloned().unwrap_or_default();
+    if !posts.is_empty() {
+        html.push_str(r#"<ul class="alert-posts">"#);
+        for post in posts.iter().take(5) {
+            let _ = write!(
+                html,
+                "<li><span class=\"muted\">{} {}</span> {}</li>",
+                esc(&text(&post["created_at"]).chars().take(16).collect::<String>().replace('T', " ")),
+                esc(&page.author(&post["author"])),
+                esc(&page.text(&post["text"])),
+            );
+        }
+        html.push_str("</ul>");
+    }
+    let mut who = Vec::new();
+    if let Some(by) = alert["acknowledged_by"].as_str() {
+        who.push(format!("acknowledged by {by} at {}", text(&alert["acknowledged_at"]).chars().take(16).collect::<String>().replace('T', " ")));
+    }
+    if let Some(by) = alert["resolved_by"].as_str() {
+        who.push(format!("resolved by {by} at {}", text(&alert["resolved_at"]).chars().take(16).collect::<String>().replace('T', " ")));
+    }
+    if let Some(note) = alert["note"].as_str() {
+        who.push(format!("note: {note}"));
+    }
+    if !who.is_empty() {
+        let _ = write!(html, r#"<p class="alert-who">{}</p>"#, esc(&who.join(" · ")));
+    }
+    if status != "resolved" {
+        let id = attr(&id);
+        if status == "open" {
+            let _ = write!(html, r#"<form class="alert-action" data-alert="{id}" data-action="acknowledge"><input name="note" placeholder="note (optional)" aria-label="note"> <button>Acknowledge</button></form>"#);
+        }
+        let _ = write!(html, r#"<form class="alert-action" data-alert="{id}" data-action="resolve"><input name="note" placeholder="what was done (optional)" aria-label="note"> <button>Resolve</button></form><p class="error" hidden></p>"#);
+    }
+    html.push_str("</article>");
+    html
 }
 
 /// The text with the evidence spans marked (byte offsets of the detector).

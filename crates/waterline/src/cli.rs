@@ -66,8 +66,14 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure throughput (no workspace needed).
     Bench(BenchArgs),
-    /// Serve the dashboard and the REST API (127.0.0.1:8080 by default).
+    /// Serve the dashboard and the REST API (127.0.0.1:8080 by default); the live sources
+    /// of `waterline.toml` run inside it.
     Serve(ServeArgs),
+    /// Run the live sources of `waterline.toml` (`[[sources]]`): keep the relevant posts,
+    /// store them, raise alerts; Ctrl-C stops, and a restart resumes from the stored cursors.
+    Listen(ListenArgs),
+    /// The live sources: their state, counters and cursors.
+    Sources(SourcesArgs),
     /// API tokens: create (shown once, stored as a hash), list, revoke.
     Token(TokenArgs),
     /// The pharmacovigilance triage queue: list, show, assign, decide, export, reconcile.
@@ -134,6 +140,41 @@ pub struct ServeArgs {
     /// Ask for a token even on loopback.
     #[arg(long)]
     pub require_token: bool,
+    /// Do not run the live sources of `waterline.toml` inside the server.
+    #[arg(long)]
+    pub no_listen: bool,
+    /// `NAME=URL`: the endpoint of a declared source replaced (repeatable).
+    #[arg(long = "source", value_name = "NAME=URL")]
+    pub sources: Vec<String>,
+}
+
+/// `waterline listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// `NAME=URL`: the endpoint of a declared source replaced (repeatable); how tests point a
+    /// source at a local fake server.
+    #[arg(long = "source", value_name = "NAME=URL")]
+    pub sources: Vec<String>,
+    /// Milliseconds between two commits of the gathered batches (alerts do not wait for it).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub commit_interval: u64,
+    /// Stop after this many seconds without a batch (replays, tests).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_exit: Option<f64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waterline sources`.
+#[derive(Debug, Args)]
+pub struct SourcesArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `waterline token`.

@@ -70,9 +70,9 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Compare(args) => crate::measure::compare(workspace, &args).await,
         Command::Milestone(args) => crate::measure::milestone(workspace, args.action).await,
         Command::Kpi(args) => crate::measure::kpi(workspace, args.action).await,
-        Command::Serve(args) => {
-            crate::serve::serve(workspace.clone(), args.listen, args.require_token).await
-        }
+        Command::Serve(args) => crate::serve::serve(workspace.clone(), &args).await,
+        Command::Listen(args) => crate::live::command_listen(workspace, &args).await,
+        Command::Sources(args) => crate::live::command_sources(workspace, args.json).await,
         Command::Token(args) => token(workspace, args.action).await,
         Command::Pv(args) => crate::pv::command(workspace, args.action).await,
         Command::Init
@@ -161,7 +161,13 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         dir.display(),
         args.listen
     ));
-    crate::serve::serve(workspace, args.listen, false).await
+    let serve = crate::cli::ServeArgs {
+        listen: args.listen,
+        require_token: false,
+        no_listen: true,
+        sources: Vec::new(),
+    };
+    crate::serve::serve(workspace, &serve).await
 }
 
 async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result<()> {

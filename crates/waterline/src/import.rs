@@ -388,8 +388,6 @@ fn progress_bar(enabled: bool, path: &str) -> Option<ProgressBar> {
 pub struct Committed {
     /// Its accounting.
     pub report: ImportReport,
-    /// Pharmacovigilance cases it opened: (case id, the post).
-    pub cases: Vec<(String, waterline_model::Post)>,
 }
 
 /// A batch enriched and screened, waiting to be written.
@@ -399,6 +397,8 @@ pub struct Pending {
     candidates: Vec<crate::pv::Candidate>,
     /// Posts of the batch the store did not hold (enriched), in batch order.
     pub fresh: Vec<waterline_model::Post>,
+    /// Posts screening flagged that have no case yet: (the case id it will open, the post).
+    pub flagged: Vec<(String, waterline_model::Post)>,
 }
 
 /// The long-running writer of `waterline listen`: the index, the enrichment chain and the
@@ -455,13 +455,39 @@ impl Sink {
                 fresh.push(post.as_ref().clone());
             }
         }
-        Pending { output, identities, candidates, fresh }
+        let flagged = candidates
+            .iter()
+            .filter(|candidate| !self.known_cases.contains_key(&candidate.post_key))
+            .filter_map(|candidate| {
+                output.records.iter().find_map(|located| match &located.record {
+                    Record::Post(post)
+                        if format!("{}:{}", post.platform, post.id) == candidate.post_key =>
+                    {
+                        Some((candidate.case_id.clone(), post.as_ref().clone()))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        Pending { output, identities, candidates, fresh, flagged }
     }
 
     /// Writes a prepared batch: rejects, cases, accounts, rows (one Delta commit).
     pub async fn commit(&mut self, source: &str, pending: Pending) -> Result<Committed> {
-        let Pending { output, identities, candidates, fresh: _ } = pending;
-        let _lock = WriteLock::acquire(&self.data_dir)?;
+        let Pending { output, identities, candidates, .. } = pending;
+        // Another writer (an import, the ingest endpoint) holds the lock for one import at
+        // most: wait for it rather than fail the live run.
+        let mut waited = 0;
+        let _lock = loop {
+            match WriteLock::acquire(&self.data_dir) {
+                Ok(lock) => break lock,
+                Err(error) if waited >= 600 => return Err(error),
+                Err(_) => {
+                    waited += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
         if self.store.latest_version().await? != self.store.version() {
             // Another process wrote: adopt its table and rebuild the index from it.
             self.store =
@@ -485,24 +511,8 @@ impl Sink {
             })
             .collect();
         self.store.state().add_rejects(&self.run_id, &rejects).await?;
-        let mut cases = Vec::new();
         if !candidates.is_empty() {
-            let opened: Vec<(String, waterline_model::Post)> = candidates
-                .iter()
-                .filter(|candidate| !self.known_cases.contains_key(&candidate.post_key))
-                .filter_map(|candidate| {
-                    output.records.iter().find_map(|located| match &located.record {
-                        Record::Post(post)
-                            if format!("{}:{}", post.platform, post.id) == candidate.post_key =>
-                        {
-                            Some((candidate.case_id.clone(), post.as_ref().clone()))
-                        }
-                        _ => None,
-                    })
-                })
-                .collect();
             crate::pv::capture(self.store.state(), candidates, &mut self.known_cases, now).await?;
-            cases = opened;
         }
         let records = output.records;
         let accounts: Vec<_> = records
@@ -538,7 +548,7 @@ impl Sink {
         if !report.balances() {
             bail!("internal error: the accounting of a live batch does not balance: {report:?}");
         }
-        Ok(Committed { report, cases })
+        Ok(Committed { report })
     }
 
     /// Records the end of the live run with its total.

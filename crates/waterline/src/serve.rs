@@ -401,6 +401,7 @@ impl Served {
             }
         };
         tracing::info!(actor, file = %file.display(), "ingested: {}", total.summary());
+        self.count_ingest(&total).await;
         let detected = inputs.first().map(|input| input.format.clone());
         if total.read > 0 && total.read == total.rejected {
             return Err(ApiError::new(
@@ -413,6 +414,31 @@ impl Served {
             ));
         }
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
+    }
+
+    /// Counts an ingest call in the status of the source `ingest` (the HTTP endpoint users'
+    /// own collectors post to).
+    async fn count_ingest(&self, report: &waterline_model::ImportReport) {
+        let now = chrono::Utc::now().timestamp_millis();
+        let previous = self.state.source_statuses().await.unwrap_or_default();
+        let mut body = previous
+            .into_iter()
+            .find(|(name, _, _)| name == "ingest")
+            .and_then(|(_, body, _)| serde_json::from_str::<Value>(&body).ok())
+            .unwrap_or_else(|| json!({"state": "live", "requests": 0, "records": 0, "rejected": 0}));
+        let add = |body: &mut Value, key: &str, value: u64| {
+            let now = body[key].as_u64().unwrap_or(0);
+            body[key] = json!(now + value);
+        };
+        add(&mut body, "requests", 1);
+        add(&mut body, "frames", 1);
+        add(&mut body, "records", report.read - report.rejected);
+        add(&mut body, "rejected", report.rejected);
+        body["last_event_at"] = json!(now);
+        body["state"] = json!("live");
+        if let Err(error) = self.state.set_source_status("ingest", &body.to_string(), now).await {
+            tracing::warn!("cannot count the ingest call: {error}");
+        }
     }
 
     /// Stores a new named document (a baseline, a milestone); a taken name is a conflict.
@@ -808,11 +834,38 @@ impl Backend for Served {
         let views = crate::pv::queue(cases, config, now).map_err(internal)?;
         let coverage = self.channel_coverage().await?;
         let alerts = crate::pv::alerts(&views, &coverage, config, now);
+        let stored: Vec<Value> = self
+            .state
+            .alerts(None, 500)
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(waterline_server::api::alert_json)
+            .collect();
+        let mut rules = crate::pv::alert_rules(config);
+        if let Some(list) = rules.as_array_mut() {
+            for rule in config.alerts.rules_in_force() {
+                list.push(json!({
+                    "rule": rule.name,
+                    "requirement": rule.kind,
+                    "fires": crate::alerts::describe_rule(&rule),
+                }));
+            }
+        }
         Ok(json!({
             "generated_at": now,
+            "stored": stored,
             "alerts": alerts,
-            "rules": crate::pv::alert_rules(config),
+            "rules": rules,
+            "webhooks": config.alerts.webhooks.iter().map(|hook| json!({"name": hook.name, "url": hook.url, "signed": hook.secret_env.is_some(), "rules": hook.rules})).collect::<Vec<_>>(),
         }))
+    }
+
+    async fn sources(&self) -> BackendResult<Value> {
+        let rows = crate::live::source_rows_from(&self.workspace.config, &self.state)
+            .await
+            .map_err(internal)?;
+        Ok(json!({"sources": rows}))
     }
 
     async fn check_draft(&self, draft: Value) -> BackendResult<Value> {
@@ -865,7 +918,35 @@ impl Served {
 }
 
 /// Binds, prints the address, and serves until Ctrl-C.
-pub async fn serve(workspace: Workspace, listen: SocketAddr, require_token: bool) -> Result<()> {
+pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result<()> {
+    let listen: SocketAddr = args.listen;
+    let require_token = args.require_token;
+    let (stop_sources, stop_rx) = tokio::sync::watch::channel(false);
+    let live = if args.no_listen || workspace.config.sources.is_empty() {
+        None
+    } else {
+        let workspace = workspace.clone();
+        let options = crate::live::ListenOptions {
+            overrides: args.sources.clone(),
+            ..crate::live::ListenOptions::default()
+        };
+        crate::live::sources(&workspace, &options.overrides)?;
+        Some(tokio::spawn(async move {
+            match crate::live::listen(&workspace, &options, stop_rx).await {
+                Ok(summary) => tracing::info!("live sources stopped: {}", summary.report.summary()),
+                Err(error) => tracing::error!("the live sources stopped: {error:#}"),
+            }
+        }))
+    };
+    let result = serve_only(workspace, listen, require_token).await;
+    let _ = stop_sources.send(true);
+    if let Some(live) = live {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), live).await;
+    }
+    result
+}
+
+async fn serve_only(workspace: Workspace, listen: SocketAddr, require_token: bool) -> Result<()> {
     let served = Served::open(workspace).await?;
     let mut options = ServeOptions::for_address(&listen);
     options.require_token |= require_token;

@@ -77,6 +77,26 @@
       document.body.dataset.version = String(change.version || "");
       refresh();
     });
+    source.addEventListener("alert", function (event) {
+      var alert = {};
+      try { alert = JSON.parse(event.data); } catch (e) { return; }
+      var banner = document.getElementById("live-alert");
+      if (!banner) {
+        banner = document.createElement("div");
+        banner.id = "live-alert";
+        banner.className = "live-alert";
+        banner.setAttribute("role", "alert");
+        document.body.insertBefore(banner, document.body.firstChild);
+      }
+      var link = document.createElement("a");
+      link.href = "/alerts#alert-" + (alert.id || "");
+      link.textContent = "Alert: " + (alert.rule || "") + " — " + ((alert.explanation && alert.explanation.summary) || "");
+      banner.innerHTML = "";
+      banner.appendChild(link);
+      banner.dataset.alert = alert.id || "";
+      banner.dataset.received = String(Date.now());
+      if (window.location.pathname === "/alerts") refresh();
+    });
     source.onerror = function () { badge.classList.remove("connected"); badge.title = "Live: reconnecting"; };
   }
 
@@ -120,10 +140,31 @@
     });
   }
 
+  // Alert actions: acknowledge or resolve, with an optional note; who and when are kept.
+  function alertActions(root) {
+    root.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.classList || !form.classList.contains("alert-action")) return;
+      event.preventDefault();
+      var note = form.elements.note ? form.elements.note.value : "";
+      var error = form.parentNode.querySelector(".error");
+      fetch("/api/v1/alerts/" + encodeURIComponent(form.dataset.alert) + "/" + form.dataset.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(note ? { note: note } : {})
+      }).then(function (response) {
+        if (response.ok) { window.location.reload(); return; }
+        return response.json().then(function (answer) {
+          if (error) { error.hidden = false; error.textContent = (answer.error && answer.error.message) || ("HTTP " + response.status); }
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     sortable(document);
     live();
     login();
     actions(document);
+    alertActions(document);
   });
 })();

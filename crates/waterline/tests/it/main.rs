@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod draft;
 mod enrich;
+mod live;
 mod metrics;
 mod pv;
 mod real_data;

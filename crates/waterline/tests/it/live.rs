@@ -1,0 +1,326 @@
+//! Live sources end to end: `waterline listen` against local fake servers (Jetstream over
+//! WebSocket), cursors across restarts and kills, degraded sources, alerts with their
+//! explanation, webhooks with signed payloads, and the `alert` event on the dashboard's
+//! stream.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use waterline_ingest::live::testing::{FakeJetstream, FakeOptions};
+
+use crate::support::{binary, shared_data};
+
+const BASE_US: u64 = 1_790_000_000_000_000;
+
+/// A Jetstream post event: `index` orders it; `minute` is its creation time in minutes
+/// after the base.
+fn post_event(index: u64, minute: u64, text: &str) -> String {
+    let created = chrono::DateTime::from_timestamp_micros(
+        i64::try_from(BASE_US + minute * 60_000_000 + index).unwrap(),
+    )
+    .unwrap();
+    json!({
+        "did": format!("did:plc:author{}", index % 97),
+        "time_us": BASE_US + index * 1_000,
+        "kind": "commit",
+        "commit": {
+            "rev": format!("rev{index}"),
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": format!("rkey{index:06}"),
+            "cid": format!("cid{index}"),
+            "record": {
+                "$type": "app.bsky.feed.post",
+                "text": text,
+                "createdAt": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "langs": ["en"]
+            }
+        }
+    })
+    .to_string()
+}
+
+fn workspace(sources: &str, alerts: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "brand = \"Cardiozen\"\ntime_zone = \"UTC\"\n\n[accounts]\nbluesky = [\"cardiozen.bsky.social\"]\n\n[[products]]\nname = \"Cardiozen\"\ninns = [\"zentrilol\"]\n\n{sources}\n{alerts}\n"
+    );
+    std::fs::write(dir.path().join("waterline.toml"), config).unwrap();
+    dir
+}
+
+fn jetstream_source(name: &str, filter: &str) -> String {
+    format!(
+        "[[sources]]\nname = \"{name}\"\ntype = \"jetstream\"\nendpoint = \"ws://127.0.0.1:9/subscribe\"\nfilter = \"{filter}\"\ndegraded_after = 2\n"
+    )
+}
+
+fn waterline(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("--workspace")
+        .arg(dir)
+        .args(args)
+        .env("WATERLINE_USER", "tester")
+        .env("WATERLINE_WEBHOOK_SECRET", "s3cret")
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let output = waterline(dir, args);
+    assert!(
+        output.status.success(),
+        "waterline {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn json_of(dir: &Path, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    serde_json::from_str(&ok(dir, &args)).unwrap()
+}
+
+fn stored_ids(dir: &Path) -> Vec<String> {
+    let rows = json_of(dir, &["sql", "SELECT id FROM posts ORDER BY id"]);
+    rows.as_array().unwrap().iter().map(|row| row["id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+#[test]
+fn listen_stores_the_real_jetstream_replay_and_resumes_from_its_cursor() {
+    let Some(shared) = shared_data() else {
+        return;
+    };
+    let data = shared.join("connector-payloads/bluesky-jetstream/events.jsonl");
+    let events: Vec<String> = std::fs::read_to_string(data)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let runtime = runtime();
+    let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), FakeOptions::default()) }).unwrap();
+    let dir = workspace(&jetstream_source("bluesky", "none"), "");
+    let source = format!("bluesky={}", fake.url());
+    let first = json_of(dir.path(), &["listen", "--source", &source, "--idle-exit", "1.5", "--commit-interval", "50"]);
+    let report = &first["report"];
+    let read = report["read"].as_u64().unwrap();
+    let parts: u64 = ["new", "updated", "unchanged", "other", "rejected"]
+        .iter()
+        .map(|key| report[key].as_u64().unwrap())
+        .sum();
+    assert_eq!(read, parts, "read = new + updated + unchanged + other + rejected: {report}");
+    assert_eq!(read, events.len() as u64, "every event is accounted for: {report}");
+    let stored = stored_ids(dir.path());
+    assert!(!stored.is_empty());
+    // The same as importing the file.
+    let file_dir = workspace("", "");
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, events.join("\n")).unwrap();
+    ok(file_dir.path(), &["import", file.to_str().unwrap()]);
+    assert_eq!(stored, stored_ids(file_dir.path()), "live and file imports store the same posts");
+    // The cursor is stored; a restart resumes from it and stores nothing twice.
+    let sources = json_of(dir.path(), &["sources"]);
+    let cursor = sources[0]["cursor"].as_str().expect("a stored cursor").to_owned();
+    let second = json_of(dir.path(), &["listen", "--source", &source, "--idle-exit", "1.5"]);
+    assert_eq!(second["report"]["new"].as_u64(), Some(0), "{second}");
+    assert!(
+        fake.requests().iter().any(|request| request.contains(&format!("cursor={cursor}"))),
+        "the restart asked for the stored cursor: {:?}",
+        fake.requests()
+    );
+    assert_eq!(stored, stored_ids(dir.path()));
+}
+
+/// Starts `waterline listen` in the background.
+fn spawn_listen(dir: &Path, source: &str) -> Child {
+    Command::new(binary())
+        .arg("--workspace")
+        .arg(dir)
+        .args(["listen", "--source", source, "--idle-exit", "2", "--commit-interval", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn killing_listen_mid_stream_loses_nothing_and_duplicates_nothing() {
+    let events: Vec<String> = (0..3_000)
+        .map(|index| post_event(index, index / 10, &format!("Cardiozen update number {index}")))
+        .collect();
+    let runtime = runtime();
+    let options = FakeOptions { rate_per_second: Some(1_500.0), ..FakeOptions::default() };
+    // A clean run.
+    let clean = workspace(&jetstream_source("bluesky", "workspace"), "");
+    let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), options.clone()) }).unwrap();
+    ok(clean.path(), &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "2"]);
+    let expected = stored_ids(clean.path());
+    assert_eq!(expected.len(), events.len());
+    // Killed three times mid-stream, restarted each time, then left to finish.
+    let killed = workspace(&jetstream_source("bluesky", "workspace"), "");
+    let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), options) }).unwrap();
+    let source = format!("bluesky={}", fake.url());
+    for pause in [700, 500, 900] {
+        let mut child = spawn_listen(killed.path(), &source);
+        std::thread::sleep(Duration::from_millis(pause));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    ok(killed.path(), &["listen", "--source", &source, "--idle-exit", "2"]);
+    let got = stored_ids(killed.path());
+    assert_eq!(got.len(), expected.len(), "no event lost, none duplicated");
+    assert_eq!(got, expected);
+    let rows = json_of(killed.path(), &["sql", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM posts"]);
+    assert_eq!(rows[0]["n"], rows[0]["d"]);
+    assert!(fake.connections() >= 4, "it reconnected after each kill");
+}
+
+#[test]
+fn a_failing_source_is_degraded_and_the_others_keep_delivering() {
+    let events: Vec<String> =
+        (0..50).map(|index| post_event(index, index, &format!("Cardiozen post {index}"))).collect();
+    let runtime = runtime();
+    let good = runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
+    let bad = runtime
+        .block_on(async { FakeJetstream::start(Vec::new(), FakeOptions { refuse: true, ..FakeOptions::default() }) })
+        .unwrap();
+    let sources = format!("{}\n{}", jetstream_source("good", "workspace"), jetstream_source("bad", "workspace"));
+    let dir = workspace(&sources, "");
+    let summary = json_of(
+        dir.path(),
+        &["listen", "--source", &format!("good={}", good.url()), "--source", &format!("bad={}", bad.url()), "--duration", "6"],
+    );
+    assert_eq!(summary["report"]["new"].as_u64(), Some(50), "{summary}");
+    let status = json_of(dir.path(), &["sources"]);
+    let by_name = |name: &str| {
+        status.as_array().unwrap().iter().find(|row| row["name"] == name).cloned().unwrap()
+    };
+    assert_eq!(by_name("bad")["state"], "degraded", "{status}");
+    assert!(by_name("bad")["consecutive_failures"].as_u64().unwrap() >= 2);
+    assert_eq!(by_name("good")["records"].as_u64(), Some(50), "{status}");
+}
+
+/// A loopback HTTP server that records each request's headers and body and answers
+/// `status` (the first `fail_first` requests get 500).
+fn webhook_receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        let mut served = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end().to_owned();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                headers.push(line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            served += 1;
+            let status = if served <= fail_first { "500 Internal Server Error" } else { "200 OK" };
+            kept.lock().unwrap().push((headers, String::from_utf8_lossy(&body).into_owned()));
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
+    // Twenty quiet minutes (3 posts a minute), then a burst of 80 posts in one minute that
+    // share a word, then quiet again.
+    let mut events = Vec::new();
+    let mut index = 0;
+    for minute in 0..30 {
+        let count = if minute == 20 { 80 } else { 3 };
+        for n in 0..count {
+            let text = if minute == 20 {
+                format!("Cardiozen recall? my pharmacy says shortage {n}")
+            } else {
+                format!("Cardiozen everyday note {index}")
+            };
+            events.push(post_event(index, minute, &text));
+            index += 1;
+        }
+    }
+    // A post naming the product with an adverse reaction: a PV case and its alert.
+    events.push(post_event(index, 29, "Started Cardiozen last week and now I have terrible dizziness and a rash"));
+    let (url, seen) = webhook_receiver(1);
+    let alerts = format!(
+        "[[alerts.rules]]\nname = \"burst\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 3.0\nmin_count = 20\ncooldown = \"10m\"\n\n[[alerts.rules]]\nname = \"pharmacovigilance\"\ntype = \"pv\"\n\n[[alerts.webhooks]]\nname = \"desk\"\nurl = \"{url}\"\nsecret_env = \"WATERLINE_WEBHOOK_SECRET\"\n"
+    );
+    let dir = workspace(&jetstream_source("bluesky", "workspace"), &alerts);
+    let runtime = runtime();
+    let fake = runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
+    let summary = json_of(dir.path(), &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "3"]);
+    assert!(summary["alerts"].as_u64().unwrap() >= 2, "{summary}");
+    let listed = json_of(dir.path(), &["alerts", "list"]);
+    let stored = listed.as_array().unwrap();
+    let bursts: Vec<&Value> = stored.iter().filter(|alert| alert["rule"] == "burst").collect();
+    assert_eq!(bursts.len(), 1, "the burst fires once: {listed}");
+    let why = &bursts[0]["explanation"];
+    let window_end = chrono::DateTime::parse_from_rfc3339(why["window_end"].as_str().unwrap()).unwrap();
+    let burst_start = chrono::DateTime::from_timestamp_micros(i64::try_from(BASE_US + 20 * 60_000_000).unwrap()).unwrap();
+    assert!(window_end >= burst_start && window_end <= burst_start + chrono::Duration::minutes(2), "{why}");
+    assert!(why["threshold"].as_f64().unwrap() < why["observed"].as_f64().unwrap(), "{why}");
+    assert!(!why["posts"].as_array().unwrap().is_empty(), "{why}");
+    let terms: Vec<&str> = why["terms"].as_array().unwrap().iter().filter_map(|term| term["term"].as_str()).collect();
+    assert!(terms.iter().any(|term| ["shortage", "recall", "pharmacy"].contains(term)), "{terms:?}");
+    assert!(stored.iter().any(|alert| alert["kind"] == "pv"), "{listed}");
+    // The webhook got each alert, signed, after one failed attempt was retried.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{seen:?}");
+    let delivered: Vec<&(Vec<String>, String)> = seen.iter().skip(1).collect();
+    for (headers, body) in delivered {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find_map(|line| line.to_ascii_lowercase().starts_with(name).then(|| line[name.len()..].trim().to_owned()))
+                .unwrap_or_default()
+        };
+        let timestamp: i64 = header("x-waterline-timestamp:").parse().unwrap();
+        let expected = waterline::webhooks::signature(b"s3cret", timestamp, body.as_bytes());
+        assert_eq!(header("x-waterline-signature:"), expected, "{headers:?}");
+        let payload: Value = serde_json::from_str(body).unwrap();
+        assert!(payload["alert"]["summary"].is_string(), "{payload}");
+    }
+    // Acknowledged and resolved, with who and when.
+    let id = bursts[0]["id"].as_str().unwrap();
+    ok(dir.path(), &["alerts", "ack", id, "--note", "looking"]);
+    ok(dir.path(), &["alerts", "resolve", id, "--note", "pharmacy restocked"]);
+    let after = json_of(dir.path(), &["alerts", "list"]);
+    let alert = after.as_array().unwrap().iter().find(|alert| alert["id"] == id).unwrap().clone();
+    assert_eq!(alert["status"], "resolved");
+    assert!(alert["acknowledged_by"].as_str().unwrap().contains("tester"), "{alert}");
+    assert!(alert["resolved_at"].is_string(), "{alert}");
+}
