@@ -894,7 +894,7 @@ mod tests {
         }
         /// A Poisson-ish count around `mean` (a sum of coin flips).
         fn count(&mut self, mean: u64) -> u64 {
-            (0..mean * 2).filter(|_| self.next() % 2 == 0).count() as u64
+            (0..mean * 2).filter(|_| self.next().is_multiple_of(2)).count() as u64
         }
     }
 
@@ -953,7 +953,7 @@ mod tests {
                 let word = WORDS[(noise.next() % WORDS.len() as u64) as usize];
                 let other = WORDS[(noise.next() % WORDS.len() as u64) as usize];
                 // Every fourth post is negative: the share stays near 25%.
-                let sentiment = if ((hour / HOUR) as u64 + n) % 4 == 0 {
+                let sentiment = if ((hour / HOUR) as u64 + n).is_multiple_of(4) {
                     Sentiment::Negative
                 } else {
                     Sentiment::Neutral
@@ -1233,7 +1233,7 @@ mod tests {
                     Some(Sentiment::Neutral),
                     n % 50,
                 );
-                if n % 5 == 0 {
+                if n.is_multiple_of(5) {
                     item = question(&format!("p{n}"), from, &format!("p{n}"));
                 }
                 let topic = format!("topic {}", n % 4);
