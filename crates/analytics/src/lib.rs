@@ -4,6 +4,7 @@
 //! This is the only crate that writes SQL over the posts (with `store` for its own
 //! bookkeeping). Callers get JSON values or files, never engine types.
 
+pub mod alerts;
 pub mod compare;
 pub mod hours;
 pub mod metrics;

@@ -106,8 +106,11 @@ fn default_window() -> String {
 fn default_reference() -> u32 {
     14
 }
+/// Four, not the textbook two or three: a rule is evaluated at every bucket (twelve times a
+/// window), so over months a lower k fires on ordinary day-to-day swings (measured on
+/// `waterline generate --calm` scenarios).
 fn default_k() -> f64 {
-    3.0
+    4.0
 }
 fn default_min_count() -> u64 {
     20
@@ -212,6 +215,8 @@ pub fn default_rules() -> Vec<AlertRule> {
     volume.side = Some("audience".to_owned());
     let mut negative = AlertRule::new("negative-share", "negative-share");
     negative.side = Some("audience".to_owned());
+    // Two days: a share over one day of a mid-sized brand rests on too few posts.
+    negative.window = "2d".to_owned();
     let mut topic = AlertRule::new("topic-growth", "topic-growth");
     topic.side = Some("audience".to_owned());
     vec![

@@ -78,6 +78,8 @@ pub enum Command {
     Token(TokenArgs),
     /// The pharmacovigilance triage queue: list, show, assign, decide, export, reconcile.
     Pv(PvArgs),
+    /// Alerts: replay the stored posts through the alert rules (scan).
+    Alerts(AlertsArgs),
     /// Check a draft post (or a content plan) for compliance before publication, with an
     /// advisory reception forecast (works without a workspace; exit code 1 on BLOCK or
     /// CANNOT_ASSESS).
@@ -839,6 +841,32 @@ pub struct GenerateArgs {
     /// The folder to write (it becomes a ready workspace).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Plant no spike: a calm control scenario for checking alerts (`truth.json` says so).
+    #[arg(long)]
+    pub calm: bool,
+}
+
+/// `waterline alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+/// `waterline alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Replay the stored posts in time order through the alert rules in force and print the
+    /// alerts that would have fired (nothing is stored).
+    Scan {
+        /// Print a JSON array of alerts.
+        #[arg(long)]
+        json: bool,
+        /// Only this rule.
+        #[arg(long, value_name = "NAME")]
+        rule: Option<String>,
+    },
 }
 
 /// `waterline pv`.

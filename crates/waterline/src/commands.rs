@@ -26,11 +26,16 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init => init(workspace_dir.as_deref()),
         Command::Generate(args) => {
-            let summary = crate::generate::generate(&crate::generate::GenerateOptions {
+            let options = crate::generate::GenerateOptions {
                 posts: args.posts,
                 seed: args.seed,
                 out: args.out.clone(),
-            })?;
+            };
+            let summary = if args.calm {
+                crate::generate::generate_calm(&options)?
+            } else {
+                crate::generate::generate(&options)?
+            };
             output::line(&format!(
                 "wrote {} posts to `{}` ({} files); import them with: waterline --workspace {} import '{}/*.jsonl'",
                 summary.posts,
@@ -75,6 +80,7 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Sources(args) => crate::live::command_sources(workspace, args.json).await,
         Command::Token(args) => token(workspace, args.action).await,
         Command::Pv(args) => crate::pv::command(workspace, args.action).await,
+        Command::Alerts(args) => crate::alerts::command(workspace, args.command).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)

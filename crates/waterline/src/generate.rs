@@ -66,6 +66,17 @@ pub const TRUTH_FILE: &str = "truth.json";
 
 /// Generates the scenario described in the module documentation into `options.out`.
 pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary> {
+    generate_scenario(options, false)
+}
+
+/// Generates the calm control scenario: the same kind of workspace with no planted spike
+/// (its posts go to the usual traffic instead); `truth.json` says `"calm": true` and
+/// `"spike": null`. Alert checks use it to show that ordinary traffic fires nothing.
+pub fn generate_calm(options: &GenerateOptions) -> Result<GenerateSummary> {
+    generate_scenario(options, true)
+}
+
+fn generate_scenario(options: &GenerateOptions, calm: bool) -> Result<GenerateSummary> {
     let out = &options.out;
     let config_path = out.join(CONFIG_FILE);
     if config_path.exists() {
@@ -83,7 +94,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary> {
         writers.push(BufWriter::with_capacity(1 << 20, fs_err::File::create(&path)?));
         files.push(path);
     }
-    let mut generator = Generator::new(options.posts, options.seed, writers)?;
+    let mut generator = Generator::new(options.posts, options.seed, writers, calm)?;
     generator.run()?;
     let truth = generator.finish()?;
     let truth_path = out.join(TRUTH_FILE);
@@ -489,7 +500,10 @@ struct Truth {
     topic_mix: BTreeMap<&'static str, f64>,
     own_topic_mix: BTreeMap<&'static str, f64>,
     neglected_topics: Vec<&'static str>,
-    spike: SpikeTruth,
+    /// True for the calm control scenario (no spike planted); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    calm: bool,
+    spike: Option<SpikeTruth>,
     frosty_posts: Vec<MarkedPost>,
     warm_posts: Vec<MarkedPost>,
     adverse_event_posts: Vec<AdversePost>,
@@ -610,6 +624,7 @@ struct Target {
 }
 
 struct Plan {
+    calm: bool,
     posts: u64,
     own: u64,
     competitor: u64,
@@ -624,9 +639,9 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(posts: u64, rng: &mut ChaCha8Rng) -> Plan {
+    fn new(posts: u64, rng: &mut ChaCha8Rng, calm: bool) -> Plan {
         let n = posts as f64;
-        let spike = if posts == 0 {
+        let spike = if posts == 0 || calm {
             0
         } else {
             ((n * 0.003_627).round() as u64).max((posts / 25).min(6)).min(posts)
@@ -647,6 +662,7 @@ impl Plan {
         let spike_day = rng.random_range(100..150_i64);
         let spike_start = START_SECS * 1000 + spike_day * DAY_MS + 6 * HOUR_MS;
         Plan {
+            calm,
             posts,
             own,
             competitor,
@@ -737,9 +753,14 @@ struct Generator {
 }
 
 impl Generator {
-    fn new(posts: u64, seed: u64, writers: Vec<BufWriter<fs_err::File>>) -> Result<Generator> {
+    fn new(
+        posts: u64,
+        seed: u64,
+        writers: Vec<BufWriter<fs_err::File>>,
+        calm: bool,
+    ) -> Result<Generator> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let plan = Plan::new(posts, &mut rng);
+        let plan = Plan::new(posts, &mut rng, calm);
         // One pool of authors per (platform, language), in `pool_index` order.
         let pools = (0..PLATFORMS.len() * LANGS.len())
             .map(|index| {
@@ -1547,6 +1568,19 @@ impl Generator {
                 .ok_or_else(|| anyhow!("timestamp out of range"))
         };
         let plan = &self.plan;
+        let spike = if plan.calm {
+            None
+        } else {
+            Some(SpikeTruth {
+                start: timestamp(plan.spike_start)?,
+                end: timestamp(plan.spike_start + SPIKE_HOURS * HOUR_MS)?,
+                topic: TOPICS[ACCESS],
+                platform_or_all: "all",
+                sentiment: "negative",
+                product: DRUGS[CARDIVEX].name,
+                posts: plan.spike,
+            })
+        };
         Ok(Truth {
             seed: self.seed,
             posts: plan.posts,
@@ -1556,15 +1590,8 @@ impl Generator {
             topic_mix: mix(&tally.audience_topics, audience_total),
             own_topic_mix: mix(&tally.own_topics, own_total),
             neglected_topics: neglected,
-            spike: SpikeTruth {
-                start: timestamp(plan.spike_start)?,
-                end: timestamp(plan.spike_start + SPIKE_HOURS * HOUR_MS)?,
-                topic: TOPICS[ACCESS],
-                platform_or_all: "all",
-                sentiment: "negative",
-                product: DRUGS[CARDIVEX].name,
-                posts: plan.spike,
-            },
+            calm: plan.calm,
+            spike,
             frosty_posts: std::mem::take(&mut tally.frosty),
             warm_posts: std::mem::take(&mut tally.warm),
             adverse_event_posts: std::mem::take(&mut tally.adverse),
@@ -2107,6 +2134,25 @@ mod tests {
 
     fn truth_of(out: &Path) -> serde_json::Value {
         serde_json::from_str(&fs_err::read_to_string(out.join(TRUTH_FILE)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_calm_scenario_plants_no_spike_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("calm");
+        let options = GenerateOptions { posts: 3_000, seed: 42, out: out.clone() };
+        let summary = generate_calm(&options).unwrap();
+        assert_eq!(summary.posts, 3_000);
+        assert_eq!(posts_of(&out).len(), 3_000);
+        let truth = truth_of(&out);
+        assert_eq!(truth["calm"], true);
+        assert!(truth["spike"].is_null());
+        assert_eq!(truth["posts"], 3_000);
+        // The default scenario does not mention calm at all (its files are unchanged).
+        let (_dir, spiky, _) = run(3_000, 42);
+        let truth = truth_of(&spiky);
+        assert!(truth.get("calm").is_none());
+        assert!(truth["spike"]["posts"].as_u64().unwrap() > 0);
     }
 
     #[test]

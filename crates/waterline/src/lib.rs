@@ -2,6 +2,7 @@
 //! together (ingest → enrich → store → analytics → server). This is the only crate that
 //! reads configuration files, the environment or flags.
 
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod draft;

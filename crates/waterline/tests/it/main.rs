@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, clippy::print_stdout)]
 
+mod alerts;
 mod bad_input;
 mod browser;
 mod cli;
