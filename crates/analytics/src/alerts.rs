@@ -10,8 +10,9 @@
 //! `reference` windows before it by `k` standard deviations, with a minimum count. Time is
 //! cut into buckets of a twelfth of the window; the last window is `(now − window, now]`,
 //! the open bucket included, so a burst shows within one batch of its arrival. The
-//! standard deviation has a floor so a flat history cannot fire on noise: √mean for counts
-//! (Poisson), √(p(1−p)/n) for shares. A rule fires only once it has seen the whole
+//! standard deviation has a floor so a flat history cannot fire on noise: for counts the
+//! larger of √mean (Poisson) and `dispersion` × mean (the ordinary day-to-day variation of
+//! social volume), √(p(1−p)/n) for shares. A rule fires only once it has seen the whole
 //! reference span of history.
 //!
 //! Memory is bounded whatever the run length: each rule keeps only the buckets of its span
@@ -535,7 +536,8 @@ impl RuleState {
             _ => {
                 let counts: Vec<f64> = references.iter().map(|sums| sums.hits as f64).collect();
                 let (mean, sd) = mean_sd(&counts);
-                (window.hits as f64, mean, sd.max(mean.sqrt()).max(1.0), window.hits)
+                let floor = mean.sqrt().max(self.rule.dispersion * mean).max(1.0);
+                (window.hits as f64, mean, sd.max(floor), window.hits)
             }
         };
         let threshold = mean + self.rule.k * sd;

@@ -98,6 +98,12 @@ pub struct AlertRule {
     /// `unanswered`: hours a question to the brand may wait for a reply before it fires.
     #[serde(default = "default_hours")]
     pub hours: u32,
+    /// Counts only: the relative day-to-day variation always taken as noise (the standard
+    /// deviation is at least `dispersion` × the reference mean, besides √mean). Social
+    /// volume is overdispersed (weekday rhythm, reply threads under one popular post), so a
+    /// flat Poisson floor alone fires on ordinary days.
+    #[serde(default = "default_dispersion")]
+    pub dispersion: f64,
 }
 
 fn default_window() -> String {
@@ -111,6 +117,9 @@ fn default_reference() -> u32 {
 /// `waterline generate --calm` scenarios).
 fn default_k() -> f64 {
     4.0
+}
+fn default_dispersion() -> f64 {
+    0.15
 }
 fn default_min_count() -> u64 {
     20
@@ -137,6 +146,7 @@ impl AlertRule {
             platform: None,
             query: None,
             hours: default_hours(),
+            dispersion: default_dispersion(),
         }
     }
 
@@ -180,6 +190,9 @@ impl AlertRule {
         if self.reference < 2 {
             return Some("the reference needs at least 2 windows".to_owned());
         }
+        if !(self.dispersion.is_finite() && self.dispersion >= 0.0) {
+            return Some("dispersion must be a number ≥ 0".to_owned());
+        }
         if !(self.k.is_finite() && self.k > 0.0) {
             return Some("k must be a positive number".to_owned());
         }
@@ -219,6 +232,8 @@ pub fn default_rules() -> Vec<AlertRule> {
     negative.window = "2d".to_owned();
     let mut topic = AlertRule::new("topic-growth", "topic-growth");
     topic.side = Some("audience".to_owned());
+    // A topic is a small series with bursty threads: only a clear jump counts as growth.
+    topic.dispersion = 0.3;
     vec![
         volume,
         negative,

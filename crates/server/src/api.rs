@@ -586,7 +586,9 @@ pub async fn alerts<B: Backend>(
 
 /// A stored alert as the API shows it: the row with its explanation parsed.
 pub fn alert_json(row: &waterline_store::live::AlertRow) -> Value {
-    let at = |ms: Option<i64>| ms.and_then(chrono::DateTime::from_timestamp_millis).map(|at| at.to_rfc3339());
+    let at = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis).map(|at| at.to_rfc3339())
+    };
     json!({
         "id": row.id,
         "rule": row.rule,
@@ -670,10 +672,7 @@ async fn alert_action<B: Backend>(
         return Err(ApiError::not_found(format!("no alert `{id}`")));
     };
     if !done {
-        return Err(ApiError::new(
-            "conflict",
-            format!("alert `{id}` is {} already", row.status),
-        ));
+        return Err(ApiError::new("conflict", format!("alert `{id}` is {} already", row.status)));
     }
     let action = if resolve { "alert.resolve" } else { "alert.acknowledge" };
     auth::audit(state, &principal, action, &id, json!({"note": note})).await?;

@@ -1683,7 +1683,9 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         ]);
     }
     if alerts.is_empty() {
-        page.push(r#"<p class="empty" id="alerts-empty">No case clock or coverage alert is firing.</p>"#);
+        page.push(
+            r#"<p class="empty" id="alerts-empty">No case clock or coverage alert is firing.</p>"#,
+        );
     } else {
         let critical = alerts.iter().filter(|alert| alert["severity"] == "critical").count();
         let _ = write!(
@@ -1728,20 +1730,34 @@ fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
         id = attr(&id),
         rule = esc(&text(&alert["rule"])),
         kind = esc(&text(&alert["kind"])),
-        key = if text(&alert["key"]).is_empty() { String::new() } else { format!(" · {}", esc(&text(&alert["key"]))) },
-        fired = esc(&text(&alert["fired_at"]).chars().take(16).collect::<String>().replace('T', " ")),
+        key = if text(&alert["key"]).is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", esc(&text(&alert["key"])))
+        },
+        fired =
+            esc(&text(&alert["fired_at"]).chars().take(16).collect::<String>().replace('T', " ")),
         summary = esc(&text(&explanation["summary"])),
     );
-    let number = |value: &Value| value.as_f64().map(|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.3}") });
+    let number = |value: &Value| {
+        value.as_f64().map(|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.3}") })
+    };
     let mut facts = Vec::new();
-    if let (Some(start), Some(end)) = (explanation["window_start"].as_str(), explanation["window_end"].as_str()) {
-        facts.push(format!("window {} → {}", &start.chars().take(16).collect::<String>().replace('T', " "), &end.chars().take(16).collect::<String>().replace('T', " ")));
+    if let (Some(start), Some(end)) =
+        (explanation["window_start"].as_str(), explanation["window_end"].as_str())
+    {
+        facts.push(format!(
+            "window {} → {}",
+            &start.chars().take(16).collect::<String>().replace('T', " "),
+            &end.chars().take(16).collect::<String>().replace('T', " ")
+        ));
     }
     if let Some(observed) = number(&explanation["observed"]) {
         facts.push(format!("observed {observed}"));
     }
     if let Some(baseline) = number(&explanation["baseline"]) {
-        let sd = number(&explanation["baseline_sd"]).map(|sd| format!(" ± {sd}")).unwrap_or_default();
+        let sd =
+            number(&explanation["baseline_sd"]).map(|sd| format!(" ± {sd}")).unwrap_or_default();
         facts.push(format!("baseline {baseline}{sd}"));
     }
     if let Some(threshold) = number(&explanation["threshold"]) {
@@ -1757,7 +1773,14 @@ fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|term| format!("{} ({} posts, ×{:.1})", text(&term["term"]), term["window_count"].as_u64().unwrap_or(0), term["lift"].as_f64().unwrap_or(0.0)))
+        .map(|term| {
+            format!(
+                "{} ({} posts, ×{:.1})",
+                text(&term["term"]),
+                term["window_count"].as_u64().unwrap_or(0),
+                term["lift"].as_f64().unwrap_or(0.0)
+            )
+        })
         .collect();
     if !terms.is_empty() {
         let _ = write!(html, r#"<p class="alert-terms">Terms: {}</p>"#, esc(&terms.join(", ")));
@@ -1769,7 +1792,11 @@ fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
             let _ = write!(
                 html,
                 "<li><span class=\"muted\">{} {}</span> {}</li>",
-                esc(&text(&post["created_at"]).chars().take(16).collect::<String>().replace('T', " ")),
+                esc(&text(&post["created_at"])
+                    .chars()
+                    .take(16)
+                    .collect::<String>()
+                    .replace('T', " ")),
                 esc(&page.author(&post["author"])),
                 esc(&page.text(&post["text"])),
             );
@@ -1778,10 +1805,16 @@ fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
     }
     let mut who = Vec::new();
     if let Some(by) = alert["acknowledged_by"].as_str() {
-        who.push(format!("acknowledged by {by} at {}", text(&alert["acknowledged_at"]).chars().take(16).collect::<String>().replace('T', " ")));
+        who.push(format!(
+            "acknowledged by {by} at {}",
+            text(&alert["acknowledged_at"]).chars().take(16).collect::<String>().replace('T', " ")
+        ));
     }
     if let Some(by) = alert["resolved_by"].as_str() {
-        who.push(format!("resolved by {by} at {}", text(&alert["resolved_at"]).chars().take(16).collect::<String>().replace('T', " ")));
+        who.push(format!(
+            "resolved by {by} at {}",
+            text(&alert["resolved_at"]).chars().take(16).collect::<String>().replace('T', " ")
+        ));
     }
     if let Some(note) = alert["note"].as_str() {
         who.push(format!("note: {note}"));
@@ -1792,9 +1825,15 @@ fn alert_card<B: Backend>(page: &Page<'_, B>, alert: &Value) -> String {
     if status != "resolved" {
         let id = attr(&id);
         if status == "open" {
-            let _ = write!(html, r#"<form class="alert-action" data-alert="{id}" data-action="acknowledge"><input name="note" placeholder="note (optional)" aria-label="note"> <button>Acknowledge</button></form>"#);
+            let _ = write!(
+                html,
+                r#"<form class="alert-action" data-alert="{id}" data-action="acknowledge"><input name="note" placeholder="note (optional)" aria-label="note"> <button>Acknowledge</button></form>"#
+            );
         }
-        let _ = write!(html, r#"<form class="alert-action" data-alert="{id}" data-action="resolve"><input name="note" placeholder="what was done (optional)" aria-label="note"> <button>Resolve</button></form><p class="error" hidden></p>"#);
+        let _ = write!(
+            html,
+            r#"<form class="alert-action" data-alert="{id}" data-action="resolve"><input name="note" placeholder="what was done (optional)" aria-label="note"> <button>Resolve</button></form><p class="error" hidden></p>"#
+        );
     }
     html.push_str("</article>");
     html

@@ -172,17 +172,20 @@ impl StateDb {
 
     /// Every source's last status: (source, JSON, updated at).
     pub async fn source_statuses(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT source, body, updated_at FROM source_status ORDER BY source")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .collect()
+        let rows =
+            sqlx::query("SELECT source, body, updated_at FROM source_status ORDER BY source")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
     }
 
     /// The most recent alert of a rule and key, if any.
     pub async fn last_alert(&self, rule: &str, key: &str) -> Result<Option<AlertRow>, StoreError> {
-        let sql = concat!("SELECT ", alert_columns!(), " FROM alerts WHERE rule = $1 AND alert_key = $2 ORDER BY fired_at DESC, id DESC LIMIT 1");
+        let sql = concat!(
+            "SELECT ",
+            alert_columns!(),
+            " FROM alerts WHERE rule = $1 AND alert_key = $2 ORDER BY fired_at DESC, id DESC LIMIT 1"
+        );
         let row = sqlx::query(sql).bind(rule).bind(key).fetch_optional(&self.pool).await?;
         row.as_ref().map(alert_row).transpose()
     }
@@ -220,9 +223,17 @@ impl StateDb {
     }
 
     /// Stored alerts, newest first: all, or those of one status; at most `limit`.
-    pub async fn alerts(&self, status: Option<&str>, limit: i64) -> Result<Vec<AlertRow>, StoreError> {
+    pub async fn alerts(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
         let sql = match status {
-            Some(_) => concat!("SELECT ", alert_columns!(), " FROM alerts WHERE status = $1 ORDER BY id DESC LIMIT $2"),
+            Some(_) => concat!(
+                "SELECT ",
+                alert_columns!(),
+                " FROM alerts WHERE status = $1 ORDER BY id DESC LIMIT $2"
+            ),
             None => concat!("SELECT ", alert_columns!(), " FROM alerts ORDER BY id DESC LIMIT $1"),
         };
         let query = sqlx::query(sql);
@@ -236,8 +247,11 @@ impl StateDb {
 
     /// Alerts stored after the one with id `after` (ids are time-ordered), oldest first.
     pub async fn alerts_after(&self, after: &str) -> Result<Vec<AlertRow>, StoreError> {
-        let sql =
-            concat!("SELECT ", alert_columns!(), " FROM alerts WHERE id > $1 ORDER BY id LIMIT 500");
+        let sql = concat!(
+            "SELECT ",
+            alert_columns!(),
+            " FROM alerts WHERE id > $1 ORDER BY id LIMIT 500"
+        );
         let rows = sqlx::query(sql).bind(after).fetch_all(&self.pool).await?;
         rows.iter().map(alert_row).collect()
     }

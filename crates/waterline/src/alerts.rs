@@ -30,7 +30,170 @@ pub async fn command(workspace: &Workspace, command: AlertsCommand) -> Result<()
                 Ok(())
             }
         }
+        AlertsCommand::List { status, limit, json } => {
+            if let Some(status) = &status
+                && !["open", "acknowledged", "resolved"].contains(&status.as_str())
+            {
+                bail!("unknown status `{status}` (use open, acknowledged or resolved)");
+            }
+            let state = state(workspace).await?;
+            let rows = state.alerts(status.as_deref(), limit.max(1)).await?;
+            let alerts: Vec<serde_json::Value> =
+                rows.iter().map(waterline_server::api::alert_json).collect();
+            if json {
+                return output::json(&alerts);
+            }
+            if alerts.is_empty() {
+                output::line(
+                    "no alert is stored (waterline listen raises them; waterline alerts scan shows what would fire)",
+                );
+            }
+            for alert in &alerts {
+                let text = |key: &str| alert[key].as_str().unwrap_or_default().to_owned();
+                output::line(&format!(
+                    "{}  {:<12} {:<22} {}  {}",
+                    text("fired_at").chars().take(16).collect::<String>().replace('T', " "),
+                    text("status"),
+                    text("rule"),
+                    text("id"),
+                    alert["explanation"]["summary"].as_str().unwrap_or_default()
+                ));
+            }
+            Ok(())
+        }
+        AlertsCommand::Show { id, json } => {
+            let state = state(workspace).await?;
+            let Some(row) = state.alert(&id).await? else { bail!("no alert `{id}`") };
+            let mut alert = waterline_server::api::alert_json(&row);
+            alert["deliveries"] = serde_json::to_value(state.deliveries(&id).await?)?;
+            if json {
+                return output::json(&alert);
+            }
+            output::line(&serde_json::to_string_pretty(&alert)?);
+            Ok(())
+        }
+        AlertsCommand::Ack { id, note } => act(workspace, &id, note.as_deref(), false).await,
+        AlertsCommand::Resolve { id, note } => act(workspace, &id, note.as_deref(), true).await,
     }
+}
+
+async fn state(workspace: &Workspace) -> Result<waterline_store::state::StateDb> {
+    Ok(waterline_store::state::StateDb::open(&workspace.data_dir().join("state.db")).await?)
+}
+
+/// Acknowledges or resolves an alert as the person at the terminal (`WATERLINE_USER` or
+/// `USER`), and logs it in the audit log.
+async fn act(workspace: &Workspace, id: &str, note: Option<&str>, resolve: bool) -> Result<()> {
+    let state = state(workspace).await?;
+    let who = format!(
+        "cli:{}",
+        std::env::var("WATERLINE_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".to_owned())
+    );
+    let now = chrono::Utc::now().timestamp_millis();
+    let done = if resolve {
+        state.resolve_alert(id, &who, note, now).await?
+    } else {
+        state.acknowledge_alert(id, &who, note, now).await?
+    };
+    let Some(row) = state.alert(id).await? else { bail!("no alert `{id}`") };
+    if !done {
+        bail!("alert `{id}` is {} already", row.status);
+    }
+    state
+        .audit(&waterline_store::state::AuditEntry {
+            at: now,
+            actor: who.clone(),
+            role: "cli".to_owned(),
+            action: if resolve { "alert.resolve" } else { "alert.acknowledge" }.to_owned(),
+            target: id.to_owned(),
+            detail: serde_json::json!({"note": note}).to_string(),
+        })
+        .await?;
+    output::line(&format!("alert {id} {} by {who}", row.status));
+    Ok(())
+}
+
+/// One sentence saying when a rule fires, for the dashboard's list of rules.
+pub fn describe_rule(rule: &waterline_model::alerts::AlertRule) -> String {
+    let scope = [
+        rule.side.as_ref().map(|side| format!("{side} posts")),
+        rule.platform.as_ref().map(|platform| format!("on {platform}")),
+        rule.query.as_ref().map(|query| format!("matching `{query}`")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let scope = if scope.is_empty() { "posts".to_owned() } else { scope };
+    match rule.kind.as_str() {
+        "volume" => format!(
+            "the count of {scope} in the last {} exceeds the mean of the {} windows before by {} standard deviations (at least {} posts); once per episode, then a {} cooldown",
+            rule.window, rule.reference, rule.k, rule.min_count, rule.cooldown
+        ),
+        "negative-share" => format!(
+            "the share of negative {scope} in the last {} exceeds the mean share of the {} windows before by {} standard deviations (at least {} posts with a sentiment); {} cooldown",
+            rule.window, rule.reference, rule.k, rule.min_count, rule.cooldown
+        ),
+        "topic-growth" => format!(
+            "a topic's count of {scope} in the last {} exceeds its mean over the {} windows before by {} standard deviations (at least {} posts); {} cooldown",
+            rule.window, rule.reference, rule.k, rule.min_count, rule.cooldown
+        ),
+        "pv" => "a post is flagged for pharmacovigilance and its case opens (PV-1); the alert names the case, never the text".to_owned(),
+        "coverage-gap" => "an owned channel has no ingested post for longer than [pharmacovigilance] coverage_gap_hours (SCOPE-1)".to_owned(),
+        "unanswered" => format!(
+            "an audience question addressed to the brand has no reply from an owned account after {} hours",
+            rule.hours
+        ),
+        other => other.to_owned(),
+    }
+}
+
+/// The stored posts of the span the rules look back over (their reference windows and the
+/// last one), in time order, with their topics: what the live runner shows the engine
+/// before the first live batch.
+pub async fn recent_posts(
+    workspace: &Workspace,
+    rules: &[waterline_model::alerts::AlertRule],
+) -> Result<Vec<(waterline_model::Post, Option<String>)>> {
+    let span = rules
+        .iter()
+        .filter(|rule| {
+            ["volume", "negative-share", "topic-growth", "unanswered"].contains(&rule.kind.as_str())
+        })
+        .filter_map(|rule| {
+            let window = rule.window_duration()?;
+            let windowed = window * (rule.reference + 1);
+            Some(windowed.max(std::time::Duration::from_secs(u64::from(rule.hours) * 3600 * 2)))
+        })
+        .max();
+    let Some(span) = span else { return Ok(Vec::new()) };
+    let store =
+        Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
+    if !store.has_data() {
+        return Ok(Vec::new());
+    }
+    let analytics = Analytics::open(&store).await?;
+    let mut posts = analytics.posts().await?;
+    let Some(latest) = posts.iter().map(|post| post.created_at).max() else {
+        return Ok(Vec::new());
+    };
+    let cutoff = latest - chrono::Duration::from_std(span).unwrap_or(chrono::Duration::days(30));
+    posts.retain(|post| post.created_at > cutoff);
+    posts.sort_by_key(|post| post.created_at);
+    let topics = if workspace.data_dir().join(crate::report::TOPICS_FILE).exists() {
+        topics(workspace, &store, &analytics).await.unwrap_or_default()
+    } else {
+        HashMap::new()
+    };
+    Ok(posts
+        .into_iter()
+        .map(|post| {
+            let topic = topics.get(&(post.platform.clone(), post.id.clone())).cloned();
+            (post, topic)
+        })
+        .collect())
 }
 
 /// Replays the stored posts through the rules in force (only `rule` when given) and

@@ -867,6 +867,42 @@ pub enum AlertsCommand {
         #[arg(long, value_name = "NAME")]
         rule: Option<String>,
     },
+    /// The stored alerts, newest first, each with what fired and why.
+    List {
+        /// Only alerts of this status: open, acknowledged or resolved.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One stored alert with its explanation and webhook deliveries.
+    Show {
+        /// The alert's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an open alert (someone is on it); who and when are kept.
+    Ack {
+        /// The alert's id.
+        id: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Resolve an alert (it is dealt with); who and when are kept.
+    Resolve {
+        /// The alert's id.
+        id: String,
+        /// What was done.
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 /// `waterline pv`.

@@ -231,7 +231,8 @@ fn keep_relevant(mut output: Output, filter: &RelevanceFilter) -> (Output, u64) 
         Record::Post(post) => filter.keeps(post),
         _ => true,
     });
-    (output, (before - output.records.len()) as u64)
+    let dropped = (before - output.records.len()) as u64;
+    (output, dropped)
 }
 
 /// Commits the gathered batches in order, each source's cursor after its batch.
@@ -289,8 +290,13 @@ impl Alerting {
         let mut engine = Engine::new(&rules).map_err(|error| anyhow::anyhow!(error))?;
         for rule in &rules {
             if let Some(text) = &rule.query {
-                let query = Query::parse(text).with_context(|| format!("alert rule `{}`", rule.name))?;
-                engine.with_query_matcher(&rule.name, Box::new(move |post: &Post| query.matches(post)));
+                let query =
+                    Query::parse(text).with_context(|| format!("alert rule `{}`", rule.name))?;
+                // Only the rules the engine evaluates take a matcher.
+                let _ = engine.with_query_matcher(
+                    &rule.name,
+                    Box::new(move |post: &Post| query.matches(post)),
+                );
             }
         }
         Ok(Alerting {
@@ -325,14 +331,31 @@ impl Alerting {
     /// Looks at a batch's new posts and flagged cases before they are committed.
     pub async fn look(&mut self, pending: &Pending) -> Result<u64> {
         let mut raised = 0;
-        for post in &pending.fresh {
+        // In time order, evaluating at each step boundary a post crosses: a replay (or a
+        // source catching up) that delivers hours in one batch is judged as it happened.
+        let mut posts: Vec<&Post> = pending.fresh.iter().collect();
+        posts.sort_by_key(|post| post.created_at);
+        let step = self.engine.step().num_milliseconds().max(1);
+        let mut firings = Vec::new();
+        for post in posts {
+            let at = post.created_at.timestamp_millis();
+            if let Some(watermark) = self.watermark {
+                let mut boundary = watermark.timestamp_millis().div_euclid(step) * step + step;
+                while at >= boundary {
+                    if let Some(time) = DateTime::from_timestamp_millis(boundary) {
+                        firings.extend(self.engine.advance(time));
+                    }
+                    boundary += step;
+                }
+            }
             self.engine.observe(post, None);
             self.watermark = self.watermark.max(Some(post.created_at));
         }
         if let Some(watermark) = self.watermark {
-            for firing in self.engine.advance(watermark) {
-                raised += u64::from(self.raise(firing).await?);
-            }
+            firings.extend(self.engine.advance(watermark));
+        }
+        for firing in firings {
+            raised += u64::from(self.raise(firing).await?);
         }
         for (case_id, post) in &pending.flagged {
             if let Some(rule) = self.rule_of_kind("pv") {
@@ -364,7 +387,9 @@ impl Alerting {
     /// until a person resolves it.
     pub async fn coverage(&mut self, workspace: &Workspace) -> Result<u64> {
         let Some(rule) = self.rule_of_kind("coverage-gap") else { return Ok(0) };
-        if !workspace.config.pharmacovigilance.enabled || crate::pv::channels(&self.config).is_empty() {
+        if !workspace.config.pharmacovigilance.enabled
+            || crate::pv::channels(&self.config).is_empty()
+        {
             return Ok(0);
         }
         let session = crate::measure::open(workspace).await?;
@@ -374,9 +399,10 @@ impl Alerting {
             if !coverage.gap {
                 continue;
             }
-            let gap = coverage
-                .gap_hours
-                .map_or_else(|| "never ingested".to_owned(), |hours| format!("{hours:.1} h without an ingested post"));
+            let gap = coverage.gap_hours.map_or_else(
+                || "never ingested".to_owned(),
+                |hours| format!("{hours:.1} h without an ingested post"),
+            );
             let firing = Firing {
                 rule: rule.name.clone(),
                 kind: rule.kind.clone(),
@@ -415,7 +441,8 @@ impl Alerting {
     pub async fn raise(&mut self, firing: Firing) -> Result<bool> {
         if let Some(last) = self.state.last_alert(&firing.rule, &firing.key).await? {
             let rule = self.rules.iter().find(|rule| rule.name == firing.rule);
-            let windowed = ["volume", "negative-share", "topic-growth"].contains(&firing.kind.as_str());
+            let windowed =
+                ["volume", "negative-share", "topic-growth"].contains(&firing.kind.as_str());
             let repeat = if windowed {
                 let span = rule
                     .and_then(|rule| Some(rule.window_duration()? + rule.cooldown_duration()?))
@@ -513,7 +540,9 @@ pub async fn command_listen(workspace: &Workspace, args: &crate::cli::ListenArgs
     } else {
         crate::output::line(&format!("stored: {}", summary.report.summary()));
         for (source, dropped) in &summary.filtered {
-            crate::output::line(&format!("{source}: {dropped} posts dropped by the relevance filter"));
+            crate::output::line(&format!(
+                "{source}: {dropped} posts dropped by the relevance filter"
+            ));
         }
         crate::output::line(&format!("alerts raised: {}", summary.alerts));
     }
@@ -531,11 +560,13 @@ pub async fn command_sources(workspace: &Workspace, json: bool) -> Result<()> {
         crate::output::line("no live source is declared ([[sources]] in waterline.toml)");
     }
     for row in rows {
-        let get = |key: &str| row.get(key).map_or_else(String::new, |value| match value {
-            serde_json::Value::String(text) => text.clone(),
-            serde_json::Value::Null => "-".to_owned(),
-            other => other.to_string(),
-        });
+        let get = |key: &str| {
+            row.get(key).map_or_else(String::new, |value| match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Null => "-".to_owned(),
+                other => other.to_string(),
+            })
+        };
         crate::output::line(&format!(
             "{:<16} {:<14} {:<11} records {:>8}  rejected {:>5}  filtered {:>8}  reconnects {:>4}  cursor {}",
             get("name"),
@@ -576,7 +607,11 @@ pub async fn source_rows_from(
         .map(|source| (source.name.clone(), source.kind.clone(), source.endpoint.clone()))
         .collect();
     if statuses.contains_key("ingest") {
-        names.push(("ingest".to_owned(), "http-ingest".to_owned(), "POST /api/v1/ingest".to_owned()));
+        names.push((
+            "ingest".to_owned(),
+            "http-ingest".to_owned(),
+            "POST /api/v1/ingest".to_owned(),
+        ));
     }
     for (name, kind, endpoint) in names {
         let mut row = statuses

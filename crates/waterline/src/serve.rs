@@ -425,7 +425,9 @@ impl Served {
             .into_iter()
             .find(|(name, _, _)| name == "ingest")
             .and_then(|(_, body, _)| serde_json::from_str::<Value>(&body).ok())
-            .unwrap_or_else(|| json!({"state": "live", "requests": 0, "records": 0, "rejected": 0}));
+            .unwrap_or_else(
+                || json!({"state": "live", "requests": 0, "records": 0, "rejected": 0}),
+            );
         let add = |body: &mut Value, key: &str, value: u64| {
             let now = body[key].as_u64().unwrap_or(0);
             body[key] = json!(now + value);
@@ -838,7 +840,7 @@ impl Backend for Served {
             .state
             .alerts(None, 500)
             .await
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .iter()
             .map(waterline_server::api::alert_json)
             .collect();

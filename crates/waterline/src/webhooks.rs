@@ -151,7 +151,9 @@ async fn send(
                     signature(secret.as_bytes(), timestamp, body.as_bytes()),
                 );
             }
-            Err(_) => return Err(format!("the environment variable {name} (the secret) is not set")),
+            Err(_) => {
+                return Err(format!("the environment variable {name} (the secret) is not set"));
+            }
         }
     }
     let response = request.body(body).send().await.map_err(|error| error.to_string())?;
@@ -183,4 +185,3 @@ mod tests {
         assert_eq!(retry_delay(30), Duration::from_secs(600));
     }
 }
-

@@ -110,10 +110,15 @@ fn listen_stores_the_real_jetstream_replay_and_resumes_from_its_cursor() {
         .map(str::to_owned)
         .collect();
     let runtime = runtime();
-    let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), FakeOptions::default()) }).unwrap();
+    let fake = runtime
+        .block_on(async { FakeJetstream::start(events.clone(), FakeOptions::default()) })
+        .unwrap();
     let dir = workspace(&jetstream_source("bluesky", "none"), "");
     let source = format!("bluesky={}", fake.url());
-    let first = json_of(dir.path(), &["listen", "--source", &source, "--idle-exit", "1.5", "--commit-interval", "50"]);
+    let first = json_of(
+        dir.path(),
+        &["listen", "--source", &source, "--idle-exit", "1.5", "--commit-interval", "50"],
+    );
     let report = &first["report"];
     let read = report["read"].as_u64().unwrap();
     let parts: u64 = ["new", "updated", "unchanged", "other", "rejected"]
@@ -164,8 +169,12 @@ fn killing_listen_mid_stream_loses_nothing_and_duplicates_nothing() {
     let options = FakeOptions { rate_per_second: Some(1_500.0), ..FakeOptions::default() };
     // A clean run.
     let clean = workspace(&jetstream_source("bluesky", "workspace"), "");
-    let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), options.clone()) }).unwrap();
-    ok(clean.path(), &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "2"]);
+    let fake =
+        runtime.block_on(async { FakeJetstream::start(events.clone(), options.clone()) }).unwrap();
+    ok(
+        clean.path(),
+        &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "2"],
+    );
     let expected = stored_ids(clean.path());
     assert_eq!(expected.len(), events.len());
     // Killed three times mid-stream, restarted each time, then left to finish.
@@ -182,7 +191,10 @@ fn killing_listen_mid_stream_loses_nothing_and_duplicates_nothing() {
     let got = stored_ids(killed.path());
     assert_eq!(got.len(), expected.len(), "no event lost, none duplicated");
     assert_eq!(got, expected);
-    let rows = json_of(killed.path(), &["sql", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM posts"]);
+    let rows = json_of(
+        killed.path(),
+        &["sql", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM posts"],
+    );
     assert_eq!(rows[0]["n"], rows[0]["d"]);
     assert!(fake.connections() >= 4, "it reconnected after each kill");
 }
@@ -192,24 +204,59 @@ fn a_failing_source_is_degraded_and_the_others_keep_delivering() {
     let events: Vec<String> =
         (0..50).map(|index| post_event(index, index, &format!("Cardiozen post {index}"))).collect();
     let runtime = runtime();
-    let good = runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
+    let good =
+        runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
     let bad = runtime
-        .block_on(async { FakeJetstream::start(Vec::new(), FakeOptions { refuse: true, ..FakeOptions::default() }) })
+        .block_on(async {
+            FakeJetstream::start(Vec::new(), FakeOptions { refuse: true, ..FakeOptions::default() })
+        })
         .unwrap();
-    let sources = format!("{}\n{}", jetstream_source("good", "workspace"), jetstream_source("bad", "workspace"));
-    let dir = workspace(&sources, "");
-    let summary = json_of(
-        dir.path(),
-        &["listen", "--source", &format!("good={}", good.url()), "--source", &format!("bad={}", bad.url()), "--duration", "6"],
+    let sources = format!(
+        "{}\n{}",
+        jetstream_source("good", "workspace"),
+        jetstream_source("bad", "workspace")
     );
-    assert_eq!(summary["report"]["new"].as_u64(), Some(50), "{summary}");
-    let status = json_of(dir.path(), &["sources"]);
-    let by_name = |name: &str| {
-        status.as_array().unwrap().iter().find(|row| row["name"] == name).cloned().unwrap()
+    let dir = workspace(&sources, "");
+    let mut child = Command::new(binary())
+        .arg("--workspace")
+        .arg(dir.path())
+        .args([
+            "listen",
+            "--source",
+            &format!("good={}", good.url()),
+            "--source",
+            &format!("bad={}", bad.url()),
+            "--duration",
+            "12",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // While it runs, the status says which source is degraded.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut status = Value::Null;
+    let by_name = |status: &Value, name: &str| {
+        status
+            .as_array()
+            .and_then(|rows| rows.iter().find(|row| row["name"] == name).cloned())
+            .unwrap_or(Value::Null)
     };
-    assert_eq!(by_name("bad")["state"], "degraded", "{status}");
-    assert!(by_name("bad")["consecutive_failures"].as_u64().unwrap() >= 2);
-    assert_eq!(by_name("good")["records"].as_u64(), Some(50), "{status}");
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        status = json_of(dir.path(), &["sources"]);
+        if by_name(&status, "bad")["state"] == "degraded"
+            && by_name(&status, "good")["records"].as_u64() == Some(50)
+        {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(by_name(&status, "bad")["state"], "degraded", "{status}");
+    assert!(by_name(&status, "bad")["consecutive_failures"].as_u64().unwrap() >= 2);
+    assert_eq!(by_name(&status, "good")["records"].as_u64(), Some(50), "{status}");
+    assert_eq!(stored_ids(dir.path()).len(), 50, "the good source's posts are stored");
 }
 
 /// A loopback HTTP server that records each request's headers and body and answers
@@ -245,7 +292,10 @@ fn webhook_receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<(Vec<String>, S
             served += 1;
             let status = if served <= fail_first { "500 Internal Server Error" } else { "200 OK" };
             kept.lock().unwrap().push((headers, String::from_utf8_lossy(&body).into_owned()));
-            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
         }
     });
     (url, seen)
@@ -261,7 +311,7 @@ fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
         let count = if minute == 20 { 80 } else { 3 };
         for n in 0..count {
             let text = if minute == 20 {
-                format!("Cardiozen recall? my pharmacy says shortage {n}")
+                format!("Cardiozen advert on tv again tonight, campaign everywhere {n}")
             } else {
                 format!("Cardiozen everyday note {index}")
             };
@@ -270,29 +320,51 @@ fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
         }
     }
     // A post naming the product with an adverse reaction: a PV case and its alert.
-    events.push(post_event(index, 29, "Started Cardiozen last week and now I have terrible dizziness and a rash"));
+    events.push(post_event(
+        index,
+        29,
+        "Started Cardiozen last week and now I have terrible dizziness and a rash",
+    ));
     let (url, seen) = webhook_receiver(1);
     let alerts = format!(
         "[[alerts.rules]]\nname = \"burst\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 3.0\nmin_count = 20\ncooldown = \"10m\"\n\n[[alerts.rules]]\nname = \"pharmacovigilance\"\ntype = \"pv\"\n\n[[alerts.webhooks]]\nname = \"desk\"\nurl = \"{url}\"\nsecret_env = \"WATERLINE_WEBHOOK_SECRET\"\n"
     );
     let dir = workspace(&jetstream_source("bluesky", "workspace"), &alerts);
     let runtime = runtime();
-    let fake = runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
-    let summary = json_of(dir.path(), &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "3"]);
+    let fake =
+        runtime.block_on(async { FakeJetstream::start(events, FakeOptions::default()) }).unwrap();
+    let summary = json_of(
+        dir.path(),
+        &["listen", "--source", &format!("bluesky={}", fake.url()), "--idle-exit", "3"],
+    );
     assert!(summary["alerts"].as_u64().unwrap() >= 2, "{summary}");
     let listed = json_of(dir.path(), &["alerts", "list"]);
     let stored = listed.as_array().unwrap();
     let bursts: Vec<&Value> = stored.iter().filter(|alert| alert["rule"] == "burst").collect();
     assert_eq!(bursts.len(), 1, "the burst fires once: {listed}");
     let why = &bursts[0]["explanation"];
-    let window_end = chrono::DateTime::parse_from_rfc3339(why["window_end"].as_str().unwrap()).unwrap();
-    let burst_start = chrono::DateTime::from_timestamp_micros(i64::try_from(BASE_US + 20 * 60_000_000).unwrap()).unwrap();
-    assert!(window_end >= burst_start && window_end <= burst_start + chrono::Duration::minutes(2), "{why}");
+    let window_end =
+        chrono::DateTime::parse_from_rfc3339(why["window_end"].as_str().unwrap()).unwrap();
+    let burst_start =
+        chrono::DateTime::from_timestamp_micros(i64::try_from(BASE_US + 20 * 60_000_000).unwrap())
+            .unwrap();
+    assert!(
+        window_end >= burst_start && window_end <= burst_start + chrono::Duration::minutes(2),
+        "{why}"
+    );
     assert!(why["threshold"].as_f64().unwrap() < why["observed"].as_f64().unwrap(), "{why}");
     assert!(!why["posts"].as_array().unwrap().is_empty(), "{why}");
-    let terms: Vec<&str> = why["terms"].as_array().unwrap().iter().filter_map(|term| term["term"].as_str()).collect();
-    assert!(terms.iter().any(|term| ["shortage", "recall", "pharmacy"].contains(term)), "{terms:?}");
-    assert!(stored.iter().any(|alert| alert["kind"] == "pv"), "{listed}");
+    let terms: Vec<&str> =
+        why["terms"].as_array().unwrap().iter().filter_map(|term| term["term"].as_str()).collect();
+    assert!(terms.iter().any(|term| ["advert", "campaign", "tonight"].contains(term)), "{terms:?}");
+    let pv: Vec<&Value> = stored.iter().filter(|alert| alert["kind"] == "pv").collect();
+    // One alert per case opened (the detector is set for recall, so it flags more posts than
+    // the one adverse event), and no case text in an alert (PV-15).
+    let cases = json_of(dir.path(), &["pv", "list"]);
+    let cases = cases.as_array().map_or_else(|| cases["cases"].as_array().unwrap().len(), Vec::len);
+    assert!(cases >= 1);
+    assert_eq!(pv.len(), cases, "{listed}");
+    assert!(pv.iter().all(|alert| alert["explanation"]["posts"].as_array().unwrap().is_empty()));
     // The webhook got each alert, signed, after one failed attempt was retried.
     let deadline = Instant::now() + Duration::from_secs(20);
     while seen.lock().unwrap().len() < 3 && Instant::now() < deadline {
@@ -305,7 +377,11 @@ fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
         let header = |name: &str| {
             headers
                 .iter()
-                .find_map(|line| line.to_ascii_lowercase().starts_with(name).then(|| line[name.len()..].trim().to_owned()))
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .starts_with(name)
+                        .then(|| line[name.len()..].trim().to_owned())
+                })
                 .unwrap_or_default()
         };
         let timestamp: i64 = header("x-waterline-timestamp:").parse().unwrap();
