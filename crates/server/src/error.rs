@@ -12,7 +12,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("forbidden", 403, "The token's role does not allow this."),
     ("not_found", 404, "No such page, endpoint, baseline or milestone."),
     ("method_not_allowed", 405, "The endpoint exists but not with this method."),
-    ("conflict", 409, "The name is taken (baselines never change; use another name)."),
+    (
+        "conflict",
+        409,
+        "The name is taken (baselines never change; use another name), or the alert is already in that state.",
+    ),
     ("payload_too_large", 413, "The body is over the ingest limit."),
     ("unprocessable", 422, "The body was read but nothing in it could be used."),
     ("busy", 503, "Another process is writing to the workspace; retry shortly."),

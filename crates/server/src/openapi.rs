@@ -36,9 +36,10 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
         ("post", "/api/v1/ingest") => {
             ("Import JSON lines in any supported format (a webhook for collectors)", "posts")
         }
-        ("get", "/api/v1/events") => {
-            ("Server-sent events: `posts` when the stored posts change", "live")
-        }
+        ("get", "/api/v1/events") => (
+            "Server-sent events: `alert` as each alert fires (explained), `posts` when the stored posts change",
+            "live",
+        ),
         ("get", "/api/v1/baselines") => ("The frozen baselines", "baselines"),
         ("post", "/api/v1/baselines") => {
             ("Freeze every metric over a period as a baseline", "baselines")
@@ -55,9 +56,21 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
         }
         ("delete", "/api/v1/milestones/{name}") => ("Remove a milestone", "milestones"),
         ("get", "/api/v1/alerts") => (
-            "Alerts now: PV clock breaches and near-breaches, owned-channel coverage gaps, each with why",
+            "Stored alerts (spikes, PV-flagged posts, coverage gaps, unanswered questions) with what fired and why, who acknowledged and resolved them; PV clock alerts now; the rules in force",
             "alerts",
         ),
+        ("get", "/api/v1/alerts/{id}") => {
+            ("One stored alert with its explanation and webhook deliveries", "alerts")
+        }
+        ("post", "/api/v1/alerts/{id}/acknowledge") => {
+            ("Acknowledge an open alert (body: optional `note`); who and when are kept", "alerts")
+        }
+        ("post", "/api/v1/alerts/{id}/resolve") => {
+            ("Resolve an alert (body: optional `note`); who and when are kept", "alerts")
+        }
+        ("get", "/api/v1/sources") => {
+            ("Live sources: state (live, backing-off, degraded, stopped), counters, cursor", "live")
+        }
         ("get", "/api/v1/pv/cases") => (
             "The pharmacovigilance queue: cases with flags, minimum elements, clocks and alerts (serious first)",
             "pharmacovigilance",
@@ -276,7 +289,10 @@ pub fn document() -> Value {
         }
         match (*method, *path) {
             ("post", "/api/v1/ingest") => errors.extend([413, 422, 503]),
-            ("post", "/api/v1/baselines" | "/api/v1/milestones") => errors.push(409),
+            ("post", "/api/v1/baselines" | "/api/v1/milestones")
+            | ("post", "/api/v1/alerts/{id}/acknowledge" | "/api/v1/alerts/{id}/resolve") => {
+                errors.push(409);
+            }
             _ => {}
         }
         for status in errors {

@@ -400,3 +400,78 @@ fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
     assert!(alert["acknowledged_by"].as_str().unwrap().contains("tester"), "{alert}");
     assert!(alert["resolved_at"].is_string(), "{alert}");
 }
+
+#[test]
+fn serve_runs_the_sources_and_an_alert_reaches_open_dashboards_and_is_acknowledged_over_http() {
+    use crate::server::Server;
+    let mut events = Vec::new();
+    let mut index = 0;
+    for minute in 0..16 {
+        let count = if minute == 14 { 60 } else { 2 };
+        for n in 0..count {
+            let text = if minute == 14 {
+                format!("Cardiozen giveaway scam going around, report it {n}")
+            } else {
+                format!("Cardiozen daily remark {index}")
+            };
+            events.push(post_event(index, minute, &text));
+            index += 1;
+        }
+    }
+    let runtime = runtime();
+    // The fake waits before sending, so the dashboard's event stream is open first.
+    let options = FakeOptions { rate_per_second: Some(40.0), ..FakeOptions::default() };
+    let fake = runtime.block_on(async { FakeJetstream::start(events, options) }).unwrap();
+    let alerts = "[[alerts.rules]]\nname = \"burst\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 3.0\nmin_count = 20\ncooldown = \"10m\"\n";
+    let dir = workspace(&jetstream_source("bluesky", "workspace"), alerts);
+    let server = Server::start_in(dir, &["--source", &format!("bluesky={}", fake.url())]);
+    let address = server.address.clone();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        let mut event = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(name) = line.trim().strip_prefix("event: ") {
+                event = name.to_owned();
+            } else if let Some(data) = line.trim().strip_prefix("data: ")
+                && event == "alert"
+            {
+                let _ = sender.send(data.to_owned());
+            }
+            line.clear();
+        }
+    });
+    let alert: Value =
+        serde_json::from_str(&receiver.recv_timeout(Duration::from_secs(90)).unwrap()).unwrap();
+    assert_eq!(alert["rule"], "burst", "{alert}");
+    assert!(alert["explanation"]["summary"].as_str().unwrap().contains("posts"), "{alert}");
+    let id = alert["id"].as_str().unwrap().to_owned();
+    // The sources' status, the alerts page, and the actions with their roles.
+    let sources = server.get("/api/v1/sources").json();
+    assert_eq!(sources["sources"][0]["name"], "bluesky", "{sources}");
+    assert!(server.get("/alerts").text().contains(&format!("alert-{id}")));
+    let viewer = server.token("viewer");
+    let analyst = server.token("analyst");
+    let path = format!("/api/v1/alerts/{id}/acknowledge");
+    assert_eq!(server.post_json(&path, Some(&viewer), &json!({})).status, 403);
+    let acked = server.post_json(&path, Some(&analyst), &json!({"note": "on it"}));
+    assert_eq!(acked.status, 200, "{}", acked.text());
+    assert_eq!(acked.json()["status"], "acknowledged");
+    assert_eq!(server.post_json(&path, Some(&analyst), &json!({})).status, 409);
+    let resolved = server.post_json(
+        &format!("/api/v1/alerts/{id}/resolve"),
+        Some(&analyst),
+        &json!({"note": "reported"}),
+    );
+    assert_eq!(resolved.json()["status"], "resolved", "{}", resolved.text());
+    let shown = server.get(&format!("/api/v1/alerts/{id}")).json();
+    assert!(shown["acknowledged_by"].as_str().unwrap().contains("analyst"), "{shown}");
+    assert!(shown["resolved_at"].is_string(), "{shown}");
+}

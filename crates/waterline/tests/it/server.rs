@@ -351,7 +351,7 @@ fn the_openapi_document_is_public_and_matches_the_routes() {
             );
         }
     }
-    assert_eq!(operations, 31);
+    assert_eq!(operations, 35);
     // And what is not documented is not served.
     assert_eq!(server.get("/api/v1/nothing").status, 404);
     assert_eq!(server.get("/api/v1/nothing").code(), "not_found");
