@@ -252,6 +252,24 @@ pub enum BenchTask {
         #[arg(long)]
         json: bool,
     },
+    /// Live sources end to end in one process: a local fake Jetstream replays events at a
+    /// rate into `serve` (filter, enrich, screen, store, alert) while a client holds the
+    /// dashboard's event stream; prints the latency from an urgent post's arrival to its
+    /// alert (median, p99), the sustained events/s and resident memory.
+    Live {
+        /// Events to replay.
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        events: usize,
+        /// Events per second; 0 sends as fast as the pipeline takes them.
+        #[arg(long, default_value_t = 2_000.0, value_name = "R")]
+        rate: f64,
+        /// One urgent post (an adverse event naming the product) every this many events.
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        pv_every: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline enrich`.

@@ -401,6 +401,19 @@ pub struct Pending {
     pub flagged: Vec<(String, waterline_model::Post)>,
 }
 
+impl Pending {
+    /// Appends another prepared batch of the same source, so several batches make one commit.
+    pub fn absorb(&mut self, other: Pending) {
+        let Pending { output, identities, candidates, fresh, flagged } = other;
+        self.output.records.extend(output.records);
+        self.output.rejected.extend(output.rejected);
+        self.identities.extend(identities);
+        self.candidates.extend(candidates);
+        self.fresh.extend(fresh);
+        self.flagged.extend(flagged);
+    }
+}
+
 /// The long-running writer of `waterline listen`: the index, the enrichment chain and the
 /// screening stay in memory between batches. The workspace write lock is taken for each
 /// commit only, so imports and the ingest endpoint may write between two batches; when one

@@ -3,6 +3,7 @@
 //! reads configuration files, the environment or flags.
 
 pub mod alerts;
+pub mod bench_live;
 pub mod cli;
 pub mod commands;
 pub mod draft;

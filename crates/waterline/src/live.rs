@@ -242,7 +242,20 @@ async fn commit(
     queue: &mut Vec<(String, Pending, Option<String>)>,
     summary: &mut ListenSummary,
 ) -> Result<()> {
+    // One commit per source for everything gathered since the last one.
+    let mut merged: Vec<(String, Pending, Option<String>)> = Vec::new();
     for (source, pending, cursor) in queue.drain(..) {
+        match merged.iter_mut().find(|(name, _, _)| *name == source) {
+            Some((_, gathered, last)) => {
+                gathered.absorb(pending);
+                if cursor.is_some() {
+                    *last = cursor;
+                }
+            }
+            None => merged.push((source, pending, cursor)),
+        }
+    }
+    for (source, pending, cursor) in merged {
         let committed = sink.commit(&source, pending).await?;
         summary.report.add(&committed.report);
         if let Some(cursor) = cursor {

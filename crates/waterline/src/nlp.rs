@@ -391,7 +391,17 @@ pub fn train(args: &TrainArgs) -> Result<()> {
 pub fn bench(task: BenchTask) -> Result<()> {
     use rayon::prelude::*;
     use waterline_enrich::{Analysis, models};
-    let BenchTask::Enrich { inputs, config, runs, json } = task;
+    let (inputs, config, runs, json) = match task {
+        BenchTask::Enrich { inputs, config, runs, json } => (inputs, config, runs, json),
+        BenchTask::Live { events, rate, pv_every, json } => {
+            return crate::bench_live::run(&crate::bench_live::LiveBench {
+                events,
+                rate,
+                pv_every,
+                json,
+            });
+        }
+    };
     let paths = crate::import::expand(&inputs)?;
     let config_path = config.or_else(|| {
         let beside = Path::new(paths.first()?).parent()?.join(waterline_model::config::CONFIG_FILE);

@@ -105,6 +105,33 @@ pub struct Served {
     warm: Mutex<Option<crate::import::Warm>>,
     /// The topic names of the saved model, with the model file's time.
     topic_names: std::sync::Mutex<Option<(SystemTime, Vec<String>)>>,
+    /// When the posts were last reloaded and the cache last rebuilt, and what each took:
+    /// under a live source the store changes every second, and reloading (or rebuilding)
+    /// at every change would leave no time to the pipeline on two cores.
+    paced: std::sync::Mutex<Pacing>,
+}
+
+/// The pacing of reloads and cache rebuilds.
+#[derive(Debug, Default)]
+struct Pacing {
+    reloaded: Option<std::time::Instant>,
+    reload_cost: std::time::Duration,
+    rebuilt: Option<std::time::Instant>,
+    rebuild_cost: std::time::Duration,
+}
+
+impl Pacing {
+    /// Due when at least a second and three times the last reload's cost have passed.
+    fn reload_due(&self) -> bool {
+        let gap = (self.reload_cost * 3).max(std::time::Duration::from_secs(1));
+        self.reloaded.is_none_or(|at| at.elapsed() >= gap)
+    }
+
+    /// Due when at least five seconds and five times the last rebuild's cost have passed.
+    fn rebuild_due(&self) -> bool {
+        let gap = (self.rebuild_cost * 5).max(std::time::Duration::from_secs(5));
+        self.rebuilt.is_none_or(|at| at.elapsed() >= gap)
+    }
 }
 
 /// An error of the workspace code as an API error: planning errors are the caller's,
@@ -141,6 +168,7 @@ impl Served {
             writing: Mutex::new(()),
             seen: std::sync::Mutex::new(None),
             stale: std::sync::atomic::AtomicBool::new(false),
+            paced: std::sync::Mutex::new(Pacing::default()),
             rebuilding: Mutex::new(()),
             warm: Mutex::new(None),
             topic_names: std::sync::Mutex::new(None),
@@ -489,10 +517,19 @@ impl Backend for Served {
         // Look under the lock: a caller that finds no change must also find no reload of
         // someone else's change still under way (an ingest answers after its posts show).
         let _writing = self.writing.lock().await;
+        if !self.paced.lock().map(|paced| paced.reload_due()).unwrap_or(true) {
+            return Ok(None); // looked at again on the next tick
+        }
         if !self.changed_on_disk() {
             return Ok(None);
         }
-        self.reload().await.map_err(internal)
+        let started = std::time::Instant::now();
+        let result = self.reload().await.map_err(internal);
+        if let Ok(mut paced) = self.paced.lock() {
+            paced.reloaded = Some(std::time::Instant::now());
+            paced.reload_cost = started.elapsed();
+        }
+        result
     }
 
     async fn topics(&self) -> Vec<String> {
@@ -514,7 +551,18 @@ impl Backend for Served {
     }
 
     async fn maintain(&self) -> BackendResult<Option<u64>> {
-        self.rebuild().await.map_err(internal)
+        if !self.stale.load(std::sync::atomic::Ordering::SeqCst)
+            || !self.paced.lock().map(|paced| paced.rebuild_due()).unwrap_or(true)
+        {
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let result = self.rebuild().await.map_err(internal);
+        if let Ok(mut paced) = self.paced.lock() {
+            paced.rebuilt = Some(std::time::Instant::now());
+            paced.rebuild_cost = started.elapsed();
+        }
+        result
     }
 
     async fn status(&self) -> BackendResult<Value> {

@@ -261,7 +261,10 @@ fn a_failing_source_is_degraded_and_the_others_keep_delivering() {
 
 /// A loopback HTTP server that records each request's headers and body and answers
 /// `status` (the first `fail_first` requests get 500).
-fn webhook_receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+/// Requests a receiver saw: (header lines, body).
+type Seen = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+fn webhook_receiver(fail_first: usize) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
