@@ -119,7 +119,7 @@ fn default_k() -> f64 {
     4.0
 }
 fn default_dispersion() -> f64 {
-    0.15
+    0.2
 }
 fn default_min_count() -> u64 {
     20
@@ -233,7 +233,7 @@ pub fn default_rules() -> Vec<AlertRule> {
     let mut topic = AlertRule::new("topic-growth", "topic-growth");
     topic.side = Some("audience".to_owned());
     // A topic is a small series with bursty threads: only a clear jump counts as growth.
-    topic.dispersion = 0.3;
+    topic.dispersion = 0.75;
     vec![
         volume,
         negative,
