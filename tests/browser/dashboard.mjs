@@ -126,6 +126,29 @@ try {
 if (!(await page.evaluate(() => window.__notReloaded === true))) fail("the page reloaded instead of updating live");
 await page.screenshot({ path: `${shots}/overview-live.png`, fullPage: true });
 
+// Live alert: an ingested post reporting an adverse reaction opens a PV case, and its alert
+// shows on the open page as a banner (over the same event stream), then on /alerts with
+// its actions; acknowledging it records who.
+const aeLine = JSON.stringify({
+  platform: "bluesky", id: `browser-ae-${Date.now()}`, author_handle: "patient.tester.bsky.social",
+  created_at: "2026-10-31T23:59:59Z", text: "Started Cardivex last week and now I have terrible dizziness and a rash all over",
+});
+const aeIngest = await fetch(base + "/api/v1/ingest", {
+  method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" }, body: aeLine + "\n",
+});
+if (!aeIngest.ok) fail(`ingest answered ${aeIngest.status}: ${await aeIngest.text()}`);
+let alertId = null;
+try {
+  await page.waitForSelector("#live-alert a", { timeout: 60000 });
+  alertId = await page.getAttribute("#live-alert", "data-alert");
+} catch (error) {
+  fail(`the alert of an ingested adverse-event post did not show live: ${error.message}`);
+}
+if (alertId) {
+  await page.goto(base + "/alerts", { waitUntil: "load" });
+  if (!(await page.$(`#alert-${alertId}`))) fail("the alert is not on /alerts");
+}
+
 // Draft check: write a draft in the form, check it, read the status and the findings.
 await page.goto(base + "/drafts", { waitUntil: "load" });
 await page.fill("form.draft textarea[name=text]", "Cardivex is safe for everyone, ask your doctor for Cardivex!");
@@ -164,6 +187,20 @@ if (!caseId) {
   const history = await page.textContent("section.case");
   if (!history.includes("assigned") || !history.includes("browser reviewer")) fail("the assignment is not in the case's history");
   await page.screenshot({ path: `${shots}/pharmacovigilance-case.png`, fullPage: true });
+}
+
+// Logged in: acknowledge the live alert from its card; the API then says who.
+if (alertId) {
+  await page.goto(base + "/alerts", { waitUntil: "load" });
+  const card = `#alert-${alertId}`;
+  if (await page.$(`${card} form[data-action=acknowledge]`)) {
+    await Promise.all([page.waitForEvent("load"), page.click(`${card} form[data-action=acknowledge] button`)]);
+    const shown = await (await fetch(`${base}/api/v1/alerts/${alertId}`)).json();
+    if (shown.status !== "acknowledged" || !shown.acknowledged_by) fail(`acknowledging from the page left the alert ${JSON.stringify(shown)}`);
+    await page.screenshot({ path: `${shots}/alerts-acknowledged.png`, fullPage: true });
+  } else {
+    fail("the live alert's card has no acknowledge form");
+  }
 }
 
 // A view exported as one file opens offline (no script, no stylesheet link).

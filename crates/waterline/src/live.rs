@@ -372,7 +372,7 @@ impl Alerting {
         }
         for (case_id, post) in &pending.flagged {
             if let Some(rule) = self.rule_of_kind("pv") {
-                let firing = pv_firing(&rule, case_id, post);
+                let firing = pv_firing(&rule, case_id, &post.platform);
                 raised += u64::from(self.raise(firing).await?);
             }
         }
@@ -447,63 +447,91 @@ impl Alerting {
         self.rules.iter().find(|rule| rule.kind == kind).cloned()
     }
 
-    /// Stores an alert and queues its webhooks, unless the same episode is already stored
-    /// (an alert raised before a kill and raised again by the replay, or a standing
-    /// coverage gap): for windowed rules, an alert of the same rule and key within a window
-    /// and a cooldown; for the others, any unresolved alert of the same rule and key.
+    /// Stores an alert and queues its webhooks unless its episode is stored already
+    /// ([`raise`]); wakes the webhook sender.
     pub async fn raise(&mut self, firing: Firing) -> Result<bool> {
-        if let Some(last) = self.state.last_alert(&firing.rule, &firing.key).await? {
-            let rule = self.rules.iter().find(|rule| rule.name == firing.rule);
-            let windowed =
-                ["volume", "negative-share", "topic-growth"].contains(&firing.kind.as_str());
-            let repeat = if windowed {
-                let span = rule
-                    .and_then(|rule| Some(rule.window_duration()? + rule.cooldown_duration()?))
-                    .unwrap_or_default();
-                let span_ms = i64::try_from(span.as_millis()).unwrap_or(i64::MAX);
-                (firing.fired_at.timestamp_millis() - last.fired_at).abs() < span_ms
-            } else {
-                last.status != "resolved" || firing.kind == "pv" || firing.kind == "unanswered"
-            };
-            if repeat {
-                return Ok(false);
-            }
-        }
-        let hooks: Vec<String> = self
-            .webhooks
-            .iter()
-            .filter(|hook| hook.rules.is_empty() || hook.rules.contains(&firing.rule))
-            .map(|hook| hook.name.clone())
-            .collect();
-        let now = Utc::now().timestamp_millis();
-        let row = AlertRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            rule: firing.rule.clone(),
-            kind: firing.kind.clone(),
-            key: firing.key.clone(),
-            fired_at: firing.fired_at.timestamp_millis(),
-            created_at: now,
-            status: "open".to_owned(),
-            body: serde_json::to_string(&firing)?,
-            acknowledged_by: None,
-            acknowledged_at: None,
-            resolved_by: None,
-            resolved_at: None,
-            note: None,
-        };
-        self.state.add_alert(&row, &hooks).await?;
-        tracing::info!(rule = %firing.rule, key = %firing.key, "alert: {}", firing.summary);
-        if !hooks.is_empty() {
+        let raised = raise(&self.state, &self.rules, &self.webhooks, firing).await?;
+        if raised && !self.webhooks.is_empty() {
             self.notify.notify_one();
         }
-        Ok(true)
+        Ok(raised)
     }
+}
+
+/// Stores an alert and queues its webhooks, unless the same episode is already stored (an
+/// alert raised before a kill and raised again by the replay, or a standing coverage gap):
+/// for windowed rules, an alert of the same rule and key within a window and a cooldown;
+/// for PV and unanswered questions, any alert of the same key; for the others, an
+/// unresolved alert of the same rule and key.
+pub async fn raise(
+    state: &StateDb,
+    rules: &[AlertRule],
+    webhooks: &[waterline_model::alerts::Webhook],
+    firing: Firing,
+) -> Result<bool> {
+    if let Some(last) = state.last_alert(&firing.rule, &firing.key).await? {
+        let rule = rules.iter().find(|rule| rule.name == firing.rule);
+        let windowed = ["volume", "negative-share", "topic-growth"].contains(&firing.kind.as_str());
+        let repeat = if windowed {
+            let span = rule
+                .and_then(|rule| Some(rule.window_duration()? + rule.cooldown_duration()?))
+                .unwrap_or_default();
+            let span_ms = i64::try_from(span.as_millis()).unwrap_or(i64::MAX);
+            (firing.fired_at.timestamp_millis() - last.fired_at).abs() < span_ms
+        } else {
+            last.status != "resolved" || firing.kind == "pv" || firing.kind == "unanswered"
+        };
+        if repeat {
+            return Ok(false);
+        }
+    }
+    let hooks: Vec<String> = webhooks
+        .iter()
+        .filter(|hook| hook.rules.is_empty() || hook.rules.contains(&firing.rule))
+        .map(|hook| hook.name.clone())
+        .collect();
+    let now = Utc::now().timestamp_millis();
+    let row = AlertRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        rule: firing.rule.clone(),
+        kind: firing.kind.clone(),
+        key: firing.key.clone(),
+        fired_at: firing.fired_at.timestamp_millis(),
+        created_at: now,
+        status: "open".to_owned(),
+        body: serde_json::to_string(&firing)?,
+        acknowledged_by: None,
+        acknowledged_at: None,
+        resolved_by: None,
+        resolved_at: None,
+        note: None,
+    };
+    state.add_alert(&row, &hooks).await?;
+    tracing::info!(rule = %firing.rule, key = %firing.key, "alert: {}", firing.summary);
+    Ok(true)
+}
+
+/// Raises the `pv` alert of each case in `cases` (case ids with their post's platform), for
+/// cases opened outside the live runner (the ingest endpoint); returns how many were stored.
+pub async fn raise_pv_cases(
+    state: &StateDb,
+    config: &waterline_model::Config,
+    cases: &[(String, String)],
+) -> Result<u64> {
+    let rules = config.alerts.rules_in_force();
+    let Some(rule) = rules.iter().find(|rule| rule.kind == "pv") else { return Ok(0) };
+    let mut raised = 0;
+    for (case_id, platform) in cases {
+        let firing = pv_firing(rule, case_id, platform);
+        raised += u64::from(raise(state, &rules, &config.alerts.webhooks, firing).await?);
+    }
+    Ok(raised)
 }
 
 /// The alert of a post flagged for pharmacovigilance (PV-1). It names the case, never the
 /// post's text or author: alerts are read by every role and leave through webhooks, while
 /// case contents are for the `pv-reviewer` and `admin` roles only (PV-15).
-fn pv_firing(rule: &AlertRule, case_id: &str, post: &Post) -> Firing {
+fn pv_firing(rule: &AlertRule, case_id: &str, platform: &str) -> Firing {
     Firing {
         rule: rule.name.clone(),
         kind: rule.kind.clone(),
@@ -516,8 +544,7 @@ fn pv_firing(rule: &AlertRule, case_id: &str, post: &Post) -> Firing {
         baseline_sd: None,
         threshold: None,
         summary: format!(
-            "Possible adverse event or special situation in a {} post: case {case_id} opened (PV-1); hand it off to PV by the end of the next business day (PV-7)",
-            post.platform
+            "Possible adverse event or special situation in a {platform} post: case {case_id} opened (PV-1); hand it off to PV by the end of the next business day (PV-7)"
         ),
         posts: Vec::new(),
         terms: Vec::new(),

@@ -393,6 +393,8 @@ impl Served {
         fs_err::write(&file, &body).map_err(ApiError::internal)?;
         let _writing = self.writing.lock().await;
         let mut warm = self.warm.lock().await;
+        let cases_before: std::collections::HashSet<String> =
+            self.state.pv_post_keys().await?.into_iter().map(|(_, case)| case).collect();
         let mut attempt = 0;
         let (total, inputs) = loop {
             let options = ImportOptions {
@@ -430,6 +432,25 @@ impl Served {
         };
         tracing::info!(actor, file = %file.display(), "ingested: {}", total.summary());
         self.count_ingest(&total).await;
+        // Cases this ingest opened raise their alert, as they do from a live source.
+        if inputs.iter().any(|input| input.pv_cases > 0) {
+            let opened: Vec<(String, String)> = self
+                .state
+                .pv_post_keys()
+                .await?
+                .into_iter()
+                .filter(|(_, case)| !cases_before.contains(case))
+                .map(|(post_key, case)| {
+                    let platform = post_key.split(':').next().unwrap_or_default().to_owned();
+                    (case, platform)
+                })
+                .collect();
+            if let Err(error) =
+                crate::live::raise_pv_cases(&self.state, &self.workspace.config, &opened).await
+            {
+                tracing::warn!("cannot raise the alerts of ingested cases: {error:#}");
+            }
+        }
         let detected = inputs.first().map(|input| input.format.clone());
         if total.read > 0 && total.read == total.rejected {
             return Err(ApiError::new(
@@ -988,8 +1009,26 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
             }
         }))
     };
+    // Without sources in this process, the server still delivers the webhooks of alerts
+    // raised here (ingested cases) or by another process; receivers tell a repeat by its
+    // `X-Waterline-Delivery` id.
+    let deliveries = if live.is_none() && !workspace.config.alerts.webhooks.is_empty() {
+        let state = StateDb::open(&workspace.data_dir().join("state.db")).await?;
+        Some(tokio::spawn(crate::webhooks::run(
+            state,
+            workspace.config.brand.clone(),
+            workspace.config.alerts.webhooks.clone(),
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+            stop_sources.subscribe(),
+        )))
+    } else {
+        None
+    };
     let result = serve_only(workspace, listen, require_token).await;
     let _ = stop_sources.send(true);
+    if let Some(deliveries) = deliveries {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries).await;
+    }
     if let Some(live) = live {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(20), live).await;
     }
