@@ -475,12 +475,14 @@ business_days = ["mon", "tue", "wed", "thu", "fri"]
 # coverage gap, and questions to the brand unanswered for 24 hours. A spike fires when the
 # last window exceeds the mean of the `reference` windows before it by `k` standard
 # deviations, with at least `min_count` posts; then not again for the episode and `cooldown`.
+# Declaring any rule replaces the defaults.
 # [[alerts.rules]]
 # name = "audience-volume"
 # type = "volume"              # volume, negative-share, topic-growth, pv, coverage-gap, unanswered
 # window = "1d"
 # reference = 14
-# k = 3.0
+# k = 4.0
+# dispersion = 0.2            # day-to-day variation taken as noise (sd ≥ dispersion × mean)
 # min_count = 20
 # cooldown = "1d"
 # side = "audience"
