@@ -27,6 +27,9 @@ pub struct LiveBench {
     pub rate: f64,
     /// Every this many events, an urgent post.
     pub pv_every: usize,
+    /// One event in this many names the brand (the relevance filter keeps it); the others
+    /// are firehose noise it drops. 1 keeps everything.
+    pub keep_every: usize,
     /// Print JSON.
     pub json: bool,
 }
@@ -102,7 +105,7 @@ pub fn run(bench: &LiveBench) -> Result<()> {
 
 async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
     let dir = tempfile::tempdir()?;
-    let config = "brand = \"Cardiozen\"\ntime_zone = \"UTC\"\n\n[[products]]\nname = \"Cardiozen\"\ninns = [\"zentrilol\"]\n\n[[sources]]\nname = \"bench\"\ntype = \"jetstream\"\nendpoint = \"ws://127.0.0.1:9/subscribe\"\nfilter = \"none\"\n\n[[alerts.rules]]\nname = \"urgent\"\ntype = \"pv\"\n\n[[alerts.rules]]\nname = \"volume\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 4.0\nmin_count = 50\ncooldown = \"10m\"\n";
+    let config = "brand = \"Cardiozen\"\ntime_zone = \"UTC\"\n\n[[products]]\nname = \"Cardiozen\"\ninns = [\"zentrilol\"]\n\n[[sources]]\nname = \"bench\"\ntype = \"jetstream\"\nendpoint = \"ws://127.0.0.1:9/subscribe\"\nfilter = \"workspace\"\n\n[[alerts.rules]]\nname = \"urgent\"\ntype = \"pv\"\n\n[[alerts.rules]]\nname = \"volume\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 4.0\nmin_count = 50\ncooldown = \"10m\"\n";
     fs_err::write(dir.path().join("waterline.toml"), config)?;
     let workspace = Workspace::open(Some(dir.path()))?;
     // The events, with event times spread at the replay rate, and the case id each urgent
@@ -128,6 +131,8 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
             );
             urgent.insert(waterline_model::pv::case_id(&post_key), index);
             text
+        } else if index % bench.keep_every.max(1) == 0 {
+            format!("Cardiozen: {} #{}", TEXTS[index % TEXTS.len()], index % 997)
         } else {
             format!("{} #{}", TEXTS[index % TEXTS.len()], index % 997)
         };
@@ -194,6 +199,14 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
             }
         }
         if last_sample.elapsed() >= Duration::from_secs(1) {
+            if samples.len() % 300 == 0 && bench.events > 1_000_000 {
+                crate::output::line(&format!(
+                    "{:>6.0} s: {} events sent, resident {:.0} MiB",
+                    began.elapsed().as_secs_f64(),
+                    fake.sent_times().iter().filter(|at| at.is_some()).count(),
+                    resident_mib().unwrap_or(0.0)
+                ));
+            }
             last_sample = Instant::now();
             if let Some(rss) = resident_mib() {
                 samples.push((began.elapsed().as_secs_f64(), rss));
@@ -260,8 +273,16 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
     let half = samples.len() / 2;
     let rss_second_half_growth =
         (samples.len() >= 4).then(|| samples[samples.len() - 1].1 - samples[half].1);
+    let at_minute = |minute: f64| {
+        samples
+            .iter()
+            .find(|sample| sample.0 >= minute * 60.0)
+            .map(|sample| sample.1.round())
+    };
     Ok(json!({
         "events": total,
+        "kept_one_in": bench.keep_every,
+        "rss_mib_at_1_5_15_30_60_min": [at_minute(1.0), at_minute(5.0), at_minute(15.0), at_minute(30.0), at_minute(60.0)],
         "rate_asked_per_s": bench.rate,
         "send_seconds": (sending * 100.0).round() / 100.0,
         "stored_all_after_s": processed.map(|s| (s * 100.0).round() / 100.0),

@@ -266,6 +266,10 @@ pub enum BenchTask {
         /// One urgent post (an adverse event naming the product) every this many events.
         #[arg(long, default_value_t = 500, value_name = "N")]
         pv_every: usize,
+        /// One event in this many names the brand and is kept; the relevance filter drops
+        /// the rest (a filtered firehose). 1 keeps every event.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        keep_every: usize,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,

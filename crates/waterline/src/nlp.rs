@@ -393,11 +393,12 @@ pub fn bench(task: BenchTask) -> Result<()> {
     use waterline_enrich::{Analysis, models};
     let (inputs, config, runs, json) = match task {
         BenchTask::Enrich { inputs, config, runs, json } => (inputs, config, runs, json),
-        BenchTask::Live { events, rate, pv_every, json } => {
+        BenchTask::Live { events, rate, pv_every, keep_every, json } => {
             return crate::bench_live::run(&crate::bench_live::LiveBench {
                 events,
                 rate,
                 pv_every,
+                keep_every,
                 json,
             });
         }
