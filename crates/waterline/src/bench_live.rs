@@ -274,10 +274,7 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
     let rss_second_half_growth =
         (samples.len() >= 4).then(|| samples[samples.len() - 1].1 - samples[half].1);
     let at_minute = |minute: f64| {
-        samples
-            .iter()
-            .find(|sample| sample.0 >= minute * 60.0)
-            .map(|sample| sample.1.round())
+        samples.iter().find(|sample| sample.0 >= minute * 60.0).map(|sample| sample.1.round())
     };
     Ok(json!({
         "events": total,

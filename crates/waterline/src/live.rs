@@ -68,6 +68,16 @@ pub struct ListenSummary {
     pub sources: Vec<SourceStatus>,
 }
 
+/// A body posted to the ingest endpoint while the sources run in the same process: the
+/// runner stores it like a live batch (so the alert rules see its posts at once) and
+/// answers with its accounting once it is committed.
+pub struct IngestRequest {
+    /// The parsed body.
+    pub output: Output,
+    /// The answer: the batch's accounting, or why it failed.
+    pub reply: tokio::sync::oneshot::Sender<std::result::Result<ImportReport, String>>,
+}
+
 /// The sources of a workspace with the overrides applied.
 pub fn sources(workspace: &Workspace, overrides: &[String]) -> Result<Vec<SourceConfig>> {
     let mut sources = workspace.config.sources.clone();
@@ -91,7 +101,17 @@ pub fn sources(workspace: &Workspace, overrides: &[String]) -> Result<Vec<Source
 pub async fn listen(
     workspace: &Workspace,
     options: &ListenOptions,
+    stop: watch::Receiver<bool>,
+) -> Result<ListenSummary> {
+    listen_with(workspace, options, stop, None).await
+}
+
+/// [`listen`], also storing the bodies of the server's ingest endpoint (`ingest`).
+pub async fn listen_with(
+    workspace: &Workspace,
+    options: &ListenOptions,
     mut stop: watch::Receiver<bool>,
+    mut ingest: Option<mpsc::Receiver<IngestRequest>>,
 ) -> Result<ListenSummary> {
     let specs = sources(workspace, &options.overrides)?;
     if specs.is_empty() {
@@ -167,6 +187,27 @@ pub async fn listen(
                     commit(&mut sink, &state, &mut queue, &mut summary).await?;
                     last_commit = Instant::now();
                 }
+            }
+            request = async {
+                match ingest.as_mut() {
+                    Some(receiver) => receiver.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let Some(IngestRequest { output, reply }) = request else {
+                    ingest = None;
+                    continue;
+                };
+                last_batch = Instant::now();
+                let pending = tokio::task::block_in_place(|| sink.prepare(output));
+                summary.alerts += alerts.look(&pending).await?;
+                commit(&mut sink, &state, &mut queue, &mut summary).await?;
+                let answer = sink.commit("ingest", pending).await.map_err(|error| format!("{error:#}"));
+                if let Ok(report) = &answer {
+                    summary.report.add(&report.report);
+                }
+                let _ = reply.send(answer.map(|committed| committed.report));
+                last_commit = Instant::now();
             }
             _ = tick.tick() => {
                 if !queue.is_empty() && last_commit.elapsed() >= options.commit_interval {

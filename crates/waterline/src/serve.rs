@@ -109,6 +109,9 @@ pub struct Served {
     /// under a live source the store changes every second, and reloading (or rebuilding)
     /// at every change would leave no time to the pipeline on two cores.
     paced: std::sync::Mutex<Pacing>,
+    /// The live runner of this process, when the sources run here: ingest bodies go
+    /// through it, so the alert rules see their posts as they arrive.
+    runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
 }
 
 /// The pacing of reloads and cache rebuilds.
@@ -172,6 +175,7 @@ impl Served {
             rebuilding: Mutex::new(()),
             warm: Mutex::new(None),
             topic_names: std::sync::Mutex::new(None),
+            runner: None,
         };
         served.changed_on_disk();
         Ok(served)
@@ -385,12 +389,16 @@ impl Served {
         }))
     }
 
-    /// Saves an ingest body as a file of the workspace and imports it as one run.
+    /// Saves an ingest body as a file of the workspace and imports it as one run (through
+    /// the live runner when the sources run in this process).
     async fn ingest_body(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
         let folder = self.workspace.data_dir().join("ingest");
         fs_err::create_dir_all(&folder).map_err(ApiError::internal)?;
         let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
         fs_err::write(&file, &body).map_err(ApiError::internal)?;
+        if let Some(runner) = &self.runner {
+            return self.ingest_live(runner, &file, &actor).await;
+        }
         let _writing = self.writing.lock().await;
         let mut warm = self.warm.lock().await;
         let cases_before: std::collections::HashSet<String> =
@@ -463,6 +471,51 @@ impl Served {
             ));
         }
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
+    }
+
+    /// An ingest body stored by the live runner: parsed here, enriched, screened, shown to
+    /// the alert rules and committed there; answered once committed.
+    async fn ingest_live(
+        &self,
+        runner: &tokio::sync::mpsc::Sender<crate::live::IngestRequest>,
+        file: &std::path::Path,
+        actor: &str,
+    ) -> BackendResult<Value> {
+        let path = file.to_string_lossy().into_owned();
+        let unprocessable = |error: &dyn std::fmt::Display| {
+            let _ = fs_err::remove_file(file);
+            ApiError::new("unprocessable", format!("{error:#}").replace(&path, "the body"))
+        };
+        let mut input =
+            waterline_ingest::open(&path, None, None).map_err(|error| unprocessable(&error))?;
+        let format = input.format().name().to_owned();
+        let mut output = waterline_ingest::Output::default();
+        while let Some(chunk) = input.next_chunk(20_000).map_err(|error| unprocessable(&error))? {
+            output.records.extend(chunk.records);
+            output.rejected.extend(chunk.rejected);
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        runner
+            .send(crate::live::IngestRequest { output, reply })
+            .await
+            .map_err(|_| ApiError::new("busy", "the live runner stopped; retry shortly"))?;
+        let total = answer
+            .await
+            .map_err(|_| ApiError::new("busy", "the live runner stopped; retry shortly"))?
+            .map_err(ApiError::internal)?;
+        tracing::info!(actor, file = %file.display(), "ingested through the live runner: {}", total.summary());
+        self.count_ingest(&total).await;
+        if total.read > 0 && total.read == total.rejected {
+            return Err(ApiError::new(
+                "unprocessable",
+                format!(
+                    "all {} records were rejected (waterline rejects lists why); {}",
+                    total.rejected,
+                    total.summary()
+                ),
+            ));
+        }
+        Ok(json!({"format": format, "file": file, "report": total, "summary": total.summary()}))
     }
 
     /// Counts an ingest call in the status of the source `ingest` (the HTTP endpoint users'
@@ -993,9 +1046,12 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
     let listen: SocketAddr = args.listen;
     let require_token = args.require_token;
     let (stop_sources, stop_rx) = tokio::sync::watch::channel(false);
+    let mut runner = None;
     let live = if args.no_listen || workspace.config.sources.is_empty() {
         None
     } else {
+        let (sender, receiver) = tokio::sync::mpsc::channel(8);
+        runner = Some(sender);
         let workspace = workspace.clone();
         let options = crate::live::ListenOptions {
             overrides: args.sources.clone(),
@@ -1003,7 +1059,7 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
         };
         crate::live::sources(&workspace, &options.overrides)?;
         Some(tokio::spawn(async move {
-            match crate::live::listen(&workspace, &options, stop_rx).await {
+            match crate::live::listen_with(&workspace, &options, stop_rx, Some(receiver)).await {
                 Ok(summary) => tracing::info!("live sources stopped: {}", summary.report.summary()),
                 Err(error) => tracing::error!("the live sources stopped: {error:#}"),
             }
@@ -1024,7 +1080,7 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
     } else {
         None
     };
-    let result = serve_only(workspace, listen, require_token).await;
+    let result = serve_only(workspace, listen, require_token, runner).await;
     let _ = stop_sources.send(true);
     if let Some(deliveries) = deliveries {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries).await;
@@ -1035,8 +1091,14 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
     result
 }
 
-async fn serve_only(workspace: Workspace, listen: SocketAddr, require_token: bool) -> Result<()> {
-    let served = Served::open(workspace).await?;
+async fn serve_only(
+    workspace: Workspace,
+    listen: SocketAddr,
+    require_token: bool,
+    runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
+) -> Result<()> {
+    let mut served = Served::open(workspace).await?;
+    served.runner = runner;
     let mut options = ServeOptions::for_address(&listen);
     options.require_token |= require_token;
     let listener = tokio::net::TcpListener::bind(listen)

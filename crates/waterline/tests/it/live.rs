@@ -425,7 +425,7 @@ fn serve_runs_the_sources_and_an_alert_reaches_open_dashboards_and_is_acknowledg
     // The fake waits before sending, so the dashboard's event stream is open first.
     let options = FakeOptions { rate_per_second: Some(40.0), ..FakeOptions::default() };
     let fake = runtime.block_on(async { FakeJetstream::start(events, options) }).unwrap();
-    let alerts = "[[alerts.rules]]\nname = \"burst\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 3.0\nmin_count = 20\ncooldown = \"10m\"\n";
+    let alerts = "[[alerts.rules]]\nname = \"burst\"\ntype = \"volume\"\nwindow = \"1m\"\nreference = 10\nk = 3.0\nmin_count = 20\ncooldown = \"10m\"\n\n[[alerts.rules]]\nname = \"urgent\"\ntype = \"pv\"\n";
     let dir = workspace(&jetstream_source("bluesky", "workspace"), alerts);
     let server = Server::start_in(dir, &["--source", &format!("bluesky={}", fake.url())]);
     let address = server.address.clone();
@@ -451,9 +451,20 @@ fn serve_runs_the_sources_and_an_alert_reaches_open_dashboards_and_is_acknowledg
             line.clear();
         }
     });
-    let alert: Value =
-        serde_json::from_str(&receiver.recv_timeout(Duration::from_secs(90)).unwrap()).unwrap();
-    assert_eq!(alert["rule"], "burst", "{alert}");
+    // Alerts arrive in the order they fire (PV alerts of the quiet posts may come first).
+    let wait_for = |wanted: &dyn Fn(&Value) -> bool| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(data) = receiver.recv_timeout(Duration::from_secs(1)) {
+                let alert: Value = serde_json::from_str(&data).unwrap();
+                if wanted(&alert) {
+                    return alert;
+                }
+            }
+        }
+        panic!("the alert did not arrive; stored: {}", server.get("/api/v1/alerts").text());
+    };
+    let alert = wait_for(&|alert: &Value| alert["rule"] == "burst");
     assert!(alert["explanation"]["summary"].as_str().unwrap().contains("posts"), "{alert}");
     let id = alert["id"].as_str().unwrap().to_owned();
     // The sources' status, the alerts page, and the actions with their roles.
@@ -477,4 +488,17 @@ fn serve_runs_the_sources_and_an_alert_reaches_open_dashboards_and_is_acknowledg
     let shown = server.get(&format!("/api/v1/alerts/{id}")).json();
     assert!(shown["acknowledged_by"].as_str().unwrap().contains("analyst"), "{shown}");
     assert!(shown["resolved_at"].is_string(), "{shown}");
+    // The ingest endpoint is a source too: its posts go through the same runner, and an
+    // adverse-event post raises its alert on the open stream.
+    let line = json!({"platform": "mastodon", "id": "collector-1", "author_handle": "someone@example.social", "created_at": "2026-11-01T10:00:00Z", "text": "Since I started Cardiozen I get terrible dizziness and a rash"}).to_string();
+    let ingested = server.request("POST", "/api/v1/ingest", Some(&analyst), Some(line.as_bytes()));
+    assert_eq!(ingested.status, 200, "{}", ingested.text());
+    assert_eq!(ingested.json()["report"]["new"], 1, "{}", ingested.text());
+    let case = waterline_model::pv::case_id("mastodon:collector-1");
+    let next = wait_for(&|alert: &Value| alert["key"] == case.as_str());
+    assert_eq!(next["kind"], "pv", "{next}");
+    let sources = server.get("/api/v1/sources").json();
+    let ingest =
+        sources["sources"].as_array().unwrap().iter().find(|row| row["name"] == "ingest").cloned();
+    assert_eq!(ingest.unwrap()["records"], 1, "{sources}");
 }
