@@ -199,7 +199,7 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
             }
         }
         if last_sample.elapsed() >= Duration::from_secs(1) {
-            if samples.len() % 300 == 0 && bench.events > 1_000_000 {
+            if samples.len().is_multiple_of(300) && bench.events > 1_000_000 {
                 crate::output::line(&format!(
                     "{:>6.0} s: {} events sent, resident {:.0} MiB",
                     began.elapsed().as_secs_f64(),
