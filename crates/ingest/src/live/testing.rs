@@ -328,14 +328,23 @@ fn plan(indices: impl Iterator<Item = usize>, options: &FakeOptions) -> (Vec<Ste
     (steps, false)
 }
 
-/// Waits between two events when sending is paced.
-async fn pace(options: &FakeOptions, first: &mut bool) {
-    if let Some(rate) = options.rate_per_second.filter(|rate| *rate > 0.0)
-        && !*first
-    {
-        tokio::time::sleep(Duration::from_secs_f64(1.0 / rate)).await;
+/// The schedule of a paced connection: event `n` is due `n / rate` seconds after the first,
+/// so a timer's coarseness (about a millisecond) does not slow a fast rate down.
+#[derive(Debug, Default)]
+struct Pacer {
+    start: Option<tokio::time::Instant>,
+    sent: u32,
+}
+
+/// Waits until the next event is due when sending is paced.
+async fn pace(options: &FakeOptions, pacer: &mut Pacer) {
+    let Some(rate) = options.rate_per_second.filter(|rate| *rate > 0.0) else { return };
+    let start = *pacer.start.get_or_insert_with(tokio::time::Instant::now);
+    let due = start + Duration::from_secs_f64(f64::from(pacer.sent) / rate);
+    pacer.sent = pacer.sent.saturating_add(1);
+    if due > tokio::time::Instant::now() + Duration::from_millis(1) {
+        tokio::time::sleep_until(due).await;
     }
-    *first = false;
 }
 
 /// Keeps a WebSocket open (answering pings) until the client closes it.
@@ -372,7 +381,7 @@ async fn serve_jetstream(
         .collect();
     wanted.sort_by_key(|(_, time)| time.unwrap_or(0));
     let (steps, close) = plan(wanted.into_iter().map(|(index, _)| index), &options);
-    let mut first = true;
+    let mut first = Pacer::default();
     for step in steps {
         let text = match step {
             Step::Event(index) => {
@@ -483,7 +492,7 @@ async fn mastodon_sse(
         return;
     }
     let (events, close) = mastodon_events(statuses, options);
-    let mut first = true;
+    let mut first = Pacer::default();
     for (number, (index, event, data)) in events.into_iter().enumerate() {
         if let Some(index) = index {
             pace(options, &mut first).await;
@@ -526,7 +535,7 @@ async fn mastodon_websocket(
     shared: &Shared,
 ) {
     let (events, close) = mastodon_events(statuses, options);
-    let mut first = true;
+    let mut first = Pacer::default();
     for (index, event, data) in events {
         let text = match index {
             Some(index) => {
