@@ -519,8 +519,12 @@ impl Served {
     }
 
     /// Counts an ingest call in the status of the source `ingest` (the HTTP endpoint users'
-    /// own collectors post to).
+    /// own collectors post to), and lets the next reload run at once: the ingest answers
+    /// after its posts show.
     async fn count_ingest(&self, report: &waterline_model::ImportReport) {
+        if let Ok(mut paced) = self.paced.lock() {
+            paced.reloaded = None;
+        }
         let now = chrono::Utc::now().timestamp_millis();
         let previous = self.state.source_statuses().await.unwrap_or_default();
         let mut body = previous
