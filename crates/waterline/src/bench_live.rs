@@ -163,18 +163,39 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
     let mut serve_args = args;
     serve_args.sources = vec![format!("bench={}", fake.url())];
     let server_workspace = workspace.clone();
-    let server =
-        tokio::spawn(async move { crate::serve::serve(server_workspace, &serve_args).await });
-    let url = format!("http://{address}/api/v1/events");
-    let response = loop {
-        match client.get(&url).send().await {
-            Ok(response) => break response,
-            Err(_) if !server.is_finished() => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(error) => return Err(error).context("the server did not start"),
-        }
+    // `WATERLINE_BENCH_LISTEN_ONLY=1` runs the live runner without the server and the
+    // dashboard client (no latency then): memory of the runner alone.
+    let listen_only = std::env::var("WATERLINE_BENCH_LISTEN_ONLY").is_ok_and(|value| value == "1");
+    let server = if listen_only {
+        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+        let options = crate::live::ListenOptions {
+            overrides: serve_args.sources.clone(),
+            ..crate::live::ListenOptions::default()
+        };
+        tokio::spawn(async move {
+            let _keep = _stop;
+            crate::live::listen(&server_workspace, &options, stop_rx).await.map(|_| ())
+        })
+    } else {
+        tokio::spawn(async move { crate::serve::serve(server_workspace, &serve_args).await })
+    };
+    type Chunks = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
+    let mut stream: Chunks = if listen_only {
+        Box::pin(futures::stream::pending())
+    } else {
+        let url = format!("http://{address}/api/v1/events");
+        let response = loop {
+            match client.get(&url).send().await {
+                Ok(response) => break response,
+                Err(_) if !server.is_finished() => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => return Err(error).context("the server did not start"),
+            }
+        };
+        Box::pin(response.bytes_stream().map(|chunk| chunk.map(|bytes| bytes.to_vec())))
     };
     let began = Instant::now();
-    let mut stream = response.bytes_stream();
     let mut buffer = String::new();
     let mut event_name = String::new();
     let mut last_sample = Instant::now();
