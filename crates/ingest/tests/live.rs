@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use waterline_ingest::Output;
 use waterline_ingest::formats::{bluesky, mastodon};
-use waterline_ingest::live::testing::{FakeJetstream, FakeMastodon, FakeOptions};
+use waterline_ingest::live::testing::{FakeJetstream, FakeMastodon, FakeOptions, jetstream_post};
 use waterline_ingest::live::{LiveBatch, SourceStats, Tuning, run_with};
 use waterline_model::Record;
 use waterline_model::sources::SourceConfig;
@@ -138,25 +138,13 @@ fn parse_jetstream(events: &[String]) -> Output {
 }
 
 fn synthetic_event(index: u64) -> String {
-    json!({
-        "did": "did:plc:testauthor",
-        "time_us": 1_700_000_000_000_000u64 + index * 1_000,
-        "kind": "commit",
-        "commit": {
-            "rev": format!("rev{index}"),
-            "operation": "create",
-            "collection": "app.bsky.feed.post",
-            "rkey": format!("rkey{index}"),
-            "cid": format!("cid{index}"),
-            "record": {
-                "$type": "app.bsky.feed.post",
-                "text": format!("synthetic post number {index}"),
-                "createdAt": "2026-01-01T00:00:00.000Z",
-                "langs": ["en"]
-            }
-        }
-    })
-    .to_string()
+    jetstream_post(
+        "did:plc:testauthor",
+        &format!("rkey{index}"),
+        1_700_000_000_000_000u64 + index * 1_000,
+        "2026-01-01T00:00:00.000Z",
+        &format!("synthetic post number {index}"),
+    )
 }
 
 fn jetstream_spec(url: &str) -> SourceConfig {

@@ -277,18 +277,10 @@ impl StateDb {
         note: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let sql =
             "UPDATE alerts SET status = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2,
-             note = COALESCE($3, note) WHERE id = $4 AND status = 'open'",
-        )
-        .bind(who)
-        .bind(now_ms)
-        .bind(note)
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(done > 0)
+             note = COALESCE($3, note) WHERE id = $4 AND status = 'open'";
+        self.mark_alert(sql, id, who, note, now_ms).await
     }
 
     /// Resolves an alert that is not resolved yet; false when it does not exist or is.
@@ -299,17 +291,28 @@ impl StateDb {
         note: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE alerts SET status = 'resolved', resolved_by = $1, resolved_at = $2,
-             note = COALESCE($3, note) WHERE id = $4 AND status <> 'resolved'",
-        )
-        .bind(who)
-        .bind(now_ms)
-        .bind(note)
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let sql = "UPDATE alerts SET status = 'resolved', resolved_by = $1, resolved_at = $2,
+             note = COALESCE($3, note) WHERE id = $4 AND status <> 'resolved'";
+        self.mark_alert(sql, id, who, note, now_ms).await
+    }
+
+    /// Runs one of the two status changes above; whether a row changed.
+    async fn mark_alert(
+        &self,
+        sql: &'static str,
+        id: &str,
+        who: &str,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql)
+            .bind(who)
+            .bind(now_ms)
+            .bind(note)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(done > 0)
     }
 

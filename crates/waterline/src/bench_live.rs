@@ -50,25 +50,13 @@ const TEXTS: &[&str] = &[
 ];
 
 fn event(index: usize, created: chrono::DateTime<chrono::Utc>, text: &str) -> String {
-    json!({
-        "did": format!("did:plc:bench{}", index % 5_000),
-        "time_us": 1_800_000_000_000_000_u64 + index as u64,
-        "kind": "commit",
-        "commit": {
-            "rev": format!("r{index}"),
-            "operation": "create",
-            "collection": "app.bsky.feed.post",
-            "rkey": format!("b{index:09}"),
-            "cid": format!("c{index}"),
-            "record": {
-                "$type": "app.bsky.feed.post",
-                "text": text,
-                "createdAt": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "langs": ["en"]
-            }
-        }
-    })
-    .to_string()
+    waterline_ingest::live::testing::jetstream_post(
+        &format!("did:plc:bench{}", index % 5_000),
+        &format!("b{index:09}"),
+        1_800_000_000_000_000_u64 + index as u64,
+        &created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        text,
+    )
 }
 
 fn resident_mib() -> Option<f64> {

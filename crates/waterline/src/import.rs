@@ -247,33 +247,18 @@ async fn import_all(
             let now = Utc::now();
             report.read += output.read();
             report.rejected += output.rejected.len() as u64;
-            let rejects: Vec<Rejected> = output
-                .rejected
-                .into_iter()
-                .map(|rejection| Rejected {
-                    file: path.clone(),
-                    position: rejection.position,
-                    field: rejection.error.field,
-                    reason: rejection.error.reason,
-                    excerpt: rejection.excerpt,
-                })
-                .collect();
-            store.state().add_rejects(run_id, &rejects).await?;
-            if !candidates.is_empty() {
-                pv_cases +=
-                    crate::pv::capture(store.state(), candidates, &mut known_cases, now).await?;
-            }
             let records = output.records;
-            let accounts: Vec<_> = records
-                .iter()
-                .filter_map(|located| match &located.record {
-                    Record::Account(account) => Some(account.clone()),
-                    _ => None,
-                })
-                .collect();
-            if !accounts.is_empty() {
-                store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
-            }
+            pv_cases += write_state(
+                store.state(),
+                run_id,
+                path,
+                output.rejected,
+                &records,
+                candidates,
+                &mut known_cases,
+                now,
+            )
+            .await?;
             let context = BatchContext { run_id, source: path, now };
             let wanted = index.rows_to_fetch(&records, &identities);
             if !wanted.is_empty() {
@@ -357,6 +342,49 @@ async fn new_enricher(
     let screener = Some(crate::pv::Screener::new(&workspace.config))
         .filter(|screener| options.enrich && screener.enabled());
     Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates }, screener })
+}
+
+/// What a batch writes to the state database besides its rows: its rejections (with the
+/// input they came from), the cases screening opened, and the accounts it carried. Returns
+/// the number of cases opened.
+#[allow(clippy::too_many_arguments)]
+async fn write_state(
+    state: &waterline_store::state::StateDb,
+    run_id: &str,
+    file: &str,
+    rejected: Vec<waterline_ingest::Rejection>,
+    records: &[waterline_model::Located],
+    candidates: Vec<crate::pv::Candidate>,
+    known_cases: &mut std::collections::HashMap<String, String>,
+    now: chrono::DateTime<Utc>,
+) -> Result<u64> {
+    let rejects: Vec<Rejected> = rejected
+        .into_iter()
+        .map(|rejection| Rejected {
+            file: file.to_owned(),
+            position: rejection.position,
+            field: rejection.error.field,
+            reason: rejection.error.reason,
+            excerpt: rejection.excerpt,
+        })
+        .collect();
+    state.add_rejects(run_id, &rejects).await?;
+    let opened = if candidates.is_empty() {
+        0
+    } else {
+        crate::pv::capture(state, candidates, known_cases, now).await?
+    };
+    let accounts: Vec<_> = records
+        .iter()
+        .filter_map(|located| match &located.record {
+            Record::Account(account) => Some(account.clone()),
+            _ => None,
+        })
+        .collect();
+    if !accounts.is_empty() {
+        state.upsert_accounts(&accounts, now.timestamp_millis()).await?;
+    }
+    Ok(opened)
 }
 
 /// Waits for the commit in flight, if any, and adopts the table state it produced.
@@ -512,33 +540,19 @@ impl Sink {
         let now = Utc::now();
         let mut report = ImportReport { read: output.read(), ..ImportReport::default() };
         report.rejected = output.rejected.len() as u64;
-        let rejects: Vec<Rejected> = output
-            .rejected
-            .into_iter()
-            .map(|rejection| Rejected {
-                file: format!("live:{source}"),
-                position: rejection.position,
-                field: rejection.error.field,
-                reason: rejection.error.reason,
-                excerpt: rejection.excerpt,
-            })
-            .collect();
-        self.store.state().add_rejects(&self.run_id, &rejects).await?;
-        if !candidates.is_empty() {
-            crate::pv::capture(self.store.state(), candidates, &mut self.known_cases, now).await?;
-        }
-        let records = output.records;
-        let accounts: Vec<_> = records
-            .iter()
-            .filter_map(|located| match &located.record {
-                Record::Account(account) => Some(account.clone()),
-                _ => None,
-            })
-            .collect();
-        if !accounts.is_empty() {
-            self.store.state().upsert_accounts(&accounts, now.timestamp_millis()).await?;
-        }
         let label = format!("live:{source}");
+        let records = output.records;
+        write_state(
+            self.store.state(),
+            &self.run_id,
+            &label,
+            output.rejected,
+            &records,
+            candidates,
+            &mut self.known_cases,
+            now,
+        )
+        .await?;
         let context = BatchContext { run_id: &self.run_id, source: &label, now };
         let wanted = self.index.rows_to_fetch(&records, &identities);
         let staged = self

@@ -137,6 +137,21 @@ impl Pacing {
     }
 }
 
+/// A body none of whose records could be used is unprocessable (the rejects say why).
+fn all_rejected(total: &waterline_model::ImportReport) -> Result<(), ApiError> {
+    if total.read > 0 && total.read == total.rejected {
+        return Err(ApiError::new(
+            "unprocessable",
+            format!(
+                "all {} records were rejected (waterline rejects lists why); {}",
+                total.rejected,
+                total.summary()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An error of the workspace code as an API error: planning errors are the caller's,
 /// missing or taken names have their codes, anything else is internal.
 fn internal(error: anyhow::Error) -> ApiError {
@@ -460,16 +475,7 @@ impl Served {
             }
         }
         let detected = inputs.first().map(|input| input.format.clone());
-        if total.read > 0 && total.read == total.rejected {
-            return Err(ApiError::new(
-                "unprocessable",
-                format!(
-                    "all {} records were rejected (waterline rejects lists why); {}",
-                    total.rejected,
-                    total.summary()
-                ),
-            ));
-        }
+        all_rejected(&total)?;
         Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
     }
 
@@ -505,16 +511,7 @@ impl Served {
             .map_err(ApiError::internal)?;
         tracing::info!(actor, file = %file.display(), "ingested through the live runner: {}", total.summary());
         self.count_ingest(&total).await;
-        if total.read > 0 && total.read == total.rejected {
-            return Err(ApiError::new(
-                "unprocessable",
-                format!(
-                    "all {} records were rejected (waterline rejects lists why); {}",
-                    total.rejected,
-                    total.summary()
-                ),
-            ));
-        }
+        all_rejected(&total)?;
         Ok(json!({"format": format, "file": file, "report": total, "summary": total.summary()}))
     }
 

@@ -75,9 +75,10 @@ impl Shared {
     }
 }
 
-/// A listening fake server: its address and shared state; stops when dropped.
+/// A listening fake server: its address and shared state; stops when dropped. Both fakes
+/// deref to it for what they share (connections, send times, requests, stopping).
 #[derive(Debug)]
-struct Server {
+pub struct Server {
     address: SocketAddr,
     shared: Arc<Shared>,
 }
@@ -111,10 +112,31 @@ impl Server {
         Ok(Server { address, shared })
     }
 
-    fn stop(&self) {
+    /// Stops listening and closes every connection.
+    pub fn stop(&self) {
         for task in lock(&self.shared.tasks).drain(..) {
             task.abort();
         }
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// When the event (Jetstream) or status in id order (Mastodon) at `index` was first sent.
+    pub fn sent_at(&self, index: usize) -> Option<Instant> {
+        lock(&self.shared.sent_at).get(index).copied().flatten()
+    }
+
+    /// When each event was first sent, by index.
+    pub fn sent_times(&self) -> Vec<Option<Instant>> {
+        lock(&self.shared.sent_at).clone()
+    }
+
+    /// The request targets (path and query) received, in order.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.shared.requests).clone()
     }
 }
 
@@ -148,30 +170,12 @@ impl FakeJetstream {
     pub fn url(&self) -> String {
         format!("ws://{}/subscribe", self.server.address)
     }
+}
 
-    /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
-        self.server.shared.connections.load(Ordering::Relaxed)
-    }
-
-    /// When event `index` was first sent.
-    pub fn sent_at(&self, index: usize) -> Option<Instant> {
-        lock(&self.server.shared.sent_at).get(index).copied().flatten()
-    }
-
-    /// When each event was first sent, by index.
-    pub fn sent_times(&self) -> Vec<Option<Instant>> {
-        lock(&self.server.shared.sent_at).clone()
-    }
-
-    /// The request targets (path and query) received, in order.
-    pub fn requests(&self) -> Vec<String> {
-        lock(&self.server.shared.requests).clone()
-    }
-
-    /// Stops listening and closes every connection.
-    pub fn stop(&self) {
-        self.server.stop();
+impl std::ops::Deref for FakeJetstream {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
     }
 }
 
@@ -209,25 +213,12 @@ impl FakeMastodon {
     pub fn url(&self) -> String {
         format!("http://{}", self.server.address)
     }
+}
 
-    /// Connections accepted so far (streams and polls).
-    pub fn connections(&self) -> usize {
-        self.server.shared.connections.load(Ordering::Relaxed)
-    }
-
-    /// When the status at `index` (in id order) was first sent.
-    pub fn sent_at(&self, index: usize) -> Option<Instant> {
-        lock(&self.server.shared.sent_at).get(index).copied().flatten()
-    }
-
-    /// The request targets (path and query) received, in order.
-    pub fn requests(&self) -> Vec<String> {
-        lock(&self.server.shared.requests).clone()
-    }
-
-    /// Stops listening and closes every connection.
-    pub fn stop(&self) {
-        self.server.stop();
+impl std::ops::Deref for FakeMastodon {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
     }
 }
 
@@ -555,4 +546,29 @@ async fn mastodon_websocket(
         return;
     }
     hold(socket).await;
+}
+
+/// One Jetstream event creating a post (`app.bsky.feed.post`), as the fakes' callers build
+/// their streams: the repository `did`, the record key, the event's `time_us`, the post's
+/// `createdAt` (RFC 3339) and its text.
+pub fn jetstream_post(did: &str, rkey: &str, time_us: u64, created_at: &str, text: &str) -> String {
+    serde_json::json!({
+        "did": did,
+        "time_us": time_us,
+        "kind": "commit",
+        "commit": {
+            "rev": format!("rev-{rkey}"),
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": rkey,
+            "cid": format!("cid-{rkey}"),
+            "record": {
+                "$type": "app.bsky.feed.post",
+                "text": text,
+                "createdAt": created_at,
+                "langs": ["en"]
+            }
+        }
+    })
+    .to_string()
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use waterline_ingest::live::testing::{FakeJetstream, FakeOptions};
+use waterline_ingest::live::testing::{FakeJetstream, FakeOptions, jetstream_post};
 
 use crate::support::{binary, shared_data};
 
@@ -24,25 +24,13 @@ fn post_event(index: u64, minute: u64, text: &str) -> String {
         i64::try_from(BASE_US + minute * 60_000_000 + index).unwrap(),
     )
     .unwrap();
-    json!({
-        "did": format!("did:plc:author{}", index % 97),
-        "time_us": BASE_US + index * 1_000,
-        "kind": "commit",
-        "commit": {
-            "rev": format!("rev{index}"),
-            "operation": "create",
-            "collection": "app.bsky.feed.post",
-            "rkey": format!("rkey{index:06}"),
-            "cid": format!("cid{index}"),
-            "record": {
-                "$type": "app.bsky.feed.post",
-                "text": text,
-                "createdAt": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "langs": ["en"]
-            }
-        }
-    })
-    .to_string()
+    jetstream_post(
+        &format!("did:plc:author{}", index % 97),
+        &format!("rkey{index:06}"),
+        BASE_US + index * 1_000,
+        &created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        text,
+    )
 }
 
 fn workspace(sources: &str, alerts: &str) -> tempfile::TempDir {
