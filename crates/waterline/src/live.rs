@@ -174,15 +174,7 @@ pub async fn listen_with(
             batch = receiver.recv() => {
                 let Some(batch) = batch else { break };
                 last_batch = Instant::now();
-                let LiveBatch { source, output, cursor } = batch;
-                let (output, dropped) = match filters.get(&source) {
-                    Some(filter) => keep_relevant(output, filter),
-                    None => (output, 0),
-                };
-                *summary.filtered.entry(source.clone()).or_default() += dropped;
-                let pending = tokio::task::block_in_place(|| sink.prepare(output));
-                summary.alerts += alerts.look(&pending).await?;
-                queue.push((source, pending, cursor));
+                take(batch, &filters, &mut sink, &mut alerts, &mut queue, &mut summary).await?;
                 if last_commit.elapsed() >= options.commit_interval {
                     commit(&mut sink, &state, &mut queue, &mut summary).await?;
                     last_commit = Instant::now();
@@ -243,15 +235,7 @@ pub async fn listen_with(
     commit(&mut sink, &state, &mut queue, &mut summary).await?;
     // Batches the sources had already sent are stored too (their cursors with them).
     while let Ok(batch) = receiver.try_recv() {
-        let LiveBatch { source, output, cursor } = batch;
-        let (output, dropped) = match filters.get(&source) {
-            Some(filter) => keep_relevant(output, filter),
-            None => (output, 0),
-        };
-        *summary.filtered.entry(source.clone()).or_default() += dropped;
-        let pending = tokio::task::block_in_place(|| sink.prepare(output));
-        summary.alerts += alerts.look(&pending).await?;
-        queue.push((source, pending, cursor));
+        take(batch, &filters, &mut sink, &mut alerts, &mut queue, &mut summary).await?;
     }
     commit(&mut sink, &state, &mut queue, &mut summary).await?;
     for task in tasks {
@@ -262,6 +246,28 @@ pub async fn listen_with(
     sink.finish(&summary.report).await?;
     summary.sources = stats.iter().map(|(_, _, stats)| stats.snapshot()).collect();
     Ok(summary)
+}
+
+/// Filters a source's batch, enriches and screens it, shows it to the alert rules, and
+/// queues it for the next commit.
+async fn take(
+    batch: LiveBatch,
+    filters: &HashMap<String, RelevanceFilter>,
+    sink: &mut Sink,
+    alerts: &mut Alerting,
+    queue: &mut Vec<(String, Pending, Option<String>)>,
+    summary: &mut ListenSummary,
+) -> Result<()> {
+    let LiveBatch { source, output, cursor } = batch;
+    let (output, dropped) = match filters.get(&source) {
+        Some(filter) => keep_relevant(output, filter),
+        None => (output, 0),
+    };
+    *summary.filtered.entry(source.clone()).or_default() += dropped;
+    let pending = tokio::task::block_in_place(|| sink.prepare(output));
+    summary.alerts += alerts.look(&pending).await?;
+    queue.push((source, pending, cursor));
+    Ok(())
 }
 
 /// Drops the posts a source's filter does not keep; other records (deletions, likes and
