@@ -54,6 +54,14 @@ pub enum StoreError {
 /// Name of the table of stored records inside the data directory.
 pub const RECORDS_TABLE: &str = "records";
 
+/// The size small files are compacted into: large enough that a long live run keeps a few
+/// files an hour, small enough that one compaction rewrites little (a file this size is not
+/// rewritten again).
+pub const COMPACT_TARGET_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How many small files make a table worth compacting.
+pub const COMPACT_WHEN_SMALL_FILES: usize = 100;
+
 /// The embedded store of one workspace.
 pub struct Store {
     data_dir: PathBuf,
@@ -74,6 +82,65 @@ impl Store {
         }
         let state = StateDb::open(&data_dir.join("state.db")).await?;
         Ok(Store { data_dir, table, state })
+    }
+
+    /// This store brought up to the newest version on disk: it shares the state database
+    /// and reads only the commits made since (a fresh [`Store::open`] replays the log from
+    /// its last checkpoint, which under a live source is up to a hundred commit files a
+    /// second, each decoded with its own large buffers).
+    pub async fn refreshed(&self) -> Result<Store, StoreError> {
+        let mut table = self.table.clone();
+        if table.version().is_some() {
+            table.update_incremental(None).await?;
+        } else if self.data_dir.join(RECORDS_TABLE).join("_delta_log").is_dir() {
+            table.load().await?;
+        }
+        Ok(Store { data_dir: self.data_dir.clone(), table, state: self.state.clone() })
+    }
+
+    /// Compacts the table's small files (each live commit writes one) into files of up to
+    /// `target_bytes`, in one commit; rows are rewritten unchanged, readers of older
+    /// versions keep working. Returns how many files it removed and added.
+    pub async fn compact(&mut self, target_bytes: u64) -> Result<(u64, u64), StoreError> {
+        if !self.has_data() {
+            return Ok((0, 0));
+        }
+        let target = std::num::NonZeroU64::new(target_bytes.max(1))
+            .ok_or_else(|| StoreError::Invariant("a zero target size".to_owned()))?;
+        let (table, metrics) = self
+            .table
+            .clone()
+            .optimize()
+            .with_target_size(target)
+            .with_writer_properties(writer_properties())
+            .with_max_concurrent_tasks(1)
+            .await?;
+        self.table = table;
+        Ok((metrics.num_files_removed, metrics.num_files_added))
+    }
+
+    /// How many data files the current version holds.
+    pub fn file_count(&self) -> usize {
+        self.table.snapshot().map_or(0, |snapshot| snapshot.log_data().num_files())
+    }
+
+    /// How many data files of the current version are smaller than `bytes`.
+    pub fn small_files(&self, bytes: u64) -> usize {
+        let limit = i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.table.snapshot().map_or(0, |snapshot| {
+            snapshot.log_data().iter().filter(|file| file.size() < limit).count()
+        })
+    }
+
+    /// Compacts when the table holds [`COMPACT_WHEN_SMALL_FILES`] files smaller than
+    /// [`COMPACT_TARGET_BYTES`] (a live source or an ingest endpoint writes one a commit):
+    /// without it every reader's table state, query plans and memory grow with the commits
+    /// rather than with the data. `None` when there was nothing to do.
+    pub async fn compact_when_fragmented(&mut self) -> Result<Option<(u64, u64)>, StoreError> {
+        if self.small_files(COMPACT_TARGET_BYTES) < COMPACT_WHEN_SMALL_FILES {
+            return Ok(None);
+        }
+        self.compact(COMPACT_TARGET_BYTES).await.map(Some)
     }
 
     /// The data directory.

@@ -172,6 +172,13 @@ pub async fn run_warm(
     let started = Utc::now();
     store.state().begin_run(&run_id, &paths.join(" "), started.timestamp_millis()).await?;
     let result = import_all(&mut store, workspace, &options, &paths, &run_id, warm).await;
+    if result.is_ok() {
+        // Many small imports (an ingest endpoint's bodies) leave many small files.
+        compact(&mut store).await;
+        if let Some(kept) = warm.as_mut() {
+            kept.version = store.version(); // compaction keeps every row: the index holds
+        }
+    }
     let finished = Utc::now().timestamp_millis();
     match &result {
         Ok((total, _)) => store.state().finish_run(&run_id, total, "completed", finished).await?,
@@ -442,6 +449,26 @@ impl Pending {
     }
 }
 
+/// Compacts the table's small files once there are many (under the write lock the caller
+/// holds): a live source commits about twice a second, and without it every reader's table
+/// state, query plans and memory grow with the commits. A failure (another writer rewrote
+/// the same files meanwhile) is logged and tried again after a later commit.
+pub(crate) async fn compact(store: &mut Store) {
+    let started = std::time::Instant::now();
+    match store.compact_when_fragmented().await {
+        Ok(Some((removed, added))) => tracing::info!(
+            removed,
+            added,
+            seconds = started.elapsed().as_secs_f64(),
+            "compacted the table's small files"
+        ),
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%error, "cannot compact the table's small files; trying later");
+        }
+    }
+}
+
 /// The long-running writer of `waterline listen`: the index, the enrichment chain and the
 /// screening stay in memory between batches. The workspace write lock is taken for each
 /// commit only, so imports and the ingest endpoint may write between two batches; when one
@@ -571,6 +598,7 @@ impl Sink {
                 self.committed,
             );
             self.store.finish_commit(task).await.context("cannot write to the store")?;
+            compact(&mut self.store).await;
         }
         if !report.balances() {
             bail!("internal error: the accounting of a live batch does not balance: {report:?}");

@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the system allocator: under a long live run (many threads, batches
+/// allocated on one and freed on another) glibc's per-thread arenas kept freed memory and
+/// the process grew for as long as it ran (ADR 009).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = waterline::cli::Cli::parse();
     waterline::telemetry::init(&cli.log);

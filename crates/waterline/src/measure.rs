@@ -48,6 +48,12 @@ pub struct Session {
 pub async fn open(workspace: &Workspace) -> Result<Session> {
     let store =
         Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
+    open_with(workspace, store).await
+}
+
+/// Opens the workspace for queries on a store already open (for example one brought up to
+/// date with [`Store::refreshed`]).
+pub async fn open_with(workspace: &Workspace, store: Store) -> Result<Session> {
     let analytics = Analytics::open(&store).await?;
     let config = &workspace.config;
     let responses = &config.responses;

@@ -177,7 +177,7 @@ impl Served {
     /// Opens a workspace for serving (building the query caches now, so the first page is
     /// fast).
     pub async fn open(workspace: Workspace) -> Result<Served> {
-        let snapshot = Served::snapshot(&workspace, false).await?;
+        let snapshot = Served::snapshot(&workspace, None, false).await?;
         let state = snapshot.session.store.state().clone();
         let served = Served {
             workspace,
@@ -197,8 +197,12 @@ impl Served {
     }
 
     /// A snapshot with its caches built; in the background, on one core.
-    async fn snapshot(workspace: &Workspace, background: bool) -> Result<Snapshot> {
-        let session = measure::open(workspace).await?;
+    async fn snapshot(
+        workspace: &Workspace,
+        from: Option<&Snapshot>,
+        background: bool,
+    ) -> Result<Snapshot> {
+        let session = Served::session(workspace, from).await?;
         if session.store.has_data() {
             if background {
                 session.analytics.set_parallelism(1);
@@ -210,6 +214,24 @@ impl Served {
             }
         }
         Ok(Snapshot::new(session))
+    }
+
+    /// A session on the posts as they are now: from the snapshot being served when there is
+    /// one (its table brought up to date reads only the commits made since, where opening
+    /// the store afresh replays up to a hundred commit files each time a live source writes).
+    async fn session(workspace: &Workspace, from: Option<&Snapshot>) -> Result<measure::Session> {
+        match from {
+            Some(snapshot) => match snapshot.session.store.refreshed().await {
+                Ok(store) => measure::open_with(workspace, store).await,
+                Err(error) => {
+                    // The table was replaced under us (say, the data folder restored):
+                    // read it afresh.
+                    tracing::warn!(%error, "cannot bring the table up to date; reopening it");
+                    measure::open(workspace).await
+                }
+            },
+            None => measure::open(workspace).await,
+        }
     }
 
     fn log_dir(&self) -> PathBuf {
@@ -250,7 +272,7 @@ impl Served {
     /// of posts, so the new snapshot first answers from the previous cache files (the latest
     /// posts, the lists and every scan are current at once) and the next call rebuilds them.
     async fn reload(&self) -> Result<Option<u64>> {
-        let session = measure::open(&self.workspace).await?;
+        let session = Served::session(&self.workspace, Some(&*self.current().await)).await?;
         let adopted = session.store.has_data() && session.adopt_caches().await?;
         if !adopted && session.store.has_data() {
             session.ensure_caches(&self.workspace).await?;
@@ -270,7 +292,9 @@ impl Served {
             return Ok(None);
         }
         let _one_at_a_time = self.rebuilding.lock().await;
-        let snapshot = Served::snapshot(&self.workspace, true).await?;
+        let from = self.current().await;
+        let snapshot = Served::snapshot(&self.workspace, Some(&from), true).await?;
+        drop(from);
         let _writing = self.writing.lock().await;
         let mut current = self.current.write().await;
         if snapshot.version < current.version {
