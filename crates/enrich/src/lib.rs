@@ -16,6 +16,8 @@ pub mod annotators;
 pub mod distill;
 pub mod draft;
 pub mod embed;
+#[cfg(feature = "encoder")]
+pub mod encoder;
 pub mod entities;
 pub mod eval;
 pub mod filter;

@@ -116,3 +116,9 @@ pub fn default_annotators(config: &Config) -> Vec<Box<dyn Annotator>> {
 /// The shipped adverse-event / special-situation model (`waterline train adverse-events`).
 pub const ADVERSE_EVENTS_MODEL: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/adverse-events.wlm"));
+
+/// The optional sentence-encoder head of the adverse-event detector
+/// (`waterline train adverse-events-encoder --model DIR`; used only with an encoder, see
+/// `pv::head`). About 10 KB.
+pub const ADVERSE_EVENTS_ENCODER_HEAD: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/adverse-events-encoder.wlm"));

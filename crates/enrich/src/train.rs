@@ -276,6 +276,29 @@ pub fn train_adverse_events(data: &Path) -> Result<Table, TrainError> {
     Ok(crate::pv::evaluate::build_shipped(&psytar_rows(data)?))
 }
 
+/// Trains the optional encoder head of the adverse-event detector
+/// (`models/adverse-events-encoder.wlm`): PsyTAR rows and the written English examples
+/// embedded by `encoder`, thresholds chosen cross-drug (`pv::evaluate::build_shipped_head`).
+#[cfg(feature = "encoder")]
+pub fn train_adverse_events_head(
+    data: &Path,
+    encoder: &crate::encoder::Encoder,
+) -> Result<Table, TrainError> {
+    let rows = psytar_rows(data)?;
+    let written = crate::pv::evaluate::written_for_head();
+    let embed = |texts: Vec<&str>| {
+        encoder.embed(&texts).map_err(|error| TrainError::Data {
+            path: data.to_owned(),
+            reason: format!("sentence encoder: {error}"),
+        })
+    };
+    let row_embeddings = embed(rows.iter().map(|row| row.text.as_str()).collect())?;
+    let written_embeddings = embed(written.iter().map(|example| example.text.as_str()).collect())?;
+    let embedded =
+        crate::pv::evaluate::Embedded { rows: &row_embeddings, written: &written_embeddings };
+    Ok(crate::pv::evaluate::build_shipped_head(&rows, &embedded))
+}
+
 /// A deterministic shuffler for training passes: Fisher–Yates driven by a xorshift
 /// generator, so the same seed gives the same order on every machine.
 pub struct Shuffler(u64);

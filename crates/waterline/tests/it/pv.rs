@@ -463,3 +463,48 @@ fn ml_2_the_generated_scenario_queues_every_planted_adverse_event_at_realistic_p
         planted.len()
     );
 }
+
+/// ML-3, docs/adr/011-optional-sentence-encoder.md: the encoder layer is an option. A binary
+/// built without it says how to get it when asked for it, and a workspace that configures
+/// it still screens with the fast detector (the error is logged; each case records which
+/// detector read it, AUD-1).
+#[test]
+fn ml_3_the_optional_encoder_layer_is_refused_clearly_without_the_feature() {
+    if cfg!(feature = "encoder") {
+        eprintln!("skipped: this test binary was built with the encoder feature");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let eval = Command::new(binary())
+        .args(["eval", "adverse-events", "--french"])
+        .arg(repository().join("testdata/pv/fr-test.tsv"))
+        .args(["--encoder", "/nonexistent/minilm"])
+        .output()
+        .unwrap();
+    assert!(!eval.status.success());
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(stderr.contains("--features encoder"), "{stderr}");
+
+    for name in ["waterline.toml", "posts.jsonl"] {
+        std::fs::copy(repository().join("testdata/pv-queue").join(name), dir.path().join(name))
+            .unwrap();
+    }
+    let config = std::fs::read_to_string(dir.path().join("waterline.toml")).unwrap();
+    let config = if config.contains("[pharmacovigilance]") {
+        config.replace(
+            "[pharmacovigilance]",
+            "[pharmacovigilance]\nencoder = \"/nonexistent/minilm\"",
+        )
+    } else {
+        format!("{config}\n[pharmacovigilance]\nencoder = \"/nonexistent/minilm\"\n")
+    };
+    std::fs::write(dir.path().join("waterline.toml"), config).unwrap();
+    let import = run_raw(dir.path(), &["import", "posts.jsonl"]);
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(stderr.contains("encoder layer is off"), "{stderr}");
+    let cases = json_of(dir.path(), &["pv", "list", "--all", "--json"]);
+    let cases = cases.as_array().unwrap();
+    assert!(!cases.is_empty());
+    assert!(cases.iter().all(|case| !case["model"].as_str().unwrap().contains("encoder")));
+}
