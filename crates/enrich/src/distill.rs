@@ -5,7 +5,7 @@
 //!    may train on (UMSAB English and French, TweetEval, the Free Mobile conversations),
 //!    folded by Waterline's own tokenizer, so run-time lookups use the same forms.
 //! 2. Each word goes through the teacher alone (`[CLS] word [SEP]`, mean pooling, unit
-//!    length), as sentence-transformers would embed a one-word sentence.
+//!    length: `crate::encoder`), as sentence-transformers would embed a one-word sentence.
 //! 3. PCA (centred, `nalgebra`'s symmetric eigen-decomposition) keeps the `dims` strongest
 //!    directions; the first is dropped when `drop_first` (it mostly encodes frequency).
 //! 4. Each word gets a smooth-inverse-frequency weight `a / (a + p(word))` from its corpus
@@ -14,12 +14,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
-
 use crate::embed::Embeddings;
+use crate::encoder::Encoder;
 use crate::table::feature;
 use crate::text::{Kind, tokenize};
 use crate::train::{TrainError, read_lines};
@@ -110,54 +106,12 @@ pub fn distill(
     words.sort();
     words.dedup();
 
-    let device = Device::Cpu;
-    let config_path = options.model.join("config.json");
-    let config: Config = serde_json::from_str(
-        &std::fs::read_to_string(&config_path)
-            .map_err(|error| failed(&config_path.display().to_string(), error))?,
-    )
-    .map_err(|error| failed(&config_path.display().to_string(), error))?;
-    let weights_path = options.model.join("model.safetensors");
-    let weights = std::fs::read(&weights_path)
-        .map_err(|error| failed(&weights_path.display().to_string(), error))?;
-    let builder = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
-        .map_err(|error| failed("model weights", error))?;
-    let model = BertModel::load(builder, &config).map_err(|error| failed("model", error))?;
-    let mut tokenizer = Tokenizer::from_file(options.model.join("tokenizer.json"))
-        .map_err(|error| failed("tokenizer.json", error))?;
-    tokenizer.with_padding(Some(PaddingParams::default()));
-    tokenizer
-        .with_truncation(Some(TruncationParams { max_length: 16, ..TruncationParams::default() }))
-        .map_err(|error| failed("tokenizer", error))?;
-
+    // One-word inputs: 16 tokens are plenty.
+    let encoder = Encoder::load_with(&options.model, 16).map_err(|error| failed("model", error))?;
     let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(words.len());
     for chunk in words.chunks(options.batch.max(1)) {
-        let encodings = tokenizer
-            .encode_batch(chunk.to_vec(), true)
-            .map_err(|error| failed("tokenizer", error))?;
-        let ids: Vec<Tensor> = encodings
-            .iter()
-            .map(|encoding| Tensor::new(encoding.get_ids(), &device))
-            .collect::<Result<_, _>>()
-            .map_err(|error| failed("tensor", error))?;
-        let masks: Vec<Tensor> = encodings
-            .iter()
-            .map(|encoding| Tensor::new(encoding.get_attention_mask(), &device))
-            .collect::<Result<_, _>>()
-            .map_err(|error| failed("tensor", error))?;
-        let output = (|| -> candle_core::Result<Vec<Vec<f32>>> {
-            let ids = Tensor::stack(&ids, 0)?;
-            let mask = Tensor::stack(&masks, 0)?;
-            let types = ids.zeros_like()?;
-            let hidden = model.forward(&ids, &types, Some(&mask))?;
-            let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-            let pooled = summed.broadcast_div(&mask.sum(1)?)?;
-            let norms = pooled.sqr()?.sum_keepdim(1)?.sqrt()?;
-            pooled.broadcast_div(&norms)?.to_vec2::<f32>()
-        })()
-        .map_err(|error| failed("model run", error))?;
-        vectors.extend(output);
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        vectors.extend(encoder.embed_batch(&chunk).map_err(|error| failed("model run", error))?);
         progress(vectors.len(), words.len());
     }
 

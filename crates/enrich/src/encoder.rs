@@ -122,7 +122,8 @@ impl Encoder {
         Ok(out)
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncoderError> {
+    /// Unit-length embeddings of texts in one forward pass (padded to the longest).
+    pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncoderError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }

@@ -342,7 +342,7 @@ pub fn train_head_on(
                 .map(|(example, embedding)| (embedding.as_slice(), example.kind)),
         );
     }
-    super::head::train(&examples, super::head::HeadOptions::default(), threshold, without_evidence)
+    super::head::train(&examples, super::head::OPTIONS, threshold, without_evidence)
 }
 
 /// The cross-drug protocol: for each drug, a model trained on the other drugs (and the

@@ -16,7 +16,7 @@
 //! `model::CLASSES`, the bias as defaults, section `weights` keyed by dimension, section
 //! `meta` (`threshold`, `threshold:none`, `mix`, `dims`).
 
-use super::model::{CLASSES, WITHOUT_EVIDENCE};
+use super::model::{CLASSES, TrainOptions, WITHOUT_EVIDENCE, softmax};
 use crate::table::{Section, Table, TableError, feature};
 
 /// The head's name in its file.
@@ -47,18 +47,6 @@ fn meta_value(table: &Table, key: &str) -> Option<f32> {
 fn logit(probability: f32) -> f32 {
     let probability = probability.clamp(1e-6, 1.0 - 1e-6);
     (probability / (1.0 - probability)).ln()
-}
-
-fn softmax(scores: &mut [f32]) {
-    let largest = scores.iter().fold(f32::MIN, |largest, score| largest.max(*score));
-    let mut total = 0.0;
-    for score in scores.iter_mut() {
-        *score = (*score - largest).exp();
-        total += *score;
-    }
-    for score in scores.iter_mut() {
-        *score /= total;
-    }
 }
 
 impl Head {
@@ -135,31 +123,16 @@ pub fn mixed(fast: f32, head: f32, mix: f32) -> f32 {
     1.0 / (1.0 + (-value).exp())
 }
 
-/// Training settings of the head.
-#[derive(Debug, Clone, Copy)]
-pub struct HeadOptions {
-    /// Passes over the data.
-    pub epochs: usize,
-    /// AdaGrad learning rate.
-    pub learning_rate: f32,
-    /// L2 penalty per update.
-    pub l2: f32,
-    /// Shuffling seed.
-    pub seed: u64,
-}
-
-impl Default for HeadOptions {
-    fn default() -> Self {
-        // Tried cross-drug on PsyTAR: 20–150 epochs, rates 0.05–0.2, L2 1e-4–1e-3 moved the
-        // mixed precision at recall 0.95 by less than 0.01; these converge and regularise.
-        HeadOptions { epochs: 60, learning_rate: 0.1, l2: 1e-3, seed: 13 }
-    }
-}
+/// The head's training settings (the fast model's [`TrainOptions`]). Tried cross-drug on
+/// PsyTAR: 20–150 epochs, rates 0.05–0.2, L2 1e-4–1e-3 moved the mixed precision at recall
+/// 0.95 by less than 0.01; these converge and regularise.
+pub const OPTIONS: TrainOptions =
+    TrainOptions { epochs: 60, learning_rate: 0.1, l2: 1e-3, seed: 13 };
 
 /// Trains a head on `(embedding, class)` examples (deterministic for the same input).
 pub fn train(
     examples: &[(&[f32], usize)],
-    options: HeadOptions,
+    options: TrainOptions,
     threshold: f32,
     without_evidence: f32,
 ) -> Table {
@@ -241,7 +214,7 @@ mod tests {
         let examples: Vec<(&[f32], usize)> = (0..40)
             .map(|index| if index % 2 == 0 { (&positive[..], 0) } else { (&negative[..], 5) })
             .collect();
-        let table = train(&examples, HeadOptions::default(), 0.3, 0.6);
+        let table = train(&examples, OPTIONS, 0.3, 0.6);
         let head = Head::from_bytes(&table.to_bytes()).expect("round trip");
         assert_eq!(head.dims(), 4);
         assert!(head.probability(&positive) > 0.8, "{}", head.probability(&positive));

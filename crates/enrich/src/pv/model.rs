@@ -344,7 +344,8 @@ pub fn encode(text: &str, language: &str, class: usize) -> Encoded {
     Encoded { full: dedup(full), signals: dedup(signals), class: class.min(CLASSES.len() - 1) }
 }
 
-fn softmax(scores: &mut [f32]) {
+/// Softmax in place (shared with the encoder head).
+pub(crate) fn softmax(scores: &mut [f32]) {
     let largest = scores.iter().fold(f32::MIN, |largest, score| largest.max(*score));
     let mut total = 0.0;
     for score in scores.iter_mut() {
