@@ -661,9 +661,25 @@ static CUES: LazyLock<Cues> = LazyLock::new(|| {
 /// both become `isnt`).
 fn phrase_form(text: &str) -> String {
     let spaced = text.replace(['\'', '-'], " ");
-    let joined = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!(" {} ", joined).replace("n t ", "nt ")
+    let mut out = String::from(" ");
+    for word in spaced.split_whitespace() {
+        let contraction = word == "t"
+            && out.trim_end().rsplit(' ').next().is_some_and(|last| NEGATIVE_STEMS.contains(&last));
+        if contraction {
+            out.pop();
+        }
+        out.push_str(word);
+        out.push(' ');
+    }
+    out
 }
+
+/// English words that `n't` turns negative, as they stand before the `t` once the
+/// apostrophe is a space (`isn t`, `can t`, `won t`).
+const NEGATIVE_STEMS: &[&str] = &[
+    "isn", "aren", "wasn", "weren", "don", "doesn", "didn", "can", "couldn", "won", "wouldn",
+    "shouldn", "haven", "hasn", "hadn", "ain", "needn", "mustn",
+];
 
 /// Complaint evidence needed to call a post a complaint when it has a failure or
 /// accusation cue. With [`TONE_ONLY_MARGIN`], chosen on the development corpus (`waterline
@@ -812,8 +828,10 @@ mod tests {
             assert!(signals.complaint >= 0.8, "{text}: {signals:?}");
             assert_eq!(need(text, NEUTRAL), Need::Complaint, "{text}");
         }
-        // French elision still matches its cue.
+        // French elision still matches its cue, and a French `t'` is left alone.
         assert_eq!(need("@acme j'attends mon colis depuis des semaines", NEUTRAL), Need::Complaint);
+        assert_eq!(phrase_form("combien t'as payé"), " combien t as payé ");
+        assert_eq!(phrase_form("it doesn't work"), " it doesnt work ");
     }
 
     #[test]
