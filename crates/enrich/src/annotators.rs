@@ -66,6 +66,16 @@ impl Annotator for LanguageAnnotator {
 pub struct SentimentAnnotator {
     model: Option<&'static SentimentModel>,
     fallback: Option<&'static SentimentModel>,
+    english: Option<&'static dyn EnglishSentiment>,
+}
+
+/// A heavier English sentiment model mixed with the fast one for English posts (the
+/// optional fine-tuned encoder, `[enrichment] sentiment_encoder`; see
+/// [`crate::sentiment::mixed`]).
+pub trait EnglishSentiment: Send + Sync {
+    /// Probabilities of negative, neutral and positive, or `None` when the text could not
+    /// be scored (the fast model then answers).
+    fn probabilities(&self, text: &str) -> Option<[f32; 3]>;
 }
 
 impl SentimentAnnotator {
@@ -75,7 +85,13 @@ impl SentimentAnnotator {
         model: Option<&'static SentimentModel>,
         fallback: Option<&'static SentimentModel>,
     ) -> SentimentAnnotator {
-        SentimentAnnotator { model, fallback }
+        SentimentAnnotator { model, fallback, english: None }
+    }
+
+    /// Scores English posts with `english` mixed with the fast model.
+    pub fn with_english(mut self, english: Option<&'static dyn EnglishSentiment>) -> Self {
+        self.english = english;
+        self
     }
 }
 
@@ -85,15 +101,31 @@ impl Annotator for SentimentAnnotator {
     }
 
     fn version(&self) -> u32 {
-        1
+        // A different model for English posts is a different annotation: `waterline enrich
+        // --all` re-annotates when the option is switched.
+        if self.english.is_some() { 2 } else { 1 }
     }
 
-    fn annotate(&self, _post: &Post, analysis: &mut Analysis) {
+    fn annotate(&self, post: &Post, analysis: &mut Analysis) {
         if !has_text(analysis) {
             analysis.notes.skip("sentiment", "no text");
             return;
         }
         let language = analysis.notes.language.as_deref().unwrap_or(UNDETERMINED);
+        if language == "en"
+            && let Some(model) = self.model
+            && let Some(probabilities) =
+                self.english.and_then(|english| english.probabilities(crate::analysed(&post.text)))
+        {
+            let fast = model.predict_tokens(&analysis.tokens, language).probabilities;
+            let prediction = crate::sentiment::Prediction::from_probabilities(
+                crate::sentiment::mixed(fast, probabilities),
+            );
+            analysis.notes.sentiment = Some(prediction.sentiment);
+            analysis.notes.sentiment_score = Some((prediction.score() * 1000.0).round() / 1000.0);
+            analysis.probabilities = Some(prediction.probabilities);
+            return;
+        }
         let model = match language {
             "en" | "fr" | UNDETERMINED => self.model,
             _ => self.fallback.or(self.model),

@@ -137,9 +137,22 @@ pub fn sentiment(
     language: &str,
 ) -> SentimentReport {
     let started = std::time::Instant::now();
+    let predicted: Vec<usize> =
+        examples.iter().map(|(text, _)| model.predict(text, language).sentiment.label()).collect();
+    sentiment_of(examples, &predicted, started.elapsed())
+}
+
+/// The sentiment figures of predicted labels (0 negative, 1 neutral, 2 positive, in the
+/// order of `examples`) made in `elapsed`: for a model other than the fast one, such as the
+/// optional fine-tuned encoder.
+pub fn sentiment_of(
+    examples: &[(String, usize)],
+    predicted: &[usize],
+    elapsed: std::time::Duration,
+) -> SentimentReport {
     let mut confusion = Confusion::new(3);
-    for (text, label) in examples {
-        confusion.add(*label, model.predict(text, language).sentiment.label());
+    for ((_, label), predicted) in examples.iter().zip(predicted) {
+        confusion.add(*label, *predicted);
     }
     SentimentReport {
         macro_f1: round4(confusion.macro_f1()),
@@ -148,7 +161,7 @@ pub fn sentiment(
         recall_neutral: round4(confusion.recall(1)),
         recall_positive: round4(confusion.recall(2)),
         n: confusion.total(),
-        texts_per_second: confusion.total() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        texts_per_second: confusion.total() as f64 / elapsed.as_secs_f64().max(1e-9),
     }
 }
 

@@ -21,6 +21,8 @@ pub mod encoder;
 pub mod entities;
 pub mod eval;
 pub mod filter;
+#[cfg(feature = "encoder")]
+pub mod finetune;
 pub mod language;
 pub mod models;
 pub mod neardup;
@@ -215,6 +217,49 @@ mod tests {
         let mut post = Post::new("x", id, Utc::now());
         post.text = text.to_owned();
         post
+    }
+
+    /// A stand-in for the fine-tuned encoder: certain every text is negative.
+    struct Gloomy;
+
+    impl annotators::EnglishSentiment for Gloomy {
+        fn probabilities(&self, _text: &str) -> Option<[f32; 3]> {
+            Some([0.98, 0.01, 0.01])
+        }
+    }
+
+    #[test]
+    fn an_english_model_is_mixed_in_for_english_posts_only_and_changes_the_signature() {
+        static GLOOMY: Gloomy = Gloomy;
+        let chain = |english: Option<&'static dyn annotators::EnglishSentiment>| {
+            Chain::new()
+                .annotate_with(Box::new(LanguageAnnotator::new(models::language())))
+                .annotate_with(Box::new(
+                    SentimentAnnotator::new(models::sentiment(), models::sentiment_multilingual())
+                        .with_english(english),
+                ))
+        };
+        let text_en = "What a lovely day, I really enjoyed the concert with my friends";
+        let text_fr = "Quelle belle journée, j'ai adoré le concert avec mes amis";
+        let mut plain = [post("1", text_en), post("2", text_fr)];
+        let mut mixed = [post("1", text_en), post("2", text_fr)];
+        chain(None).run(&mut plain);
+        chain(Some(&GLOOMY)).run(&mut mixed);
+        let notes = |posts: &[Post; 2], index: usize| posts[index].annotations.clone().unwrap();
+        assert_eq!(notes(&plain, 0).sentiment, Some(Sentiment::Positive));
+        assert!(notes(&mixed, 0).sentiment_score < notes(&plain, 0).sentiment_score);
+        assert_eq!(notes(&mixed, 1).sentiment, notes(&plain, 1).sentiment, "French untouched");
+        assert_eq!(chain(None).signature(), "language@1 sentiment@1");
+        assert_eq!(chain(Some(&GLOOMY)).signature(), "language@1 sentiment@2");
+    }
+
+    #[cfg(not(feature = "encoder"))]
+    #[test]
+    fn the_sentiment_encoder_option_without_the_feature_keeps_the_fast_model() {
+        let mut config = Config::parse(waterline_model::config::EXAMPLE).unwrap();
+        config.enrichment.sentiment_encoder = Some("/nonexistent/sentiment-encoder".into());
+        assert!(models::english_sentiment(&config).is_none());
+        assert!(models::default_chain(&config).signature().contains("sentiment@1"));
     }
 
     #[test]

@@ -106,11 +106,65 @@ pub fn default_chain(config: &Config) -> Chain {
 pub fn default_annotators(config: &Config) -> Vec<Box<dyn Annotator>> {
     vec![
         Box::new(LanguageAnnotator::new(language())),
-        Box::new(SentimentAnnotator::new(sentiment(), sentiment_multilingual())),
+        Box::new(
+            SentimentAnnotator::new(sentiment(), sentiment_multilingual())
+                .with_english(english_sentiment(config)),
+        ),
         Box::new(EntitiesAnnotator::new(EntityMatcher::new(config))),
         Box::new(NeedsAnnotator),
         Box::new(SimHashAnnotator),
     ]
+}
+
+/// The optional fine-tuned English sentiment model of a workspace (`[enrichment]
+/// sentiment_encoder`), loaded once per folder and kept for the process. A folder that does
+/// not load, or a binary built without the feature, logs why once and leaves the fast model.
+pub fn english_sentiment(
+    config: &Config,
+) -> Option<&'static dyn crate::annotators::EnglishSentiment> {
+    let folder = config.enrichment.sentiment_encoder.as_deref()?;
+    fine_tuned_sentiment(folder)
+}
+
+#[cfg(feature = "encoder")]
+fn fine_tuned_sentiment(folder: &str) -> Option<&'static dyn crate::annotators::EnglishSentiment> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static LOADED: LazyLock<Mutex<HashMap<String, Option<&'static crate::finetune::Classifier>>>> =
+        LazyLock::new(Default::default);
+    let mut loaded = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let classifier = *loaded.entry(folder.to_owned()).or_insert_with(|| {
+        match crate::finetune::Classifier::load(std::path::Path::new(folder)) {
+            Ok(classifier) if classifier.classes() == 3 => {
+                tracing::info!("English sentiment: the fine-tuned encoder in `{folder}`");
+                Some(&*Box::leak(Box::new(classifier)))
+            }
+            Ok(_) => {
+                tracing::error!(
+                    "`{folder}` is not a three-class sentiment encoder: the fast model scores English posts"
+                );
+                None
+            }
+            Err(error) => {
+                tracing::error!(
+                    "the sentiment encoder in `{folder}` did not load ({error}): the fast model scores English posts"
+                );
+                None
+            }
+        }
+    });
+    classifier.map(|classifier| classifier as &'static dyn crate::annotators::EnglishSentiment)
+}
+
+#[cfg(not(feature = "encoder"))]
+fn fine_tuned_sentiment(folder: &str) -> Option<&'static dyn crate::annotators::EnglishSentiment> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::error!(
+            "[enrichment] sentiment_encoder = `{folder}` needs a binary built with `--features encoder` (docs/adr/012-fine-tuned-encoder.md): the fast model scores English posts"
+        );
+    });
+    None
 }
 
 /// The shipped adverse-event / special-situation model (`waterline train adverse-events`).

@@ -158,7 +158,30 @@ pub struct Prediction {
     pub probabilities: [f32; 3],
 }
 
+/// The share of the optional fine-tuned encoder when it is mixed with the fast model for
+/// English (docs/adr/012-fine-tuned-encoder.md): equal shares, fixed before measuring.
+pub const ENCODER_SHARE: f32 = 0.5;
+
+/// Mixes the fast model's probabilities with the fine-tuned encoder's: a weighted geometric
+/// mean (a sum of log-probabilities, as the adverse-event head mixes in log-odds),
+/// normalised to sum to one.
+pub fn mixed(fast: [f32; 3], encoder: [f32; 3]) -> [f32; 3] {
+    let scores: [f32; 3] = std::array::from_fn(|k| {
+        (1.0 - ENCODER_SHARE) * fast[k].max(1e-6).ln() + ENCODER_SHARE * encoder[k].max(1e-6).ln()
+    });
+    softmax(scores)
+}
+
 impl Prediction {
+    /// The prediction of probabilities (negative, neutral, positive): the most likely label.
+    pub fn from_probabilities(probabilities: [f32; 3]) -> Prediction {
+        let best = argmax(&probabilities);
+        Prediction {
+            sentiment: Sentiment::from_label(best).unwrap_or(Sentiment::Neutral),
+            probabilities,
+        }
+    }
+
     /// P(positive) − P(negative).
     pub fn score(&self) -> f32 {
         self.probabilities[2] - self.probabilities[0]
@@ -368,6 +391,16 @@ pub fn train(examples: &[Example], lexicon: &LexiconEntries, options: TrainOptio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mixing_with_the_encoder_is_a_normalised_geometric_mean() {
+        let mixed = mixed([0.6, 0.3, 0.1], [0.2, 0.3, 0.5]);
+        assert!((mixed.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        // Equal shares: the geometric means 0.346, 0.3, 0.224, normalised.
+        assert!(mixed[0] > mixed[1] && mixed[1] > mixed[2], "{mixed:?}");
+        let same = super::mixed([0.2, 0.5, 0.3], [0.2, 0.5, 0.3]);
+        assert!((same[1] - 0.5).abs() < 1e-4, "{same:?}");
+    }
 
     #[test]
     fn a_tiny_model_learns_and_handles_negation() {

@@ -252,6 +252,31 @@ pub fn train_sentiment(data: &Path) -> Result<Table, TrainError> {
     Ok(crate::sentiment::train(&examples, &lexicon, TrainOptions::default()))
 }
 
+/// The English sentiment examples (UMSAB English train and the TweetEval tweets not in
+/// UMSAB) as `(text, label)`: what the fine-tuned sentence encoder learns from.
+pub fn english_sentiment_examples(data: &Path) -> Result<Vec<(String, usize)>, TrainError> {
+    Ok(sentiment_examples_for(data, &[("en", "english")])?
+        .into_iter()
+        .map(|(text, _, label)| (text, label))
+        .collect())
+}
+
+/// Fine-tunes the sentence encoder in `base` for English sentiment (three classes) and
+/// writes the folder `out` (docs/adr/012-fine-tuned-encoder.md). Deterministic for the same
+/// data and base model; `progress` gets (step, steps, loss).
+#[cfg(feature = "encoder")]
+pub fn train_sentiment_encoder(
+    data: &Path,
+    base: &Path,
+    out: &Path,
+    progress: impl FnMut(usize, usize, f32),
+) -> Result<usize, TrainError> {
+    let examples = english_sentiment_examples(data)?;
+    crate::finetune::fine_tune(base, &examples, 3, &crate::finetune::OPTIONS, out, progress)
+        .map_err(|error| TrainError::Data { path: base.to_owned(), reason: error.to_string() })?;
+    Ok(examples.len())
+}
+
 /// Trains the fallback sentiment model for other languages, on all eight UMSAB training
 /// splits (and the same TweetEval tweets).
 pub fn train_sentiment_multilingual(data: &Path) -> Result<Table, TrainError> {

@@ -46,6 +46,29 @@ pub struct Config {
     /// Alert rules and webhooks (`[alerts]`).
     #[serde(default)]
     pub alerts: crate::alerts::AlertsConfig,
+    /// Enrichment options (`[enrichment]`).
+    #[serde(default, skip_serializing_if = "Enrichment::is_default")]
+    pub enrichment: Enrichment,
+}
+
+/// Enrichment options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enrichment {
+    /// The optional English sentiment model: a folder written by `waterline train
+    /// sentiment-encoder` (a sentence encoder fine-tuned end to end), absolute or relative to
+    /// the current directory. English posts are then scored by it instead of the fast model
+    /// (docs/adr/012-fine-tuned-encoder.md): more accurate, about a thousand times slower.
+    /// Needs a binary built with `--features encoder`; unset by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment_encoder: Option<String>,
+}
+
+impl Enrichment {
+    /// Nothing set.
+    pub fn is_default(&self) -> bool {
+        self == &Enrichment::default()
+    }
 }
 
 /// Pharmacovigilance settings (PHARMA.md SCOPE-1 to SCOPE-3, PV-4, PV-7, CMP-0c).
@@ -353,6 +376,7 @@ impl Config {
             pharmacovigilance: Pharmacovigilance::default(),
             sources: Vec::new(),
             alerts: crate::alerts::AlertsConfig::default(),
+            enrichment: Enrichment::default(),
         }
     }
 
@@ -501,6 +525,11 @@ business_days = ["mon", "tue", "wed", "thu", "fri"]
 # name = "care-desk"
 # url = "https://hooks.example.com/waterline"
 # secret_env = "WATERLINE_WEBHOOK_SECRET"
+
+# Optional heavier English sentiment (a binary built with `--features encoder`; the folder
+# is written by `waterline train sentiment-encoder`; then `waterline enrich --all`).
+# [enrichment]
+# sentiment_encoder = "sentiment-encoder"
 "#;
 
 #[cfg(test)]
@@ -536,6 +565,12 @@ mod tests {
     #[test]
     fn example_parses() {
         let config = Config::parse(EXAMPLE).expect("example parses");
+        assert_eq!(config.enrichment, Enrichment::default());
+        let with = Config::parse(&format!(
+            "{EXAMPLE}\n[enrichment]\nsentiment_encoder = \"sentiment-encoder\"\n"
+        ))
+        .expect("the option parses");
+        assert_eq!(with.enrichment.sentiment_encoder.as_deref(), Some("sentiment-encoder"));
         assert_eq!(config.brand, "Acme Health");
         assert_eq!(config.competitors.len(), 2);
         let resolver = config.side_resolver();

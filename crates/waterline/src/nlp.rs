@@ -70,16 +70,31 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 report.accuracy, report.und_share, report.n, report.texts_per_second
             ));
         }
-        EvalTask::Sentiment { text, labels, lang, json } => {
+        EvalTask::Sentiment { text, labels, lang, encoder, json } => {
             let model = waterline_enrich::models::sentiment_for(&lang)
                 .context("the sentiment model did not load")?;
             let examples = labelled(&text, &labels)?;
-            let report = waterline_enrich::eval::sentiment(model, &examples, &lang);
+            let how = if encoder.is_some() {
+                "fast model mixed with the fine-tuned encoder, all cores"
+            } else {
+                "one thread"
+            };
+            let report = match encoder {
+                Some(dir) => {
+                    if lang != "en" {
+                        bail!("the fine-tuned sentiment encoder is English only (--lang en)");
+                    }
+                    let started = std::time::Instant::now();
+                    let predicted = fine_tuned_labels(&dir, model, &examples)?;
+                    waterline_enrich::eval::sentiment_of(&examples, &predicted, started.elapsed())
+                }
+                None => waterline_enrich::eval::sentiment(model, &examples, &lang),
+            };
             if json {
                 return output::json(&report);
             }
             output::line(&format!(
-                "sentiment {lang}: macro-F1 {:.4}, accuracy {:.4}, recall negative {:.4} / neutral {:.4} / positive {:.4}, n {} ({:.0} texts/s, one thread)",
+                "sentiment {lang}: macro-F1 {:.4}, accuracy {:.4}, recall negative {:.4} / neutral {:.4} / positive {:.4}, n {} ({:.0} texts/s, {how})",
                 report.macro_f1,
                 report.accuracy,
                 report.recall_negative,
@@ -377,6 +392,82 @@ fn embed_texts(_dir: &Path, _texts: &[&str]) -> Result<Vec<Vec<f32>>> {
     )
 }
 
+/// The labels of the fast English model mixed with the fine-tuned sentiment encoder, as the
+/// enrichment chain computes them with `[enrichment] sentiment_encoder`.
+#[cfg(feature = "encoder")]
+fn fine_tuned_labels(
+    dir: &Path,
+    fast: &waterline_enrich::sentiment::SentimentModel,
+    examples: &[(String, usize)],
+) -> Result<Vec<usize>> {
+    let classifier = waterline_enrich::finetune::Classifier::load(dir)
+        .with_context(|| format!("the fine-tuned sentiment encoder in `{}`", dir.display()))?;
+    let texts: Vec<&str> = examples.iter().map(|(text, _)| text.as_str()).collect();
+    let encoded = classifier.predict(&texts)?;
+    Ok(texts
+        .iter()
+        .zip(&encoded)
+        .map(|(text, encoder)| {
+            let fast = fast.predict(text, "en").probabilities;
+            let encoder = [
+                encoder.first().copied().unwrap_or(0.0),
+                encoder.get(1).copied().unwrap_or(0.0),
+                encoder.get(2).copied().unwrap_or(0.0),
+            ];
+            let prediction = waterline_enrich::sentiment::Prediction::from_probabilities(
+                waterline_enrich::sentiment::mixed(fast, encoder),
+            );
+            prediction.sentiment.label()
+        })
+        .collect())
+}
+
+#[cfg(not(feature = "encoder"))]
+fn fine_tuned_labels(
+    _dir: &Path,
+    _fast: &waterline_enrich::sentiment::SentimentModel,
+    _examples: &[(String, usize)],
+) -> Result<Vec<usize>> {
+    bail!(
+        "this binary was built without the sentence encoder: build with `cargo build --release --features encoder` (docs/adr/012-fine-tuned-encoder.md)"
+    )
+}
+
+/// `waterline train sentiment-encoder --model DIR --out DIR`: fine-tunes the encoder.
+#[cfg(feature = "encoder")]
+fn train_sentiment_encoder(args: &TrainArgs) -> Result<()> {
+    let base = args
+        .model_dir
+        .clone()
+        .context("--model DIR is required: the folder with config.json, tokenizer.json and model.safetensors")?;
+    let out = args.out.clone().context(
+        "--out DIR is required: the folder to write the fine-tuned model to (about 90 MB)",
+    )?;
+    let count = waterline_enrich::train::train_sentiment_encoder(
+        &args.data,
+        &base,
+        &out,
+        |step, steps, loss| {
+            if step % 20 == 0 || step == steps {
+                tracing::info!("step {step}/{steps}, loss {loss:.4}");
+            }
+        },
+    )?;
+    output::line(&format!(
+        "wrote the fine-tuned sentiment encoder to `{}` ({count} English tweets, {} epochs)",
+        out.display(),
+        waterline_enrich::finetune::OPTIONS.epochs
+    ));
+    Ok(())
+}
+
+#[cfg(not(feature = "encoder"))]
+fn train_sentiment_encoder(_args: &TrainArgs) -> Result<()> {
+    bail!(
+        "this binary was built without the sentence encoder: run `cargo run --release --features encoder -- train sentiment-encoder --model DIR --out DIR`"
+    )
+}
+
 /// `waterline train adverse-events-encoder --model DIR`: the encoder head.
 #[cfg(feature = "encoder")]
 fn train_adverse_events_head(args: &TrainArgs) -> Result<waterline_enrich::table::Table> {
@@ -438,6 +529,7 @@ fn train_embeddings(_args: &TrainArgs) -> Result<()> {
 pub fn train(args: &TrainArgs) -> Result<()> {
     let (name, table) = match args.model {
         TrainModel::Embeddings => return train_embeddings(args),
+        TrainModel::SentimentEncoder => return train_sentiment_encoder(args),
         TrainModel::Language => ("language", waterline_enrich::train::train_language(&args.data)?),
         TrainModel::Sentiment => {
             ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)
