@@ -178,3 +178,47 @@ fn import_says_when_stored_posts_lack_annotations() {
     let output = workspace.ok(&["import", &file]);
     assert!(!output.contains("waterline enrich"), "{output}");
 }
+
+#[test]
+fn the_sentiment_encoder_option_is_refused_clearly_without_the_feature() {
+    if cfg!(feature = "encoder") {
+        eprintln!("skipped: this test binary was built with the encoder feature");
+        return;
+    }
+    let workspace = Workspace::new();
+    let texts = workspace.write("texts.txt", b"I love it\n");
+    let labels = workspace.write("labels.txt", b"2\n");
+    let eval = workspace.run(&[
+        "eval",
+        "sentiment",
+        "--text",
+        &texts,
+        "--labels",
+        &labels,
+        "--lang",
+        "en",
+        "--encoder",
+        "/nonexistent/sentiment-encoder",
+    ]);
+    assert!(!eval.status.success());
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(stderr.contains("--features encoder"), "{stderr}");
+
+    let config = std::fs::read_to_string(workspace.path().join("waterline.toml")).unwrap();
+    workspace.write(
+        "waterline.toml",
+        format!("{config}\n[enrichment]\nsentiment_encoder = \"/nonexistent/sentiment-encoder\"\n")
+            .as_bytes(),
+    );
+    let file = sample(&workspace);
+    let import = workspace.run(&["import", &file]);
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(stderr.contains("sentiment_encoder"), "{stderr}");
+    let rows = workspace.sql("SELECT enriched_with FROM posts");
+    assert!(
+        rows.iter()
+            .all(|row| row["enriched_with"].as_str().is_some_and(|s| s.contains("sentiment@1"))),
+        "{rows:?}"
+    );
+}
