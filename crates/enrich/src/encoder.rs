@@ -35,7 +35,7 @@ pub enum EncoderError {
     },
 }
 
-fn failed(what: &str, error: impl std::fmt::Display) -> EncoderError {
+pub(crate) fn failed(what: &str, error: impl std::fmt::Display) -> EncoderError {
     EncoderError::Model { what: what.to_owned(), message: error.to_string() }
 }
 
@@ -64,8 +64,30 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, EncoderError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, EncoderError> {
     std::fs::read(path).map_err(|source| EncoderError::Io { path: path.to_owned(), source })
+}
+
+/// The BERT configuration of a model folder (`config.json`).
+pub(crate) fn read_config(folder: &Path) -> Result<Config, EncoderError> {
+    let path = folder.join("config.json");
+    serde_json::from_slice(&read(&path)?)
+        .map_err(|error| failed(&path.display().to_string(), error))
+}
+
+/// The tokenizer of a model folder (`tokenizer.json`), padding a batch to its longest text
+/// and cutting texts at `max_tokens` tokens.
+pub(crate) fn read_tokenizer(folder: &Path, max_tokens: usize) -> Result<Tokenizer, EncoderError> {
+    let mut tokenizer = Tokenizer::from_bytes(read(&folder.join("tokenizer.json"))?)
+        .map_err(|error| failed("tokenizer.json", error))?;
+    tokenizer.with_padding(Some(PaddingParams::default()));
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: max_tokens.max(2),
+            ..TruncationParams::default()
+        }))
+        .map_err(|error| failed("tokenizer", error))?;
+    Ok(tokenizer)
 }
 
 impl Encoder {
@@ -77,23 +99,12 @@ impl Encoder {
     /// Loads the model folder, truncating texts at `max_tokens` tokens.
     pub fn load_with(folder: &Path, max_tokens: usize) -> Result<Encoder, EncoderError> {
         let device = Device::Cpu;
-        let config_path = folder.join("config.json");
-        let config: Config = serde_json::from_slice(&read(&config_path)?)
-            .map_err(|error| failed(&config_path.display().to_string(), error))?;
+        let config = read_config(folder)?;
         let weights = read(&folder.join("model.safetensors"))?;
         let builder = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|error| failed("model.safetensors", error))?;
         let model = BertModel::load(builder, &config).map_err(|error| failed("model", error))?;
-        let tokenizer_path = folder.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_bytes(read(&tokenizer_path)?)
-            .map_err(|error| failed("tokenizer.json", error))?;
-        tokenizer.with_padding(Some(PaddingParams::default()));
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: max_tokens.max(2),
-                ..TruncationParams::default()
-            }))
-            .map_err(|error| failed("tokenizer", error))?;
+        let tokenizer = read_tokenizer(folder, max_tokens)?;
         let name = folder
             .components()
             .rev()

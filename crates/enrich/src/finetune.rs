@@ -19,17 +19,9 @@ use candle_nn::{
     AdamW, Embedding, Init, Linear, Optimizer, ParamsAdamW, VarBuilder, VarMap, embedding, linear,
 };
 use candle_transformers::models::bert::Config;
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
-use crate::encoder::EncoderError;
-
-fn failed(what: &str, error: impl std::fmt::Display) -> EncoderError {
-    EncoderError::Model { what: what.to_owned(), message: error.to_string() }
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, EncoderError> {
-    std::fs::read(path).map_err(|source| EncoderError::Io { path: path.to_owned(), source })
-}
+use crate::encoder::{EncoderError, failed, read, read_config, read_tokenizer};
 
 /// Training settings.
 #[derive(Debug, Clone, Copy)]
@@ -173,25 +165,6 @@ impl Bert {
         let weights = mask.unsqueeze(2)?;
         x.broadcast_mul(&weights)?.sum(1)?.broadcast_div(&weights.sum(1)?)
     }
-}
-
-fn read_config(folder: &Path) -> Result<Config, EncoderError> {
-    let path = folder.join("config.json");
-    serde_json::from_slice(&read(&path)?)
-        .map_err(|error| failed(&path.display().to_string(), error))
-}
-
-fn read_tokenizer(folder: &Path, max_tokens: usize) -> Result<Tokenizer, EncoderError> {
-    let mut tokenizer = Tokenizer::from_bytes(read(&folder.join("tokenizer.json"))?)
-        .map_err(|error| failed("tokenizer.json", error))?;
-    tokenizer.with_padding(Some(PaddingParams::default()));
-    tokenizer
-        .with_truncation(Some(TruncationParams {
-            max_length: max_tokens.max(2),
-            ..TruncationParams::default()
-        }))
-        .map_err(|error| failed("tokenizer", error))?;
-    Ok(tokenizer)
 }
 
 /// Token ids and the mask of a batch, padded to its longest text.
