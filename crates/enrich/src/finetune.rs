@@ -363,13 +363,16 @@ pub fn fine_tune(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const WORDS: [&str; 8] = ["[PAD]", "[UNK]", "good", "great", "bad", "awful", "the", "day"];
+    pub(crate) const WORDS: [&str; 8] =
+        ["[PAD]", "[UNK]", "good", "great", "bad", "awful", "the", "day"];
 
-    /// A tiny BERT with random weights and a word-level tokenizer, written to `folder`.
-    fn tiny_model(folder: &Path) {
+    /// A tiny BERT with seeded pseudo-random weights (the same on every run: candle's own
+    /// initialisation draws from an unseeded generator) and a word-level tokenizer, written
+    /// to `folder`.
+    pub(crate) fn tiny_model(folder: &Path) {
         let config = serde_json::json!({
             "vocab_size": WORDS.len(), "hidden_size": 16, "num_hidden_layers": 2,
             "num_attention_heads": 2, "intermediate_size": 32, "hidden_act": "gelu",
@@ -389,6 +392,30 @@ mod tests {
         let config: Config = serde_json::from_value(config).unwrap();
         let variables = VarMap::new();
         Bert::new(VarBuilder::from_varmap(&variables, DType::F32, &Device::Cpu), &config).unwrap();
+        let data = variables.data().lock().unwrap();
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        let mut state = 7u64;
+        for name in names {
+            let var = &data[name];
+            let count = var.elem_count();
+            let values: Vec<f32> = if name.ends_with("LayerNorm.weight") {
+                vec![1.0; count]
+            } else if name.ends_with("bias") {
+                vec![0.0; count]
+            } else {
+                (0..count)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+                    })
+                    .collect()
+            };
+            var.set(&Tensor::from_vec(values, var.shape(), &Device::Cpu).unwrap()).unwrap();
+        }
+        drop(data);
         variables.save(folder.join("model.safetensors")).unwrap();
     }
 

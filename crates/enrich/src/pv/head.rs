@@ -27,8 +27,15 @@ pub const NAME: &str = "adverse-events-encoder";
 /// 0.04 and 0.08 lower).
 pub const MIX: f32 = 0.4;
 
+/// The share of a fine-tuned classifier (`finetuned.rs`) in the mixed log-odds: equal shares,
+/// fixed before the cross-drug folds were scored (as for the sentiment option, ADR 012).
+pub const FINE_TUNED_MIX: f32 = 0.5;
+
 /// The detector's version when the head took part (AUD-1).
 pub const VERSION: &str = "pv-lexicon@1+adverse-events@1+encoder@1";
+
+/// The detector's version when a fine-tuned classifier took part (AUD-1; `finetuned.rs`).
+pub const FINE_TUNED_VERSION: &str = "pv-lexicon@1+adverse-events@1+finetuned@1";
 
 /// A trained head.
 #[derive(Debug, Clone)]
@@ -68,6 +75,17 @@ impl Head {
         let without_evidence = meta_value(&table, WITHOUT_EVIDENCE).unwrap_or(threshold);
         let mix = meta_value(&table, "mix").unwrap_or(MIX).clamp(0.0, 1.0);
         Ok(Head { table, dims, mix, threshold, without_evidence })
+    }
+
+    /// The share of the encoder layer in the mixed log-odds.
+    pub fn share(&self) -> f32 {
+        self.mix
+    }
+
+    /// The detector's version with this head (AUD-1): a head over embeddings, or the
+    /// thresholds of a fine-tuned classifier (no weights).
+    pub fn version(&self) -> &'static str {
+        if self.dims == 0 { FINE_TUNED_VERSION } else { VERSION }
     }
 
     /// The table.
@@ -114,6 +132,17 @@ impl Head {
             return fast;
         }
         mixed(fast, self.probability(embedding), self.mix)
+    }
+}
+
+/// A head without weights: the thresholds and share of an encoder layer that gives its
+/// own probability (a fine-tuned classifier, `finetuned.rs`). Stored with `dims` 0.
+pub fn external(threshold: f32, without_evidence: f32, mix: f32) -> Table {
+    Table {
+        name: NAME.into(),
+        classes: CLASSES.iter().map(|class| (*class).to_owned()).collect(),
+        defaults: vec![0.0; CLASSES.len()],
+        sections: vec![meta(0, mix, threshold, without_evidence)],
     }
 }
 

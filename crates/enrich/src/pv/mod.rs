@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub mod cues;
 pub mod data;
 pub mod evaluate;
+#[cfg(feature = "encoder")]
+pub mod finetuned;
 pub mod head;
 pub mod lexicon;
 pub mod model;
@@ -385,6 +387,25 @@ impl Detector {
         context: &Context<'_>,
         embedding: Option<&[f32]>,
     ) -> Detection {
+        let probability = match (&self.head, embedding) {
+            (Some(head), Some(embedding)) if head.dims() > 0 && embedding.len() == head.dims() => {
+                Some(head.probability(embedding))
+            }
+            _ => None,
+        };
+        self.detect_with_probability(text, context, probability)
+    }
+
+    /// Detects PV-relevant content in one text, with the encoder layer's own P(relevant) when
+    /// the caller ran it (a fine-tuned classifier, `finetuned.rs`, or a head over an
+    /// embedding): mixed with the fast model's score at the head's share and judged at the
+    /// head's thresholds, for English or undetermined texts only. Never fails.
+    pub fn detect_with_probability(
+        &self,
+        text: &str,
+        context: &Context<'_>,
+        probability: Option<f32>,
+    ) -> Detection {
         let text = crate::analysed(text);
         let scanned = scan::scan(text);
         let analysis = lexicon::analyse_scanned(text, &scanned);
@@ -411,15 +432,16 @@ impl Detector {
                 }
             }
         };
-        let head = match (&self.head, embedding) {
-            (Some(head), Some(embedding))
-                if model::embeds(context.language) && embedding.len() == head.dims() =>
+        let head = match (&self.head, probability) {
+            (Some(head), Some(probability))
+                if model::embeds(context.language) && probability.is_finite() =>
             {
-                Some((head, embedding))
+                Some((head, probability))
             }
             _ => None,
         };
-        let score = head.map_or(score, |(head, embedding)| head.mix(score, embedding));
+        let score =
+            head.map_or(score, |(head, probability)| head::mixed(score, probability, head.share()));
         let routed = analysis.flags.iter().any(|flag| lexicon::routes(flag.category));
         // A text that the b.3 guards neutralise entirely is not routed on its score alone.
         let threshold = match (head, analysis.evidence()) {
@@ -456,7 +478,10 @@ impl Detector {
                 product,
                 reaction,
             },
-            model: if head.is_some() { head::VERSION.into() } else { VERSION.into() },
+            model: match head {
+                Some((head, _)) => head.version().into(),
+                None => VERSION.into(),
+            },
         }
     }
 }
