@@ -759,7 +759,7 @@ pub enum TrainModel {
     /// The optional fine-tuned adverse-event classifier: the sentence encoder in `--model DIR`
     /// fine-tuned end to end on PsyTAR and the written examples, one classifier per held-out
     /// drug (thresholds, cross-drug report) and one on all, written as a folder to `--out
-    /// DIR` (build with `--features encoder`; about 45 minutes on two cores; resumable).
+    /// DIR` (build with `--features encoder`; about 50 minutes on two cores; resumable).
     AdverseEventsClassifier,
     /// The optional English sentiment model: the sentence encoder in `--model DIR`
     /// fine-tuned end to end, written as a folder to `--out DIR` (build with

@@ -543,7 +543,7 @@ fn train_adverse_events_classifier(args: &TrainArgs) -> Result<()> {
         .clone()
         .context("--model DIR is required: the folder with config.json, tokenizer.json and model.safetensors")?;
     let out = args.out.clone().context(
-        "--out DIR is required: the folder to write the fine-tuned classifiers to (about 270 MB)",
+        "--out DIR is required: the folder to write the fine-tuned classifiers to (about 260 MB)",
     )?;
     let rows = waterline_enrich::train::psytar_rows(&args.data)?;
     let trained = waterline_enrich::pv::finetuned::train(

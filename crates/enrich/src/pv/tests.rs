@@ -289,6 +289,37 @@ fn ml_3_lexicon_is_not_the_only_classifier() {
 }
 
 #[test]
+fn ml_3_an_encoder_probability_is_mixed_at_the_heads_share_and_thresholds() {
+    // A weightless head (a fine-tuned classifier's thresholds, `head::external`).
+    let model = model::Model::from_bytes(crate::models::ADVERSE_EVENTS_MODEL).unwrap();
+    let table = head::external(0.3, 0.6, head::FINE_TUNED_MIX);
+    let head = head::Head::from_bytes(&table.to_bytes()).unwrap();
+    assert_eq!(head.dims(), 0);
+    assert_eq!(head.version(), head::FINE_TUNED_VERSION);
+    let detector = Detector::with_model(model).with_head(head);
+    let text = "Started the new tablets last week and honestly feeling a bit off";
+    let fast = detector.detect(text, &context("en"));
+    assert_eq!(fast.model, VERSION);
+    let sure = detector.detect_with_probability(text, &context("en"), Some(0.999));
+    let unsure = detector.detect_with_probability(text, &context("en"), Some(0.001));
+    let expected = head::mixed(fast.score, 0.999, head::FINE_TUNED_MIX);
+    assert!((sure.score - expected).abs() < 1e-5, "{} vs {expected}", sure.score);
+    assert!(sure.score > fast.score && unsure.score < fast.score);
+    assert!(sure.relevant && !unsure.relevant, "{} / {}", sure.score, unsure.score);
+    assert_eq!(sure.model, head::FINE_TUNED_VERSION);
+    // No probability, a NaN, or a French text: the fast detector decides.
+    for (probability, language) in [(None, "en"), (Some(f32::NAN), "en"), (Some(0.999), "fr")] {
+        let detection = detector.detect_with_probability(text, &context(language), probability);
+        let alone = detector.detect(text, &context(language));
+        assert!((detection.score - alone.score).abs() < 1e-6, "{probability:?} {language}");
+        assert_eq!(detection.model, VERSION);
+    }
+    // A weightless head ignores embeddings.
+    let embedded = detector.detect_embedded(text, &context("en"), Some(&[0.5; 384]));
+    assert!((embedded.score - fast.score).abs() < 1e-6);
+}
+
+#[test]
 fn scope_6_french_is_measured_on_its_own_test_set_with_its_negatives() {
     let content =
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/pv/fr-test.tsv"));

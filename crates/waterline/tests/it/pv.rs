@@ -508,3 +508,27 @@ fn ml_3_the_optional_encoder_layer_is_refused_clearly_without_the_feature() {
     assert!(!cases.is_empty());
     assert!(cases.iter().all(|case| !case["model"].as_str().unwrap().contains("encoder")));
 }
+
+/// ML-3: the fine-tuned classifier (ADR 013) is refused clearly by a binary built without
+/// the `encoder` feature: evaluation and training name the build (the workspace setting is
+/// the one of the test above).
+#[test]
+fn ml_3_the_fine_tuned_classifier_is_refused_clearly_without_the_feature() {
+    if cfg!(feature = "encoder") {
+        eprintln!("skipped: this test binary was built with the encoder feature");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let french = repository().join("testdata/pv/fr-test.tsv");
+    let french = french.to_string_lossy().into_owned();
+    for args in [
+        vec!["eval", "adverse-events", "--french", &french, "--fine-tuned", "/nonexistent/pv"],
+        vec!["train", "adverse-events-classifier", "--model", "/nonexistent/m", "--out", "x"],
+    ] {
+        let output = run_raw(dir.path(), &args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--features encoder"), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("x").exists());
+}
