@@ -198,9 +198,27 @@ fn shipped_encoder_head_is_what_training_produces() {
         return;
     };
     let encoder = waterline_enrich::encoder::Encoder::load(&folder).unwrap();
-    let head = waterline_enrich::train::train_adverse_events_head(&data, &encoder).unwrap();
-    assert!(
-        head.raw_bytes() == Table::decompress(models::ADVERSE_EVENTS_ENCODER_HEAD).unwrap(),
-        "models/adverse-events-encoder.wlm differs from `waterline train adverse-events-encoder`: rebuild it"
-    );
+    let table = waterline_enrich::train::train_adverse_events_head(&data, &encoder).unwrap();
+    if table.raw_bytes() == Table::decompress(models::ADVERSE_EVENTS_ENCODER_HEAD).unwrap() {
+        return;
+    }
+    // Not byte for byte: candle's matrix kernels follow the CPU's vector extensions (AVX2,
+    // AVX-512), so embeddings differ in their last bits from one machine to another, and so
+    // do the head's weights. The same head within rounding, then: same size, thresholds
+    // within 0.005, the same probabilities within 0.01 on real sentences.
+    use waterline_enrich::pv::head::Head;
+    let trained = Head::from_table(table).unwrap();
+    let shipped = Head::from_bytes(models::ADVERSE_EVENTS_ENCODER_HEAD).unwrap();
+    let message = "models/adverse-events-encoder.wlm differs from `waterline train adverse-events-encoder` beyond rounding: rebuild it";
+    assert_eq!(trained.dims(), shipped.dims(), "{message}");
+    assert!((trained.threshold() - shipped.threshold()).abs() < 0.005, "{message}");
+    let (trained_none, shipped_none) =
+        (trained.threshold_without_evidence(), shipped.threshold_without_evidence());
+    assert!((trained_none - shipped_none).abs() < 0.005, "{message}");
+    let rows = waterline_enrich::train::psytar_rows(&data).unwrap();
+    let texts: Vec<&str> = rows.iter().step_by(50).map(|row| row.text.as_str()).collect();
+    for (text, embedding) in texts.iter().zip(encoder.embed(&texts).unwrap()) {
+        let (a, b) = (trained.probability(&embedding), shipped.probability(&embedding));
+        assert!((a - b).abs() < 0.01, "{message}: {a} vs {b} on {text:?}");
+    }
 }
