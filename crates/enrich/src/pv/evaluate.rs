@@ -496,17 +496,15 @@ pub fn build_shipped(rows: &[Labelled]) -> Table {
 /// examples; its thresholds are the lowest of the per-drug pairs reaching recall 0.96 on a
 /// drug the fold's models (fast and head) never saw, as for the fast model.
 pub fn build_shipped_head(rows: &[Labelled], embedded: &Embedded<'_>) -> Table {
-    let folds = cross_drug_embedded(rows, Some(embedded));
-    let (threshold, without_evidence) = folds
-        .iter()
-        .map(|(_, scored)| thresholds_for_recall(scored, HEAD_CHOICE_RECALL))
-        .fold((1.0f32, 1.0f32), |(low, high), (with, without)| (low.min(with), high.min(without)));
+    let (threshold, without_evidence) =
+        mixed_thresholds(&cross_drug_embedded(rows, Some(embedded)));
     train_head_on(rows, &|_| true, embedded, threshold, without_evidence)
 }
 
-/// The thresholds of a fine-tuned classifier's mix (with evidence, without): the lowest of
-/// the per-drug pairs reaching recall 0.96 on the cross-drug folds, as for the head.
-pub fn fine_tuned_thresholds(folds: &[(String, Vec<Scored>)]) -> (f32, f32) {
+/// The thresholds of a mixed score (an encoder layer's: the head's or a fine-tuned
+/// classifier's), with evidence and without: the lowest of the per-drug pairs reaching recall
+/// 0.96 on the cross-drug folds.
+pub fn mixed_thresholds(folds: &[(String, Vec<Scored>)]) -> (f32, f32) {
     folds
         .iter()
         .map(|(_, scored)| thresholds_for_recall(scored, HEAD_CHOICE_RECALL))

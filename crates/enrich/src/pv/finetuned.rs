@@ -177,7 +177,7 @@ pub fn train(
     let probabilities = fold_probabilities(rows, out, Some(base), progress)?;
     let folds = evaluate::cross_drug_layer(rows, Some(Layer::Probabilities(&probabilities)));
     let report = evaluate::report_folds(&folds, true);
-    let (threshold, without_evidence) = evaluate::fine_tuned_thresholds(&folds);
+    let (threshold, without_evidence) = evaluate::mixed_thresholds(&folds);
     let all = examples(rows, |_| true);
     let thresholds = out.join(THRESHOLDS);
     if thresholds.exists() {
