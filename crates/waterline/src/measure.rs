@@ -42,6 +42,9 @@ pub struct Session {
     topics_ready: tokio::sync::OnceCell<()>,
     /// The workspace's data folder.
     data_dir: std::path::PathBuf,
+    /// The cache files this session registered, open with a shared lock (see
+    /// `ensure_cache`).
+    held: std::sync::Mutex<Vec<std::fs::File>>,
 }
 
 /// Opens the workspace for queries.
@@ -88,49 +91,151 @@ pub async fn open_with(workspace: &Workspace, store: Store) -> Result<Session> {
         conversations_ready: tokio::sync::OnceCell::new(),
         topics_ready: tokio::sync::OnceCell::new(),
         data_dir: workspace.data_dir(),
+        held: std::sync::Mutex::new(Vec::new()),
     })
 }
 
-/// Builds a cache table for the store's version (stamped with the store version, the SQL
-/// and anything else it depends on), or registers the one built before. Returns whether it
-/// was built.
-pub async fn ensure_cache(
-    store: &Store,
-    analytics: &Analytics,
-    name: &str,
-    sql: &str,
-    extra: &str,
+/// How long a cache file nobody holds is kept after it was last written: it covers the
+/// moment between a build's rename and its lock, and a build still writing its temporary
+/// file (whose time moves with each write).
+const CACHE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A cache file's name for one build: never reused, so a file is never replaced under a
+/// reader (DataFusion opens a registered file by path at each query; replacing it while a
+/// query reads its footer failed with "Unexpected struct field type").
+fn cache_file_name(name: &str, version: Option<u64>) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let version = version.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    format!("{name}-{version}-{}-{nanos:x}.parquet", std::process::id())
+}
+
+/// The cache file the stamp `NAME.json` names, when it exists and (given `expected`) the
+/// stamp's version, SQL and extra match.
+fn stamped_cache_file(
     data_dir: &std::path::Path,
-) -> Result<bool> {
-    let stamp = serde_json::json!({
-        "version": store.version(),
-        "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()),
-        "extra": extra,
-    });
-    let file = data_dir.join(format!("{name}.parquet"));
-    let stamp_file = data_dir.join(format!("{name}.json"));
-    if file.exists()
-        && let Ok(text) = fs_err::read_to_string(&stamp_file)
-        && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() == Some(&stamp)
+    name: &str,
+    expected: Option<&serde_json::Value>,
+) -> Option<std::path::PathBuf> {
+    let text = fs_err::read_to_string(data_dir.join(format!("{name}.json"))).ok()?;
+    let stamp: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if let Some(expected) = expected
+        && ["version", "sql", "extra"].iter().any(|key| stamp.get(key) != expected.get(key))
     {
-        analytics.register_cache(name, &file).await?;
-        return Ok(false);
+        return None;
     }
-    let started = std::time::Instant::now();
-    let rows = analytics.build_cache(name, sql, &file).await?;
-    fs_err::write(&stamp_file, serde_json::to_vec(&stamp)?)?;
-    tracing::info!(name, rows, seconds = started.elapsed().as_secs_f64(), "cache built");
-    Ok(true)
+    let file = stamp.get("file")?.as_str()?;
+    let plain = std::path::Path::new(file).file_name().is_some_and(|only| only == file);
+    let path = data_dir.join(file);
+    (plain && path.is_file()).then_some(path)
+}
+
+/// Opens a cache file with a shared lock, held as long as the session that reads it lives:
+/// a sweep (of this process or another) skips a locked file.
+fn hold(path: &std::path::Path) -> Result<std::fs::File> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the cache file {}", path.display()))?;
+    file.lock_shared().with_context(|| format!("cannot lock the cache file {}", path.display()))?;
+    Ok(file)
+}
+
+/// Removes the cache files of `name` other than `keep` that no session holds and that were
+/// last written more than `grace` ago (also the single file of the layout before
+/// builds had their own names). Returns how many it removed.
+fn sweep_cache_files(
+    data_dir: &std::path::Path,
+    name: &str,
+    keep: &std::path::Path,
+    grace: std::time::Duration,
+) -> usize {
+    let Ok(entries) = std::fs::read_dir(data_dir) else { return 0 };
+    let prefix = format!("{name}-");
+    let legacy = format!("{name}.parquet");
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let ours = (file_name.starts_with(&prefix)
+            && (file_name.ends_with(".parquet") || file_name.ends_with(".parquet.tmp")))
+            || file_name == legacy;
+        if !ours || path == keep {
+            continue;
+        }
+        let recent = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_none_or(|age| age < grace);
+        if recent {
+            continue;
+        }
+        let Ok(file) = std::fs::File::open(&path) else { continue };
+        if file.try_lock().is_ok() && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Writes a stamp so that a reader never sees it half written.
+fn write_stamp(path: &std::path::Path, stamp: &serde_json::Value) -> Result<()> {
+    let temporary = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    fs_err::write(&temporary, serde_json::to_vec(stamp)?)?;
+    fs_err::rename(&temporary, path)?;
+    Ok(())
 }
 
 impl Session {
+    /// Builds a cache table for the store's version (stamped with the store version, the
+    /// SQL and anything else it depends on), or registers the one built before. Returns
+    /// whether it was built. Each build writes a file of its own (named in the stamp
+    /// `NAME.json`), held locked while this session lives; older files nobody holds are
+    /// swept.
+    async fn ensure_cache(&self, name: &str, sql: &str, extra: &str) -> Result<bool> {
+        let data_dir = &self.data_dir;
+        let mut stamp = serde_json::json!({
+            "version": self.store.version(),
+            "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()),
+            "extra": extra,
+        });
+        if let Some(file) = stamped_cache_file(data_dir, name, Some(&stamp)) {
+            self.register_held(name, &file).await?;
+            return Ok(false);
+        }
+        let started = std::time::Instant::now();
+        let file = data_dir.join(cache_file_name(name, self.store.version()));
+        let rows = self.analytics.build_cache(name, sql, &file).await?;
+        self.keep(hold(&file)?);
+        stamp["file"] =
+            serde_json::Value::from(file.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+        write_stamp(&data_dir.join(format!("{name}.json")), &stamp)?;
+        let swept = sweep_cache_files(data_dir, name, &file, CACHE_GRACE);
+        tracing::info!(name, rows, swept, seconds = started.elapsed().as_secs_f64(), "cache built");
+        Ok(true)
+    }
+
+    /// Locks a cache file for this session's life, then registers it.
+    async fn register_held(&self, name: &str, file: &std::path::Path) -> Result<()> {
+        self.keep(hold(file)?);
+        self.analytics.register_cache(name, file).await?;
+        Ok(())
+    }
+
+    fn keep(&self, file: std::fs::File) {
+        if let Ok(mut held) = self.held.lock() {
+            held.push(file);
+        }
+    }
+
     /// Builds or registers the daily rollup once per session; true when it was built.
     async fn ensure_rollup(&self) -> Result<bool> {
         let built = self
             .rollup_ready
             .get_or_try_init(|| async {
                 let sql = query::rollup_sql(&self.context);
-                ensure_cache(&self.store, &self.analytics, "rollup", &sql, "", &self.data_dir).await
+                self.ensure_cache("rollup", &sql, "").await
             })
             .await?;
         Ok(*built)
@@ -144,15 +249,7 @@ impl Session {
             .get_or_try_init(|| async {
                 let sql = query::conversations_sql(&self.context);
                 let schedule = serde_json::to_string(&workspace.config.responses)?;
-                ensure_cache(
-                    &self.store,
-                    &self.analytics,
-                    "conversations",
-                    &sql,
-                    &schedule,
-                    &self.data_dir,
-                )
-                .await
+                self.ensure_cache("conversations", &sql, &schedule).await
             })
             .await?;
         Ok(*built)
@@ -169,13 +266,14 @@ impl Session {
     /// built (the server answers from them for the moment it takes to rebuild them); false
     /// when there are none.
     pub async fn adopt_caches(&self) -> Result<bool> {
-        let rollup = self.data_dir.join("rollup.parquet");
-        let conversations = self.data_dir.join("conversations.parquet");
-        if !rollup.exists() || !conversations.exists() {
+        let (Some(rollup), Some(conversations)) = (
+            stamped_cache_file(&self.data_dir, "rollup", None),
+            stamped_cache_file(&self.data_dir, "conversations", None),
+        ) else {
             return Ok(false);
-        }
-        self.analytics.register_cache("rollup", &rollup).await?;
-        self.analytics.register_cache("conversations", &conversations).await?;
+        };
+        self.register_held("rollup", &rollup).await?;
+        self.register_held("conversations", &conversations).await?;
         let _ = self.rollup_ready.set(false);
         let _ = self.conversations_ready.set(false);
         Ok(true)
@@ -1171,4 +1269,76 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod cache_file_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn stamp(dir: &std::path::Path, name: &str, file: &str) {
+        let value = serde_json::json!({"version": 3, "sql": 1, "extra": "", "file": file});
+        write_stamp(&dir.join(format!("{name}.json")), &value).unwrap();
+    }
+
+    #[test]
+    fn each_build_names_a_file_of_its_own() {
+        let first = cache_file_name("rollup", Some(3));
+        std::thread::sleep(Duration::from_millis(2));
+        let second = cache_file_name("rollup", Some(3));
+        assert_ne!(first, second);
+        assert!(first.starts_with("rollup-3-") && first.ends_with(".parquet"));
+    }
+
+    #[test]
+    fn the_stamp_names_the_file_and_must_match_what_it_was_built_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = cache_file_name("rollup", Some(3));
+        std::fs::write(dir.path().join(&name), b"x").unwrap();
+        stamp(dir.path(), "rollup", &name);
+        let expected = serde_json::json!({"version": 3, "sql": 1, "extra": ""});
+        assert_eq!(
+            stamped_cache_file(dir.path(), "rollup", Some(&expected)),
+            Some(dir.path().join(&name))
+        );
+        let newer = serde_json::json!({"version": 4, "sql": 1, "extra": ""});
+        assert_eq!(stamped_cache_file(dir.path(), "rollup", Some(&newer)), None);
+        // Adopting takes whatever the stamp names; a path outside the folder is refused.
+        assert!(stamped_cache_file(dir.path(), "rollup", None).is_some());
+        stamp(dir.path(), "rollup", "../elsewhere.parquet");
+        assert_eq!(stamped_cache_file(dir.path(), "rollup", None), None);
+        // A stamp of the layout before each build had its own file names none.
+        std::fs::write(dir.path().join("rollup.json"), br#"{"version":3,"sql":1,"extra":""}"#)
+            .unwrap();
+        assert_eq!(stamped_cache_file(dir.path(), "rollup", None), None);
+    }
+
+    #[test]
+    fn a_sweep_keeps_the_current_file_and_every_file_a_session_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        for name in [
+            "rollup-1-a.parquet",
+            "rollup-2-b.parquet",
+            "rollup-3-c.parquet",
+            "rollup-4-d.parquet.tmp",
+            "rollup.parquet",
+            "conversations-1-a.parquet",
+        ] {
+            std::fs::write(path(name), b"x").unwrap();
+        }
+        let held = hold(&path("rollup-2-b.parquet")).unwrap();
+        // Nothing is old enough yet.
+        let current = path("rollup-3-c.parquet");
+        assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, CACHE_GRACE), 0);
+        // Past the grace: the unheld older builds, the abandoned temporary file and the
+        // legacy file go; the current one, the held one and the other cache stay.
+        assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, Duration::ZERO), 3);
+        assert!(current.exists() && path("rollup-2-b.parquet").exists());
+        assert!(!path("rollup-1-a.parquet").exists() && !path("rollup.parquet").exists());
+        assert!(path("conversations-1-a.parquet").exists());
+        drop(held);
+        assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, Duration::ZERO), 1);
+        assert!(!path("rollup-2-b.parquet").exists());
+    }
 }

@@ -170,7 +170,14 @@ fn killing_listen_mid_stream_loses_nothing_and_duplicates_nothing() {
     let fake = runtime.block_on(async { FakeJetstream::start(events.clone(), options) }).unwrap();
     let source = format!("bluesky={}", fake.url());
     for pause in [700, 500, 900] {
+        // Killed once it is connected (a loaded machine may take longer than the pause
+        // to start the process), then after the pause: mid-stream.
+        let before = fake.connections();
         let mut child = spawn_listen(killed.path(), &source);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while fake.connections() == before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         std::thread::sleep(Duration::from_millis(pause));
         child.kill().unwrap();
         child.wait().unwrap();
