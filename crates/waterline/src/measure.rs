@@ -142,7 +142,8 @@ fn hold(path: &std::path::Path) -> Result<std::fs::File> {
 
 /// Removes the cache files of `name` other than `keep` that no session holds and that were
 /// last written more than `grace` ago (also the single file of the layout before
-/// builds had their own names). Returns how many it removed.
+/// builds had their own names, and stamps a killed build left half written). Returns how
+/// many it removed.
 fn sweep_cache_files(
     data_dir: &std::path::Path,
     name: &str,
@@ -152,13 +153,15 @@ fn sweep_cache_files(
     let Ok(entries) = std::fs::read_dir(data_dir) else { return 0 };
     let prefix = format!("{name}-");
     let legacy = format!("{name}.parquet");
+    let stamp_prefix = format!("{name}.json.");
     let mut removed = 0;
     for entry in entries.flatten() {
         let path = entry.path();
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else { continue };
         let ours = (file_name.starts_with(&prefix)
             && (file_name.ends_with(".parquet") || file_name.ends_with(".parquet.tmp")))
-            || file_name == legacy;
+            || file_name == legacy
+            || (file_name.starts_with(&stamp_prefix) && file_name.ends_with(".tmp"));
         if !ours || path == keep {
             continue;
         }
@@ -181,7 +184,10 @@ fn sweep_cache_files(
 
 /// Writes a stamp so that a reader never sees it half written.
 fn write_stamp(path: &std::path::Path, stamp: &serde_json::Value) -> Result<()> {
-    let temporary = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let temporary = path.with_extension(format!("json.{}-{nanos:x}.tmp", std::process::id()));
     fs_err::write(&temporary, serde_json::to_vec(stamp)?)?;
     fs_err::rename(&temporary, path)?;
     Ok(())
@@ -200,8 +206,12 @@ impl Session {
             "sql": xxhash_rust::xxh3::xxh3_64(sql.as_bytes()),
             "extra": extra,
         });
-        if let Some(file) = stamped_cache_file(data_dir, name, Some(&stamp)) {
-            self.register_held(name, &file).await?;
+        // A file swept by another build between the look and the lock is built again.
+        if let Some(file) = stamped_cache_file(data_dir, name, Some(&stamp))
+            && let Ok(held) = hold(&file)
+        {
+            self.keep(held);
+            self.analytics.register_cache(name, &file).await?;
             return Ok(false);
         }
         let started = std::time::Instant::now();
@@ -214,13 +224,6 @@ impl Session {
         let swept = sweep_cache_files(data_dir, name, &file, CACHE_GRACE);
         tracing::info!(name, rows, swept, seconds = started.elapsed().as_secs_f64(), "cache built");
         Ok(true)
-    }
-
-    /// Locks a cache file for this session's life, then registers it.
-    async fn register_held(&self, name: &str, file: &std::path::Path) -> Result<()> {
-        self.keep(hold(file)?);
-        self.analytics.register_cache(name, file).await?;
-        Ok(())
     }
 
     fn keep(&self, file: std::fs::File) {
@@ -272,8 +275,14 @@ impl Session {
         ) else {
             return Ok(false);
         };
-        self.register_held("rollup", &rollup).await?;
-        self.register_held("conversations", &conversations).await?;
+        let (Ok(held_rollup), Ok(held_conversations)) = (hold(&rollup), hold(&conversations))
+        else {
+            return Ok(false); // swept meanwhile: built again
+        };
+        self.keep(held_rollup);
+        self.keep(held_conversations);
+        self.analytics.register_cache("rollup", &rollup).await?;
+        self.analytics.register_cache("conversations", &conversations).await?;
         let _ = self.rollup_ready.set(false);
         let _ = self.conversations_ready.set(false);
         Ok(true)
@@ -1323,6 +1332,7 @@ mod cache_file_tests {
             "rollup-3-c.parquet",
             "rollup-4-d.parquet.tmp",
             "rollup.parquet",
+            "rollup.json.1-a.tmp",
             "conversations-1-a.parquet",
         ] {
             std::fs::write(path(name), b"x").unwrap();
@@ -1331,9 +1341,9 @@ mod cache_file_tests {
         // Nothing is old enough yet.
         let current = path("rollup-3-c.parquet");
         assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, CACHE_GRACE), 0);
-        // Past the grace: the unheld older builds, the abandoned temporary file and the
+        // Past the grace: the unheld older builds, the abandoned temporary files and the
         // legacy file go; the current one, the held one and the other cache stay.
-        assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, Duration::ZERO), 3);
+        assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, Duration::ZERO), 4);
         assert!(current.exists() && path("rollup-2-b.parquet").exists());
         assert!(!path("rollup-1-a.parquet").exists() && !path("rollup.parquet").exists());
         assert!(path("conversations-1-a.parquet").exists());
