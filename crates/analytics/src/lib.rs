@@ -9,8 +9,10 @@ pub mod compare;
 pub mod hours;
 pub mod metrics;
 pub mod query;
+pub mod refit;
 pub mod reports;
-pub mod topics;
+/// Topic models live with the other annotators (assigned on arrival); re-exported here.
+pub use waterline_enrich::topics;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -81,6 +83,7 @@ pub const POST_COLUMNS: &[&str] = &[
     "duplicate_of",
     "enrich_skipped",
     "enriched_with",
+    "topic_id",
     "observed_at",
     "import_run",
     "source",
@@ -107,6 +110,28 @@ pub fn posts_view_sql(with_updates: bool) -> String {
 /// The SQL of the `observations` view: every observed state of every post's counts.
 pub const OBSERVATIONS_VIEW_SQL: &str = "SELECT platform, id, observed_at, likes, shares, replies, quotes, views, \
      author_followers, import_run FROM records WHERE kind = 'post' AND NOT deleted";
+
+/// Posts streamed batch by batch ([`Analytics::post_batches`]).
+pub struct PostBatches {
+    stream: datafusion::physical_plan::SendableRecordBatchStream,
+}
+
+impl PostBatches {
+    /// The next batch of posts, `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Vec<waterline_model::Post>, AnalyticsError>> {
+        use futures::StreamExt;
+        let batch = match self.stream.next().await? {
+            Ok(batch) => batch,
+            Err(error) => return Some(Err(error.into())),
+        };
+        let reader = RowReader::new(&batch);
+        Some(
+            (0..batch.num_rows())
+                .map(|row| reader.post(row).map_err(AnalyticsError::from))
+                .collect(),
+        )
+    }
+}
 
 /// A DataFusion session with the workspace's views registered.
 pub struct Analytics {
@@ -219,33 +244,37 @@ impl Analytics {
         Ok(())
     }
 
-    /// Registers (replacing) the `post_topics` table: each post's topic label.
-    pub fn register_topics(
-        &self,
-        assignments: &[(String, String, String)],
-    ) -> Result<(), AnalyticsError> {
-        use datafusion::arrow::array::StringBuilder;
+    /// Registers (replacing) the workspace's topic names, `topic_names(id, name)` with names
+    /// spelled `#id label` as the `topic` dimension shows them, and the view
+    /// `post_topics(platform, id, topic)` over the posts' stored assignments.
+    pub async fn register_topics(&self, names: &[(u32, String)]) -> Result<(), AnalyticsError> {
+        use datafusion::arrow::array::{Int64Builder, StringBuilder};
         use datafusion::arrow::datatypes::{DataType, Field, Schema};
         use std::sync::Arc;
         let schema = Arc::new(Schema::new(vec![
-            Field::new("platform", DataType::Utf8, false),
-            Field::new("id", DataType::Utf8, false),
-            Field::new("topic", DataType::Utf8, false),
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, false),
         ]));
-        let mut columns = [StringBuilder::new(), StringBuilder::new(), StringBuilder::new()];
-        for (platform, id, topic) in assignments {
-            columns[0].append_value(platform);
-            columns[1].append_value(id);
-            columns[2].append_value(topic);
+        let mut ids = Int64Builder::with_capacity(names.len());
+        let mut labels = StringBuilder::new();
+        for (id, name) in names {
+            ids.append_value(i64::from(*id));
+            labels.append_value(name);
         }
-        let [mut a, mut b, mut c] = columns;
         let batch = RecordBatch::try_new(
             schema.clone(),
-            vec![Arc::new(a.finish()), Arc::new(b.finish()), Arc::new(c.finish())],
+            vec![Arc::new(ids.finish()), Arc::new(labels.finish())],
         )?;
         let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])?;
+        self.context.deregister_table("topic_names")?;
+        self.context.register_table("topic_names", Arc::new(table))?;
         self.context.deregister_table("post_topics")?;
-        self.context.register_table("post_topics", Arc::new(table))?;
+        self.context
+            .sql(
+                "CREATE VIEW post_topics AS SELECT p.platform, p.id, n.name AS topic \
+                 FROM posts p JOIN topic_names n ON n.id = p.topic_id",
+            )
+            .await?;
         Ok(())
     }
 
@@ -278,12 +307,8 @@ impl Analytics {
         Ok((batches, start.elapsed()))
     }
 
-    /// Every post (latest state) in time order, with its annotations, for the reports.
-    pub async fn posts(&self) -> Result<Vec<waterline_model::Post>, AnalyticsError> {
-        self.posts_where("TRUE").await
-    }
-
-    /// The posts matching an SQL condition over the `posts` view, oldest first.
+    /// The posts matching an SQL condition over the `posts` view, oldest first. The caller
+    /// bounds the condition (a window, a list of ids): never every post of a workspace.
     pub async fn posts_where(
         &self,
         condition: &str,
@@ -305,6 +330,34 @@ impl Analytics {
             }
         }
         Ok(posts)
+    }
+
+    /// The posts matching an SQL condition over the `posts` view, batch by batch as the
+    /// engine streams them, in no particular order: memory holds one batch at a time.
+    pub async fn post_batches(&self, condition: &str) -> Result<PostBatches, AnalyticsError> {
+        let frame = self.context.sql(&format!("SELECT * FROM posts WHERE {condition}")).await?;
+        Ok(PostBatches { stream: frame.execute_stream().await? })
+    }
+
+    /// The first and last post times (UTC microseconds) matching a condition.
+    pub async fn time_span(&self, condition: &str) -> Result<Option<(i64, i64)>, AnalyticsError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::Int64Type;
+        let batches = self
+            .context
+            .sql(&format!(
+                "SELECT arrow_cast(min(created_at), 'Int64'), arrow_cast(max(created_at), 'Int64') \
+                 FROM posts WHERE {condition}"
+            ))
+            .await?
+            .collect()
+            .await?;
+        let value = |column: usize| {
+            let batch = batches.first()?;
+            let ints = batch.column(column).as_primitive_opt::<Int64Type>()?;
+            (ints.len() > 0 && !ints.is_null(0)).then(|| ints.value(0))
+        };
+        Ok(value(0).zip(value(1)))
     }
 
     /// Writes the `posts` view to one file: `csv`, `parquet` or `jsonl` (Waterline JSON lines).

@@ -147,7 +147,8 @@ pub struct Context {
     /// Every audience post addressed to the brand needs a reply (care desks), not only
     /// questions, complaints and requests.
     pub inbound_addressed: bool,
-    /// A `post_topics(platform, id, topic)` table is registered.
+    /// The `topic_names(id, name)` table (and the `post_topics(platform, id, topic)` view) is
+    /// registered.
     pub topics: bool,
     /// The daily `rollup` table ([`rollup_sql`]) is registered (or may be built): post
     /// metrics that it can answer read it instead of scanning the posts.
@@ -308,9 +309,23 @@ fn voice_part(part: VoicePart, mention: &str, rollup: bool) -> String {
     }
 }
 
-/// The derived column `post_type`.
-const POST_TYPE: &str = "CASE WHEN repost_of IS NOT NULL THEN 'repost' WHEN reply_to IS NOT NULL THEN 'reply' \
-     WHEN quote_of IS NOT NULL THEN 'quote' ELSE 'original' END";
+/// The one definition of a post's type (the `post_type` dimension and filter, the
+/// metrics' scopes and the server's post list): a repost first, then a reply, then a
+/// quote, else an original; a reply that quotes is a reply. `table` qualifies the columns
+/// (`Some("p")` reads `p.repost_of`).
+pub fn post_type_sql(table: Option<&str>) -> String {
+    let column = |name: &str| match table {
+        Some(table) => format!("{table}.{name}"),
+        None => name.to_owned(),
+    };
+    format!(
+        "CASE WHEN {} IS NOT NULL THEN 'repost' WHEN {} IS NOT NULL THEN 'reply' \
+         WHEN {} IS NOT NULL THEN 'quote' ELSE 'original' END",
+        column("repost_of"),
+        column("reply_to"),
+        column("quote_of")
+    )
+}
 
 /// The derived column `engagements`: the sum of the known parts, unknown when none is known.
 const ENGAGEMENTS: &str = "CASE WHEN likes IS NULL AND shares IS NULL AND replies IS NULL AND quotes IS NULL THEN NULL \
@@ -337,16 +352,15 @@ fn interacts_sql(context: &Context) -> String {
 /// `mentions_brand`).
 fn derived_posts_sql(context: &Context) -> String {
     format!(
-        "SELECT *, {ENGAGEMENTS} AS engagements, {POST_TYPE} AS post_type, {} AS mentions_brand FROM posts",
+        "SELECT *, {ENGAGEMENTS} AS engagements, {} AS post_type, {} AS mentions_brand FROM posts",
+        post_type_sql(None),
         brand_mentions_sql(context)
     )
 }
 
-/// Rows with their topic label joined on (platform, id).
+/// Rows with their topic's name (`#id label`) joined on the topic assigned on arrival.
 fn with_topics(sql: &str) -> String {
-    format!(
-        "SELECT d.*, t.topic FROM ({sql}) d LEFT JOIN post_topics t ON t.platform = d.platform AND t.id = d.id"
-    )
+    format!("SELECT d.*, t.name AS topic FROM ({sql}) d LEFT JOIN topic_names t ON t.id = d.topic_id")
 }
 
 /// `EXPR IN (…)` or `EXPR NOT IN (…)` for a filter's values.
@@ -432,7 +446,7 @@ pub fn rollup_sql(context: &Context) -> String {
     let keys = 8 + mentions.len();
     format!(
         "SELECT to_char(date_trunc('day', created_at AT TIME ZONE {tz}), '%Y-%m-%d') AS day, platform, \
-         coalesce(side, 'unknown') AS side, {POST_TYPE} AS post_type, coalesce(language, 'und') AS language, \
+         coalesce(side, 'unknown') AS side, {post_type} AS post_type, coalesce(language, 'und') AS language, \
          coalesce(sentiment, 'unknown') AS sentiment, coalesce(need, 'none') AS need, \
          CASE WHEN side IN ('own', 'competitor') THEN coalesce(author_handle, author_id, 'unknown') END AS account, \
          {}{} FROM (SELECT *, {ENGAGEMENTS} AS engagements FROM posts) p GROUP BY {}",
@@ -440,6 +454,7 @@ pub fn rollup_sql(context: &Context) -> String {
         values.join(", "),
         (1..=keys).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
         tz = quote(&context.time_zone),
+        post_type = post_type_sql(None),
     )
 }
 
@@ -1505,6 +1520,21 @@ mod tests {
             plan(&query(&["posts"], &["topic"], &[]), &no_topics),
             Err(QueryError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn a_post_type_has_one_definition_repost_then_reply_then_quote() {
+        let plain = post_type_sql(None);
+        let at = |column: &str| plain.find(column).expect("the definition reads the column");
+        assert!(at("repost_of") < at("reply_to") && at("reply_to") < at("quote_of"), "{plain}");
+        let qualified = ["repost_of", "reply_to", "quote_of"]
+            .iter()
+            .fold(plain.clone(), |sql, column| sql.replace(column, &format!("p.{column}")));
+        assert_eq!(post_type_sql(Some("p")), qualified);
+        // The posts the families read and the rollup derive the type with it.
+        let ctx = context();
+        assert!(derived_posts_sql(&ctx).contains(&format!("{plain} AS post_type")));
+        assert!(rollup_sql(&ctx).contains(&format!("{plain} AS post_type")));
     }
 
     #[test]

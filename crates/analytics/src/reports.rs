@@ -1,18 +1,34 @@
 //! The listening, perception-gap and content-audit reports (`waterline report …`), computed
-//! from the stored posts, their annotations and the workspace's topic model. Definitions
-//! follow `PRODUCT.md` section 3; the JSON shapes are documented in `docs/schema.md`.
+//! by the engine over the stored posts, their annotations and the topics assigned on arrival
+//! (`topic_id`). Counts are SQL aggregates; example posts come from bounded top-k queries;
+//! only the brand's own original posts (its output, not the audience's) are read row by
+//! row, for their reception against the account's own 90-day baseline. No report holds the
+//! audience's posts in memory. Definitions follow `PRODUCT.md` section 3; the JSON shapes
+//! are documented in `docs/schema.md`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+use futures::StreamExt;
 use serde::Serialize;
-use waterline_enrich::embed::Embeddings;
-use waterline_model::{Config, Need, Post, Sentiment, Side};
+use waterline_model::Config;
 
-use crate::topics::{self, SeedTopic, TopicDoc, TopicModel, TopicOptions, round};
+use crate::query::{period_bounds, quote};
+use crate::topics::{self, TopicModel, round};
+use crate::{Analytics, AnalyticsError};
 
 /// Fewest posts a report needs to say anything.
 pub const MIN_POSTS: usize = 20;
+
+/// Most engaged posts of each topic among which its representatives are chosen (those
+/// nearest the topic's centre).
+const CANDIDATES: usize = 24;
+
+/// Audited posts a report lists by default (newest first); its counts and groups cover
+/// every one.
+pub const AUDIT_LISTED: usize = 500;
 
 /// The period a report covers (inclusive dates in the workspace time zone).
 #[derive(Debug, Clone, Serialize)]
@@ -25,167 +41,277 @@ pub struct Period {
     pub time_zone: String,
 }
 
-/// Posts, their topic documents and assignments, shared by the three reports.
-pub struct Corpus<'a> {
-    /// The posts (latest state), in time order.
-    pub posts: &'a [Post],
-    /// One topic document per post.
-    pub docs: Vec<TopicDoc>,
-    /// Topic per post.
-    pub labels: Vec<Option<u32>>,
-    /// The (updated) topic model.
-    pub model: TopicModel,
-    /// Whether the model changed and should be saved.
-    pub model_changed: bool,
-    /// Index of a post by (platform, id).
-    index: HashMap<(&'a str, &'a str), usize>,
-    /// Own replies by the (platform, id) they answer.
-    own_replies: HashMap<(&'a str, &'a str), Vec<usize>>,
-    /// Audience replies by the (platform, id) they answer.
-    audience_replies: HashMap<(&'a str, &'a str), Vec<usize>>,
-    /// Own replies by (platform, conversation id).
-    own_in_conversation: HashMap<(&'a str, &'a str), Vec<usize>>,
-    /// Posts without annotations (imported with `--no-enrich`).
-    unannotated: usize,
-    time_zone: chrono_tz::Tz,
+/// What a report reads: the engine over the workspace's posts, its configuration and its
+/// topic model (names, centroids, seeds).
+pub struct Sources<'a> {
+    /// The engine with the `posts` view registered.
+    pub analytics: &'a Analytics,
+    /// The workspace configuration (time zone, competitors, seed topics).
+    pub config: &'a Config,
+    /// The saved topic model.
+    pub model: &'a TopicModel,
 }
 
-/// True for posts that carry their own content (not reposts, not empty).
-fn has_content(post: &Post) -> bool {
-    post.repost_of.is_none() && !post.text.trim().is_empty()
-}
-
-impl<'a> Corpus<'a> {
-    /// Embeds every post, updates the topic model with them and assigns them.
-    pub fn build(
-        posts: &'a [Post],
-        config: &Config,
-        model: Option<TopicModel>,
-        table: Option<&Embeddings>,
-        options: &TopicOptions,
-    ) -> Corpus<'a> {
-        let texts: Vec<&str> = posts
-            .iter()
-            .map(|post| if has_content(post) { post.text.as_str() } else { "" })
-            .collect();
-        let mut docs = topics::prepare(&texts, table);
-        let embedding = topics::embedding_name(table);
-        // A model made with another embedding cannot be reused: start again.
-        let mut model = match model {
-            Some(model) if model.embedding == embedding => model,
-            _ => TopicModel { embedding, ..TopicModel::default() },
-        };
-        let before = model.clone();
-        let seeds: Vec<SeedTopic> = config
-            .topics
-            .iter()
-            .map(|seed| SeedTopic {
-                name: seed.name.clone(),
-                keywords: seed.keywords.iter().map(|k| waterline_enrich::text::fold(k)).collect(),
-            })
-            .collect();
-        topics::mark_seeds(&mut docs, &texts, &seeds);
-        let labels = topics::update(&mut model, &docs, options, &seeds);
-        let model_changed = model != before;
-        let mut index = HashMap::with_capacity(posts.len());
-        let mut own_replies: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-        let mut audience_replies: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-        let mut own_in_conversation: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-        for (position, post) in posts.iter().enumerate() {
-            if post.side == Some(Side::Own)
-                && post.reply_to.is_some()
-                && let Some(conversation) = &post.conversation_id
-            {
-                own_in_conversation
-                    .entry((post.platform.as_str(), conversation.as_str()))
-                    .or_default()
-                    .push(position);
-            }
-            index.insert((post.platform.as_str(), post.id.as_str()), position);
-            if let Some(parent) = &post.reply_to {
-                let key = (post.platform.as_str(), parent.as_str());
-                match post.side {
-                    Some(Side::Own) => own_replies.entry(key).or_default().push(position),
-                    Some(Side::Audience) => audience_replies.entry(key).or_default().push(position),
-                    _ => {}
-                }
-            }
-        }
-        Corpus {
-            posts,
-            docs,
-            labels,
-            model,
-            model_changed,
-            index,
-            own_replies,
-            audience_replies,
-            own_in_conversation,
-            unannotated: posts
-                .iter()
-                .filter(|post| post.annotations.as_ref().is_none_or(|a| a.enriched_with.is_empty()))
-                .count(),
-            time_zone: config.time_zone().unwrap_or(chrono_tz::UTC),
-        }
-    }
-
-    fn day(&self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.time_zone).date_naive()
-    }
-
-    /// Positions of the posts inside a period, and the period with its bounds filled.
-    fn in_period(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> (Vec<usize>, Period) {
-        let chosen: Vec<usize> = (0..self.posts.len())
-            .filter(|i| {
-                let day = self.day(self.posts[*i].created_at);
-                from.is_none_or(|from| day >= from) && to.is_none_or(|to| day <= to)
-            })
-            .collect();
-        let first = chosen.iter().map(|i| self.day(self.posts[*i].created_at)).min();
-        let last = chosen.iter().map(|i| self.day(self.posts[*i].created_at)).max();
-        let period =
-            Period { from: from.or(first), to: to.or(last), time_zone: self.time_zone.to_string() };
-        (chosen, period)
-    }
-
-    /// The earliest own answer to a post: an own reply to it, or a later own post in the
-    /// same conversation that replies to its author (a thread answered at its last message
-    /// answers the author's earlier messages too).
-    fn answered(&self, position: usize) -> Option<&Post> {
-        let post = &self.posts[position];
-        let direct = self
-            .own_replies
-            .get(&(post.platform.as_str(), post.id.as_str()))
-            .into_iter()
-            .flatten()
-            .map(|reply| &self.posts[*reply]);
-        let author = [post.author_handle.as_deref(), post.author_id.as_deref()];
-        let in_thread = post
-            .conversation_id
-            .as_deref()
-            .and_then(|conversation| {
-                self.own_in_conversation.get(&(post.platform.as_str(), conversation))
-            })
-            .into_iter()
-            .flatten()
-            .map(|reply| &self.posts[*reply])
-            .filter(|reply| {
-                reply.reply_to_author.as_deref().is_some_and(|to| author.contains(&Some(to)))
-            });
-        direct
-            .chain(in_thread)
-            .filter(|reply| reply.created_at >= post.created_at)
-            .min_by_key(|reply| reply.created_at)
-    }
-
+impl Sources<'_> {
     fn label(&self, id: u32) -> String {
         self.model
             .topics
             .iter()
             .find(|topic| topic.id == id)
             .map(|topic| topic.label())
-            .unwrap_or_default()
+            .unwrap_or_else(|| format!("topic {id}"))
     }
+
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.config.time_zone().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// A report's period as SQL over `posts`, with its bounds filled from the data.
+struct Scope {
+    period: Period,
+    /// The period's condition over `posts` (`TRUE` for all time).
+    condition: String,
+    /// Start of the period's second half (posts before it are early).
+    half: Option<DateTime<Utc>>,
+    /// Start of the period (for the 90-day baselines before it).
+    start: Option<DateTime<Utc>>,
+    /// End of the period (exclusive), when it has one.
+    end: Option<DateTime<Utc>>,
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+}
+
+fn micros(at: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at).unwrap_or_default()
+}
+
+/// Runs a query and hands each batch to `each` as it streams (nothing is collected).
+async fn stream(
+    analytics: &Analytics,
+    sql: &str,
+    mut each: impl FnMut(&RecordBatch) -> Result<(), AnalyticsError>,
+) -> Result<(), AnalyticsError> {
+    let frame = analytics.context.sql(sql).await?;
+    let mut batches = frame.execute_stream().await?;
+    while let Some(batch) = batches.next().await {
+        each(&batch?)?;
+    }
+    Ok(())
+}
+
+/// The value of a `BIGINT` column (the reports' SQL casts every number it reads).
+fn int(batch: &RecordBatch, column: usize, row: usize) -> Option<i64> {
+    let ints = batch.column(column).as_primitive_opt::<Int64Type>()?;
+    (!ints.is_null(row)).then(|| ints.value(row))
+}
+
+fn count(batch: &RecordBatch, column: usize, row: usize) -> usize {
+    int(batch, column, row).unwrap_or(0).max(0) as usize
+}
+
+fn text(batch: &RecordBatch, column: usize, row: usize) -> Option<String> {
+    waterline_store::schema::text_value(batch.column(column), row)
+}
+
+fn topic_of(batch: &RecordBatch, column: usize, row: usize) -> Option<u32> {
+    int(batch, column, row).and_then(|id| u32::try_from(id).ok())
+}
+
+/// A timestamp as microseconds (`BIGINT`), for reading back.
+const CREATED: &str = "arrow_cast(created_at, 'Int64')";
+
+/// True for posts with their own content (not reposts, not empty): those that get a topic.
+const HAS_CONTENT: &str = "repost_of IS NULL AND trim(text) <> ''";
+
+/// The engagements of a post (likes + shares + replies + quotes, known parts; 0 when none).
+const ENGAGED: &str =
+    "coalesce(likes, 0) + coalesce(shares, 0) + coalesce(replies, 0) + coalesce(quotes, 0)";
+
+async fn scope(
+    sources: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Scope, AnalyticsError> {
+    let tz = sources.time_zone();
+    let (start, end) = period_bounds(&tz, from, to);
+    let mut conditions = Vec::new();
+    if let Some(start) = start {
+        conditions.push(format!("created_at >= {}", stamp(start)));
+    }
+    if let Some(end) = end {
+        conditions.push(format!("created_at < {}", stamp(end)));
+    }
+    let condition =
+        if conditions.is_empty() { "TRUE".to_owned() } else { conditions.join(" AND ") };
+    let (mut first, mut last) = (None, None);
+    if from.is_none() || to.is_none() {
+        stream(
+            sources.analytics,
+            &format!(
+                "SELECT arrow_cast(min(created_at), 'Int64'), arrow_cast(max(created_at), 'Int64') \
+                 FROM posts WHERE {condition}"
+            ),
+            |batch| {
+                if batch.num_rows() > 0 {
+                    first = int(batch, 0, 0).map(|at| micros(at).with_timezone(&tz).date_naive());
+                    last = int(batch, 1, 0).map(|at| micros(at).with_timezone(&tz).date_naive());
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    let (from, to) = (from.or(first), to.or(last));
+    let half = match (from, to) {
+        (Some(from), Some(to)) => {
+            let half = from + Duration::days((to - from).num_days() / 2);
+            period_bounds(&tz, half.succ_opt(), None).0
+        }
+        _ => None,
+    };
+    let start = start.or_else(|| from.and_then(|day| period_bounds(&tz, Some(day), None).0));
+    Ok(Scope { period: Period { from, to, time_zone: tz.to_string() }, condition, half, start, end })
+}
+
+impl Scope {
+    /// `1` for a post in the period's first half, else `0`.
+    fn early(&self) -> String {
+        match self.half {
+            Some(half) => format!("CASE WHEN created_at < {} THEN 1 ELSE 0 END", stamp(half)),
+            None => "0".to_owned(),
+        }
+    }
+}
+
+/// Growth of a group between the period's halves relative to a reference group (all the
+/// posts of the same halves), so that a rising overall volume does not make every topic
+/// grow: (late share + smoothing) ÷ (early share + smoothing) − 1, each share smoothed by one post.
+fn growth(early: usize, all: usize, reference: Halves) -> f64 {
+    let late = all.saturating_sub(early) as f64;
+    let early_share = (early as f64 + 1.0) / (reference.early + 1.0);
+    let late_share = (late + 1.0) / (reference.late + 1.0);
+    round(late_share / early_share - 1.0)
+}
+
+/// Posts in the first and the second half of a period.
+#[derive(Debug, Clone, Copy, Default)]
+struct Halves {
+    early: f64,
+    late: f64,
+}
+
+impl Halves {
+    fn add(&mut self, early: usize, all: usize) {
+        self.early += early as f64;
+        self.late += all.saturating_sub(early) as f64;
+    }
+}
+
+/// The CTEs `oa` (own replies), `ad` and `at` (answers to the posts of CTE `n`: a direct own
+/// reply, or a later own reply in the same conversation addressed to its author) and `ans`
+/// (the answered posts of `n`, once each). `n` has platform, id, created_at, author_handle,
+/// author_id and conversation_id.
+const ANSWERED_CTES: &str = "oa AS (SELECT platform, reply_to, conversation_id, reply_to_author, created_at \
+     FROM posts WHERE side = 'own' AND reply_to IS NOT NULL), \
+     ad AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform AND oa.reply_to = n.id \
+     WHERE oa.created_at >= n.created_at), \
+     at AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform \
+     AND oa.conversation_id = n.conversation_id \
+     WHERE oa.created_at >= n.created_at \
+     AND (oa.reply_to_author = n.author_handle OR oa.reply_to_author = n.author_id)), \
+     ans AS (SELECT DISTINCT platform, id FROM (SELECT * FROM ad UNION ALL SELECT * FROM at))";
+
+/// The posts of `keys` as report examples, fetched by id (at most a few hundred).
+async fn examples(
+    analytics: &Analytics,
+    keys: &[(String, String)],
+) -> Result<HashMap<(String, String), Example>, AnalyticsError> {
+    let mut found = HashMap::new();
+    let wanted: HashSet<&(String, String)> = keys.iter().collect();
+    let mut ids: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(|id| quote(id)).collect::<Vec<_>>().join(", ");
+        stream(
+            analytics,
+            &format!(
+                "SELECT platform, id, {CREATED}, coalesce(author_handle, author_id), text \
+                 FROM posts WHERE id IN ({list})"
+            ),
+            |batch| {
+                for row in 0..batch.num_rows() {
+                    let key = (
+                        text(batch, 0, row).unwrap_or_default(),
+                        text(batch, 1, row).unwrap_or_default(),
+                    );
+                    if !wanted.contains(&key) {
+                        continue;
+                    }
+                    let example = Example {
+                        platform: key.0.clone(),
+                        id: key.1.clone(),
+                        created_at: micros(int(batch, 2, row).unwrap_or(0)),
+                        author: text(batch, 3, row),
+                        text: text(batch, 4, row).unwrap_or_default().chars().take(280).collect(),
+                    };
+                    found.insert(key, example);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    Ok(found)
+}
+
+/// Remarks shared by the reports.
+async fn notes_for(
+    sources: &Sources<'_>,
+    scope: &Scope,
+    chosen: usize,
+) -> Result<Vec<String>, AnalyticsError> {
+    let mut notes = Vec::new();
+    if chosen < MIN_POSTS {
+        notes.push(format!(
+            "too little data: {chosen} posts in the period (a report needs at least {MIN_POSTS}); import more or widen --from/--to"
+        ));
+    }
+    let (mut unannotated, mut all) = (0, 0);
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT CAST(sum(CASE WHEN enriched_with IS NULL OR enriched_with = '' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(count(*) AS BIGINT) FROM posts WHERE {}",
+            scope.condition
+        ),
+        |batch| {
+            if batch.num_rows() > 0 {
+                unannotated = count(batch, 0, 0);
+                all = count(batch, 1, 0);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    if unannotated * 2 > all {
+        notes.push(format!(
+            "{unannotated} of {all} posts have no annotations (imported with --no-enrich): sentiment, needs and topics are missing; run `waterline enrich`"
+        ));
+    }
+    if sources.model.embedding.starts_with("lexical") {
+        notes.push("no embedding table is available: topics are lexical (hashed words), expect weaker topics".into());
+    }
+    if sources.model.topics.is_empty() && all > 0 {
+        notes.push(
+            "the workspace has no topics yet: they are fitted as posts arrive (or by `waterline topics refit`)"
+                .into(),
+        );
+    }
+    Ok(notes)
 }
 
 /// A post quoted in a report.
@@ -203,23 +329,6 @@ pub struct Example {
     pub text: String,
 }
 
-fn example(post: &Post) -> Example {
-    Example {
-        platform: post.platform.clone(),
-        id: post.id.clone(),
-        created_at: post.created_at,
-        author: post.author_handle.clone().or_else(|| post.author_id.clone()),
-        text: post.text.chars().take(280).collect(),
-    }
-}
-
-fn need_of(post: &Post) -> Need {
-    post.annotations.as_ref().and_then(|a| a.need).unwrap_or(Need::None)
-}
-
-fn sentiment_of(post: &Post) -> Option<Sentiment> {
-    post.annotations.as_ref().and_then(|a| a.sentiment)
-}
 
 /// Shares of positive, neutral and negative posts, and net sentiment.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -234,27 +343,6 @@ pub struct SentimentMix {
     pub net: f64,
 }
 
-fn sentiment_mix<'p>(posts: impl Iterator<Item = &'p Post>) -> SentimentMix {
-    let (mut positive, mut neutral, mut negative) = (0.0, 0.0, 0.0);
-    for post in posts {
-        match sentiment_of(post) {
-            Some(Sentiment::Positive) => positive += 1.0,
-            Some(Sentiment::Neutral) => neutral += 1.0,
-            Some(Sentiment::Negative) => negative += 1.0,
-            None => {}
-        }
-    }
-    let all: f64 = positive + neutral + negative;
-    if all == 0.0 {
-        return SentimentMix::default();
-    }
-    SentimentMix {
-        positive: round(positive / all),
-        neutral: round(neutral / all),
-        negative: round(negative / all),
-        net: round((positive - negative) / all),
-    }
-}
 
 /// Rounds to four significant digits (rates by followers of large accounts are tiny).
 fn significant(value: f64) -> f64 {
@@ -274,51 +362,6 @@ fn show(value: f64) -> String {
     format!("{value:.decimals$}")
 }
 
-/// Growth of a group of posts between the first and the second half of a period, relative to
-/// all the posts of the same halves (`reference`), so that a rising overall volume does not
-/// make every topic grow: (late share + smoothing) ÷ (early share + smoothing) − 1, where each
-/// share is the group's posts over the reference posts of that half, smoothed by one post.
-fn growth(
-    days: &[NaiveDate],
-    reference: &Halves,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> f64 {
-    let (Some(from), Some(to)) = (from, to) else { return 0.0 };
-    let half = from + Duration::days((to - from).num_days() / 2);
-    let early = days.iter().filter(|day| **day <= half).count() as f64;
-    let late = days.len() as f64 - early;
-    let early_share = (early + 1.0) / (reference.early + 1.0);
-    let late_share = (late + 1.0) / (reference.late + 1.0);
-    round(late_share / early_share - 1.0)
-}
-
-/// Posts in the first and the second half of a period.
-struct Halves {
-    early: f64,
-    late: f64,
-}
-
-fn halves(
-    days: impl Iterator<Item = NaiveDate>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> Halves {
-    let (Some(from), Some(to)) = (from, to) else { return Halves { early: 0.0, late: 0.0 } };
-    let half = from + Duration::days((to - from).num_days() / 2);
-    let (mut early, mut late) = (0.0, 0.0);
-    for day in days {
-        if day <= half {
-            early += 1.0;
-        } else {
-            late += 1.0;
-        }
-    }
-    Halves { early, late }
-}
-
-// ---------------------------------------------------------------------------------------
-// Listening.
 
 /// One topic in the listening report.
 #[derive(Debug, Clone, Serialize)]
@@ -399,171 +442,6 @@ pub struct ListeningReport {
     pub notes: Vec<String>,
 }
 
-fn notes_for(corpus: &Corpus, chosen: usize) -> Vec<String> {
-    let mut notes = Vec::new();
-    if chosen < MIN_POSTS {
-        notes.push(format!(
-            "too little data: {chosen} posts in the period (a report needs at least {MIN_POSTS}); import more or widen --from/--to"
-        ));
-    }
-    if corpus.unannotated * 2 > corpus.posts.len() {
-        notes.push(format!(
-            "{} of {} posts have no annotations (imported with --no-enrich): sentiment and needs are missing; run `waterline enrich`",
-            corpus.unannotated,
-            corpus.posts.len()
-        ));
-    }
-    if corpus.model.embedding.starts_with("lexical") {
-        notes.push("no embedding table is available: topics are lexical (hashed words), expect weaker topics".into());
-    }
-    notes
-}
-
-/// Builds the listening report.
-pub fn listening(
-    corpus: &Corpus,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> ListeningReport {
-    let (chosen, period) = corpus.in_period(from, to);
-    let posts = corpus.posts;
-    let audience: Vec<usize> =
-        chosen.iter().copied().filter(|i| posts[*i].side == Some(Side::Audience)).collect();
-    let reference =
-        halves(chosen.iter().map(|i| corpus.day(posts[*i].created_at)), period.from, period.to);
-    let audience_reference =
-        halves(audience.iter().map(|i| corpus.day(posts[*i].created_at)), period.from, period.to);
-    let with_content: Vec<usize> =
-        chosen.iter().copied().filter(|i| !corpus.docs[*i].words.is_empty()).collect();
-    let outliers = with_content.iter().filter(|i| corpus.labels[**i].is_none()).count();
-    let mut by_topic: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for i in &chosen {
-        if let Some(id) = corpus.labels[*i] {
-            by_topic.entry(id).or_default().push(*i);
-        }
-    }
-    let representatives = topics::representatives(&corpus.model, &corpus.docs, &corpus.labels, 12);
-    let mut listed: Vec<ListeningTopic> = by_topic
-        .iter()
-        .map(|(id, members)| {
-            let count =
-                |side: Side| members.iter().filter(|i| posts[**i].side == Some(side)).count();
-            let audience_members: Vec<&Post> = members
-                .iter()
-                .map(|i| &posts[*i])
-                .filter(|p| p.side == Some(Side::Audience))
-                .collect();
-            let days: Vec<NaiveDate> =
-                members.iter().map(|i| corpus.day(posts[*i].created_at)).collect();
-            let topic = corpus.model.topics.iter().find(|topic| topic.id == *id);
-            ListeningTopic {
-                id: *id,
-                label: corpus.label(*id),
-                terms: topic.map(|topic| topic.terms.clone()).unwrap_or_default(),
-                posts: members.len(),
-                audience_posts: audience_members.len(),
-                own_posts: count(Side::Own),
-                competitor_posts: count(Side::Competitor),
-                audience_share: round(audience_members.len() as f64 / audience.len().max(1) as f64),
-                growth: growth(&days, &reference, period.from, period.to),
-                sentiment: sentiment_mix(audience_members.iter().copied()),
-                representative: representatives
-                    .get(id)
-                    .map(|list| {
-                        list.iter()
-                            .filter(|i| members.binary_search(i).is_ok())
-                            .take(3)
-                            .map(|i| example(&posts[*i]))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    listed.sort_by(|a, b| {
-        b.audience_posts.cmp(&a.audience_posts).then(b.posts.cmp(&a.posts)).then(a.id.cmp(&b.id))
-    });
-
-    let mut needs: BTreeMap<(Option<u32>, &'static str), Vec<usize>> = BTreeMap::new();
-    for i in &audience {
-        let need = match need_of(&posts[*i]) {
-            Need::Question => "question",
-            Need::Complaint => "complaint",
-            Need::Request => "request",
-            Need::None => continue,
-        };
-        needs.entry((corpus.labels[*i], need)).or_default().push(*i);
-    }
-    let mut unmet: Vec<UnmetNeed> = needs
-        .into_iter()
-        .map(|((topic_id, need), members)| {
-            let answered: Vec<bool> =
-                members.iter().map(|i| corpus.answered(*i).is_some()).collect();
-            let answered_count = answered.iter().filter(|a| **a).count();
-            let days: Vec<NaiveDate> =
-                members.iter().map(|i| corpus.day(posts[*i].created_at)).collect();
-            let mut examples: Vec<(bool, usize)> = members
-                .iter()
-                .copied()
-                .zip(answered.iter().copied())
-                .map(|(i, a)| (a, i))
-                .collect();
-            examples.sort_by(|a, b| {
-                a.0.cmp(&b.0).then(posts[b.1].created_at.cmp(&posts[a.1].created_at))
-            });
-            UnmetNeed {
-                topic_id,
-                topic: topic_id
-                    .map_or_else(|| "(outside every topic)".to_owned(), |id| corpus.label(id)),
-                need: need.to_owned(),
-                posts: members.len(),
-                growth: growth(&days, &audience_reference, period.from, period.to),
-                answered: answered_count,
-                answered_share: round(answered_count as f64 / members.len().max(1) as f64),
-                examples: examples
-                    .into_iter()
-                    .take(3)
-                    .map(|(answered, i)| NeedExample { post: example(&posts[i]), answered })
-                    .collect(),
-            }
-        })
-        .collect();
-    unmet.sort_by(|a, b| {
-        b.posts.cmp(&a.posts).then(b.growth.total_cmp(&a.growth)).then(a.topic_id.cmp(&b.topic_id))
-    });
-    ListeningReport {
-        posts: chosen.len(),
-        audience_posts: audience.len(),
-        embedding: corpus.model.embedding.clone(),
-        outlier_share: round(outliers as f64 / with_content.len().max(1) as f64),
-        topics: listed,
-        unmet_needs: unmet,
-        notes: notes_for(corpus, chosen.len()),
-        period,
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Reception (used by the gap and the audit).
-
-/// Engagements of a post: likes + shares + replies + quotes (known parts); `None` when no
-/// part is known.
-pub fn engagements(post: &Post) -> Option<u64> {
-    let parts = [post.counts.likes, post.counts.shares, post.counts.replies, post.counts.quotes];
-    parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
-}
-
-/// A post's engagement rate and its basis: by followers, else by impressions, else raw.
-fn rate(post: &Post) -> Option<(f64, &'static str)> {
-    let engaged = engagements(post)? as f64;
-    if let Some(followers) = post.author_followers.filter(|f| *f > 0) {
-        return Some((engaged / followers as f64 * 100.0, "followers"));
-    }
-    if let Some(views) = post.counts.views.filter(|v| *v > 0) {
-        return Some((engaged / views as f64 * 100.0, "impressions"));
-    }
-    Some((engaged, "engagements"))
-}
 
 /// Reception of an own post.
 #[derive(Debug, Clone, Serialize)]
@@ -586,84 +464,7 @@ pub struct Reception {
     pub negative_replies: f64,
 }
 
-/// Minimum earlier posts for a percentile.
-pub const MIN_HISTORY: usize = 10;
 
-/// Reception of every own post with content, by position (others `None`).
-fn receptions(corpus: &Corpus) -> HashMap<usize, Reception> {
-    let posts = corpus.posts;
-    let mut by_account: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for (i, post) in posts.iter().enumerate() {
-        if post.side == Some(Side::Own) && has_content(post) && post.reply_to.is_none() {
-            let author = post.author_id.as_deref().or(post.author_handle.as_deref()).unwrap_or("");
-            by_account.entry((post.platform.as_str(), author)).or_default().push(i);
-        }
-    }
-    let mut out = HashMap::new();
-    for list in by_account.values_mut() {
-        list.sort_by_key(|i| (posts[*i].created_at, *i));
-        let rates: Vec<Option<(f64, &'static str)>> =
-            list.iter().map(|i| rate(&posts[*i])).collect();
-        let mut start = 0;
-        for (position, i) in list.iter().enumerate() {
-            let at = posts[*i].created_at;
-            while start < position && posts[list[start]].created_at < at - Duration::days(90) {
-                start += 1;
-            }
-            let own = rates[position];
-            let mut history: Vec<f64> = (start..position)
-                .filter_map(|j| {
-                    rates[j].filter(|(_, basis)| Some(*basis) == own.map(|o| o.1)).map(|(r, _)| r)
-                })
-                .collect();
-            history.sort_by(f64::total_cmp);
-            let replies: Vec<&Post> = corpus
-                .audience_replies
-                .get(&(posts[*i].platform.as_str(), posts[*i].id.as_str()))
-                .map(|list| list.iter().map(|r| &posts[*r]).collect())
-                .unwrap_or_default();
-            let negative =
-                replies.iter().filter(|r| sentiment_of(r) == Some(Sentiment::Negative)).count();
-            let negative_share = negative as f64 / replies.len().max(1) as f64;
-            let (percentile, label) = match own {
-                Some((value, _)) if history.len() >= MIN_HISTORY => {
-                    let below = history.iter().filter(|h| **h < value).count() as f64;
-                    let equal = history.iter().filter(|h| **h == value).count() as f64;
-                    let percentile = (below + equal / 2.0) / history.len() as f64 * 100.0;
-                    let label = if replies.len() >= 3 && negative_share > 0.5 {
-                        "frosty"
-                    } else if percentile >= 67.0 {
-                        "warm"
-                    } else if percentile >= 33.0 {
-                        "cool"
-                    } else {
-                        "frosty"
-                    };
-                    (Some(round(percentile)), label)
-                }
-                _ => (None, "not enough history"),
-            };
-            let median = (!history.is_empty()).then(|| history[history.len() / 2]);
-            out.insert(
-                *i,
-                Reception {
-                    label: label.to_owned(),
-                    percentile,
-                    rate: own.map(|(value, _)| significant(value)),
-                    basis: own.map(|(_, basis)| basis.to_owned()),
-                    baseline_median: median.map(significant),
-                    history: history.len(),
-                    replies: replies.len(),
-                    negative_replies: round(negative_share),
-                },
-            );
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------
-// Perception gap.
 
 /// One topic in the gap report.
 #[derive(Debug, Clone, Serialize)]
@@ -744,19 +545,6 @@ pub struct DeclaredGap {
     pub verdict: String,
 }
 
-/// The verdict of a topic from its shares (and its own posts' median reception).
-fn verdict(audience_share: f64, own_share: f64, own_median: Option<f64>) -> &'static str {
-    if audience_share >= 0.02 && own_share <= audience_share / 2.0 {
-        "audience talks about this, you do not"
-    } else if own_share >= 0.03
-        && audience_share <= own_share / 2.0
-        && own_median.is_none_or(|m| m < 50.0)
-    {
-        "you push this, nobody engages"
-    } else {
-        "aligned"
-    }
-}
 
 /// Jensen–Shannon divergence (log base 2) of two distributions over the same keys.
 pub fn jensen_shannon(p: &BTreeMap<u32, f64>, q: &BTreeMap<u32, f64>) -> f64 {
@@ -776,191 +564,6 @@ pub fn jensen_shannon(p: &BTreeMap<u32, f64>, q: &BTreeMap<u32, f64>) -> f64 {
     round(total.clamp(0.0, 1.0))
 }
 
-fn distribution(labels: impl Iterator<Item = u32>) -> (BTreeMap<u32, f64>, usize) {
-    let mut counts: BTreeMap<u32, f64> = BTreeMap::new();
-    let mut n = 0;
-    for id in labels {
-        *counts.entry(id).or_default() += 1.0;
-        n += 1;
-    }
-    counts.values_mut().for_each(|value| *value /= n.max(1) as f64);
-    (counts, n)
-}
-
-fn competitor_name(post: &Post, config: &Config) -> String {
-    let handle = post.author_handle.as_deref().unwrap_or("").trim_start_matches('@').to_lowercase();
-    config
-        .competitors
-        .iter()
-        .find(|competitor| {
-            competitor.accounts.get(&post.platform).is_some_and(|handles| {
-                handles.iter().any(|h| h.trim_start_matches('@').to_lowercase() == handle)
-            })
-        })
-        .map_or_else(|| "competitors".to_owned(), |competitor| competitor.name.clone())
-}
-
-/// Builds the gap report.
-pub fn gap(
-    corpus: &Corpus,
-    config: &Config,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> GapReport {
-    let (chosen, period) = corpus.in_period(from, to);
-    let posts = corpus.posts;
-    let topical = |side: Side| -> Vec<usize> {
-        chosen
-            .iter()
-            .copied()
-            .filter(|i| {
-                posts[*i].side == Some(side)
-                    && corpus.labels[*i].is_some()
-                    && (side != Side::Own || posts[*i].reply_to.is_none())
-            })
-            .collect()
-    };
-    let own = topical(Side::Own);
-    let audience = topical(Side::Audience);
-    let (own_mix, own_n) = distribution(own.iter().filter_map(|i| corpus.labels[*i]));
-    let (audience_mix, audience_n) =
-        distribution(audience.iter().filter_map(|i| corpus.labels[*i]));
-    let receptions = receptions(corpus);
-    let ids: Vec<u32> = own_mix
-        .keys()
-        .chain(audience_mix.keys())
-        .copied()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut listed: Vec<GapTopic> = ids
-        .iter()
-        .map(|id| {
-            let audience_share = audience_mix.get(id).copied().unwrap_or(0.0);
-            let own_share = own_mix.get(id).copied().unwrap_or(0.0);
-            let own_posts: Vec<&Reception> = own
-                .iter()
-                .filter(|i| corpus.labels[**i] == Some(*id))
-                .filter_map(|i| receptions.get(i))
-                .collect();
-            let rated: Vec<&&Reception> =
-                own_posts.iter().filter(|r| r.percentile.is_some()).collect();
-            let warm = (!rated.is_empty()).then(|| {
-                round(
-                    rated.iter().filter(|r| r.label == "warm").count() as f64 / rated.len() as f64,
-                )
-            });
-            let mut percentiles: Vec<f64> = rated.iter().filter_map(|r| r.percentile).collect();
-            percentiles.sort_by(f64::total_cmp);
-            let median = (!percentiles.is_empty()).then(|| percentiles[percentiles.len() / 2]);
-            let verdict = verdict(audience_share, own_share, median);
-            GapTopic {
-                id: *id,
-                label: corpus.label(*id),
-                audience_share: round(audience_share),
-                own_share: round(own_share),
-                gap: round(audience_share - own_share),
-                own_posts: own_posts.len(),
-                own_warm_share: warm,
-                own_median_percentile: median,
-                verdict: verdict.to_owned(),
-            }
-        })
-        .collect();
-    listed.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.id.cmp(&b.id)));
-    let audience_not_you =
-        listed.iter().filter(|t| t.verdict.starts_with("audience")).map(|t| t.id).collect();
-    let you_not_audience =
-        listed.iter().filter(|t| t.verdict.starts_with("you push")).map(|t| t.id).collect();
-    let mut resonates: Vec<GapTopic> = listed
-        .iter()
-        .filter(|t| t.own_posts >= 3 && t.own_median_percentile.is_some())
-        .cloned()
-        .collect();
-    resonates.sort_by(|a, b| {
-        b.own_median_percentile
-            .unwrap_or(0.0)
-            .total_cmp(&a.own_median_percentile.unwrap_or(0.0))
-            .then(a.id.cmp(&b.id))
-    });
-    resonates.truncate(5);
-    let mut by_competitor: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for i in &chosen {
-        if posts[*i].side == Some(Side::Competitor)
-            && let Some(id) = corpus.labels[*i]
-        {
-            by_competitor.entry(competitor_name(&posts[*i], config)).or_default().push(id);
-        }
-    }
-    let competitors = by_competitor
-        .into_iter()
-        .map(|(name, labels)| {
-            let (mix, n) = distribution(labels.into_iter());
-            let mut top: Vec<(String, f64)> =
-                mix.iter().map(|(id, share)| (corpus.label(*id), round(*share))).collect();
-            top.sort_by(|a, b| b.1.total_cmp(&a.1));
-            top.truncate(3);
-            CompetitorGap {
-                name,
-                posts: n,
-                divergence: jensen_shannon(&mix, &audience_mix),
-                top_topics: top,
-            }
-        })
-        .collect();
-    let seed_of: HashMap<u32, &str> = corpus
-        .model
-        .topics
-        .iter()
-        .filter_map(|topic| topic.seed.as_deref().map(|seed| (topic.id, seed)))
-        .collect();
-    let mut declared_topics: Vec<DeclaredGap> = config
-        .topics
-        .iter()
-        .map(|seed| {
-            let sum = |mix: &BTreeMap<u32, f64>| -> f64 {
-                mix.iter()
-                    .filter(|(id, _)| seed_of.get(id) == Some(&seed.name.as_str()))
-                    .map(|(_, share)| share)
-                    .sum()
-            };
-            let (audience_share, own_share) = (sum(&audience_mix), sum(&own_mix));
-            DeclaredGap {
-                name: seed.name.clone(),
-                audience_share: round(audience_share),
-                own_share: round(own_share),
-                gap: round(audience_share - own_share),
-                verdict: verdict(audience_share, own_share, None).to_owned(),
-            }
-        })
-        .collect();
-    declared_topics.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.name.cmp(&b.name)));
-    let mut notes = notes_for(corpus, chosen.len());
-    if own_n == 0 {
-        notes.push(
-            "no own posts with a topic in the period: the gap compares against nothing".into(),
-        );
-    }
-    if audience_n == 0 {
-        notes.push("no audience posts with a topic in the period".into());
-    }
-    GapReport {
-        period,
-        own_posts: own_n,
-        audience_posts: audience_n,
-        divergence: jensen_shannon(&own_mix, &audience_mix),
-        topics: listed,
-        audience_not_you,
-        you_not_audience,
-        resonates,
-        declared_topics,
-        competitors,
-        notes,
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Content audit.
 
 /// Phrases of corporate self-talk, folded (English and French).
 const SELF_TALK: &[&str] = &[
@@ -1091,34 +694,777 @@ pub struct AuditReport {
     pub notes: Vec<String>,
 }
 
-/// Builds the audit report.
-pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) -> AuditReport {
-    let (chosen, period) = corpus.in_period(from, to);
-    let posts = corpus.posts;
-    let receptions = receptions(corpus);
-    let (audience_mix, _) = distribution(
-        chosen
-            .iter()
-            .filter(|i| posts[**i].side == Some(Side::Audience))
-            .filter_map(|i| corpus.labels[*i]),
-    );
-    let mut audited: Vec<AuditedPost> = chosen
+
+
+// ---------------------------------------------------------------------------------------
+// Listening.
+
+/// Builds the listening report.
+pub async fn listening(
+    sources: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<ListeningReport, AnalyticsError> {
+    let scope = scope(sources, from, to).await?;
+    let early = scope.early();
+    // Per topic (NULL: none) and side: posts, early posts, content posts, audience sentiment.
+    let mut reference = Halves::default();
+    let mut audience_reference = Halves::default();
+    let (mut chosen, mut audience_posts, mut with_content, mut outliers) = (0, 0, 0, 0);
+    #[derive(Default)]
+    struct Tally {
+        posts: usize,
+        early: usize,
+        audience: usize,
+        own: usize,
+        competitor: usize,
+        positive: f64,
+        neutral: f64,
+        negative: f64,
+    }
+    let mut by_topic: BTreeMap<u32, Tally> = BTreeMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT topic_id, side, CAST(count(*) AS BIGINT), CAST(sum({early}) AS BIGINT), \
+             CAST(sum(CASE WHEN {HAS_CONTENT} THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(sum(CASE WHEN sentiment = 'positive' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(sum(CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(sum(CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM posts WHERE {} GROUP BY topic_id, side",
+            scope.condition
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let topic = topic_of(batch, 0, row);
+                let side = text(batch, 1, row).unwrap_or_default();
+                let (posts, early, content) =
+                    (count(batch, 2, row), count(batch, 3, row), count(batch, 4, row));
+                chosen += posts;
+                reference.add(early, posts);
+                with_content += content;
+                if side == "audience" {
+                    audience_posts += posts;
+                    audience_reference.add(early, posts);
+                }
+                let Some(topic) = topic else {
+                    outliers += content;
+                    continue;
+                };
+                let tally = by_topic.entry(topic).or_default();
+                tally.posts += posts;
+                tally.early += early;
+                match side.as_str() {
+                    "audience" => {
+                        tally.audience += posts;
+                        tally.positive += count(batch, 5, row) as f64;
+                        tally.neutral += count(batch, 6, row) as f64;
+                        tally.negative += count(batch, 7, row) as f64;
+                    }
+                    "own" => tally.own += posts,
+                    "competitor" => tally.competitor += posts,
+                    _ => {}
+                }
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let representatives = representatives(sources, &scope).await?;
+    let mut listed: Vec<ListeningTopic> = by_topic
         .iter()
-        .filter_map(|i| receptions.get(i).map(|reception| (*i, reception)))
-        .map(|(i, reception)| {
-            let post = &posts[i];
-            let (score, cues) = self_talk(&post.text);
-            let topic_id = corpus.labels[i];
+        .map(|(id, tally)| {
+            let topic = sources.model.topics.iter().find(|topic| topic.id == *id);
+            ListeningTopic {
+                id: *id,
+                label: sources.label(*id),
+                terms: topic.map(|topic| topic.terms.clone()).unwrap_or_default(),
+                posts: tally.posts,
+                audience_posts: tally.audience,
+                own_posts: tally.own,
+                competitor_posts: tally.competitor,
+                audience_share: round(tally.audience as f64 / audience_posts.max(1) as f64),
+                growth: growth(tally.early, tally.posts, reference),
+                sentiment: mix(tally.positive, tally.neutral, tally.negative),
+                representative: representatives.get(id).cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    listed.sort_by(|a, b| {
+        b.audience_posts.cmp(&a.audience_posts).then(b.posts.cmp(&a.posts)).then(a.id.cmp(&b.id))
+    });
+    let unmet_needs = unmet_needs(sources, &scope, audience_reference).await?;
+    Ok(ListeningReport {
+        posts: chosen,
+        audience_posts,
+        embedding: sources.model.embedding.clone(),
+        outlier_share: round(outliers as f64 / with_content.max(1) as f64),
+        topics: listed,
+        unmet_needs,
+        notes: notes_for(sources, &scope, chosen).await?,
+        period: scope.period,
+    })
+}
+
+fn mix(positive: f64, neutral: f64, negative: f64) -> SentimentMix {
+    let all = positive + neutral + negative;
+    if all == 0.0 {
+        return SentimentMix::default();
+    }
+    SentimentMix {
+        positive: round(positive / all),
+        neutral: round(neutral / all),
+        negative: round(negative / all),
+        net: round((positive - negative) / all),
+    }
+}
+
+/// Three posts per topic: among its [`CANDIDATES`] most engaged posts of the period (a
+/// bounded top-k query), those nearest the topic's centre, distinct in their words.
+async fn representatives(
+    sources: &Sources<'_>,
+    scope: &Scope,
+) -> Result<BTreeMap<u32, Vec<Example>>, AnalyticsError> {
+    let mut candidates: Vec<(u32, (String, String))> = Vec::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT topic_id, platform, id FROM (SELECT topic_id, platform, id, row_number() OVER \
+             (PARTITION BY topic_id ORDER BY {ENGAGED} DESC, created_at DESC, id) AS rank \
+             FROM posts WHERE {} AND topic_id IS NOT NULL) WHERE rank <= {CANDIDATES}",
+            scope.condition
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                if let Some(topic) = topic_of(batch, 0, row) {
+                    let key = (
+                        text(batch, 1, row).unwrap_or_default(),
+                        text(batch, 2, row).unwrap_or_default(),
+                    );
+                    candidates.push((topic, key));
+                }
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let keys: Vec<(String, String)> = candidates.iter().map(|(_, key)| key.clone()).collect();
+    let found = examples(sources.analytics, &keys).await?;
+    let table = if sources.model.embedding.starts_with("static") {
+        waterline_enrich::models::embeddings()
+    } else {
+        None
+    };
+    let texts: Vec<&str> = candidates
+        .iter()
+        .map(|(_, key)| found.get(key).map_or("", |example| example.text.as_str()))
+        .collect();
+    let docs = topics::prepare(&texts, table);
+    let mut scored: BTreeMap<u32, Vec<(f32, usize)>> = BTreeMap::new();
+    for (index, ((topic, _), doc)) in candidates.iter().zip(&docs).enumerate() {
+        let Some(centre) = sources.model.topics.iter().find(|t| t.id == *topic) else { continue };
+        if doc.vector.is_empty() {
+            continue;
+        }
+        let cosine: f32 = doc.vector.iter().zip(&centre.centroid).map(|(a, b)| a * b).sum();
+        scored.entry(*topic).or_default().push((cosine, index));
+    }
+    Ok(scored
+        .into_iter()
+        .map(|(topic, mut list)| {
+            list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut chosen: Vec<usize> = Vec::new();
+            for (_, index) in list {
+                if chosen.iter().all(|c| docs[*c].words != docs[index].words) {
+                    chosen.push(index);
+                }
+                if chosen.len() == 3 {
+                    break;
+                }
+            }
+            let examples = chosen
+                .into_iter()
+                .filter_map(|index| found.get(&candidates[index].1).cloned())
+                .collect();
+            (topic, examples)
+        })
+        .collect())
+}
+
+/// The audience's questions, complaints and requests per topic in the period, with how
+/// many an own account answered, and three examples each (unanswered first, newest first).
+async fn unmet_needs(
+    sources: &Sources<'_>,
+    scope: &Scope,
+    audience_reference: Halves,
+) -> Result<Vec<UnmetNeed>, AnalyticsError> {
+    let early = scope.early();
+    let needs = format!(
+        "WITH n AS (SELECT platform, id, created_at, author_handle, author_id, conversation_id, \
+         topic_id, need FROM posts WHERE {} AND side = 'audience' \
+         AND need IN ('question', 'complaint', 'request')), {ANSWERED_CTES}, \
+         m AS (SELECT n.*, CASE WHEN ans.id IS NULL THEN 0 ELSE 1 END AS answered FROM n \
+         LEFT JOIN ans ON ans.platform = n.platform AND ans.id = n.id)",
+        scope.condition
+    );
+    let mut groups: BTreeMap<(Option<u32>, String), (usize, usize, usize)> = BTreeMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "{needs} SELECT topic_id, need, CAST(count(*) AS BIGINT), CAST(sum({early}) AS BIGINT), \
+             CAST(sum(answered) AS BIGINT) FROM m GROUP BY topic_id, need"
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let key = (topic_of(batch, 0, row), text(batch, 1, row).unwrap_or_default());
+                groups.insert(key, (count(batch, 2, row), count(batch, 3, row), count(batch, 4, row)));
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let mut picked: BTreeMap<(Option<u32>, String), Vec<((String, String), bool)>> =
+        BTreeMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "{needs} SELECT topic_id, need, platform, id, answered FROM (SELECT topic_id, need, \
+             platform, id, answered, row_number() OVER (PARTITION BY topic_id, need \
+             ORDER BY answered, created_at DESC, id) AS rank FROM m) WHERE rank <= 3"
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let key = (topic_of(batch, 0, row), text(batch, 1, row).unwrap_or_default());
+                let post = (
+                    text(batch, 2, row).unwrap_or_default(),
+                    text(batch, 3, row).unwrap_or_default(),
+                );
+                picked.entry(key).or_default().push((post, int(batch, 4, row) == Some(1)));
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let keys: Vec<(String, String)> =
+        picked.values().flatten().map(|(key, _)| key.clone()).collect();
+    let found = examples(sources.analytics, &keys).await?;
+    let mut unmet: Vec<UnmetNeed> = groups
+        .into_iter()
+        .map(|((topic_id, need), (posts, early, answered))| {
+            let mut chosen: Vec<NeedExample> = picked
+                .get(&(topic_id, need.clone()))
+                .into_iter()
+                .flatten()
+                .filter_map(|(key, answered)| {
+                    found.get(key).map(|post| NeedExample { post: post.clone(), answered: *answered })
+                })
+                .collect();
+            chosen.sort_by(|a, b| {
+                a.answered.cmp(&b.answered).then(b.post.created_at.cmp(&a.post.created_at))
+            });
+            UnmetNeed {
+                topic_id,
+                topic: topic_id
+                    .map_or_else(|| "(outside every topic)".to_owned(), |id| sources.label(id)),
+                need,
+                posts,
+                growth: growth(early, posts, audience_reference),
+                answered,
+                answered_share: round(answered as f64 / posts.max(1) as f64),
+                examples: chosen,
+            }
+        })
+        .collect();
+    unmet.sort_by(|a, b| {
+        b.posts.cmp(&a.posts).then(b.growth.total_cmp(&a.growth)).then(a.topic_id.cmp(&b.topic_id))
+    });
+    Ok(unmet)
+}
+
+// ---------------------------------------------------------------------------------------
+// Reception (used by the gap and the audit).
+
+/// One own original post of the period, read with what its reception and audit need (the
+/// brand's own output: bounded by what it publishes, not by what its audience writes).
+#[derive(Debug, Clone)]
+struct OwnPost {
+    example: Example,
+    topic: Option<u32>,
+    reception: Reception,
+    self_talk: f64,
+    cue: Option<&'static str>,
+    with_link: bool,
+    with_media: bool,
+    with_question: bool,
+    length: usize,
+    replies_answered: usize,
+}
+
+/// A post's engagement rate and its basis: by followers, else by impressions, else raw;
+/// `None` when no part of its engagements is known.
+fn rate(parts: [Option<i64>; 4], followers: Option<i64>, views: Option<i64>) -> Option<(f64, &'static str)> {
+    if parts.iter().all(Option::is_none) {
+        return None;
+    }
+    let engaged = parts.iter().flatten().map(|part| (*part).max(0)).sum::<i64>() as f64;
+    if let Some(followers) = followers.filter(|f| *f > 0) {
+        return Some((engaged / followers as f64 * 100.0, "followers"));
+    }
+    if let Some(views) = views.filter(|v| *v > 0) {
+        return Some((engaged / views as f64 * 100.0, "impressions"));
+    }
+    Some((engaged, "engagements"))
+}
+
+/// Minimum earlier posts for a percentile.
+pub const MIN_HISTORY: usize = 10;
+
+/// The period's own original posts with content, each with its reception: the percentile of
+/// its engagement rate among the same account's posts of the preceding 90 days (same rate
+/// basis), and its audience replies (how many, how negative, how many answered).
+async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>, AnalyticsError> {
+    struct Row {
+        account: (String, String),
+        at: i64,
+        rate: Option<(f64, &'static str)>,
+        post: Option<OwnPost>,
+    }
+    let history_start = match scope.start {
+        Some(start) => format!("created_at >= {}", stamp(start - Duration::days(90))),
+        None => "TRUE".to_owned(),
+    };
+    let condition = &scope.condition;
+    let upper = scope.end.map_or_else(|| "TRUE".to_owned(), |end| format!("created_at < {}", stamp(end)));
+    let mut rows: Vec<Row> = Vec::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT platform, id, coalesce(author_id, author_handle, ''), {CREATED}, \
+             CAST(likes AS BIGINT), CAST(shares AS BIGINT), CAST(replies AS BIGINT), \
+             CAST(quotes AS BIGINT), CAST(views AS BIGINT), CAST(author_followers AS BIGINT), \
+             topic_id, CASE WHEN {condition} THEN 1 ELSE 0 END, coalesce(author_handle, author_id), \
+             CASE WHEN {condition} THEN text END, \
+             CAST(CASE WHEN links IS NULL THEN 0 ELSE array_length(links) END AS BIGINT), \
+             CAST(media_count AS BIGINT) \
+             FROM posts WHERE side = 'own' AND reply_to IS NULL AND {HAS_CONTENT} \
+             AND {history_start} AND {upper}"
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let platform = text(batch, 0, row).unwrap_or_default();
+                let id = text(batch, 1, row).unwrap_or_default();
+                let at = int(batch, 3, row).unwrap_or(0);
+                let parts = [int(batch, 4, row), int(batch, 5, row), int(batch, 6, row), int(batch, 7, row)];
+                let rate = rate(parts, int(batch, 9, row), int(batch, 8, row));
+                let post = (int(batch, 11, row) == Some(1)).then(|| {
+                    let body = text(batch, 13, row).unwrap_or_default();
+                    let (self_talk, cues) = self_talk(&body);
+                    OwnPost {
+                        example: Example {
+                            platform: platform.clone(),
+                            id: id.clone(),
+                            created_at: micros(at),
+                            author: text(batch, 12, row),
+                            text: body.chars().take(280).collect(),
+                        },
+                        topic: topic_of(batch, 10, row),
+                        reception: Reception {
+                            label: String::new(),
+                            percentile: None,
+                            rate: None,
+                            basis: None,
+                            baseline_median: None,
+                            history: 0,
+                            replies: 0,
+                            negative_replies: 0.0,
+                        },
+                        self_talk,
+                        cue: cues.first().copied(),
+                        with_link: int(batch, 14, row).unwrap_or(0) > 0,
+                        with_media: int(batch, 15, row).unwrap_or(0) > 0,
+                        with_question: body.contains('?'),
+                        length: body.chars().count(),
+                        replies_answered: 0,
+                    }
+                });
+                let account = (platform, text(batch, 2, row).unwrap_or_default());
+                rows.push(Row { account, at, rate, post });
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    // Audience replies to the period's own posts: how many, how many negative, how many an
+    // own account answered.
+    let mut replies: HashMap<(String, String), (usize, usize, usize)> = HashMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "WITH o AS (SELECT platform, id FROM posts WHERE side = 'own' AND reply_to IS NULL \
+             AND {HAS_CONTENT} AND {condition}), \
+             n AS (SELECT p.platform, p.id, p.reply_to AS parent, p.created_at, p.author_handle, \
+             p.author_id, p.conversation_id, p.sentiment FROM posts p JOIN o \
+             ON o.platform = p.platform AND o.id = p.reply_to WHERE p.side = 'audience'), \
+             {ANSWERED_CTES} \
+             SELECT n.platform, n.parent, CAST(count(*) AS BIGINT), \
+             CAST(sum(CASE WHEN n.sentiment = 'negative' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(sum(CASE WHEN ans.id IS NULL THEN 0 ELSE 1 END) AS BIGINT) \
+             FROM n LEFT JOIN ans ON ans.platform = n.platform AND ans.id = n.id \
+             GROUP BY n.platform, n.parent"
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let key = (text(batch, 0, row).unwrap_or_default(), text(batch, 1, row).unwrap_or_default());
+                replies.insert(key, (count(batch, 2, row), count(batch, 3, row), count(batch, 4, row)));
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    rows.sort_by(|a, b| a.account.cmp(&b.account).then(a.at.cmp(&b.at)));
+    let mut out = Vec::new();
+    let window = Duration::days(90).num_microseconds().unwrap_or(i64::MAX);
+    let mut start = 0;
+    for position in 0..rows.len() {
+        if position == 0 || rows[position].account != rows[position - 1].account {
+            start = position;
+        }
+        while start < position && rows[start].at < rows[position].at - window {
+            start += 1;
+        }
+        let own = rows[position].rate;
+        let mut history: Vec<f64> = rows[start..position]
+            .iter()
+            .filter_map(|row| row.rate.filter(|(_, basis)| Some(*basis) == own.map(|o| o.1)).map(|(r, _)| r))
+            .collect();
+        let Some(mut post) = rows[position].post.take() else { continue };
+        history.sort_by(f64::total_cmp);
+        let (reply_count, negative, answered) = replies
+            .get(&(post.example.platform.clone(), post.example.id.clone()))
+            .copied()
+            .unwrap_or_default();
+        let negative_share = negative as f64 / reply_count.max(1) as f64;
+        let (percentile, label) = match own {
+            Some((value, _)) if history.len() >= MIN_HISTORY => {
+                let below = history.iter().filter(|h| **h < value).count() as f64;
+                let equal = history.iter().filter(|h| **h == value).count() as f64;
+                let percentile = (below + equal / 2.0) / history.len() as f64 * 100.0;
+                let label = if reply_count >= 3 && negative_share > 0.5 {
+                    "frosty"
+                } else if percentile >= 67.0 {
+                    "warm"
+                } else if percentile >= 33.0 {
+                    "cool"
+                } else {
+                    "frosty"
+                };
+                (Some(round(percentile)), label)
+            }
+            _ => (None, "not enough history"),
+        };
+        let median = (!history.is_empty()).then(|| history[history.len() / 2]);
+        post.reception = Reception {
+            label: label.to_owned(),
+            percentile,
+            rate: own.map(|(value, _)| significant(value)),
+            basis: own.map(|(_, basis)| basis.to_owned()),
+            baseline_median: median.map(significant),
+            history: history.len(),
+            replies: reply_count,
+            negative_replies: round(negative_share),
+        };
+        post.replies_answered = answered;
+        out.push(post);
+    }
+    Ok(out)
+}
+
+/// Topical posts of the period per side and topic: own originals and audience posts with a
+/// topic (the gap's and the audit's denominators).
+async fn topic_mixes(
+    sources: &Sources<'_>,
+    scope: &Scope,
+) -> Result<(BTreeMap<u32, f64>, usize, BTreeMap<u32, f64>, usize), AnalyticsError> {
+    let mut own: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut audience: BTreeMap<u32, f64> = BTreeMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT side, topic_id, CAST(count(*) AS BIGINT) FROM posts WHERE {} AND topic_id IS NOT NULL \
+             AND ((side = 'own' AND reply_to IS NULL) OR side = 'audience') GROUP BY side, topic_id",
+            scope.condition
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let Some(topic) = topic_of(batch, 1, row) else { continue };
+                let target = if text(batch, 0, row).as_deref() == Some("own") { &mut own } else { &mut audience };
+                *target.entry(topic).or_default() += count(batch, 2, row) as f64;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let normalise = |mix: &mut BTreeMap<u32, f64>| -> usize {
+        let n: f64 = mix.values().sum();
+        mix.values_mut().for_each(|value| *value /= n.max(1.0));
+        n as usize
+    };
+    let own_n = normalise(&mut own);
+    let audience_n = normalise(&mut audience);
+    Ok((own, own_n, audience, audience_n))
+}
+
+// ---------------------------------------------------------------------------------------
+// Perception gap.
+
+/// The verdict of a topic from its shares' size and sign (and its own posts' median
+/// reception): within a third of each other, or two points apart at most, they are
+/// aligned; otherwise the side that talks more about it leads the sentence.
+fn verdict(audience_share: f64, own_share: f64, own_median: Option<f64>) -> &'static str {
+    let (high, low) = (audience_share.max(own_share), audience_share.min(own_share));
+    if (audience_share - own_share).abs() < 0.02 || high <= low * 1.5 {
+        "aligned"
+    } else if audience_share > own_share {
+        if own_share <= audience_share / 2.0 {
+            "audience talks about this, you do not"
+        } else {
+            "audience talks about this more than you"
+        }
+    } else if audience_share <= own_share / 2.0 {
+        if own_median.is_none_or(|m| m < 50.0) {
+            "you push this, nobody engages"
+        } else {
+            "you push this, and your posts on it engage"
+        }
+    } else {
+        "you talk about this more than your audience"
+    }
+}
+
+/// The competitor an author is (by the configured accounts), as SQL over `posts`.
+fn competitor_sql(config: &Config) -> String {
+    let mut cases = Vec::new();
+    for competitor in &config.competitors {
+        for (platform, handles) in &competitor.accounts {
+            if handles.is_empty() {
+                continue;
+            }
+            let list = handles
+                .iter()
+                .map(|h| quote(&h.trim_start_matches('@').to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            cases.push(format!(
+                "WHEN platform = {} AND lower(ltrim(coalesce(author_handle, ''), '@')) IN ({list}) THEN {}",
+                quote(platform),
+                quote(&competitor.name)
+            ));
+        }
+    }
+    if cases.is_empty() {
+        "'competitors'".to_owned()
+    } else {
+        format!("CASE {} ELSE 'competitors' END", cases.join(" "))
+    }
+}
+
+/// Builds the gap report.
+pub async fn gap(
+    sources: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<GapReport, AnalyticsError> {
+    let scope = scope(sources, from, to).await?;
+    let (own_mix, own_n, audience_mix, audience_n) = topic_mixes(sources, &scope).await?;
+    let own_posts = own_posts(sources, &scope).await?;
+    let ids: std::collections::BTreeSet<u32> =
+        own_mix.keys().chain(audience_mix.keys()).copied().collect();
+    let mut listed: Vec<GapTopic> = ids
+        .iter()
+        .map(|id| {
+            let audience_share = audience_mix.get(id).copied().unwrap_or(0.0);
+            let own_share = own_mix.get(id).copied().unwrap_or(0.0);
+            let on_topic: Vec<&Reception> = own_posts
+                .iter()
+                .filter(|post| post.topic == Some(*id))
+                .map(|post| &post.reception)
+                .collect();
+            let rated: Vec<&&Reception> = on_topic.iter().filter(|r| r.percentile.is_some()).collect();
+            let warm = (!rated.is_empty()).then(|| {
+                round(rated.iter().filter(|r| r.label == "warm").count() as f64 / rated.len() as f64)
+            });
+            let mut percentiles: Vec<f64> = rated.iter().filter_map(|r| r.percentile).collect();
+            percentiles.sort_by(f64::total_cmp);
+            let median = (!percentiles.is_empty()).then(|| percentiles[percentiles.len() / 2]);
+            GapTopic {
+                id: *id,
+                label: sources.label(*id),
+                audience_share: round(audience_share),
+                own_share: round(own_share),
+                gap: round(audience_share - own_share),
+                own_posts: on_topic.len(),
+                own_warm_share: warm,
+                own_median_percentile: median,
+                verdict: verdict(audience_share, own_share, median).to_owned(),
+            }
+        })
+        .collect();
+    listed.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.id.cmp(&b.id)));
+    let audience_not_you =
+        listed.iter().filter(|t| t.verdict.starts_with("audience talks about this, you")).map(|t| t.id).collect();
+    let you_not_audience =
+        listed.iter().filter(|t| t.verdict.starts_with("you push this, nobody")).map(|t| t.id).collect();
+    let mut resonates: Vec<GapTopic> = listed
+        .iter()
+        .filter(|t| t.own_posts >= 3 && t.own_median_percentile.is_some())
+        .cloned()
+        .collect();
+    resonates.sort_by(|a, b| {
+        b.own_median_percentile
+            .unwrap_or(0.0)
+            .total_cmp(&a.own_median_percentile.unwrap_or(0.0))
+            .then(a.id.cmp(&b.id))
+    });
+    resonates.truncate(5);
+    let mut by_competitor: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
+    stream(
+        sources.analytics,
+        &format!(
+            "SELECT {} AS name, topic_id, CAST(count(*) AS BIGINT) FROM posts WHERE {} \
+             AND side = 'competitor' AND topic_id IS NOT NULL GROUP BY 1, 2",
+            competitor_sql(sources.config),
+            scope.condition
+        ),
+        |batch| {
+            for row in 0..batch.num_rows() {
+                let Some(topic) = topic_of(batch, 1, row) else { continue };
+                *by_competitor
+                    .entry(text(batch, 0, row).unwrap_or_default())
+                    .or_default()
+                    .entry(topic)
+                    .or_default() += count(batch, 2, row) as f64;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let competitors = by_competitor
+        .into_iter()
+        .map(|(name, mut mix)| {
+            let n: f64 = mix.values().sum();
+            mix.values_mut().for_each(|value| *value /= n.max(1.0));
+            let mut top: Vec<(String, f64)> =
+                mix.iter().map(|(id, share)| (sources.label(*id), round(*share))).collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+            top.truncate(3);
+            CompetitorGap {
+                name,
+                posts: n as usize,
+                divergence: jensen_shannon(&mix, &audience_mix),
+                top_topics: top,
+            }
+        })
+        .collect();
+    let seed_of: HashMap<u32, &str> = sources
+        .model
+        .topics
+        .iter()
+        .filter_map(|topic| topic.seed.as_deref().map(|seed| (topic.id, seed)))
+        .collect();
+    let mut declared_topics: Vec<DeclaredGap> = sources
+        .config
+        .topics
+        .iter()
+        .map(|seed| {
+            let sum = |mix: &BTreeMap<u32, f64>| -> f64 {
+                mix.iter()
+                    .filter(|(id, _)| seed_of.get(id) == Some(&seed.name.as_str()))
+                    .map(|(_, share)| share)
+                    .sum()
+            };
+            let (audience_share, own_share) = (sum(&audience_mix), sum(&own_mix));
+            DeclaredGap {
+                name: seed.name.clone(),
+                audience_share: round(audience_share),
+                own_share: round(own_share),
+                gap: round(audience_share - own_share),
+                verdict: verdict(audience_share, own_share, None).to_owned(),
+            }
+        })
+        .collect();
+    declared_topics.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.name.cmp(&b.name)));
+    let chosen = period_posts(sources, &scope).await?;
+    let mut notes = notes_for(sources, &scope, chosen).await?;
+    notes.push(format!(
+        "shares are of topical posts: {own_n} own original posts and {audience_n} audience posts with a topic in the period"
+    ));
+    if own_n == 0 {
+        notes.push("no own posts with a topic in the period: the gap compares against nothing".into());
+    }
+    if audience_n == 0 {
+        notes.push("no audience posts with a topic in the period".into());
+    }
+    Ok(GapReport {
+        period: scope.period,
+        own_posts: own_n,
+        audience_posts: audience_n,
+        divergence: jensen_shannon(&own_mix, &audience_mix),
+        topics: listed,
+        audience_not_you,
+        you_not_audience,
+        resonates,
+        declared_topics,
+        competitors,
+        notes,
+    })
+}
+
+/// Posts in the period (all sides).
+async fn period_posts(sources: &Sources<'_>, scope: &Scope) -> Result<usize, AnalyticsError> {
+    let mut n = 0;
+    stream(
+        sources.analytics,
+        &format!("SELECT CAST(count(*) AS BIGINT) FROM posts WHERE {}", scope.condition),
+        |batch| {
+            if batch.num_rows() > 0 {
+                n = count(batch, 0, 0);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------
+// Content audit.
+
+/// Builds the audit report.
+pub async fn audit(
+    sources: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    listed: usize,
+) -> Result<AuditReport, AnalyticsError> {
+    let scope = scope(sources, from, to).await?;
+    let (_, _, audience_mix, _) = topic_mixes(sources, &scope).await?;
+    let own = own_posts(sources, &scope).await?;
+    let mut audited: Vec<(AuditedPost, &OwnPost)> = own
+        .iter()
+        .map(|post| {
+            let reception = &post.reception;
+            let topic_id = post.topic;
             let share = topic_id.and_then(|id| audience_mix.get(&id)).copied().unwrap_or(0.0);
-            let replies: Vec<usize> = corpus
-                .audience_replies
-                .get(&(post.platform.as_str(), post.id.as_str()))
-                .cloned()
-                .unwrap_or_default();
-            let answered = replies.iter().filter(|r| corpus.answered(**r).is_some()).count();
-            let who = post.author_handle.as_deref().map_or_else(|| "the account".to_owned(), |h| format!("@{}", h.trim_start_matches('@')));
+            let who = post
+                .example
+                .author
+                .as_deref()
+                .map_or_else(|| "the account".to_owned(), |h| format!("@{}", h.trim_start_matches('@')));
             let mut reason = match (reception.label.as_str(), reception.percentile) {
-                ("not enough history", _) => format!("{} earlier posts of {who} in 90 days (needs {MIN_HISTORY})", reception.history),
+                ("not enough history", _) => format!(
+                    "{} earlier posts of {who} in 90 days (needs {MIN_HISTORY})",
+                    reception.history
+                ),
                 ("frosty", _) if reception.replies >= 3 && reception.negative_replies > 0.5 => format!(
                     "{:.0}% of its {} replies are negative",
                     reception.negative_replies * 100.0,
@@ -1136,7 +1482,7 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
                 ),
                 (label, None) => label.to_owned(),
             };
-            if let Some(cue) = cues.first() {
+            if let Some(cue) = post.cue {
                 reason.push_str(&format!("; self-talk (\"{cue}\")"));
             }
             if topic_id.is_some() && share < 0.02 {
@@ -1144,40 +1490,36 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
             } else if share >= 0.1 {
                 reason.push_str(&format!("; topic is {:.0}% of audience talk", share * 100.0));
             }
-            AuditedPost {
-                post: example(post),
+            let audited = AuditedPost {
+                post: post.example.clone(),
                 reception: reception.clone(),
                 topic_id,
-                topic: topic_id.map(|id| corpus.label(id)),
+                topic: topic_id.map(|id| sources.label(id)),
                 audience_topic_share: round(share),
-                self_talk: score,
-                replies: replies.len(),
-                replies_answered: answered,
+                self_talk: post.self_talk,
+                replies: reception.replies,
+                replies_answered: post.replies_answered,
                 reason,
-            }
+            };
+            (audited, post)
         })
         .collect();
-    audited
-        .sort_by(|a, b| b.post.created_at.cmp(&a.post.created_at).then(a.post.id.cmp(&b.post.id)));
+    audited.sort_by(|a, b| {
+        b.0.post.created_at.cmp(&a.0.post.created_at).then(a.0.post.id.cmp(&b.0.post.id))
+    });
     let mut labels: BTreeMap<String, usize> = BTreeMap::new();
-    for post in &audited {
+    for (post, _) in &audited {
         *labels.entry(post.reception.label.clone()).or_default() += 1;
     }
     let group = |label: &str| -> AuditGroup {
-        let members: Vec<&AuditedPost> =
-            audited.iter().filter(|p| p.reception.label == label).collect();
+        let members: Vec<&(AuditedPost, &OwnPost)> =
+            audited.iter().filter(|(p, _)| p.reception.label == label).collect();
         let n = members.len().max(1) as f64;
-        let originals: Vec<&Post> = members
-            .iter()
-            .filter_map(|p| {
-                corpus
-                    .index
-                    .get(&(p.post.platform.as_str(), p.post.id.as_str()))
-                    .map(|i| &posts[*i])
-            })
-            .collect();
+        let share = |test: fn(&OwnPost) -> bool| {
+            round(members.iter().filter(|(_, own)| test(own)).count() as f64 / n)
+        };
         let mut topics: BTreeMap<String, usize> = BTreeMap::new();
-        for member in &members {
+        for (member, _) in &members {
             if let Some(topic) = &member.topic {
                 *topics.entry(topic.clone()).or_default() += 1;
             }
@@ -1187,16 +1529,14 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
         top.truncate(3);
         AuditGroup {
             posts: members.len(),
-            self_talk: round(members.iter().map(|p| p.self_talk).sum::<f64>() / n),
+            self_talk: round(members.iter().map(|(p, _)| p.self_talk).sum::<f64>() / n),
             audience_topic_share: round(
-                members.iter().map(|p| p.audience_topic_share).sum::<f64>() / n,
+                members.iter().map(|(p, _)| p.audience_topic_share).sum::<f64>() / n,
             ),
-            with_link: round(originals.iter().filter(|p| !p.links.is_empty()).count() as f64 / n),
-            with_media: round(originals.iter().filter(|p| p.media_count > 0).count() as f64 / n),
-            with_question: round(
-                originals.iter().filter(|p| p.text.contains('?')).count() as f64 / n,
-            ),
-            length: round(originals.iter().map(|p| p.text.chars().count() as f64).sum::<f64>() / n),
+            with_link: share(|own| own.with_link),
+            with_media: share(|own| own.with_media),
+            with_question: share(|own| own.with_question),
+            length: round(members.iter().map(|(_, own)| own.length as f64).sum::<f64>() / n),
             top_topics: top,
         }
     };
@@ -1221,16 +1561,23 @@ pub fn audit(corpus: &Corpus, from: Option<NaiveDate>, to: Option<NaiveDate>) ->
         summary.push(compare("asking a question", warm.with_question, frosty.with_question, true));
         summary.push(compare("length (characters)", warm.length, frosty.length, false));
     } else {
-        summary
-            .push("no warm/frosty contrast yet: both labels need posts with enough history".into());
+        summary.push("no warm/frosty contrast yet: both labels need posts with enough history".into());
     }
-    let mut notes = notes_for(corpus, chosen.len());
+    let chosen = period_posts(sources, &scope).await?;
+    let mut notes = notes_for(sources, &scope, chosen).await?;
+    notes.push(format!(
+        "audited: the {} own original posts with content in the period (own replies and reposts are not audited)",
+        audited.len()
+    ));
     if audited.is_empty() {
-        notes.push(
-            "no own original posts in the period (is `accounts` set in waterline.toml?)".into(),
-        );
+        notes.push("no own original posts in the period (is `accounts` set in waterline.toml?)".into());
     }
-    AuditReport { period, posts: audited.len(), labels, audited, warm, frosty, summary, notes }
+    let posts = audited.len();
+    if posts > listed {
+        notes.push(format!("the {listed} newest are listed; counts and groups cover all {posts}"));
+    }
+    let listed = audited.into_iter().take(listed).map(|(post, _)| post).collect();
+    Ok(AuditReport { period: scope.period, posts, labels, audited: listed, warm, frosty, summary, notes })
 }
 
 #[cfg(test)]

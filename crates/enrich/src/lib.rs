@@ -33,6 +33,7 @@ pub mod sentiment;
 pub mod side;
 pub mod table;
 pub mod text;
+pub mod topics;
 pub mod train;
 pub mod words;
 
@@ -183,18 +184,35 @@ pub struct Enrichment {
     pub chain: Chain,
     /// Leaders of the near-duplicate groups seen so far.
     pub near_duplicates: neardup::NearDupIndex,
+    /// Assigns each annotated post its topic; without it, a post keeps the topic it had.
+    pub topics: Option<topics::Assigner>,
 }
 
 impl Enrichment {
-    /// Enriches a batch: the chain in parallel, then near-duplicate groups in input order.
+    /// Enriches a batch: the chain in parallel, then near-duplicate groups in input order,
+    /// then topics.
     pub fn run(&mut self, mut posts: Vec<&mut Post>) {
+        let kept: Vec<Option<u32>> = match self.topics {
+            Some(_) => Vec::new(),
+            None => posts.iter().map(|post| post.annotations.as_ref().and_then(|a| a.topic)).collect(),
+        };
         self.chain.run(posts.par_iter_mut().map(|post| &mut **post));
         if !self.chain.annotates() {
             return;
         }
-        for post in posts {
+        for post in posts.iter_mut() {
             if let Some(notes) = post.annotations.as_deref_mut() {
                 notes.duplicate_of = self.near_duplicates.assign(notes.simhash, &post.id);
+            }
+        }
+        match &mut self.topics {
+            Some(assigner) => assigner.assign(&mut posts),
+            None => {
+                for (post, topic) in posts.iter_mut().zip(kept) {
+                    if let Some(notes) = post.annotations.as_deref_mut() {
+                        notes.topic = topic;
+                    }
+                }
             }
         }
     }
@@ -210,7 +228,11 @@ mod tests {
 
     fn enrichment() -> Enrichment {
         let config = Config::parse(waterline_model::config::EXAMPLE).unwrap();
-        Enrichment { chain: models::default_chain(&config), near_duplicates: Default::default() }
+        Enrichment {
+            chain: models::default_chain(&config),
+            near_duplicates: Default::default(),
+            topics: None,
+        }
     }
 
     fn post(id: &str, text: &str) -> Post {

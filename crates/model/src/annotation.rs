@@ -115,6 +115,10 @@ pub struct Annotations {
     /// The enrichers and versions that produced these annotations (`language@1 sentiment@1`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub enriched_with: String,
+    /// The workspace topic the post was assigned when it was stored (stable id of
+    /// `.waterline/topics.json`); absent for posts without content and outliers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<u32>,
 }
 
 impl Annotations {

@@ -506,7 +506,7 @@ impl Store {
         .await?;
         let replaced: Vec<usize> = schema::ANNOTATION_COLUMNS
             .iter()
-            .chain(["side"].iter())
+            .chain(["side", "topic_id"].iter())
             .filter_map(|name| target.index_of(name).ok())
             .collect();
         let mut rewritten = Vec::with_capacity(batches.len());
@@ -544,6 +544,65 @@ impl Store {
         Ok(rows)
     }
 
+    /// Rewrites one column of every post row with a scalar function of other columns, in
+    /// one Delta commit that replaces the `post` partition, streaming (the engine reads,
+    /// computes and writes batch by batch: memory does not grow with the table). Rows keep
+    /// everything else. Returns the number of post rows.
+    pub async fn rewrite_post_column(
+        &mut self,
+        column: &str,
+        function: datafusion::logical_expr::ScalarUDF,
+        arguments: &[&str],
+    ) -> Result<u64, StoreError> {
+        if !self.has_data() {
+            return Ok(0);
+        }
+        let target = schema::schema();
+        if target.index_of(column).is_err() {
+            return Err(StoreError::Invariant(format!("no column `{column}` to rewrite")));
+        }
+        let context = self.session().await?;
+        let name = function.name().to_owned();
+        context.register_udf(function);
+        let rows = first_i64(
+            &collect(&context, "SELECT count(*) FROM records WHERE kind = 'post'").await?,
+        )
+        .unwrap_or(0)
+        .max(0) as u64;
+        let columns = target
+            .fields()
+            .iter()
+            .map(|field| {
+                if field.name() == column {
+                    format!(
+                        "CAST({name}({}) AS {}) AS {column}",
+                        arguments.join(", "),
+                        sql_type(field.data_type())
+                    )
+                } else {
+                    field.name().clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let frame = context
+            .sql(&format!("SELECT {columns} FROM records WHERE kind = 'post'"))
+            .await?;
+        let plan = frame.logical_plan().clone();
+        let table = self
+            .table
+            .clone()
+            .write(Vec::new())
+            .with_input_plan(plan)
+            .with_writer_properties(writer_properties())
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where("kind = 'post'".to_owned())
+            .with_partition_columns(["kind"])
+            .await?;
+        self.table = table;
+        Ok(rows)
+    }
+
     /// The last version committed for an application id (an input's progress).
     pub async fn transaction_version(&self, app_id: &str) -> Result<Option<i64>, StoreError> {
         if !self.has_data() {
@@ -570,6 +629,18 @@ async fn upgrade(table: DeltaTable) -> Result<DeltaTable, StoreError> {
     }
     tracing::info!(columns = missing.len(), "adding the columns of a newer schema to the table");
     Ok(table.add_columns().with_fields(missing).await?)
+}
+
+/// The SQL name of a column type the rewrite casts to.
+fn sql_type(data_type: &datafusion::arrow::datatypes::DataType) -> &'static str {
+    use datafusion::arrow::datatypes::DataType;
+    match data_type {
+        DataType::Int64 => "BIGINT",
+        DataType::Int32 => "INT",
+        DataType::Float32 => "FLOAT",
+        DataType::Boolean => "BOOLEAN",
+        _ => "VARCHAR",
+    }
 }
 
 /// Parquet settings of the `records` files: Snappy, and no dictionary encoding or string

@@ -125,6 +125,8 @@ pub fn schema() -> SchemaRef {
         text("event_kind", true),
         text("subject_id", true),
         Field::new("undo", DataType::Boolean, false),
+        // Added after the first release: last, as `upgrade` appends it to older tables.
+        int("topic_id"),
     ]))
 }
 
@@ -158,6 +160,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
     let mut event_kind = StringBuilder::new();
     let mut subject = StringBuilder::new();
     let mut undo = BooleanBuilder::with_capacity(capacity);
+    let mut topic = Int64Builder::with_capacity(capacity);
 
     for row in rows {
         let post = &row.post;
@@ -203,6 +206,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         observed.append_value(post.observed_at.unwrap_or(now).timestamp_micros());
         side.append_option(post.side.map(Side::as_str));
         notes.append(post.annotations.as_deref());
+        topic.append_option(post.annotations.as_deref().and_then(|notes| notes.topic).map(i64::from));
         fingerprint.append_value(row.fingerprint as i64);
         run.append_value(&row.run_id);
         source.append_value(&row.source);
@@ -288,7 +292,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         Arc::new(side.finish()),
     ];
     columns.extend(notes.finish());
-    columns.extend::<[ArrayRef; 7]>([
+    columns.extend::<[ArrayRef; 8]>([
         Arc::new(fingerprint.finish()),
         Arc::new(run.finish()),
         Arc::new(source.finish()),
@@ -296,6 +300,7 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         Arc::new(event_kind.finish()),
         Arc::new(subject.finish()),
         Arc::new(undo.finish()),
+        Arc::new(topic.finish()),
     ]);
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
@@ -314,16 +319,19 @@ pub const ANNOTATION_COLUMNS: [&str; 10] = [
     "enriched_with",
 ];
 
-/// The annotation columns of `posts` (in [`ANNOTATION_COLUMNS`] order), then `side`.
-pub fn annotation_arrays(posts: &[Post]) -> [ArrayRef; 11] {
+/// The annotation columns of `posts` (in [`ANNOTATION_COLUMNS`] order), then `side`, then
+/// `topic`.
+pub fn annotation_arrays(posts: &[Post]) -> [ArrayRef; 12] {
     let mut notes = AnnotationBuilders::with_capacity(posts.len());
     let mut side = StringBuilder::with_capacity(posts.len(), posts.len() * 8);
+    let mut topic = Int64Builder::with_capacity(posts.len());
     for post in posts {
         notes.append(post.annotations.as_deref());
         side.append_option(post.side.map(Side::as_str));
+        topic.append_option(post.annotations.as_deref().and_then(|n| n.topic).map(i64::from));
     }
     let [a, b, c, d, e, f, g, h, i, j] = notes.finish();
-    [a, b, c, d, e, f, g, h, i, j, Arc::new(side.finish())]
+    [a, b, c, d, e, f, g, h, i, j, Arc::new(side.finish()), Arc::new(topic.finish())]
 }
 
 /// Builders of the annotation columns, in schema order.
@@ -532,6 +540,12 @@ impl<'a> RowReader<'a> {
             duplicate_of: self.text("duplicate_of", row)?,
             skipped: self.text("enrich_skipped", row)?,
             enriched_with,
+            // Optional: views and older tables may not carry it.
+            topic: if self.batch.column_by_name("topic_id").is_some() {
+                self.int("topic_id", row)?.and_then(|id| u32::try_from(id).ok())
+            } else {
+                None
+            },
         }))
     }
 

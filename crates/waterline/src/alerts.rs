@@ -175,22 +175,18 @@ pub async fn recent_posts(
         return Ok(Vec::new());
     }
     let analytics = Analytics::open(&store).await?;
-    let mut posts = analytics.posts().await?;
-    let Some(latest) = posts.iter().map(|post| post.created_at).max() else {
-        return Ok(Vec::new());
-    };
-    let cutoff = latest - chrono::Duration::from_std(span).unwrap_or(chrono::Duration::days(30));
-    posts.retain(|post| post.created_at > cutoff);
-    posts.sort_by_key(|post| post.created_at);
-    let topics = if workspace.data_dir().join(crate::report::TOPICS_FILE).exists() {
-        topics(workspace, &store, &analytics).await.unwrap_or_default()
-    } else {
-        HashMap::new()
-    };
+    // Only the window the rules look back over, from the latest post: never every post.
+    let seconds = span.as_secs().max(1);
+    let posts = analytics
+        .posts_where(&format!(
+            "created_at > (SELECT max(created_at) FROM posts) - INTERVAL '{seconds} seconds'"
+        ))
+        .await?;
+    let topics = topics(workspace);
     Ok(posts
         .into_iter()
         .map(|post| {
-            let topic = topics.get(&(post.platform.clone(), post.id.clone())).cloned();
+            let topic = topic_name(&topics, &post);
             (post, topic)
         })
         .collect())
@@ -221,22 +217,35 @@ pub async fn scan(workspace: &Workspace, rule: Option<&str>) -> Result<Vec<Firin
     let store =
         Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
-    let topics = topics(workspace, &store, &analytics).await?;
-    let posts = analytics.posts().await?;
+    let topics = topics(workspace);
     let step = engine.step().num_milliseconds().max(1);
     let mut firings = Vec::new();
-    let Some(first) = posts.first() else {
+    let Some((first, last)) = analytics.time_span("TRUE").await? else {
         return Ok(firings);
     };
-    let mut boundary = first.created_at.timestamp_millis().div_euclid(step) * step + step;
-    for post in &posts {
-        let at = post.created_at.timestamp_millis();
-        while at >= boundary {
-            firings.extend(engine.advance(time_of(boundary)));
-            boundary += step;
+    // Replayed in time order a week at a time, so that memory holds one week of posts.
+    let week = chrono::Duration::days(7).num_microseconds().unwrap_or(i64::MAX);
+    let mut boundary = (first / 1000).div_euclid(step) * step + step;
+    let mut start = first;
+    while start <= last {
+        let end = start.saturating_add(week);
+        let stamp = |micros: i64| {
+            let at = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+            format!("'{}'", at.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        };
+        let posts = analytics
+            .posts_where(&format!("created_at >= {} AND created_at < {}", stamp(start), stamp(end)))
+            .await?;
+        for post in &posts {
+            let at = post.created_at.timestamp_millis();
+            while at >= boundary {
+                firings.extend(engine.advance(time_of(boundary)));
+                boundary += step;
+            }
+            let topic = topic_name(&topics, post);
+            engine.observe(post, topic.as_deref());
         }
-        let topic = topics.get(&(post.platform.clone(), post.id.clone())).map(String::as_str);
-        engine.observe(post, topic);
+        start = end;
     }
     firings.extend(engine.advance(time_of(boundary)));
     Ok(firings)
@@ -246,21 +255,14 @@ fn time_of(millis: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
-/// The topic of each post from the workspace's topic model, when it has one (built by
-/// `waterline report`); no topics otherwise.
-async fn topics(
-    workspace: &Workspace,
-    store: &Store,
-    analytics: &Analytics,
-) -> Result<HashMap<(String, String), String>> {
-    if !workspace.data_dir().join(crate::report::TOPICS_FILE).exists() {
-        output::error(
-            "note: the workspace has no topic model yet (run `waterline report listening`); topic-growth rules see no topics",
-        );
-        return Ok(HashMap::new());
-    }
-    let rows = crate::report::topic_assignments(workspace, store, analytics).await?;
-    Ok(rows.into_iter().map(|(platform, id, topic)| ((platform, id), topic)).collect())
+/// The names of the workspace's topics by id (posts carry their topic from arrival).
+fn topics(workspace: &Workspace) -> HashMap<u32, String> {
+    crate::topics::topic_names(&workspace.data_dir()).into_iter().collect()
+}
+
+/// The name of a post's topic, as the `topic` dimension spells it.
+fn topic_name(topics: &HashMap<u32, String>, post: &waterline_model::Post) -> Option<String> {
+    post.annotations.as_ref().and_then(|notes| notes.topic).and_then(|id| topics.get(&id)).cloned()
 }
 
 fn print_table(firings: &[Firing]) {

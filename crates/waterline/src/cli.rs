@@ -48,6 +48,8 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Listening, perception gap or content audit over the stored posts.
     Report(ReportArgs),
+    /// The workspace's topics (assigned to posts as they are stored): list, or refit.
+    Topics(TopicsArgs),
     /// Compute catalogue metrics split by dimensions, filtered, over a period.
     Query(QueryArgs),
     /// The metric catalogue: definitions, numerators, denominators, time bases.
@@ -321,6 +323,10 @@ pub struct ReportArgs {
     /// Rows per table on a terminal.
     #[arg(long, default_value_t = 15)]
     pub limit: usize,
+    /// The audit lists this many audited posts, newest first (its counts and groups cover
+    /// every own post of the period).
+    #[arg(long, value_name = "N", default_value_t = waterline_analytics::reports::AUDIT_LISTED)]
+    pub audited: usize,
 }
 
 /// Report formats.
@@ -897,6 +903,36 @@ pub struct GenerateArgs {
     /// Plant no spike: a calm control scenario for checking alerts (`truth.json` says so).
     #[arg(long)]
     pub calm: bool,
+}
+
+/// `waterline topics`.
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TopicsCommand,
+}
+
+/// `waterline topics` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TopicsCommand {
+    /// The topics with their ids, labels and stored posts, and the lineage of refits.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fit the topics again on a bounded sample of the stored posts, keep the ids of the
+    /// topics that live on, record what became of the others, and assign every stored post
+    /// again (one rewrite of the table).
+    Refit {
+        /// Posts the new model is fitted on (at most).
+        #[arg(long, default_value_t = 20_000)]
+        sample: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline alerts`.

@@ -70,6 +70,7 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Rejects(args) => rejects(workspace, &args).await,
         Command::Enrich(args) => crate::nlp::enrich(workspace, &args).await,
         Command::Report(args) => crate::report::report(workspace, &args).await,
+        Command::Topics(args) => crate::topics::command(workspace, args.command).await,
         Command::Query(args) => crate::measure::query(workspace, &args).await,
         Command::Baseline(args) => crate::measure::baseline(workspace, args.action).await,
         Command::Compare(args) => crate::measure::compare(workspace, &args).await,

@@ -38,6 +38,9 @@ struct Prepared {
     identities: Vec<Identity>,
     /// Posts the pharmacovigilance screening flagged (PHARMA.md PV-1).
     candidates: Vec<crate::pv::Candidate>,
+    /// The topic model, when assigning this chunk changed it: saved before the chunk is
+    /// committed, so that no stored post names a topic the saved model lacks.
+    topic_model: Option<waterline_analytics::topics::TopicModel>,
 }
 
 /// What the reader thread needs to enrich chunks.
@@ -48,7 +51,12 @@ struct Enricher {
 }
 
 impl Enricher {
-    fn prepare(&mut self, mut output: Output) -> Prepared {
+    /// Enriches, assigns topics and screens a chunk. With `detach_model`, a changed topic
+    /// model travels with the chunk (its committer saves it) and counts as saved here.
+    fn prepare(&mut self, mut output: Output, detach_model: bool, last: bool) -> Prepared {
+        if last && let Some(assigner) = self.enrichment.topics.as_mut() {
+            assigner.end_with_next_batch();
+        }
         for located in &output.records {
             if let Record::Account(account) = &located.record {
                 self.book.add(account);
@@ -79,7 +87,15 @@ impl Enricher {
             None => Vec::new(),
         };
         let identities = waterline_store::identities(&output.records);
-        Prepared { output, identities, candidates }
+        let topic_model = match self.enrichment.topics.as_mut() {
+            Some(assigner) if detach_model => {
+                let model = assigner.unsaved().cloned();
+                assigner.mark_saved();
+                model
+            }
+            _ => None,
+        };
+        Prepared { output, identities, candidates, topic_model }
     }
 }
 
@@ -213,6 +229,11 @@ async fn import_all(
     index.posts.reserve(expected);
     if enricher.is_none() {
         enricher = Some(new_enricher(store, workspace, options).await?);
+    } else if let Some(assigner) =
+        enricher.as_mut().and_then(|enricher| enricher.enrichment.topics.as_mut())
+    {
+        // A warm assigner continues from the model another writer saved meanwhile.
+        crate::topics::settle_model(store.data_dir(), assigner)?;
     }
     let screening = enricher.as_ref().is_some_and(|enricher| enricher.screener.is_some());
     let mut known_cases =
@@ -235,10 +256,22 @@ async fn import_all(
         let mut worker = enricher.take().context("internal error: the enricher is gone")?;
         let reader = tokio::task::spawn_blocking(move || {
             let mut input = input;
+            // One chunk read ahead, so that the last chunk is known as such when it is
+            // prepared (topics discover what waits at the end of a file).
+            let mut ahead = input.next_chunk(batch_size);
             loop {
-                let chunk = input
-                    .next_chunk(batch_size)
-                    .map(|chunk| chunk.map(|output| worker.prepare(output)));
+                let chunk = match ahead {
+                    Ok(Some(output)) => {
+                        ahead = input.next_chunk(batch_size);
+                        let last = !matches!(ahead, Ok(Some(_)));
+                        Ok(Some(worker.prepare(output, true, last)))
+                    }
+                    Ok(None) => Ok(None),
+                    Err(error) => {
+                        ahead = Ok(None);
+                        Err(error)
+                    }
+                };
                 let stop = !matches!(chunk, Ok(Some(_)));
                 if sender.blocking_send(chunk).is_err() || stop {
                     break;
@@ -249,7 +282,12 @@ async fn import_all(
         loop {
             let phase = std::time::Instant::now();
             let Some(chunk) = receiver.recv().await else { break };
-            let Some(Prepared { output, identities, candidates }) = chunk? else { break };
+            let Some(Prepared { output, identities, candidates, topic_model }) = chunk? else {
+                break;
+            };
+            if let Some(model) = &topic_model {
+                crate::topics::save_model(store.data_dir(), model)?;
+            }
             let wait_seconds = phase.elapsed().as_secs_f64();
             let now = Utc::now();
             report.read += output.read();
@@ -319,7 +357,12 @@ async fn import_all(
             pv_cases,
         });
     }
-    if let Some(enricher) = enricher {
+    if let Some(mut enricher) = enricher {
+        // What waited for a topic may form new ones now (its posts are stored without one).
+        if let Some(assigner) = enricher.enrichment.topics.as_mut() {
+            assigner.flush();
+            crate::topics::settle_model(store.data_dir(), assigner)?;
+        }
         *warm = Some(Warm { version: store.version(), enrich: options.enrich, index, enricher });
     }
     Ok((total, outcomes))
@@ -348,7 +391,8 @@ async fn new_enricher(
     }
     let screener = Some(crate::pv::Screener::new(&workspace.config))
         .filter(|screener| options.enrich && screener.enabled());
-    Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates }, screener })
+    let topics = options.enrich.then(|| crate::topics::assigner(workspace));
+    Ok(Enricher { book, enrichment: Enrichment { chain, near_duplicates, topics }, screener })
 }
 
 /// What a batch writes to the state database besides its rows: its rejections (with the
@@ -512,7 +556,8 @@ impl Sink {
     /// Enriches and screens a batch (on the calling thread, with rayon), and says which of
     /// its posts the store does not hold yet, so alerts can look at them before the commit.
     pub fn prepare(&mut self, output: Output) -> Pending {
-        let Prepared { output, identities, candidates } = self.enricher.prepare(output);
+        let Prepared { output, identities, candidates, topic_model: _ } =
+            self.enricher.prepare(output, false, false);
         let mut fresh = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (located, identity) in output.records.iter().zip(&identities) {
@@ -542,7 +587,7 @@ impl Sink {
 
     /// Writes a prepared batch: rejects, cases, accounts, rows (one Delta commit).
     pub async fn commit(&mut self, source: &str, pending: Pending) -> Result<Committed> {
-        let Pending { output, identities, candidates, .. } = pending;
+        let Pending { mut output, identities, candidates, .. } = pending;
         // Another writer (an import, the ingest endpoint) holds the lock for one import at
         // most: wait for it rather than fail the live run.
         let mut waited = 0;
@@ -563,6 +608,22 @@ impl Sink {
             self.index = self.store.load_index().await.context("cannot read the stored posts")?;
             self.known_cases = crate::pv::known_cases(self.store.state()).await?;
             // Staging compares against the index just rebuilt: the identities still hold.
+        }
+        if let Some(assigner) = self.enricher.enrichment.topics.as_mut() {
+            // `prepare` saved nothing: the model is saved here, under the lock, unless another
+            // writer changed it meanwhile; then the batch is assigned again with theirs.
+            if crate::topics::settle_model(&self.data_dir, assigner)? {
+                let mut posts: Vec<&mut waterline_model::Post> = output
+                    .records
+                    .iter_mut()
+                    .filter_map(|located| match &mut located.record {
+                        Record::Post(post) if post.annotations.is_some() => Some(post.as_mut()),
+                        _ => None,
+                    })
+                    .collect();
+                assigner.assign(&mut posts);
+                crate::topics::settle_model(&self.data_dir, assigner)?;
+            }
         }
         let now = Utc::now();
         let mut report = ImportReport { read: output.read(), ..ImportReport::default() };

@@ -17,5 +17,6 @@ pub mod pv;
 pub mod report;
 pub mod serve;
 pub mod telemetry;
+pub mod topics;
 pub mod webhooks;
 pub mod workspace;

@@ -339,6 +339,8 @@ pub struct Alerting {
     webhooks: Vec<waterline_model::alerts::Webhook>,
     watermark: Option<DateTime<Utc>>,
     config: waterline_model::Config,
+    /// The data directory (the topic model's names).
+    data_dir: std::path::PathBuf,
     /// Wakes the webhook sender.
     pub notify: Arc<Notify>,
 }
@@ -366,6 +368,7 @@ impl Alerting {
             webhooks: workspace.config.alerts.webhooks.clone(),
             watermark: None,
             config: workspace.config.clone(),
+            data_dir: workspace.data_dir(),
             notify: Arc::new(Notify::new()),
         })
     }
@@ -395,6 +398,13 @@ impl Alerting {
         // source catching up) that delivers hours in one batch is judged as it happened.
         let mut posts: Vec<&Post> = pending.fresh.iter().collect();
         posts.sort_by_key(|post| post.created_at);
+        // Posts carry their topic from arrival: topic-growth rules see them live.
+        let names: std::collections::HashMap<u32, String> =
+            if posts.iter().any(|post| post.annotations.as_ref().is_some_and(|a| a.topic.is_some())) {
+                crate::topics::topic_names(&self.data_dir).into_iter().collect()
+            } else {
+                Default::default()
+            };
         let step = self.engine.step().num_milliseconds().max(1);
         let mut firings = Vec::new();
         for post in posts {
@@ -408,7 +418,8 @@ impl Alerting {
                     boundary += step;
                 }
             }
-            self.engine.observe(post, None);
+            let topic = post.annotations.as_ref().and_then(|a| a.topic).and_then(|id| names.get(&id));
+            self.engine.observe(post, topic.map(String::as_str));
             self.watermark = self.watermark.max(Some(post.created_at));
         }
         if let Some(watermark) = self.watermark {

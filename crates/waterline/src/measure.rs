@@ -288,14 +288,12 @@ impl Session {
         Ok(true)
     }
 
-    /// Registers the posts' topics once per session (discovering them as a report does).
+    /// Registers the topics' names once per session (posts carry their topic from arrival).
     pub async fn ensure_topics(&self, workspace: &Workspace) -> Result<()> {
         self.topics_ready
             .get_or_try_init(|| async {
-                let rows =
-                    crate::report::topic_assignments(workspace, &self.store, &self.analytics)
-                        .await?;
-                self.analytics.register_topics(&rows)?;
+                let names = crate::topics::topic_names(&workspace.data_dir());
+                self.analytics.register_topics(&names).await?;
                 anyhow::Ok(())
             })
             .await?;

@@ -23,7 +23,7 @@ pub async fn enrich(workspace: &Workspace, args: &EnrichArgs) -> Result<()> {
     let rewritten = if stale == 0 {
         0
     } else {
-        let mut enrichment = Enrichment { chain, near_duplicates: Default::default() };
+        let mut enrichment = Enrichment { chain, near_duplicates: Default::default(), topics: None };
         store
             .rewrite_annotations(|mut posts| {
                 enrichment.run(posts.iter_mut().collect());
@@ -764,6 +764,12 @@ pub fn bench(task: BenchTask) -> Result<()> {
         let mut enrichment = Enrichment {
             chain: models::default_chain(&config),
             near_duplicates: Default::default(),
+            topics: Some(waterline_enrich::topics::Assigner::new(
+                None,
+                models::embeddings(),
+                Vec::new(),
+                waterline_enrich::topics::TopicOptions::default(),
+            )),
         };
         for chunk in batch.chunks_mut(20_000) {
             enrichment.run(chunk.iter_mut().collect());

@@ -1514,15 +1514,20 @@ pub async fn command(
                 bail!("screening is off: set [pharmacovigilance] enabled = true in waterline.toml");
             }
             let session = crate::measure::open(workspace).await?;
-            let posts = session.analytics.posts().await?;
-            let screened = posts.len();
-            let candidates: Vec<Candidate> = {
-                use rayon::prelude::*;
-                posts.par_iter().filter_map(|post| screener.screen(post)).collect()
-            };
-            let flagged = candidates.len();
+            // Batch by batch as the engine streams them: never every post at once.
+            let mut batches = session.analytics.post_batches("TRUE").await?;
             let mut known = known_cases(state).await?;
-            let opened = capture(state, candidates, &mut known, now).await?;
+            let (mut screened, mut flagged, mut opened) = (0, 0, 0);
+            while let Some(posts) = batches.next().await {
+                let posts = posts?;
+                screened += posts.len();
+                let candidates: Vec<Candidate> = {
+                    use rayon::prelude::*;
+                    posts.par_iter().filter_map(|post| screener.screen(post)).collect()
+                };
+                flagged += candidates.len();
+                opened += capture(state, candidates, &mut known, now).await?;
+            }
             output::line(&format!(
                 "{screened} post(s) screened, {flagged} flagged, {opened} new case(s)"
             ));

@@ -1,130 +1,44 @@
-//! `waterline report listening|gap|audit`: loads the posts, updates the workspace's topic
-//! model (`.waterline/topics.json`), and prints a report as text tables or JSON.
+//! `waterline report listening|gap|audit`: runs a report in the engine over the stored
+//! posts and the topics they were assigned on arrival, and prints it as text tables or JSON.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use waterline_analytics::Analytics;
-use waterline_analytics::reports::{self, Corpus};
-use waterline_analytics::topics::{TopicModel, TopicOptions};
+use waterline_analytics::reports::{self, Sources};
 use waterline_store::Store;
 
 use crate::cli::{ReportArgs, ReportKind};
 use crate::output;
-use crate::workspace::{Workspace, WriteLock};
+use crate::workspace::Workspace;
 
 /// The topic model's file in the data directory.
-pub const TOPICS_FILE: &str = "topics.json";
+pub use crate::topics::TOPICS_FILE;
 
 /// The topic names of the saved model, as the `topic` dimension spells them.
 pub fn topic_names(workspace: &Workspace) -> Vec<String> {
-    load_model(&workspace.data_dir())
-        .map(|model| {
-            model.topics.iter().map(|topic| format!("#{} {}", topic.id, topic.label())).collect()
-        })
-        .unwrap_or_default()
+    crate::topics::topic_names(&workspace.data_dir()).into_iter().map(|(_, name)| name).collect()
 }
 
-fn load_model(data_dir: &Path) -> Option<TopicModel> {
-    let text = fs_err::read_to_string(data_dir.join(TOPICS_FILE)).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(model) => Some(model),
-        Err(error) => {
-            tracing::warn!("ignoring an unreadable topic model ({error}); topics start again");
-            None
-        }
-    }
-}
-
-fn save_model(data_dir: &Path, model: &TopicModel) -> Result<()> {
-    let temporary = data_dir.join(format!("{TOPICS_FILE}.tmp"));
-    fs_err::write(&temporary, serde_json::to_vec(model)?)?;
-    fs_err::rename(&temporary, data_dir.join(TOPICS_FILE))?;
-    Ok(())
-}
-
-/// The posts with their topics, from the workspace's saved model (updated with them) and
-/// the shipped embedding table.
-fn corpus<'a>(workspace: &Workspace, posts: &'a [waterline_model::Post]) -> Corpus<'a> {
-    Corpus::build(
-        posts,
-        &workspace.config,
-        load_model(&workspace.data_dir()),
-        waterline_enrich::models::embeddings(),
-        &TopicOptions::default(),
-    )
-}
-
-/// The topic of every post (platform, id, `#id label`), for the `topic` dimension of
-/// queries: updates the topic model as a report does, and caches the assignments beside it
-/// for the store version they were made at.
-pub async fn topic_assignments(
+/// A report's JSON (the dashboard's and the API's), computed by the engine.
+pub async fn report_value(
     workspace: &Workspace,
-    store: &Store,
     analytics: &Analytics,
-) -> Result<Vec<(String, String, String)>> {
-    let data_dir = workspace.data_dir();
-    let cache = data_dir.join("post_topics.json");
-    let version = store.version();
-    if let Ok(text) = fs_err::read_to_string(&cache)
-        && let Ok((cached_version, rows)) =
-            serde_json::from_str::<(Option<u64>, Vec<(String, String, String)>)>(&text)
-        && cached_version == version
-        && data_dir.join(TOPICS_FILE).exists()
-    {
-        return Ok(rows);
-    }
-    let posts = analytics.posts().await?;
-    let corpus = corpus(workspace, &posts);
-    let names: std::collections::HashMap<u32, String> = corpus
-        .model
-        .topics
-        .iter()
-        .map(|topic| (topic.id, format!("#{} {}", topic.id, topic.label())))
-        .collect();
-    let rows: Vec<(String, String, String)> = posts
-        .iter()
-        .zip(&corpus.labels)
-        .filter_map(|(post, label)| {
-            let name = names.get(&(*label)?)?;
-            Some((post.platform.clone(), post.id.clone(), name.clone()))
-        })
-        .collect();
-    if let Ok(_lock) = WriteLock::acquire(&data_dir) {
-        if corpus.model_changed {
-            save_model(&data_dir, &corpus.model)?;
-        }
-        let temporary = data_dir.join("post_topics.json.tmp");
-        fs_err::write(&temporary, serde_json::to_vec(&(version, &rows))?)?;
-        fs_err::rename(&temporary, &cache)?;
-    }
-    Ok(rows)
-}
-
-/// A report's JSON over these posts (the dashboard's and the API's), saving the updated
-/// topic model as `report` does.
-pub fn report_value(
-    workspace: &Workspace,
-    posts: &[waterline_model::Post],
     kind: waterline_server::ReportKind,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
 ) -> Result<serde_json::Value> {
-    let corpus = corpus(workspace, posts);
-    if corpus.model_changed
-        && let Ok(_lock) = WriteLock::acquire(&workspace.data_dir())
-    {
-        save_model(&workspace.data_dir(), &corpus.model)?;
-    }
+    let model = crate::topics::load_model(&workspace.data_dir()).unwrap_or_default();
+    let sources = Sources { analytics, config: &workspace.config, model: &model };
     Ok(match kind {
         waterline_server::ReportKind::Listening => {
-            serde_json::to_value(reports::listening(&corpus, from, to))?
+            serde_json::to_value(reports::listening(&sources, from, to).await?)?
         }
         waterline_server::ReportKind::Gap => {
-            serde_json::to_value(reports::gap(&corpus, &workspace.config, from, to))?
+            serde_json::to_value(reports::gap(&sources, from, to).await?)?
         }
         waterline_server::ReportKind::Audit => {
-            serde_json::to_value(reports::audit(&corpus, from, to))?
+            serde_json::to_value(reports::audit(&sources, from, to, reports::AUDIT_LISTED).await?)?
         }
     })
 }
@@ -144,35 +58,26 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     let data_dir = workspace.data_dir();
     let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
+    let model = crate::topics::load_model(&data_dir).unwrap_or_default();
+    let sources = Sources { analytics: &analytics, config: &workspace.config, model: &model };
     let started = std::time::Instant::now();
-    let posts = analytics.posts().await?;
-    tracing::debug!(posts = posts.len(), seconds = started.elapsed().as_secs_f64(), "posts loaded");
-    let corpus = corpus(workspace, &posts);
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "topics assigned");
-    if corpus.model_changed {
-        // Keep topic ids stable across runs; skip saving while an import holds the workspace.
-        match WriteLock::acquire(&data_dir) {
-            Ok(_lock) => save_model(&data_dir, &corpus.model)?,
-            Err(_) => tracing::warn!("the workspace is busy: the updated topic model is not saved"),
-        }
-    }
     match args.kind {
         ReportKind::Listening => {
-            let report = reports::listening(&corpus, args.from, args.to);
+            let report = reports::listening(&sources, args.from, args.to).await?;
             if json {
                 return output::json(&report);
             }
             print_listening(&report, args.limit);
         }
         ReportKind::Gap => {
-            let report = reports::gap(&corpus, &workspace.config, args.from, args.to);
+            let report = reports::gap(&sources, args.from, args.to).await?;
             if json {
                 return output::json(&report);
             }
             print_gap(&report, args.limit);
         }
         ReportKind::Audit => {
-            let report = reports::audit(&corpus, args.from, args.to);
+            let report = reports::audit(&sources, args.from, args.to, args.audited).await?;
             if json {
                 return output::json(&report);
             }

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, OnceCell, RwLock};
+use tokio::sync::{Mutex, RwLock};
 use waterline_analytics::compare;
 use waterline_analytics::query::{self, Answer, Filter, Query};
 use waterline_server::auth::{self, Principal, Role};
@@ -65,7 +65,6 @@ const KEPT: usize = 2_000;
 struct Snapshot {
     session: Session,
     version: Option<u64>,
-    posts: OnceCell<Arc<Vec<waterline_model::Post>>>,
     /// Reports by kind and period.
     reports: Memo<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Arc<Value>>,
     /// Answers by query (JSON): dashboards ask the same questions.
@@ -80,7 +79,6 @@ impl Snapshot {
         Snapshot {
             session,
             version,
-            posts: OnceCell::new(),
             reports: Memo::new(),
             answers: Memo::new(),
             lists: Memo::new(),
@@ -306,20 +304,6 @@ impl Served {
         Ok(version)
     }
 
-    async fn posts_of(
-        &self,
-        snapshot: &Snapshot,
-    ) -> BackendResult<Arc<Vec<waterline_model::Post>>> {
-        snapshot
-            .posts
-            .get_or_try_init(|| async {
-                let posts = snapshot.session.analytics.posts().await.map_err(ApiError::internal)?;
-                Ok::<_, ApiError>(Arc::new(posts))
-            })
-            .await
-            .cloned()
-    }
-
     fn where_sql(
         &self,
         request: &PostsRequest,
@@ -343,7 +327,7 @@ impl Served {
             let column = match field.as_str() {
                 "platform" | "side" | "language" | "sentiment" | "need" => format!("p.{field}"),
                 "account" => "concat(p.platform, ':', lower(p.author_handle))".to_owned(),
-                "post_type" => "CASE WHEN p.repost_of IS NOT NULL THEN 'repost' WHEN p.quote_of IS NOT NULL THEN 'quote' WHEN p.reply_to IS NOT NULL THEN 'reply' ELSE 'original' END".to_owned(),
+                "post_type" => query::post_type_sql(Some("p")),
                 "topic" => {
                     if !context.topics {
                         return Err(ApiError::internal("topics are not registered"));
@@ -711,10 +695,14 @@ impl Backend for Served {
         if let Some(value) = snapshot.reports.get(&key) {
             return Ok(value);
         }
-        let posts = self.posts_of(&snapshot).await?;
-        let value = tokio::task::block_in_place(|| {
-            crate::report::report_value(&self.workspace, &posts, kind, from, to)
-        })
+        let value = crate::report::report_value(
+            &self.workspace,
+            &snapshot.session.analytics,
+            kind,
+            from,
+            to,
+        )
+        .await
         .map_err(internal)?;
         let value = Arc::new(value);
         snapshot.reports.put(key, value.clone());

@@ -53,10 +53,11 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
             .collect()
     };
     assert_eq!(ids(&listening), ids(&again));
-    // Discovering again from scratch with the same seed gives the same topics.
-    std::fs::remove_file(workspace.path().join(".waterline/topics.json")).unwrap();
-    let fresh = workspace.json(&["report", "listening"]);
-    assert_eq!(ids(&listening), ids(&fresh));
+    // Posts carry their topic in the store: the `topic_id` column, queried like any other.
+    let stored = workspace.json(&["topics", "list"]);
+    let listed: u64 =
+        stored["topics"].as_array().unwrap().iter().map(|t| t["posts"].as_u64().unwrap()).sum();
+    assert!(listed > 20_000, "{listed} posts with a topic");
     // A new subject arrives: it becomes a new topic, the old ids keep their labels.
     let model: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(workspace.path().join(".waterline/topics.json")).unwrap(),
@@ -104,7 +105,7 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
         assert_eq!(row["verdict"], "audience talks about this, you do not", "{row}");
     }
 
-    let audit = workspace.json(&["report", "audit"]);
+    let audit = workspace.json(&["report", "audit", "--audited", "100000"]);
     let labels: std::collections::HashMap<(String, String), String> = audit["audited"]
         .as_array()
         .unwrap()
@@ -133,6 +134,21 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
     }
     assert!(checked >= 5, "only {checked} planted frosty posts had enough history");
     assert!(audit["audited"][0]["reason"].as_str().unwrap().len() > 10);
+
+    // A refit on purpose keeps the ids of the topics that live on and says what became of
+    // the others; refitting again on the same posts keeps every id.
+    let refit = workspace.json(&["topics", "refit"]);
+    assert!(refit["rows"].as_u64().unwrap() >= 50_000, "{refit}");
+    assert!(!refit["lineage"].as_array().unwrap().is_empty(), "{refit}");
+    let refitted = workspace.json(&["report", "listening"]);
+    assert!(refitted["topics"].as_array().unwrap().len() >= 5);
+    let again = workspace.json(&["topics", "refit"]);
+    assert!(again["born"].as_array().unwrap().is_empty(), "{again}");
+    assert!(
+        again["lineage"].as_array().unwrap().iter().all(|entry| entry["fate"] == "kept"),
+        "{again}"
+    );
+    assert_eq!(ids(&refitted), ids(&workspace.json(&["report", "listening"])));
 
     // Dates narrow the period; the table output is readable text.
     let narrow =

@@ -1,4 +1,4 @@
-//! Topic discovery: posts embedded with the static word table (`waterline_enrich::embed`),
+//! Topic discovery: posts embedded with the static word table (`crate::embed`),
 //! clustered with seeded spherical k-means (the number of topics from a fixed rule of thumb,
 //! fitted on a spread sample), labelled with class-based TF-IDF terms, and kept as a [`TopicModel`] whose ids
 //! never change: later posts are assigned to the nearest topic, and posts that fit none
@@ -11,9 +11,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use waterline_enrich::embed::Embeddings;
-use waterline_enrich::text::{Kind, Token, tokenize};
-use waterline_enrich::words;
+use crate::embed::Embeddings;
+use crate::text::{Kind, Token, tokenize};
+use crate::words;
 
 /// Settings of topic discovery.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,6 +84,28 @@ pub struct TopicModel {
     /// again on the same posts changes nothing.
     #[serde(default)]
     pub unassigned: usize,
+    /// Raised by every change, so that a writer can tell whether the saved model is still
+    /// the one its assignments were made with.
+    #[serde(default)]
+    pub generation: u64,
+    /// What became of earlier topics at refits (`waterline topics refit`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<Lineage>,
+}
+
+/// One refit's account of an earlier topic: kept (same id), merged into another, or retired.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Lineage {
+    /// The model generation the refit produced.
+    pub generation: u64,
+    /// The earlier topic's id.
+    pub from: u32,
+    /// Its label then.
+    pub label: String,
+    /// The topic it lives on in (itself when kept), or `None` when retired.
+    pub to: Option<u32>,
+    /// `kept`, `merged` or `retired`.
+    pub fate: String,
 }
 
 /// A post's text prepared for topics: its tokens' content words and its embedding.
@@ -120,7 +142,7 @@ pub fn mark_seeds<S: AsRef<str> + Sync>(docs: &mut [TopicDoc], texts: &[S], seed
         return;
     };
     docs.par_iter_mut().zip(texts.par_iter()).for_each(|(doc, text)| {
-        let folded = waterline_enrich::text::fold(waterline_enrich::analysed(text.as_ref()));
+        let folded = crate::text::fold(crate::analysed(text.as_ref()));
         let bytes = folded.as_bytes();
         let boundary = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
         for found in matcher.find_iter(&folded) {
@@ -152,7 +174,7 @@ pub fn prepare<S: AsRef<str> + Sync>(texts: &[S], table: Option<&Embeddings>) ->
     texts
         .par_iter()
         .map(|text| {
-            let tokens = tokenize(waterline_enrich::analysed(text.as_ref()), None);
+            let tokens = tokenize(crate::analysed(text.as_ref()), None);
             let words = content_words(&tokens);
             let mut vector = Vec::new();
             match table {
@@ -780,6 +802,227 @@ impl<'de> Deserialize<'de> for Ordered {
             }
         }
         deserializer.deserialize_map(Visit)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Topics on arrival.
+
+/// True for posts that carry their own content (not reposts, not empty): the posts that get
+/// a topic.
+pub fn has_content(post: &waterline_model::Post) -> bool {
+    post.repost_of.is_none() && !post.text.trim().is_empty()
+}
+
+/// Documents an empty model waits for before its first fit (fewer are fitted by
+/// [`Assigner::flush`] at the end of a run).
+pub const FIRST_FIT_DOCS: usize = 1_000;
+
+/// Most outliers kept waiting for the discovery of new topics (the oldest leave first).
+pub const POOL_LIMIT: usize = 2_000;
+
+/// Posts with content assigned between two discovery attempts on an existing model (at least;
+/// a quarter of the posts seen so far once that is more, so that a long import spends a
+/// bounded share of its time clustering).
+pub const DISCOVERY_EVERY: usize = 50_000;
+
+/// One outlier waiting in the pool: its document, and its position in the batch being
+/// assigned (`None` once that batch has left: it is stored, and keeps no topic until
+/// `waterline topics refit`).
+struct Waiting {
+    doc: TopicDoc,
+    position: Option<usize>,
+}
+
+/// Assigns each post its topic as it is stored (file import, the ingest endpoint, live
+/// sources), from the workspace's [`TopicModel`]. Memory is bounded: the model (centroids),
+/// and a pool of at most [`POOL_LIMIT`] outliers from which new topics are born, with the
+/// next free ids; existing ids never change. An empty model is fitted on the first
+/// [`FIRST_FIT_DOCS`] posts with content (or on what a run brought, at its end).
+pub struct Assigner {
+    model: TopicModel,
+    table: Option<&'static Embeddings>,
+    seeds: Vec<SeedTopic>,
+    options: TopicOptions,
+    pool: std::collections::VecDeque<Waiting>,
+    seen: usize,
+    seen_since: usize,
+    waiting_since: usize,
+    /// The generation of the model as last loaded or saved.
+    base: u64,
+    /// The next batch is the last of its run: it discovers at its end.
+    last: bool,
+}
+
+impl Assigner {
+    /// An assigner continuing `model` (a model made with another embedding starts again).
+    pub fn new(
+        model: Option<TopicModel>,
+        table: Option<&'static Embeddings>,
+        seeds: Vec<SeedTopic>,
+        options: TopicOptions,
+    ) -> Assigner {
+        let embedding = embedding_name(table);
+        let (model, base) = match model {
+            Some(model) if model.embedding == embedding => {
+                let base = model.generation;
+                (model, base)
+            }
+            // A model made with another embedding cannot be continued: start again (with a
+            // later generation than the one on disk, so that it replaces it).
+            Some(old) => {
+                let generation = old.generation + 1;
+                let next_id = old.next_id;
+                (TopicModel { embedding, generation, next_id, ..TopicModel::default() }, old.generation)
+            }
+            None => (TopicModel { embedding, ..TopicModel::default() }, 0),
+        };
+        Assigner {
+            model,
+            table,
+            seeds,
+            options,
+            pool: std::collections::VecDeque::new(),
+            seen: 0,
+            seen_since: 0,
+            waiting_since: 0,
+            base,
+            last: false,
+        }
+    }
+
+    /// The workspace's seed topics, folded for matching.
+    pub fn seeds_of(config: &waterline_model::Config) -> Vec<SeedTopic> {
+        config
+            .topics
+            .iter()
+            .map(|seed| SeedTopic {
+                name: seed.name.clone(),
+                keywords: seed.keywords.iter().map(|k| crate::text::fold(k)).collect(),
+            })
+            .collect()
+    }
+
+    /// The current model.
+    pub fn model(&self) -> &TopicModel {
+        &self.model
+    }
+
+    /// The generation of the model as last loaded or saved: a saved model with another
+    /// generation was changed by another writer meanwhile.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// The model when it changed since it was loaded or saved (to be saved before the posts
+    /// assigned with it are committed), else `None`.
+    pub fn unsaved(&self) -> Option<&TopicModel> {
+        (self.model.generation != self.base).then_some(&self.model)
+    }
+
+    /// Records that the current model was saved.
+    pub fn mark_saved(&mut self) {
+        self.base = self.model.generation;
+    }
+
+    /// Continues from a model another writer saved (its own unsaved topics are dropped).
+    pub fn adopt(&mut self, model: TopicModel) {
+        self.base = model.generation;
+        self.model = model;
+        self.pool.clear();
+        self.seen_since = 0;
+        self.waiting_since = 0;
+    }
+
+    /// Says that the next batch ends a run (the last chunk of a file): the outliers waiting
+    /// then, this batch's included, are clustered at its end, so that a new subject's first
+    /// posts get the topic they found.
+    pub fn end_with_next_batch(&mut self) {
+        self.last = true;
+    }
+
+    /// Sets `annotations.topic` of each annotated post (posts without content get none).
+    pub fn assign(&mut self, posts: &mut [&mut waterline_model::Post]) {
+        let texts: Vec<&str> = posts
+            .iter()
+            .map(|post| if has_content(post) { post.text.as_str() } else { "" })
+            .collect();
+        let mut docs = prepare(&texts, self.table);
+        mark_seeds(&mut docs, &texts, &self.seeds);
+        let with_content = docs.iter().filter(|doc| !doc.vector.is_empty()).count();
+        self.seen += with_content;
+        self.seen_since += with_content;
+        let mut labels = if self.model.topics.is_empty() {
+            vec![None; docs.len()]
+        } else {
+            assign(&self.model, &docs, self.options.min_similarity)
+        };
+        for (position, (doc, label)) in docs.into_iter().zip(&labels).enumerate() {
+            if label.is_none() && !doc.vector.is_empty() {
+                self.pool.push_back(Waiting { doc, position: Some(position) });
+                self.waiting_since += 1;
+            }
+        }
+        let limit = if self.model.topics.is_empty() { self.options.sample } else { POOL_LIMIT };
+        while self.pool.len() > limit {
+            self.pool.pop_front();
+        }
+        let due = std::mem::take(&mut self.last)
+            || if self.model.topics.is_empty() {
+                self.pool.len() >= FIRST_FIT_DOCS
+            } else {
+                self.seen_since >= DISCOVERY_EVERY.max(self.seen / 4)
+            };
+        if due {
+            self.discover(&mut labels);
+        }
+        for waiting in &mut self.pool {
+            waiting.position = None;
+        }
+        for (post, label) in posts.iter_mut().zip(labels) {
+            if let Some(notes) = post.annotations.as_deref_mut() {
+                notes.topic = label;
+            }
+        }
+    }
+
+    /// Fits or extends the model on the waiting posts at the end of a run. The posts already
+    /// stored keep no topic until `waterline topics refit`.
+    pub fn flush(&mut self) {
+        let mut none = Vec::new();
+        self.discover(&mut none);
+    }
+
+    /// Clusters the pool: new topics take the next ids; waiting posts of the current batch
+    /// that join one get its id in `labels`; those that join none keep waiting.
+    fn discover(&mut self, labels: &mut [Option<u32>]) {
+        if self.waiting_since == 0 {
+            return;
+        }
+        let before = self.model.clone();
+        // Only the outliers that arrived since the last attempt may form new topics.
+        self.model.unassigned = self.pool.len().saturating_sub(self.waiting_since);
+        let docs: Vec<TopicDoc> = self.pool.iter().map(|waiting| waiting.doc.clone()).collect();
+        let found = update(&mut self.model, &docs, &self.options, &self.seeds);
+        let mut kept = std::collections::VecDeque::with_capacity(self.pool.len());
+        for (waiting, label) in std::mem::take(&mut self.pool).into_iter().zip(found) {
+            match (label, waiting.position) {
+                (Some(id), Some(position)) => {
+                    if let Some(slot) = labels.get_mut(position) {
+                        *slot = Some(id);
+                    }
+                }
+                (Some(_), None) => {}
+                (None, _) => kept.push_back(waiting),
+            }
+        }
+        self.pool = kept;
+        self.model.unassigned = self.pool.len();
+        self.seen_since = 0;
+        self.waiting_since = 0;
+        if self.model.topics != before.topics {
+            self.model.generation = before.generation.max(self.base) + 1;
+        }
     }
 }
 

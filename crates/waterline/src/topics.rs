@@ -1,0 +1,213 @@
+//! The workspace's topic model (`.waterline/topics.json`): loaded by every writer, which
+//! assigns each post its topic as it is stored (ADR 014), saved before the posts assigned
+//! with a changed model are committed, and read by every reader for the topics' names.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use waterline_analytics::topics::{Assigner, TopicModel, TopicOptions};
+
+use crate::workspace::Workspace;
+
+/// The topic model's file in the data directory.
+pub const TOPICS_FILE: &str = "topics.json";
+
+/// The saved model, if any (an unreadable file is logged and treated as none).
+pub fn load_model(data_dir: &Path) -> Option<TopicModel> {
+    let text = fs_err::read_to_string(data_dir.join(TOPICS_FILE)).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(model) => Some(model),
+        Err(error) => {
+            tracing::warn!("ignoring an unreadable topic model ({error}); topics start again");
+            None
+        }
+    }
+}
+
+/// Saves the model atomically (a temporary file renamed over the old one). The caller holds
+/// the workspace write lock.
+pub fn save_model(data_dir: &Path, model: &TopicModel) -> Result<()> {
+    let temporary = data_dir.join(format!("{TOPICS_FILE}.{}.tmp", std::process::id()));
+    fs_err::write(&temporary, serde_json::to_vec(model)?)?;
+    fs_err::rename(&temporary, data_dir.join(TOPICS_FILE))
+        .context("cannot save the topic model")?;
+    Ok(())
+}
+
+/// The generation of the saved model (0 when there is none).
+pub fn saved_generation(data_dir: &Path) -> u64 {
+    load_model(data_dir).map_or(0, |model| model.generation)
+}
+
+/// An assigner continuing the workspace's saved model.
+pub fn assigner(workspace: &Workspace) -> Assigner {
+    Assigner::new(
+        load_model(&workspace.data_dir()),
+        waterline_enrich::models::embeddings(),
+        Assigner::seeds_of(&workspace.config),
+        TopicOptions::default(),
+    )
+}
+
+/// Under the write lock, before committing posts the assigner labelled: adopts a model
+/// another writer saved meanwhile (returns true: the batch must be assigned again), else
+/// saves the assigner's model when it changed.
+pub fn settle_model(data_dir: &Path, assigner: &mut Assigner) -> Result<bool> {
+    let saved = load_model(data_dir);
+    let on_disk = saved.as_ref().map_or(0, |model| model.generation);
+    if on_disk != assigner.base() {
+        if let Some(model) = saved {
+            tracing::info!(
+                generation = model.generation,
+                "another writer changed the topic model: continuing from it"
+            );
+            assigner.adopt(model);
+            return Ok(true);
+        }
+    }
+    if let Some(model) = assigner.unsaved() {
+        save_model(data_dir, model)?;
+        assigner.mark_saved();
+    }
+    Ok(false)
+}
+
+/// The topic names of the saved model, as the `topic` dimension spells them (`#id label`).
+pub fn topic_names(data_dir: &Path) -> Vec<(u32, String)> {
+    load_model(data_dir)
+        .map(|model| {
+            model
+                .topics
+                .iter()
+                .map(|topic| (topic.id, format!("#{} {}", topic.id, topic.label())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `waterline topics list|refit`.
+pub async fn command(workspace: &Workspace, command: crate::cli::TopicsCommand) -> Result<()> {
+    use crate::cli::TopicsCommand;
+    match command {
+        TopicsCommand::List { json } => list(workspace, json).await,
+        TopicsCommand::Refit { sample, json } => refit(workspace, sample, json).await,
+    }
+}
+
+/// One topic as `waterline topics list` shows it.
+#[derive(Debug, serde::Serialize)]
+struct Listed {
+    id: u32,
+    label: String,
+    terms: Vec<String>,
+    seed: Option<String>,
+    posts: u64,
+}
+
+async fn list(workspace: &Workspace, json: bool) -> Result<()> {
+    let data_dir = workspace.data_dir();
+    let model = load_model(&data_dir).unwrap_or_default();
+    let store = waterline_store::Store::open(&data_dir)
+        .await
+        .context("cannot open the workspace store")?;
+    let mut counts = std::collections::HashMap::new();
+    let mut unassigned = 0;
+    if store.has_data() {
+        let analytics = waterline_analytics::Analytics::open(&store).await?;
+        for (id, n) in waterline_analytics::refit::topic_counts(&analytics).await? {
+            match id {
+                Some(id) => {
+                    counts.insert(id, n);
+                }
+                None => unassigned += n,
+            }
+        }
+    }
+    let listed: Vec<Listed> = model
+        .topics
+        .iter()
+        .map(|topic| Listed {
+            id: topic.id,
+            label: topic.label(),
+            terms: topic.terms.clone(),
+            seed: topic.seed.clone(),
+            posts: counts.get(&topic.id).copied().unwrap_or(0),
+        })
+        .collect();
+    if json {
+        return crate::output::json(&serde_json::json!({
+            "embedding": model.embedding,
+            "generation": model.generation,
+            "topics": listed,
+            "posts_without_topic": unassigned,
+            "lineage": model.lineage,
+        }));
+    }
+    if listed.is_empty() {
+        crate::output::line(
+            "no topics yet: they are fitted as posts with content are stored (`waterline topics refit` fits them on the stored posts)",
+        );
+    }
+    for topic in &listed {
+        crate::output::line(&format!("#{:<4} {:>9} posts  {}", topic.id, topic.posts, topic.label));
+    }
+    crate::output::line(&format!(
+        "{unassigned} posts with content have no topic (outliers, or stored before their topic was born: `waterline topics refit`)"
+    ));
+    for entry in &model.lineage {
+        let to = entry.to.map_or_else(|| "-".to_owned(), |id| format!("#{id}"));
+        crate::output::line(&format!(
+            "refit {}: #{} {} -> {to} ({})",
+            entry.generation, entry.from, entry.label, entry.fate
+        ));
+    }
+    Ok(())
+}
+
+async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
+    let data_dir = workspace.data_dir();
+    let _lock = crate::workspace::WriteLock::acquire(&data_dir)?;
+    let mut store = waterline_store::Store::open(&data_dir)
+        .await
+        .context("cannot open the workspace store")?;
+    let old = load_model(&data_dir).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let analytics = waterline_analytics::Analytics::open(&store).await?;
+    let texts = waterline_analytics::refit::sample(&analytics, sample.max(1)).await?;
+    let table = waterline_enrich::models::embeddings();
+    let seeds = Assigner::seeds_of(&workspace.config);
+    let options = old.options.clone().unwrap_or_default();
+    let (model, lineage, born) =
+        waterline_analytics::refit::fit(&old, &texts, table, &seeds, &options);
+    // Saved first: a refit killed before its commit leaves posts naming old ids, which the
+    // lineage explains; never posts naming ids the saved model lacks.
+    save_model(&data_dir, &model)?;
+    let rows = waterline_analytics::refit::reassign(&mut store, &model, table)
+        .await
+        .context("cannot assign the stored posts again")?;
+    let report = waterline_analytics::refit::Refit {
+        sample: texts.len(),
+        topics_before: old.topics.len(),
+        topics_after: model.topics.len(),
+        lineage,
+        born,
+        rows,
+    };
+    if json {
+        return crate::output::json(&report);
+    }
+    crate::output::line(&format!(
+        "refitted on {} posts in {:.1} s: {} topics before, {} after ({} new); {} post rows assigned again",
+        report.sample,
+        started.elapsed().as_secs_f64(),
+        report.topics_before,
+        report.topics_after,
+        report.born.len(),
+        report.rows
+    ));
+    for entry in &report.lineage {
+        let to = entry.to.map_or_else(|| "-".to_owned(), |id| format!("#{id}"));
+        crate::output::line(&format!("  #{} {} -> {to} ({})", entry.from, entry.label, entry.fate));
+    }
+    Ok(())
+}
