@@ -333,6 +333,29 @@ impl Session {
             self.ensure_topics(workspace).await?;
             context.topics = true;
         }
+        // A topic filter names topics by id, whole name or words of the label.
+        let resolved;
+        let query = if query.filters.iter().any(|f| f.field == "topic") {
+            let names = crate::topics::topic_names(&workspace.data_dir());
+            let mut copy = query.clone();
+            for filter in copy.filters.iter_mut().filter(|f| f.field == "topic") {
+                let mut values = Vec::new();
+                for value in &filter.values {
+                    let ids = crate::topics::resolve(&names, value);
+                    if ids.is_empty() {
+                        anyhow::bail!(crate::topics::no_match(value));
+                    }
+                    values.extend(
+                        names.iter().filter(|(id, _)| ids.contains(id)).map(|(_, n)| n.clone()),
+                    );
+                }
+                filter.values = values;
+            }
+            resolved = copy;
+            &resolved
+        } else {
+            query
+        };
         let plan = query::plan(query, &context)?;
         if plan.uses_rollup() {
             self.ensure_rollup().await?;

@@ -329,12 +329,26 @@ impl Served {
                 "account" => "concat(p.platform, ':', lower(p.author_handle))".to_owned(),
                 "post_type" => query::post_type_sql(Some("p")),
                 "topic" => {
-                    if !context.topics {
-                        return Err(ApiError::internal("topics are not registered"));
+                    // By id, whole name or words of the label; a name that matches nothing
+                    // is said, not answered with an empty list.
+                    let names = crate::topics::topic_names(&self.workspace.data_dir());
+                    let mut ids = Vec::new();
+                    for value in values {
+                        let found = crate::topics::resolve(&names, value);
+                        if found.is_empty() {
+                            return Err(ApiError::new(
+                                "invalid_query",
+                                crate::topics::no_match(value),
+                            ));
+                        }
+                        ids.extend(found);
                     }
-                    conditions.push(format!(
-                        "{not}EXISTS (SELECT 1 FROM post_topics t WHERE t.platform = p.platform AND t.id = p.id AND t.topic IN ({list}))"
-                    ));
+                    let ids = ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                    conditions.push(if *negate {
+                        format!("(p.topic_id IS NULL OR p.topic_id NOT IN ({ids}))")
+                    } else {
+                        format!("p.topic_id IN ({ids})")
+                    });
                     continue;
                 }
                 other => {

@@ -211,3 +211,63 @@ async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// The topics a filter value names: `#12` or `12` (an id), a whole name as the `topic`
+/// dimension spells it (`#12 side effects: …`), else every topic whose label contains all
+/// the value's words (case and accents ignored). Empty when it names none.
+pub fn resolve(names: &[(u32, String)], value: &str) -> Vec<u32> {
+    let value = value.trim();
+    let id = value.strip_prefix('#').unwrap_or(value);
+    if let Ok(id) = id.parse::<u32>() {
+        return names.iter().filter(|(known, _)| *known == id).map(|(id, _)| *id).collect();
+    }
+    if let Some((id, _)) = names.iter().find(|(_, name)| name == value) {
+        return vec![*id];
+    }
+    let words: Vec<String> = waterline_enrich::text::fold(value)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    names
+        .iter()
+        .filter(|(_, name)| {
+            let folded = waterline_enrich::text::fold(name);
+            words.iter().all(|word| folded.contains(word.as_str()))
+        })
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// The message for a topic filter that names no topic.
+pub fn no_match(value: &str) -> String {
+    format!(
+        "no topic matches `{value}`: name one by id (#12) or by words of its label (`waterline topics list` shows them)"
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_topic_filter_takes_an_id_a_name_or_words_of_the_label() {
+        let names = vec![
+            (4, "#4 side effects: effets · effets secondaires".to_owned()),
+            (9, "#9 disease awareness: blood pressure · high blood".to_owned()),
+            (12, "#12 side effects: bad week · genuine question".to_owned()),
+        ];
+        assert_eq!(resolve(&names, "#9"), [9]);
+        assert_eq!(resolve(&names, "12"), [12]);
+        assert_eq!(resolve(&names, "#9 disease awareness: blood pressure · high blood"), [9]);
+        assert_eq!(resolve(&names, "Side Effects"), [4, 12]);
+        assert_eq!(resolve(&names, "effets secondaires"), [4]);
+        assert!(resolve(&names, "#99").is_empty());
+        assert!(resolve(&names, "marathon").is_empty());
+        assert!(resolve(&names, "  ").is_empty());
+    }
+}
