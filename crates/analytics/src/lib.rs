@@ -360,19 +360,16 @@ impl Analytics {
         Ok(value(0).zip(value(1)))
     }
 
-    /// Writes the `posts` view to one file: `csv`, `parquet` or `jsonl` (Waterline JSON lines).
+    /// Writes the `posts` view to one file: `csv`, `parquet` or `jsonl` (Waterline JSON lines),
+    /// in table order, streaming (memory holds a batch or a row group, not the posts).
     pub async fn export(&self, format: ExportFormat, out: &Path) -> Result<u64, AnalyticsError> {
         let out_text = out.to_string_lossy().to_string();
         let single = DataFrameWriteOptions::new().with_single_file_output(true);
         match format {
             ExportFormat::Parquet => {
-                let frame = self
-                    .context
-                    .sql("SELECT * FROM posts ORDER BY platform, created_at, id")
-                    .await?;
-                let rows = frame.clone().count().await? as u64;
-                frame.write_parquet(&out_text, single, None).await?;
-                Ok(rows)
+                // In table order, streamed: a sort would hold every post (ADR 014).
+                let frame = self.context.sql("SELECT * FROM posts").await?;
+                Ok(written(&frame.write_parquet(&out_text, single, None).await?))
             }
             ExportFormat::Csv => {
                 let columns = POST_COLUMNS
@@ -385,20 +382,12 @@ impl Analytics {
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
-                let frame = self
-                    .context
-                    .sql(&format!("SELECT {columns} FROM posts ORDER BY platform, created_at, id"))
-                    .await?;
-                let rows = frame.clone().count().await? as u64;
-                frame.write_csv(&out_text, single, None).await?;
-                Ok(rows)
+                let frame = self.context.sql(&format!("SELECT {columns} FROM posts")).await?;
+                Ok(written(&frame.write_csv(&out_text, single, None).await?))
             }
             ExportFormat::Jsonl => {
                 use std::io::Write;
-                let frame = self
-                    .context
-                    .sql("SELECT * FROM posts ORDER BY platform, created_at, id")
-                    .await?;
+                let frame = self.context.sql("SELECT * FROM posts").await?;
                 let mut stream = frame.execute_stream().await?;
                 let file = fs_err::File::create(out)?;
                 let mut writer = std::io::BufWriter::new(file);
@@ -419,6 +408,17 @@ impl Analytics {
             }
         }
     }
+}
+
+/// The rows a DataFusion write reports (its `count` column).
+fn written(batches: &[RecordBatch]) -> u64 {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::UInt64Type;
+    batches
+        .iter()
+        .filter_map(|batch| batch.column(0).as_primitive_opt::<UInt64Type>())
+        .flat_map(|counts| counts.values().iter().copied())
+        .sum()
 }
 
 /// One point of an imported business series (`waterline kpi import`).
