@@ -21,7 +21,7 @@ use waterline_analytics::query::{Answer, Filter, Query};
 use crate::api::{Caller, empty_date, flag};
 use crate::auth::Permission;
 use crate::backend::{PostsRequest, ReportKind};
-use crate::svg::{self, Series};
+use crate::svg::{self, Bucket, Series, TimeAxis};
 use crate::{ApiError, App, Backend};
 
 /// The stylesheet (also inlined into exported files).
@@ -874,6 +874,7 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         "Posts per week by side",
         &series_by(&weekly_answer, "week", "side", "posts"),
         "count",
+        &TimeAxis::complete(Bucket::Week),
     ));
     latest(page).await
 }
@@ -1353,6 +1354,7 @@ async fn share_of_voice<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
         "Mentions per week by panel member",
         &series_by(&weekly_answer, "week", "panel", "mentions"),
         "count",
+        &TimeAxis::complete(Bucket::Week),
     ));
     Ok(())
 }
@@ -1409,7 +1411,12 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                 .collect(),
         })
         .collect();
-    page.push(&svg::lines("New and returning authors by month", &series, "count"));
+    page.push(&svg::lines(
+        "New and returning authors by month",
+        &series,
+        "count",
+        &TimeAxis::complete(Bucket::Month),
+    ));
     let channels = page.query(
         &["channel_share", "channel_share_engagements", "posts"],
         &["platform"],
@@ -1480,7 +1487,12 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
             .map(|r| (r.keys[0].chars().take(10).collect(), r.values[0]))
             .collect(),
     }];
-    page.push(&svg::lines("Response rate per week", &series, "share"));
+    page.push(&svg::lines(
+        "Response rate per week",
+        &series,
+        "share",
+        &TimeAxis::complete(Bucket::Week),
+    ));
     let by_account = page.query(&care_metrics, &["account"], &[], None)?;
     let account_answer = page.ask(&by_account).await?;
     page.section("By own account", "");
@@ -1618,7 +1630,12 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                     points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect(),
                 },
             ];
-            page.push(&svg::lines(&format!("{metric} per week against the target"), &series, unit));
+            page.push(&svg::lines(
+                &format!("{metric} per week against the target"),
+                &series,
+                unit,
+                &TimeAxis::complete(Bucket::Week),
+            ));
         }
         page.push("</div>");
         table.rows.push(vec![

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use chrono::{Datelike as _, Days, Months, NaiveDate};
 use html_escape::encode_text as esc;
 
 /// Series colours: the brand, the audience, then the others (colour-blind safe).
@@ -73,8 +74,82 @@ pub struct Series {
     pub points: Vec<(String, Option<f64>)>,
 }
 
-/// A line chart over shared x labels (the first series' labels).
-pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
+/// The time bucket a line chart's x labels name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// A local day, `YYYY-MM-DD`.
+    Day,
+    /// A local week, named by its Monday (`YYYY-MM-DD`).
+    Week,
+    /// A local month, `YYYY-MM`.
+    Month,
+}
+
+impl Bucket {
+    /// The first day of the bucket a label names; `None` when the label is not a date.
+    pub fn start(self, label: &str) -> Option<NaiveDate> {
+        match self {
+            Bucket::Day | Bucket::Week => NaiveDate::parse_from_str(label, "%Y-%m-%d").ok(),
+            Bucket::Month => {
+                let month: String = label.chars().take(7).collect();
+                NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()
+            }
+        }
+    }
+
+    /// The first day after the bucket that starts on `start`.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Bucket::Day => start + Days::new(1),
+            Bucket::Week => start + Days::new(7),
+            Bucket::Month => start + Months::new(1),
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        }
+    }
+}
+
+/// The x axis of a line chart over time: positions follow the dates, and a bucket the
+/// period in force covers only in part is drawn as partial (a dashed segment to a hollow
+/// point), not as a normal point: a week with two days of data is not a plunge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeAxis {
+    /// What the labels name.
+    pub bucket: Bucket,
+    /// The first day of the period in force, when it has one: a bucket that starts before
+    /// it is partial.
+    pub first_day: Option<NaiveDate>,
+    /// The last day of data in the period in force: a bucket that ends after it is partial.
+    pub last_day: Option<NaiveDate>,
+}
+
+impl TimeAxis {
+    /// An axis of `bucket`s with no partial bucket (complete buckets only).
+    pub fn complete(bucket: Bucket) -> TimeAxis {
+        TimeAxis { bucket, first_day: None, last_day: None }
+    }
+
+    /// The days of the bucket starting on `start` that the period covers, when it covers
+    /// only some of them: (first, last).
+    fn partial(&self, start: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let last_of_bucket = self.bucket.next(start).pred_opt()?;
+        let first = self.first_day.filter(|first| *first > start).unwrap_or(start);
+        let last = self.last_day.filter(|last| *last < last_of_bucket).unwrap_or(last_of_bucket);
+        (first != start || last != last_of_bucket).then_some((first, last))
+    }
+}
+
+/// A line chart over shared x labels (the first series' labels). When every label is a
+/// date of the axis' bucket, x is proportional to time (ten years with no post take ten
+/// years of width, not one step), lines join adjacent buckets only, and partial buckets
+/// are marked; otherwise the labels are evenly spaced.
+pub fn lines(title: &str, series: &[Series], unit: &str, axis: &TimeAxis) -> String {
     let (width, height, left, right, top, bottom) = (760.0, 260.0, 64.0, 36.0, 28.0, 44.0);
     let labels: Vec<&str> = series
         .first()
@@ -85,56 +160,143 @@ pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
     let (top_value, step) = nice_axis(max);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
-    let n = labels.len().max(2) as f64 - 1.0;
-    let x = |i: usize| left + plot_w * i as f64 / n;
+    let starts: Option<Vec<NaiveDate>> =
+        labels.iter().map(|label| axis.bucket.start(label)).collect();
+    let starts = starts.filter(|starts| !starts.is_empty());
+    let positions: Vec<f64> = match &starts {
+        Some(starts) => {
+            let first = starts.iter().min().copied().unwrap_or_default();
+            let last = starts.iter().max().copied().unwrap_or_default();
+            let span = (last - first).num_days() as f64;
+            starts
+                .iter()
+                .map(|day| {
+                    if span > 0.0 {
+                        left + plot_w * (*day - first).num_days() as f64 / span
+                    } else {
+                        left + plot_w / 2.0
+                    }
+                })
+                .collect()
+        }
+        None => {
+            let n = labels.len().max(2) as f64 - 1.0;
+            (0..labels.len()).map(|i| left + plot_w * i as f64 / n).collect()
+        }
+    };
+    let x = |i: usize| positions.get(i).copied().unwrap_or(left);
+    // Two points are joined when nothing lies between them: the next bucket on a time
+    // axis (a bucket with no row is no data, not a straight line across it).
+    let joined = |i: usize| match &starts {
+        Some(starts) => axis.bucket.next(starts[i - 1]) == starts[i],
+        None => true,
+    };
+    let partial: Vec<Option<(NaiveDate, NaiveDate)>> = match &starts {
+        Some(starts) => starts.iter().map(|start| axis.partial(*start)).collect(),
+        None => vec![None; labels.len()],
+    };
     let y = |v: f64| top + plot_h * (1.0 - v / top_value);
     let mut svg = open(width, height, title);
-    axis(&mut svg, top_value, step, unit, left, width - right, &y);
-    let every = (labels.len() / 8).max(1);
-    for (i, label) in labels.iter().enumerate() {
-        if i % every == 0 {
-            let _ = write!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
-                x(i),
-                height - bottom + 16.0,
-                esc(label)
-            );
-        }
-    }
-    for (index, s) in series.iter().enumerate() {
-        let colour = colour(&s.name, index);
-        let mut path = String::new();
-        let mut pen_down = false;
-        for (i, (label, value)) in s.points.iter().enumerate() {
-            match value {
-                Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    );
-                    pen_down = true;
-                    let _ = write!(
-                        svg,
-                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"><title>{}: {} {}</title></circle>"#,
-                        x(i),
-                        y(*v),
-                        esc(&s.name),
-                        esc(label),
-                        format(Some(*v), unit)
-                    );
-                }
-                None => pen_down = false,
+    axis_lines(&mut svg, top_value, step, unit, left, width - right, &y);
+    match &starts {
+        Some(starts) => {
+            let first = starts.iter().min().copied().unwrap_or_default();
+            let last = starts.iter().max().copied().unwrap_or_default();
+            let span = (last - first).num_days() as f64;
+            for (day, label) in time_ticks(first, last) {
+                let tick_x = if span > 0.0 {
+                    left + plot_w * (day - first).num_days() as f64 / span
+                } else {
+                    left + plot_w / 2.0
+                };
+                let _ = write!(
+                    svg,
+                    r##"<line x1="{tick_x:.1}" y1="{y0:.1}" x2="{tick_x:.1}" y2="{y1:.1}" stroke="#9aa5b1"/><text x="{tick_x:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"##,
+                    height - bottom + 16.0,
+                    esc(&label),
+                    y0 = height - bottom,
+                    y1 = height - bottom + 4.0,
+                );
             }
         }
-        let _ = write!(
-            svg,
-            r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
-            path.trim_end()
-        );
+        None => {
+            let every = (labels.len() / 8).max(1);
+            for (i, label) in labels.iter().enumerate() {
+                if i % every == 0 {
+                    let _ = write!(
+                        svg,
+                        r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
+                        x(i),
+                        height - bottom + 16.0,
+                        esc(label)
+                    );
+                }
+            }
+        }
+    }
+    let mut any_partial = false;
+    for (index, s) in series.iter().enumerate() {
+        let colour = colour(&s.name, index);
+        let mut solid = String::new();
+        let mut dashed = String::new();
+        let mut pen_at: Option<usize> = None;
+        for i in 1..s.points.len() {
+            let (Some(a), Some(b)) = (s.points[i - 1].1, s.points[i].1) else { continue };
+            if !joined(i) {
+                continue;
+            }
+            let is_partial = partial.get(i - 1).is_some_and(Option::is_some)
+                || partial.get(i).is_some_and(Option::is_some);
+            if is_partial {
+                let _ = write!(dashed, "M{:.1},{:.1} L{:.1},{:.1} ", x(i - 1), y(a), x(i), y(b));
+                continue;
+            }
+            if pen_at != Some(i - 1) {
+                let _ = write!(solid, "M{:.1},{:.1} ", x(i - 1), y(a));
+            }
+            let _ = write!(solid, "L{:.1},{:.1} ", x(i), y(b));
+            pen_at = Some(i);
+        }
+        if !solid.is_empty() {
+            let _ = write!(
+                svg,
+                r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+                solid.trim_end()
+            );
+        }
+        if !dashed.is_empty() {
+            let _ = write!(
+                svg,
+                r#"<path class="partial" d="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="5 4"/>"#,
+                dashed.trim_end()
+            );
+        }
+        for (i, (label, value)) in s.points.iter().enumerate() {
+            let Some(v) = value else { continue };
+            let shown = format!("{}: {} {}", s.name, label, format(Some(*v), unit));
+            match partial.get(i).copied().flatten() {
+                Some((first, last)) => {
+                    any_partial = true;
+                    let _ = write!(
+                        svg,
+                        r##"<circle class="partial" cx="{:.1}" cy="{:.1}" r="3.5" fill="#ffffff" stroke="{colour}" stroke-width="1.5"><title>{} (partial {}: {first} to {last} only)</title></circle>"##,
+                        x(i),
+                        y(*v),
+                        esc(&shown),
+                        axis.bucket.noun()
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        svg,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"><title>{}</title></circle>"#,
+                        x(i),
+                        y(*v),
+                        esc(&shown)
+                    );
+                }
+            }
+        }
         let lx = left + 8.0 + 170.0 * index as f64;
         let _ = write!(
             svg,
@@ -143,10 +305,76 @@ pub fn lines(title: &str, series: &[Series], unit: &str) -> String {
             esc(&s.name)
         );
     }
+    if any_partial {
+        let (lx, ly) = (width - right - 380.0, height - 6.0);
+        let _ = write!(
+            svg,
+            r##"<g class="partial-legend"><line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#5b6775" stroke-width="2" stroke-dasharray="5 4"/><circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#ffffff" stroke="#5b6775" stroke-width="1.5"/><text x="{:.1}" y="{ly:.1}" class="legend">partial {}: only some of its days are in the period</text></g>"##,
+            ly - 4.0,
+            lx + 22.0,
+            ly - 4.0,
+            lx + 22.0,
+            ly - 4.0,
+            lx + 30.0,
+            axis.bucket.noun()
+        );
+    }
     svg.push_str("</svg>");
     svg
 }
 
+/// Tick dates and labels for a time axis from `first` to `last`: at most eight, on
+/// calendar boundaries (days, Mondays, month starts, year starts).
+fn time_ticks(first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, String)> {
+    if first >= last {
+        return vec![(first, first.to_string())];
+    }
+    let steps: &[(u32, bool)] = &[
+        (1, false),
+        (7, false),
+        (14, false),
+        (1, true),
+        (3, true),
+        (6, true),
+        (12, true),
+        (24, true),
+        (60, true),
+        (120, true),
+        (240, true),
+        (600, true),
+    ];
+    let mut ticks = Vec::new();
+    for (step, months) in steps {
+        ticks.clear();
+        if *months {
+            let mut day = first.with_day(1).unwrap_or(first);
+            while day <= last {
+                let index = day.year() * 12 + day.month0() as i32;
+                if day >= first && index.rem_euclid(*step as i32) == 0 {
+                    let label = if *step >= 12 {
+                        day.format("%Y").to_string()
+                    } else {
+                        day.format("%Y-%m").to_string()
+                    };
+                    ticks.push((day, label));
+                }
+                day = day + Months::new(1);
+            }
+        } else {
+            let offset = first.weekday().num_days_from_monday();
+            let mut day =
+                if *step == 1 { first } else { first + Days::new(u64::from((7 - offset) % 7)) };
+            while day <= last {
+                ticks.push((day, day.to_string()));
+                day = day + Days::new(u64::from(*step));
+            }
+        }
+        if ticks.len() <= 8 {
+            break;
+        }
+    }
+    ticks
+}
 /// Horizontal bars, one per row, with the value written beside each.
 pub fn bars(title: &str, rows: &[(String, Option<f64>)], unit: &str) -> String {
     let series: Vec<(String, Vec<Option<f64>>)> =
@@ -262,7 +490,7 @@ fn open(width: f64, height: f64, title: &str) -> String {
     )
 }
 
-fn axis(
+fn axis_lines(
     svg: &mut String,
     top_value: f64,
     step: f64,
@@ -314,6 +542,7 @@ mod tests {
                 ],
             }],
             "count",
+            &TimeAxis::complete(Bucket::Week),
         );
         assert!(chart.starts_with("<svg") && chart.ends_with("</svg>"));
         assert!(chart.contains("x &amp; y") && !chart.contains("<b>"));
@@ -329,5 +558,154 @@ mod tests {
         assert_eq!(nice_axis(0.0), (1.0, 0.25));
         let (top, step) = nice_axis(87.0);
         assert!(top >= 87.0 && step > 0.0);
+    }
+
+    fn weekly(points: &[(&str, f64)]) -> Vec<Series> {
+        vec![Series {
+            name: "posts".into(),
+            points: points
+                .iter()
+                .map(|(label, value)| ((*label).to_owned(), Some(*value)))
+                .collect(),
+        }]
+    }
+
+    /// The x of every point drawn, in order.
+    fn point_xs(chart: &str) -> Vec<f64> {
+        chart
+            .split("<circle ")
+            .skip(1)
+            .filter_map(|circle| {
+                let start = circle.find("cx=\"")? + 4;
+                let end = circle[start..].find('"')? + start;
+                circle[start..end].parse().ok()
+            })
+            .collect()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_time_axis_is_proportional_to_time_not_to_the_index() {
+        // Ten years without a post take ten years of width; the next week one week.
+        let series = weekly(&[("2006-01-02", 3.0), ("2016-01-04", 5.0), ("2016-01-11", 4.0)]);
+        let chart = lines("posts per week", &series, "count", &TimeAxis::complete(Bucket::Week));
+        let xs = point_xs(&chart);
+        assert_eq!(xs.len(), 3, "{chart}");
+        let width = xs[2] - xs[0];
+        assert!(width > 600.0, "{xs:?}");
+        assert!(xs[2] - xs[1] < width * 0.01, "one week is not a tenth of the axis: {xs:?}");
+        // Only adjacent weeks are joined: no straight line across the empty decade.
+        let paths: Vec<&str> =
+            chart.split("<path d=\"").skip(1).map(|path| path.split('"').next().unwrap()).collect();
+        assert_eq!(paths.len(), 1, "{chart}");
+        assert_eq!(paths[0].matches('M').count(), 1, "{chart}");
+        assert_eq!(paths[0].matches('L').count(), 1, "{chart}");
+        // Ticks are calendar years across a decade.
+        assert!(chart.contains(">2010</text>"), "{chart}");
+        // Month labels place months by their first day.
+        let monthly = lines(
+            "m",
+            &weekly(&[("2026-01", 1.0), ("2026-02", 1.0), ("2026-12", 1.0)]),
+            "count",
+            &TimeAxis::complete(Bucket::Month),
+        );
+        let xs = point_xs(&monthly);
+        let share = (xs[1] - xs[0]) / (xs[2] - xs[0]);
+        assert!((share - 31.0 / 334.0).abs() < 0.01, "{xs:?}");
+    }
+
+    #[test]
+    fn labels_that_are_not_dates_are_evenly_spaced() {
+        let chart = lines(
+            "t",
+            &weekly(&[("a", 1.0), ("b", 2.0), ("c", 3.0)]),
+            "count",
+            &TimeAxis::complete(Bucket::Week),
+        );
+        let xs = point_xs(&chart);
+        assert!(((xs[1] - xs[0]) - (xs[2] - xs[1])).abs() < 0.2, "{xs:?}");
+    }
+
+    #[test]
+    fn a_partial_period_is_drawn_dashed_to_a_hollow_point_with_a_legend() {
+        let series = weekly(&[("2026-11-16", 700.0), ("2026-11-23", 710.0), ("2026-11-30", 90.0)]);
+        let cases = [
+            // (first day, last day of data, partial points, why)
+            (None, Some("2026-11-30"), vec![2], "the last week has one day of data"),
+            (None, Some("2026-12-06"), vec![], "the last week is complete"),
+            (Some("2026-11-18"), Some("2026-12-06"), vec![0], "the period starts mid-week"),
+            (Some("2026-11-16"), Some("2026-12-01"), vec![2], "a Monday start is whole"),
+            (None, None, vec![], "complete buckets only"),
+        ];
+        for (first, last, expected, why) in cases {
+            let axis = TimeAxis {
+                bucket: Bucket::Week,
+                first_day: first.map(day),
+                last_day: last.map(day),
+            };
+            let chart = lines("posts per week", &series, "count", &axis);
+            let circles: Vec<&str> = chart.split("<circle ").skip(1).collect();
+            let partial: Vec<usize> = circles
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.starts_with("class=\"partial\""))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(partial, expected, "{why}: {chart}");
+            assert_eq!(chart.contains("partial-legend"), !expected.is_empty(), "{why}");
+            assert_eq!(chart.contains("stroke-dasharray=\"5 4\"/>"), !expected.is_empty(), "{why}");
+            if !expected.is_empty() {
+                assert!(chart.contains("partial week: only some of its days"), "{why}");
+                assert!(chart.contains(" only)</title>"), "{why}: the tooltip says which days");
+            }
+        }
+        let axis =
+            TimeAxis { bucket: Bucket::Week, first_day: None, last_day: Some(day("2026-11-30")) };
+        let chart = lines("posts per week", &series, "count", &axis);
+        assert!(chart.contains("(partial week: 2026-11-30 to 2026-11-30 only)"), "{chart}");
+    }
+
+    #[test]
+    fn time_ticks_fall_on_calendar_boundaries() {
+        let cases = [
+            (
+                "2026-11-02",
+                "2026-11-05",
+                vec!["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"],
+            ),
+            (
+                "2026-11-04",
+                "2026-11-30",
+                vec!["2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"],
+            ),
+            (
+                "2026-09-02",
+                "2026-11-30",
+                vec![
+                    "2026-09-07",
+                    "2026-09-21",
+                    "2026-10-05",
+                    "2026-10-19",
+                    "2026-11-02",
+                    "2026-11-16",
+                    "2026-11-30",
+                ],
+            ),
+            (
+                "2026-01-05",
+                "2026-06-29",
+                vec!["2026-02", "2026-03", "2026-04", "2026-05", "2026-06"],
+            ),
+            ("2006-03-06", "2026-11-30", vec!["2010", "2015", "2020", "2025"]),
+            ("2026-11-30", "2026-11-30", vec!["2026-11-30"]),
+        ];
+        for (first, last, expected) in cases {
+            let labels: Vec<String> =
+                time_ticks(day(first), day(last)).into_iter().map(|(_, label)| label).collect();
+            assert_eq!(labels, expected, "{first}..{last}");
+        }
     }
 }
