@@ -6,6 +6,7 @@ mod alerts;
 mod bad_input;
 mod browser;
 mod cli;
+mod consistency;
 mod draft;
 mod enrich;
 mod live;
