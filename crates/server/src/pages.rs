@@ -24,6 +24,10 @@ use crate::backend::{PostsRequest, ReportKind};
 use crate::svg::{self, Bucket, Series, TimeAxis};
 use crate::{ApiError, App, Backend};
 
+pub mod period;
+
+use period::{Basis, DataSpan};
+
 /// The stylesheet (also inlined into exported files).
 pub const CSS: &str = include_str!("assets/app.css");
 /// The page script: live updates, sortable tables, login.
@@ -111,6 +115,13 @@ pub struct PageParams {
     /// Last local day.
     #[serde(default, deserialize_with = "empty_date")]
     pub to: Option<NaiveDate>,
+    /// `all`: every date. Without it and without dates, the page covers the last 90 days
+    /// of data ([`PageParams::resolve_period`]).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// How `from` and `to` were chosen (set by [`PageParams::resolve_period`]).
+    #[serde(skip)]
+    pub basis: Basis,
     /// Platforms (comma-separated).
     #[serde(default)]
     pub platform: Option<String>,
@@ -123,6 +134,9 @@ pub struct PageParams {
     /// A topic (`#id label`).
     #[serde(default)]
     pub topic: Option<String>,
+    /// Post types: original, reply, quote, repost.
+    #[serde(default)]
+    pub post_type: Option<String>,
     /// `html` or `csv`.
     #[serde(default)]
     pub export: Option<String>,
@@ -190,23 +204,44 @@ impl PageParams {
             ("language", self.language.as_deref()),
             ("side", self.side.as_deref()),
             ("topic", self.topic.as_deref()),
+            ("post_type", self.post_type.as_deref()),
         ])
     }
 
-    /// The URL query of the global filters (for links and exports).
+    /// Sets the period in force: the dates given, every date with `period=all`, else the
+    /// last [`period::DEFAULT_DAYS`] days of data, ending at the latest post's day (every
+    /// date when there is no post). Pages call it on the URL's parameters; a command line
+    /// export that leaves the dates out keeps every date.
+    pub fn resolve_period(&mut self, span: Option<DataSpan>) -> Result<(), ApiError> {
+        let (from, to, basis) = period::resolve(self.from, self.to, self.period.as_deref(), span)?;
+        self.from = from;
+        self.to = to;
+        self.basis = basis;
+        Ok(())
+    }
+
+    /// The URL query of the global filters (for links and exports): the dates only when
+    /// they were chosen, so a link to the default period follows the data.
     pub fn query_string(&self) -> String {
         let mut pairs = Vec::new();
-        if let Some(from) = self.from {
-            pairs.push(format!("from={from}"));
-        }
-        if let Some(to) = self.to {
-            pairs.push(format!("to={to}"));
+        match self.basis {
+            Basis::Given => {
+                if let Some(from) = self.from {
+                    pairs.push(format!("from={from}"));
+                }
+                if let Some(to) = self.to {
+                    pairs.push(format!("to={to}"));
+                }
+            }
+            Basis::AllTime => pairs.push("period=all".to_owned()),
+            Basis::LastDays(_) => {}
         }
         for (name, value) in [
             ("platform", &self.platform),
             ("language", &self.language),
             ("side", &self.side),
             ("topic", &self.topic),
+            ("post_type", &self.post_type),
         ] {
             if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
                 pairs.push(format!("{name}={}", encode(value)));
@@ -294,9 +329,44 @@ struct Page<'a, B> {
     tables: Vec<Table>,
     mask: Option<String>,
     access: Access,
+    /// The days the workspace's posts span (`None`: no post).
+    span: Option<DataSpan>,
 }
 
 impl<B: Backend> Page<'_, B> {
+    /// The x axis of a chart by `bucket` over the period in force: a bucket the period
+    /// covers only in part (it starts before `from`, or ends after the last day of data in
+    /// the period) is drawn as partial.
+    fn time_axis(&self, bucket: Bucket) -> TimeAxis {
+        let last_of_data = self.span.map(|span| span.last);
+        let last_day = match (self.params.to, last_of_data) {
+            (Some(to), Some(last)) => Some(to.min(last)),
+            (to, last) => to.or(last),
+        };
+        TimeAxis { bucket, first_day: self.params.from, last_day }
+    }
+
+    /// The period in force, said at the top of every page.
+    fn period_line(&mut self, path: &str) {
+        let described =
+            period::describe(self.params.from, self.params.to, self.params.basis, self.span);
+        let basis = match self.params.basis {
+            Basis::Given => "given",
+            Basis::LastDays(_) => "default",
+            Basis::AllTime => "all",
+        };
+        let _ = write!(
+            self.body,
+            r#"<p class="period" id="period" data-basis="{basis}" data-from="{from}" data-to="{to}">Period: <strong>{described}</strong>{note}</p>"#,
+            from = self.params.from.map(|d| d.to_string()).unwrap_or_default(),
+            to = self.params.to.map(|d| d.to_string()).unwrap_or_default(),
+            described = esc(&described),
+            note = period::independence(path)
+                .map(|note| format!(". {}", esc(note)))
+                .unwrap_or_default(),
+        );
+    }
+
     /// A query under the global filters, plus the page's own filters.
     fn query(
         &self,
@@ -456,7 +526,12 @@ pub async fn render<B: Backend>(
     access: Access,
 ) -> Result<(String, Vec<Table>), ApiError> {
     let mask = if mask { Some(app.backend.pseudonym_salt().await?) } else { None };
-    let mut page = Page { app, params, body: String::new(), tables: Vec::new(), mask, access };
+    let span = period::data_span(&app.backend).await?;
+    let mut page =
+        Page { app, params, body: String::new(), tables: Vec::new(), mask, access, span };
+    if PAGES.iter().any(|(known, _, _)| *known == path) {
+        page.period_line(path);
+    }
     match path {
         "/" => overview(&mut page).await?,
         "/listening" => listening(&mut page).await?,
@@ -488,10 +563,17 @@ async fn show<B: Backend>(
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return response;
     }
-    let params = match params {
+    let mut params = match params {
         Ok(UrlQuery(params)) => params,
         Err(error) => return error_page(&ApiError::bad_request(error.body_text())),
     };
+    let span = match period::data_span(&app.backend).await {
+        Ok(span) => span,
+        Err(error) => return error_page(&error),
+    };
+    if let Err(error) = params.resolve_period(span) {
+        return error_page(&error);
+    }
     let mask = caller.masks_authors() || flag(params.pseudonymise.as_deref());
     let access = Access {
         pharmacovigilance: caller
@@ -693,24 +775,35 @@ fn link_query(params: &PageParams) -> String {
     if query.is_empty() { String::new() } else { format!("?{}", attr(&query)) }
 }
 
+/// The filters besides the period (each page says its period at the top of its body).
 fn describe_filters(params: &PageParams) -> String {
-    let mut parts = Vec::new();
-    match (params.from, params.to) {
-        (None, None) => parts.push("all dates".to_owned()),
-        (from, to) => parts.push(format!(
-            "{} to {}",
-            from.map_or("the start".to_owned(), |d| d.to_string()),
-            to.map_or("the latest post".to_owned(), |d| d.to_string())
-        )),
-    }
-    for filter in params.filters() {
-        parts.push(filter.to_string());
-    }
-    parts.join(", ")
+    let parts: Vec<String> = params.filters().iter().map(ToString::to_string).collect();
+    if parts.is_empty() { "none".to_owned() } else { parts.join(", ") }
+}
+
+/// The links that switch the period: the default (last 90 days of data) and all time,
+/// keeping the other filters; dates are picked in the form.
+fn period_choices(path: &str, params: &PageParams) -> String {
+    let with_basis = |basis: Basis| {
+        let query = PageParams { from: None, to: None, basis, ..params.clone() }.query_string();
+        let href = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
+        let current = if params.basis == basis { r#" aria-current="true""# } else { "" };
+        (attr(&href).into_owned(), current)
+    };
+    let (recent, recent_current) = with_basis(Basis::LastDays(period::DEFAULT_DAYS));
+    let (all, all_current) = with_basis(Basis::AllTime);
+    format!(
+        r#"<span class="period-choices">period: <a href="{recent}" id="period-recent"{recent_current}>last {days} days of data</a> · <a href="{all}" id="period-all"{all_current}>all time</a> · or from and to</span>"#,
+        days = period::DEFAULT_DAYS
+    )
 }
 
 fn filter_form(path: &str, params: &PageParams, topics: &[String]) -> String {
     let value = |v: &Option<String>| attr(v.as_deref().unwrap_or_default()).into_owned();
+    let chosen = |day: Option<NaiveDate>| match (params.basis, day) {
+        (Basis::Given, Some(day)) => day.to_string(),
+        _ => String::new(),
+    };
     let select = |name: &str, options: &[(&str, &str)], current: &Option<String>| {
         let mut out =
             format!(r#"<label>{name} <select name="{name}"><option value="">all</option>"#);
@@ -722,10 +815,27 @@ fn filter_form(path: &str, params: &PageParams, topics: &[String]) -> String {
         out
     };
     format!(
-        r##"<form class="filters" method="get" action="{path}"><label>from <input type="date" name="from" value="{from}"></label><label>to <input type="date" name="to" value="{to}"></label>{platform}{language}{side}<label>topic <input type="text" name="topic" value="{topic}" placeholder="#id label" size="18" list="topics"></label><datalist id="topics">{options}</datalist><button type="submit">Apply</button> <a href="{path}">reset</a></form>"##,
+        r##"<form class="filters" method="get" action="{path}">{choices}<label>from <input type="date" name="from" value="{from}"></label><label>to <input type="date" name="to" value="{to}"></label>{all}{platform}{language}{side}{post_type}<label>topic <input type="text" name="topic" value="{topic}" placeholder="#id label" size="18" list="topics"></label><datalist id="topics">{options}</datalist><button type="submit">Apply</button> <a href="{path}">reset</a></form>"##,
+        choices = period_choices(path, params),
         path = attr(path),
-        from = params.from.map(|d| d.to_string()).unwrap_or_default(),
-        to = params.to.map(|d| d.to_string()).unwrap_or_default(),
+        // Dates show only when chosen: the default period is not frozen by the next Apply.
+        from = chosen(params.from),
+        to = chosen(params.to),
+        all = if params.basis == Basis::AllTime {
+            r#"<input type="hidden" name="period" value="all">"#
+        } else {
+            ""
+        },
+        post_type = select(
+            "post_type",
+            &[
+                ("original", "original"),
+                ("reply", "reply"),
+                ("quote", "quote"),
+                ("repost", "repost")
+            ],
+            &params.post_type
+        ),
         platform = select(
             "platform",
             &[("x", "X"), ("mastodon", "Mastodon"), ("bluesky", "Bluesky"), ("reddit", "Reddit")],
@@ -870,11 +980,12 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         "Posts per week, by side",
         "Own posts against what the audience and competitors publish.",
     );
+    let axis = page.time_axis(Bucket::Week);
     page.push(&svg::lines(
         "Posts per week by side",
         &series_by(&weekly_answer, "week", "side", "posts"),
         "count",
-        &TimeAxis::complete(Bucket::Week),
+        &axis,
     ));
     latest(page).await
 }
@@ -1350,11 +1461,12 @@ async fn share_of_voice<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
         "Mentions per week",
         "Each panel member's mentions by the audience, week by week (local weeks, Monday first).",
     );
+    let axis = page.time_axis(Bucket::Week);
     page.push(&svg::lines(
         "Mentions per week by panel member",
         &series_by(&weekly_answer, "week", "panel", "mentions"),
         "count",
-        &TimeAxis::complete(Bucket::Week),
+        &axis,
     ));
     Ok(())
 }
@@ -1379,9 +1491,32 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.figures_open();
     page.figure("Interacting audience", "interacting_audience", &authors, &authors_answer, None);
     page.figure("Interactions", "interactions", &authors, &authors_answer, None);
-    page.figure("New authors", "new_authors", &authors, &authors_answer, None);
-    page.figure("Returning authors", "returning_authors", &authors, &authors_answer, None);
+    // One definition for the tiles and the monthly chart: new authors interact for the
+    // first time ever in the period (or month), returning authors had interacted before it.
+    // Over all time nobody interacted before the period, so the tile is 0 by definition:
+    // say the period's first day, and say why when there is none.
+    let before = match page.params.from {
+        Some(from) => format!("before {from}"),
+        None => "before the period".to_owned(),
+    };
+    page.figure(
+        "New authors (first interaction ever in the period)",
+        "new_authors",
+        &authors,
+        &authors_answer,
+        None,
+    );
+    page.figure(
+        &format!("Returning authors (interacted {before} and again in the period)"),
+        "returning_authors",
+        &authors,
+        &authors_answer,
+        None,
+    );
     page.figures_close();
+    if page.params.from.is_none() {
+        page.push(r#"<p class="note" id="returning-all-time">Over all time no author can have interacted before the period, so every author is new and returning authors are 0 by definition. Choose the last 90 days of data, or dates, to see who returns; the chart below counts returning authors month by month.</p>"#);
+    }
     page.section("Frequency", "Authors by how many times they interacted in the period.");
     let frequency: Vec<(String, Option<f64>)> = [
         ("1", "interactors_1"),
@@ -1398,7 +1533,10 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     page.push(&svg::bars("Authors by number of interactions", &frequency, "count"));
     let monthly = page.query(&["new_authors", "returning_authors"], &["month"], &[], None)?;
     let monthly_answer = page.ask(&monthly).await?;
-    page.section("New and returning authors by month", "");
+    page.section(
+        "New and returning authors by month",
+        "The tiles' definitions applied to each month of the period: new = first interaction ever in that month; returning = interacted before that month and again in it. An author new in one month returns in the next, so the months do not add up to the period's tiles.",
+    );
     let series: Vec<Series> = ["new_authors", "returning_authors"]
         .iter()
         .enumerate()
@@ -1411,12 +1549,8 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                 .collect(),
         })
         .collect();
-    page.push(&svg::lines(
-        "New and returning authors by month",
-        &series,
-        "count",
-        &TimeAxis::complete(Bucket::Month),
-    ));
+    let axis = page.time_axis(Bucket::Month);
+    page.push(&svg::lines("New and returning authors by month", &series, "count", &axis));
     let channels = page.query(
         &["channel_share", "channel_share_engagements", "posts"],
         &["platform"],
@@ -1487,12 +1621,8 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
             .map(|r| (r.keys[0].chars().take(10).collect(), r.values[0]))
             .collect(),
     }];
-    page.push(&svg::lines(
-        "Response rate per week",
-        &series,
-        "share",
-        &TimeAxis::complete(Bucket::Week),
-    ));
+    let axis = page.time_axis(Bucket::Week);
+    page.push(&svg::lines("Response rate per week", &series, "share", &axis));
     let by_account = page.query(&care_metrics, &["account"], &[], None)?;
     let account_answer = page.ask(&by_account).await?;
     page.section("By own account", "");
@@ -1630,6 +1760,7 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                     points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect(),
                 },
             ];
+            // Milestones are judged on complete weeks only.
             page.push(&svg::lines(
                 &format!("{metric} per week against the target"),
                 &series,
@@ -2470,4 +2601,84 @@ fn definitions<B: Backend>(page: &mut Page<'_, B>) {
     }
     page.push("</dl>");
     page.tables.push(table);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    const SPAN: DataSpan = DataSpan {
+        first: NaiveDate::from_ymd_opt(2006, 3, 21).unwrap(),
+        last: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+    };
+
+    /// Parameters as a URL gives them, resolved as the dashboard resolves them.
+    fn resolved(from: Option<&str>, to: Option<&str>, period: Option<&str>) -> PageParams {
+        let mut params = PageParams {
+            from: from.map(day),
+            to: to.map(day),
+            period: period.map(str::to_owned),
+            platform: Some("x".into()),
+            ..PageParams::default()
+        };
+        params.resolve_period(Some(SPAN)).unwrap();
+        params
+    }
+
+    #[test]
+    fn links_carry_chosen_dates_and_all_time_but_not_the_default_period() {
+        let cases = [
+            // (from, to, period, query string)
+            (None, None, None, "platform=x"),
+            (None, None, Some("all"), "period=all&platform=x"),
+            (
+                Some("2026-01-01"),
+                Some("2026-01-31"),
+                None,
+                "from=2026-01-01&to=2026-01-31&platform=x",
+            ),
+            (Some("2026-01-01"), None, Some("all"), "from=2026-01-01&platform=x"),
+        ];
+        for (from, to, period, expected) in cases {
+            let params = resolved(from, to, period);
+            assert_eq!(params.query_string(), expected, "{from:?} {to:?} {period:?}");
+        }
+        // The default is in force all the same.
+        let default = resolved(None, None, None);
+        assert_eq!((default.from, default.to), (Some(day("2026-09-02")), None));
+        assert_eq!(default.basis, Basis::LastDays(90));
+    }
+
+    #[test]
+    fn the_filter_form_offers_both_periods_and_shows_only_chosen_dates() {
+        let default = filter_form("/", &resolved(None, None, None), &[]);
+        assert!(default.contains(r#"<input type="date" name="from" value="">"#), "{default}");
+        assert!(
+            default.contains(r#"href="/?period=all&amp;platform=x" id="period-all""#),
+            "{default}"
+        );
+        assert!(
+            default.contains(r#"href="/?platform=x" id="period-recent" aria-current="true""#),
+            "{default}"
+        );
+        assert!(!default.contains(r#"name="period""#), "{default}");
+        let all = filter_form("/audience", &resolved(None, None, Some("all")), &[]);
+        assert!(all.contains(r#"<input type="hidden" name="period" value="all">"#), "{all}");
+        assert!(all.contains(r#"id="period-all" aria-current="true""#), "{all}");
+        let chosen = filter_form("/", &resolved(Some("2026-01-01"), Some("2026-01-31"), None), &[]);
+        assert!(chosen.contains(r#"name="from" value="2026-01-01""#), "{chosen}");
+        assert!(chosen.contains(r#"name="to" value="2026-01-31""#), "{chosen}");
+        assert!(chosen.contains(r#"<select name="post_type">"#), "{chosen}");
+    }
+
+    #[test]
+    fn the_filters_line_lists_the_filters_besides_the_period() {
+        assert_eq!(describe_filters(&PageParams::default()), "none");
+        let params = PageParams { post_type: Some("reply".into()), ..resolved(None, None, None) };
+        assert_eq!(describe_filters(&params), "platform=x, post_type=reply");
+    }
 }

@@ -771,3 +771,194 @@ fn many_small_ingests_compact_the_table_and_every_post_still_counts_once() {
     let listed = server.get("/api/v1/posts?q=compacted&per_page=10").json();
     assert_eq!(listed["total"], 105);
 }
+
+/// The value of attribute `name` in the first tag that contains `marker`.
+fn tag_attribute(html: &str, marker: &str, name: &str) -> Option<String> {
+    let at = html.find(marker)?;
+    let start = html[..at].rfind('<')?;
+    let tag = &html[start..start + html[start..].find('>')?];
+    let from = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(unescape(&tag[from..from + tag[from..].find('"')?]))
+}
+
+/// The `returning_authors` figure of an audience page: (value shown, its label).
+fn returning_tile(html: &str) -> (f64, String) {
+    let marker = "data-metric=\"returning_authors\"";
+    let at = html.find(marker).expect("no returning tile");
+    let value = tag_attribute(html, marker, "data-value").unwrap();
+    let label_start = html[at..].find("class=\"label\"").unwrap() + at;
+    let label = &html[label_start..];
+    let label = &label[label.find('>').unwrap() + 1..label.find("</a>").unwrap()];
+    (value.parse().unwrap(), unescape(label))
+}
+
+/// Issue 22: the default period is the last 90 days of data (ending at the latest post's
+/// day), every page says the period in force, `period=all` and explicit dates still work,
+/// the returning-authors tile and the monthly chart use one definition, and the charts mark
+/// the partial buckets.
+#[test]
+fn the_dashboard_covers_the_last_90_days_of_data_by_default_and_says_its_period() {
+    let server = Server::start(&[]);
+    let days =
+        server.post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "by": ["day"]}));
+    let days = days.json();
+    let latest = days["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["day"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    let latest = chrono::NaiveDate::parse_from_str(&latest, "%Y-%m-%d").unwrap();
+    let start = latest - chrono::Days::new(89);
+    // Every page says its period; the figures ask for it.
+    for page in PAGES {
+        let html = server.get(page).text();
+        assert_eq!(
+            tag_attribute(&html, "id=\"period\"", "data-basis").as_deref(),
+            Some("default"),
+            "{page}"
+        );
+        assert_eq!(
+            tag_attribute(&html, "id=\"period\"", "data-from"),
+            Some(start.to_string()),
+            "{page}"
+        );
+        // The end stays open: a post arriving on a later day belongs in the period at once.
+        assert_eq!(tag_attribute(&html, "id=\"period\"", "data-to").as_deref(), Some(""), "{page}");
+        assert!(
+            html.contains(&format!("{start} – {latest} (the last 90 days of data")),
+            "{page} does not say its period"
+        );
+    }
+    let home = server.get("/").text();
+    let shown = figures(&home);
+    assert!(!shown.is_empty());
+    for (metric, query, _, _) in &shown {
+        assert_eq!(query["from"], json!(start.to_string()), "{metric}");
+        assert!(query["to"].is_null(), "{metric}");
+    }
+    // Navigation keeps the default (no frozen dates in the links); all time is one click.
+    assert!(home.contains("href=\"/audience\""), "the links freeze the default period");
+    assert!(home.contains("href=\"/?period=all\" id=\"period-all\""));
+    // The weekly chart marks the partial weeks (90 days never make whole weeks).
+    assert!(home.contains("<circle class=\"partial\""), "no partial week marked");
+    assert!(home.contains("partial week: only some of its days are in the period"));
+
+    // All time: said, asked, and kept by the links.
+    let all = server.get("/?period=all").text();
+    assert_eq!(tag_attribute(&all, "id=\"period\"", "data-basis").as_deref(), Some("all"));
+    assert!(all.contains("(all time: every post)"));
+    assert!(
+        figures(&all)
+            .iter()
+            .all(|(_, query, _, _)| query["from"].is_null() && query["to"].is_null())
+    );
+    assert!(all.contains("href=\"/audience?period=all\""), "all time is lost on the next page");
+    // Explicit dates win and stay in the links.
+    let chosen = server.get("/?from=2026-09-01&to=2026-09-30").text();
+    assert_eq!(tag_attribute(&chosen, "id=\"period\"", "data-basis").as_deref(), Some("given"));
+    assert!(chosen.contains("2026-09-01 – 2026-09-30 (as chosen)"));
+    assert!(
+        figures(&chosen)
+            .iter()
+            .all(|(_, query, _, _)| query["from"] == "2026-09-01" && query["to"] == "2026-09-30")
+    );
+    assert!(chosen.contains("href=\"/audience?from=2026-09-01&amp;to=2026-09-30\""));
+    let wrong = server.get("/?period=forever");
+    assert_eq!(wrong.status, 400, "{}", wrong.text());
+
+    // Returning authors: one definition (interacted before the period, or the month), so
+    // the tile over one whole month equals the chart's point for that month.
+    let monthly = server
+        .post_json(
+            "/api/v1/query",
+            None,
+            &json!({"metrics": ["new_authors", "returning_authors"], "by": ["month"]}),
+        )
+        .json();
+    let months = monthly["rows"].as_array().unwrap();
+    let month = &months[months.len() - 2];
+    let name = month["month"].as_str().unwrap();
+    let first = chrono::NaiveDate::parse_from_str(&format!("{name}-01"), "%Y-%m-%d").unwrap();
+    let last = first + chrono::Months::new(1) - chrono::Days::new(1);
+    let audience = server.get(&format!("/audience?from={first}&to={last}")).text();
+    let (tile, label) = returning_tile(&audience);
+    assert_eq!(
+        Some(tile),
+        month["returning_authors"].as_f64(),
+        "{name}: tile {tile}, chart {month}"
+    );
+    assert!(tile > 0.0, "{month}");
+    assert!(label.contains(&format!("before {first}")), "{label}");
+    // Over the default period the tile counts returning authors too, and says since when.
+    let (tile, label) = returning_tile(&server.get("/audience").text());
+    assert!(tile > 0.0 && label.contains(&format!("before {start}")), "{tile} {label}");
+    // Over all time it is 0 by definition, and the page says why.
+    let all_time = server.get("/audience?period=all").text();
+    assert_eq!(returning_tile(&all_time).0, 0.0);
+    assert!(all_time.contains("id=\"returning-all-time\""));
+}
+
+/// Issue 22: a post that replies and quotes is a reply for the metrics and for the post
+/// list alike (one definition of a post's type), so a figure and its posts agree.
+#[test]
+fn a_metric_by_post_type_and_the_post_list_behind_it_count_the_same_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let init =
+        Command::new(binary()).arg("--workspace").arg(dir.path()).arg("init").output().unwrap();
+    assert!(init.status.success());
+    let post = |id: &str, links: Value| {
+        let mut post = json!({"platform": "mastodon", "id": id, "author_handle": format!("someone{id}@example.social"),
+            "created_at": "2026-10-30T10:00:00Z", "text": format!("post {id}")});
+        post.as_object_mut().unwrap().extend(links.as_object().unwrap().clone());
+        post.to_string()
+    };
+    // One inbound question besides: a filtered response metric of the overview needs a
+    // conversation in the conversations cache (an empty cache has no columns to filter).
+    let question = json!({"platform": "mastodon", "id": "0", "author_handle": "asker@example.social",
+        "created_at": "2026-10-29T10:00:00Z", "text": "@acmehealth@mastodon.social how do I renew my prescription?"});
+    let lines = [
+        question.to_string(),
+        post("1", json!({})),
+        post("2", json!({"reply_to": "1"})),
+        post("3", json!({"quote_of": "1"})),
+        post("4", json!({"repost_of": "1"})),
+        post("5", json!({"reply_to": "1", "quote_of": "3"})),
+        post("6", json!({"repost_of": "1", "reply_to": "2"})),
+    ];
+    let file = dir.path().join("posts.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let import = Command::new(binary())
+        .arg("--workspace")
+        .arg(dir.path())
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let server = Server::start_in(dir, &[]);
+    let answer = server
+        .post_json("/api/v1/query", None, &json!({"metrics": ["posts"], "by": ["post_type"]}))
+        .json();
+    let counted = |kind: &str| {
+        answer["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["post_type"] == kind)
+            .and_then(|r| r["posts"].as_u64())
+            .unwrap_or(0)
+    };
+    for (kind, expected) in [("original", 2), ("reply", 2), ("quote", 1), ("repost", 2)] {
+        assert_eq!(counted(kind), expected, "the metric counts {kind} otherwise: {answer}");
+        let html = server.get(&format!("/?period=all&post_type={kind}")).text();
+        let listed =
+            html.find("<p class=\"count\">").map(|at| &html[at..(at + 60).min(html.len())]);
+        assert!(
+            html.contains(&format!("<p class=\"count\">{expected} posts match")),
+            "the post list of {kind} disagrees with the metric ({expected}): {listed:?} {}",
+            if listed.is_none() { &html } else { "" }
+        );
+    }
+}
