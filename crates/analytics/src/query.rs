@@ -360,7 +360,9 @@ fn derived_posts_sql(context: &Context) -> String {
 
 /// Rows with their topic's name (`#id label`) joined on the topic assigned on arrival.
 fn with_topics(sql: &str) -> String {
-    format!("SELECT d.*, t.name AS topic FROM ({sql}) d LEFT JOIN topic_names t ON t.id = d.topic_id")
+    format!(
+        "SELECT d.*, t.name AS topic FROM ({sql}) d LEFT JOIN topic_names t ON t.id = d.topic_id"
+    )
 }
 
 /// `EXPR IN (…)` or `EXPR NOT IN (…)` for a filter's values.

@@ -62,7 +62,9 @@ pub async fn sample(analytics: &Analytics, limit: usize) -> Result<Vec<String>, 
 }
 
 /// Stored posts with content per topic (`None`: without one).
-pub async fn topic_counts(analytics: &Analytics) -> Result<Vec<(Option<u32>, u64)>, AnalyticsError> {
+pub async fn topic_counts(
+    analytics: &Analytics,
+) -> Result<Vec<(Option<u32>, u64)>, AnalyticsError> {
     use datafusion::arrow::datatypes::Int64Type;
     let batches = analytics
         .context
@@ -82,7 +84,8 @@ pub async fn topic_counts(analytics: &Analytics) -> Result<Vec<(Option<u32>, u64
             continue;
         };
         for row in 0..batch.num_rows() {
-            let id = (!ids.is_null(row)).then(|| ids.value(row)).and_then(|id| u32::try_from(id).ok());
+            let id =
+                (!ids.is_null(row)).then(|| ids.value(row)).and_then(|id| u32::try_from(id).ok());
             counts.push((id, ns.value(row).max(0) as u64));
         }
     }

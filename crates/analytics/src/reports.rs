@@ -173,7 +173,13 @@ async fn scope(
         _ => None,
     };
     let start = start.or_else(|| from.and_then(|day| period_bounds(&tz, Some(day), None).0));
-    Ok(Scope { period: Period { from, to, time_zone: tz.to_string() }, condition, half, start, end })
+    Ok(Scope {
+        period: Period { from, to, time_zone: tz.to_string() },
+        condition,
+        half,
+        start,
+        end,
+    })
 }
 
 impl Scope {
@@ -329,7 +335,6 @@ pub struct Example {
     pub text: String,
 }
 
-
 /// Shares of positive, neutral and negative posts, and net sentiment.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SentimentMix {
@@ -342,7 +347,6 @@ pub struct SentimentMix {
     /// (positive − negative) ÷ all annotated.
     pub net: f64,
 }
-
 
 /// Rounds to four significant digits (rates by followers of large accounts are tiny).
 fn significant(value: f64) -> f64 {
@@ -361,7 +365,6 @@ fn show(value: f64) -> String {
     let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 8) as usize;
     format!("{value:.decimals$}")
 }
-
 
 /// One topic in the listening report.
 #[derive(Debug, Clone, Serialize)]
@@ -442,7 +445,6 @@ pub struct ListeningReport {
     pub notes: Vec<String>,
 }
 
-
 /// Reception of an own post.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reception {
@@ -463,8 +465,6 @@ pub struct Reception {
     /// Share of negative audience replies.
     pub negative_replies: f64,
 }
-
-
 
 /// One topic in the gap report.
 #[derive(Debug, Clone, Serialize)]
@@ -545,7 +545,6 @@ pub struct DeclaredGap {
     pub verdict: String,
 }
 
-
 /// Jensen–Shannon divergence (log base 2) of two distributions over the same keys.
 pub fn jensen_shannon(p: &BTreeMap<u32, f64>, q: &BTreeMap<u32, f64>) -> f64 {
     let keys: HashSet<u32> = p.keys().chain(q.keys()).copied().collect();
@@ -563,7 +562,6 @@ pub fn jensen_shannon(p: &BTreeMap<u32, f64>, q: &BTreeMap<u32, f64>) -> f64 {
     }
     round(total.clamp(0.0, 1.0))
 }
-
 
 /// Phrases of corporate self-talk, folded (English and French).
 const SELF_TALK: &[&str] = &[
@@ -693,8 +691,6 @@ pub struct AuditReport {
     /// Remarks.
     pub notes: Vec<String>,
 }
-
-
 
 // ---------------------------------------------------------------------------------------
 // Listening.
@@ -956,7 +952,9 @@ async fn unmet_needs(
                 .into_iter()
                 .flatten()
                 .filter_map(|(key, answered)| {
-                    found.get(key).map(|post| NeedExample { post: post.clone(), answered: *answered })
+                    found
+                        .get(key)
+                        .map(|post| NeedExample { post: post.clone(), answered: *answered })
                 })
                 .collect();
             chosen.sort_by(|a, b| {
@@ -1002,7 +1000,11 @@ struct OwnPost {
 
 /// A post's engagement rate and its basis: by followers, else by impressions, else raw;
 /// `None` when no part of its engagements is known.
-fn rate(parts: [Option<i64>; 4], followers: Option<i64>, views: Option<i64>) -> Option<(f64, &'static str)> {
+fn rate(
+    parts: [Option<i64>; 4],
+    followers: Option<i64>,
+    views: Option<i64>,
+) -> Option<(f64, &'static str)> {
     if parts.iter().all(Option::is_none) {
         return None;
     }
@@ -1034,7 +1036,8 @@ async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>,
         None => "TRUE".to_owned(),
     };
     let condition = &scope.condition;
-    let upper = scope.end.map_or_else(|| "TRUE".to_owned(), |end| format!("created_at < {}", stamp(end)));
+    let upper =
+        scope.end.map_or_else(|| "TRUE".to_owned(), |end| format!("created_at < {}", stamp(end)));
     let mut rows: Vec<Row> = Vec::new();
     stream(
         sources.analytics,
@@ -1114,8 +1117,14 @@ async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>,
         ),
         |batch| {
             for row in 0..batch.num_rows() {
-                let key = (text(batch, 0, row).unwrap_or_default(), text(batch, 1, row).unwrap_or_default());
-                replies.insert(key, (count(batch, 2, row), count(batch, 3, row), count(batch, 4, row)));
+                let key = (
+                    text(batch, 0, row).unwrap_or_default(),
+                    text(batch, 1, row).unwrap_or_default(),
+                );
+                replies.insert(
+                    key,
+                    (count(batch, 2, row), count(batch, 3, row), count(batch, 4, row)),
+                );
             }
             Ok(())
         },
@@ -1135,7 +1144,9 @@ async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>,
         let own = rows[position].rate;
         let mut history: Vec<f64> = rows[start..position]
             .iter()
-            .filter_map(|row| row.rate.filter(|(_, basis)| Some(*basis) == own.map(|o| o.1)).map(|(r, _)| r))
+            .filter_map(|row| {
+                row.rate.filter(|(_, basis)| Some(*basis) == own.map(|o| o.1)).map(|(r, _)| r)
+            })
             .collect();
         let Some(mut post) = rows[position].post.take() else { continue };
         history.sort_by(f64::total_cmp);
@@ -1289,9 +1300,12 @@ pub async fn gap(
                 .filter(|post| post.topic == Some(*id))
                 .map(|post| &post.reception)
                 .collect();
-            let rated: Vec<&&Reception> = on_topic.iter().filter(|r| r.percentile.is_some()).collect();
+            let rated: Vec<&&Reception> =
+                on_topic.iter().filter(|r| r.percentile.is_some()).collect();
             let warm = (!rated.is_empty()).then(|| {
-                round(rated.iter().filter(|r| r.label == "warm").count() as f64 / rated.len() as f64)
+                round(
+                    rated.iter().filter(|r| r.label == "warm").count() as f64 / rated.len() as f64,
+                )
             });
             let mut percentiles: Vec<f64> = rated.iter().filter_map(|r| r.percentile).collect();
             percentiles.sort_by(f64::total_cmp);
@@ -1310,10 +1324,16 @@ pub async fn gap(
         })
         .collect();
     listed.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.id.cmp(&b.id)));
-    let audience_not_you =
-        listed.iter().filter(|t| t.verdict.starts_with("audience talks about this, you")).map(|t| t.id).collect();
-    let you_not_audience =
-        listed.iter().filter(|t| t.verdict.starts_with("you push this, nobody")).map(|t| t.id).collect();
+    let audience_not_you = listed
+        .iter()
+        .filter(|t| t.verdict.starts_with("audience talks about this, you"))
+        .map(|t| t.id)
+        .collect();
+    let you_not_audience = listed
+        .iter()
+        .filter(|t| t.verdict.starts_with("you push this, nobody"))
+        .map(|t| t.id)
+        .collect();
     let mut resonates: Vec<GapTopic> = listed
         .iter()
         .filter(|t| t.own_posts >= 3 && t.own_median_percentile.is_some())
@@ -1399,7 +1419,9 @@ pub async fn gap(
         "shares are of topical posts: {own_n} own original posts and {audience_n} audience posts with a topic in the period"
     ));
     if own_n == 0 {
-        notes.push("no own posts with a topic in the period: the gap compares against nothing".into());
+        notes.push(
+            "no own posts with a topic in the period: the gap compares against nothing".into(),
+        );
     }
     if audience_n == 0 {
         notes.push("no audience posts with a topic in the period".into());
@@ -1561,7 +1583,8 @@ pub async fn audit(
         summary.push(compare("asking a question", warm.with_question, frosty.with_question, true));
         summary.push(compare("length (characters)", warm.length, frosty.length, false));
     } else {
-        summary.push("no warm/frosty contrast yet: both labels need posts with enough history".into());
+        summary
+            .push("no warm/frosty contrast yet: both labels need posts with enough history".into());
     }
     let chosen = period_posts(sources, &scope).await?;
     let mut notes = notes_for(sources, &scope, chosen).await?;
@@ -1570,14 +1593,25 @@ pub async fn audit(
         audited.len()
     ));
     if audited.is_empty() {
-        notes.push("no own original posts in the period (is `accounts` set in waterline.toml?)".into());
+        notes.push(
+            "no own original posts in the period (is `accounts` set in waterline.toml?)".into(),
+        );
     }
     let posts = audited.len();
     if posts > listed {
         notes.push(format!("the {listed} newest are listed; counts and groups cover all {posts}"));
     }
     let listed = audited.into_iter().take(listed).map(|(post, _)| post).collect();
-    Ok(AuditReport { period: scope.period, posts, labels, audited: listed, warm, frosty, summary, notes })
+    Ok(AuditReport {
+        period: scope.period,
+        posts,
+        labels,
+        audited: listed,
+        warm,
+        frosty,
+        summary,
+        notes,
+    })
 }
 
 #[cfg(test)]

@@ -194,7 +194,9 @@ impl Enrichment {
     pub fn run(&mut self, mut posts: Vec<&mut Post>) {
         let kept: Vec<Option<u32>> = match self.topics {
             Some(_) => Vec::new(),
-            None => posts.iter().map(|post| post.annotations.as_ref().and_then(|a| a.topic)).collect(),
+            None => {
+                posts.iter().map(|post| post.annotations.as_ref().and_then(|a| a.topic)).collect()
+            }
         };
         self.chain.run(posts.par_iter_mut().map(|post| &mut **post));
         if !self.chain.annotates() {

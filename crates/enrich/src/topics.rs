@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::embed::Embeddings;
+use crate::text::{Kind, Token, tokenize};
+use crate::words;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use crate::embed::Embeddings;
-use crate::text::{Kind, Token, tokenize};
-use crate::words;
 
 /// Settings of topic discovery.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -873,7 +873,10 @@ impl Assigner {
             Some(old) => {
                 let generation = old.generation + 1;
                 let next_id = old.next_id;
-                (TopicModel { embedding, generation, next_id, ..TopicModel::default() }, old.generation)
+                (
+                    TopicModel { embedding, generation, next_id, ..TopicModel::default() },
+                    old.generation,
+                )
             }
             None => (TopicModel { embedding, ..TopicModel::default() }, 0),
         };

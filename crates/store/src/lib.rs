@@ -585,9 +585,8 @@ impl Store {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let frame = context
-            .sql(&format!("SELECT {columns} FROM records WHERE kind = 'post'"))
-            .await?;
+        let frame =
+            context.sql(&format!("SELECT {columns} FROM records WHERE kind = 'post'")).await?;
         let plan = frame.logical_plan().clone();
         let table = self
             .table

@@ -206,7 +206,9 @@ pub fn to_batch(rows: &[Row], now: DateTime<Utc>) -> Result<RecordBatch, StoreEr
         observed.append_value(post.observed_at.unwrap_or(now).timestamp_micros());
         side.append_option(post.side.map(Side::as_str));
         notes.append(post.annotations.as_deref());
-        topic.append_option(post.annotations.as_deref().and_then(|notes| notes.topic).map(i64::from));
+        topic.append_option(
+            post.annotations.as_deref().and_then(|notes| notes.topic).map(i64::from),
+        );
         fingerprint.append_value(row.fingerprint as i64);
         run.append_value(&row.run_id);
         source.append_value(&row.source);

@@ -295,14 +295,11 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
     if total.new + total.updated > 0 {
         // The caches queries and dashboards read are built now, not by their first reader.
         let started = std::time::Instant::now();
-        let built = async {
-            crate::measure::open(workspace).await?.ensure_caches(workspace).await
-        };
+        let built = async { crate::measure::open(workspace).await?.ensure_caches(workspace).await };
         match built.await {
-            Ok(_) => tracing::info!(
-                seconds = started.elapsed().as_secs_f64(),
-                "built the query caches"
-            ),
+            Ok(_) => {
+                tracing::info!(seconds = started.elapsed().as_secs_f64(), "built the query caches")
+            }
             Err(error) => tracing::warn!("cannot build the query caches now: {error:#}"),
         }
     }

@@ -399,12 +399,14 @@ impl Alerting {
         let mut posts: Vec<&Post> = pending.fresh.iter().collect();
         posts.sort_by_key(|post| post.created_at);
         // Posts carry their topic from arrival: topic-growth rules see them live.
-        let names: std::collections::HashMap<u32, String> =
-            if posts.iter().any(|post| post.annotations.as_ref().is_some_and(|a| a.topic.is_some())) {
-                crate::topics::topic_names(&self.data_dir).into_iter().collect()
-            } else {
-                Default::default()
-            };
+        let names: std::collections::HashMap<u32, String> = if posts
+            .iter()
+            .any(|post| post.annotations.as_ref().is_some_and(|a| a.topic.is_some()))
+        {
+            crate::topics::topic_names(&self.data_dir).into_iter().collect()
+        } else {
+            Default::default()
+        };
         let step = self.engine.step().num_milliseconds().max(1);
         let mut firings = Vec::new();
         for post in posts {
@@ -418,7 +420,8 @@ impl Alerting {
                     boundary += step;
                 }
             }
-            let topic = post.annotations.as_ref().and_then(|a| a.topic).and_then(|id| names.get(&id));
+            let topic =
+                post.annotations.as_ref().and_then(|a| a.topic).and_then(|id| names.get(&id));
             self.engine.observe(post, topic.map(String::as_str));
             self.watermark = self.watermark.max(Some(post.created_at));
         }

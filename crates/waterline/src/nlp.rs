@@ -23,7 +23,8 @@ pub async fn enrich(workspace: &Workspace, args: &EnrichArgs) -> Result<()> {
     let rewritten = if stale == 0 {
         0
     } else {
-        let mut enrichment = Enrichment { chain, near_duplicates: Default::default(), topics: None };
+        let mut enrichment =
+            Enrichment { chain, near_duplicates: Default::default(), topics: None };
         store
             .rewrite_annotations(|mut posts| {
                 enrichment.run(posts.iter_mut().collect());

@@ -354,7 +354,9 @@ impl Served {
                 other => {
                     return Err(ApiError::new(
                         "invalid_query",
-                        format!("posts cannot be filtered on `{other}` (platform, side, language, sentiment, need, account, post_type, topic)"),
+                        format!(
+                            "posts cannot be filtered on `{other}` (platform, side, language, sentiment, need, account, post_type, topic)"
+                        ),
                     ));
                 }
             };

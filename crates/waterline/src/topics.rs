@@ -107,9 +107,8 @@ struct Listed {
 async fn list(workspace: &Workspace, json: bool) -> Result<()> {
     let data_dir = workspace.data_dir();
     let model = load_model(&data_dir).unwrap_or_default();
-    let store = waterline_store::Store::open(&data_dir)
-        .await
-        .context("cannot open the workspace store")?;
+    let store =
+        waterline_store::Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let mut counts = std::collections::HashMap::new();
     let mut unassigned = 0;
     if store.has_data() {
@@ -167,9 +166,8 @@ async fn list(workspace: &Workspace, json: bool) -> Result<()> {
 async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
     let data_dir = workspace.data_dir();
     let _lock = crate::workspace::WriteLock::acquire(&data_dir)?;
-    let mut store = waterline_store::Store::open(&data_dir)
-        .await
-        .context("cannot open the workspace store")?;
+    let mut store =
+        waterline_store::Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let old = load_model(&data_dir).unwrap_or_default();
     let started = std::time::Instant::now();
     let analytics = waterline_analytics::Analytics::open(&store).await?;
