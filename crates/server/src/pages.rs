@@ -1788,14 +1788,106 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Most stored alerts the backend lists (the newest); the counts are over these.
+const STORED_ALERTS_LISTED: usize = 500;
+
+/// What the alerts page counts. Two different things: alerts the live rules stored (once
+/// per episode, until a person resolves them) and pharmacovigilance clock and coverage
+/// alerts computed now from the open cases and the channels (never stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct AlertCounts {
+    /// Stored alerts by status.
+    open: usize,
+    acknowledged: usize,
+    resolved: usize,
+    /// Stored alerts listed (at most [`STORED_ALERTS_LISTED`]).
+    stored: usize,
+    /// Clock and coverage alerts firing now.
+    firing: usize,
+    critical: usize,
+    /// The rules (kinds) they come from, the cases and the channels they are about.
+    rules: usize,
+    cases: usize,
+    channels: usize,
+}
+
+impl AlertCounts {
+    /// Counts the backend's alerts answer (`{"stored", "alerts"}`).
+    fn of(answer: &Value) -> AlertCounts {
+        let stored = answer["stored"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let firing = answer["alerts"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let with_status = |status: &str| stored.iter().filter(|a| a["status"] == status).count();
+        let distinct = |key: &str| {
+            let mut values: Vec<&str> = firing.iter().filter_map(|a| a[key].as_str()).collect();
+            values.sort_unstable();
+            values.dedup();
+            values.len()
+        };
+        AlertCounts {
+            open: with_status("open"),
+            acknowledged: with_status("acknowledged"),
+            resolved: with_status("resolved"),
+            stored: stored.len(),
+            firing: firing.len(),
+            critical: firing.iter().filter(|a| a["severity"] == "critical").count(),
+            rules: distinct("kind"),
+            cases: distinct("case_id"),
+            channels: distinct("channel"),
+        }
+    }
+
+    /// The page's headline: each number says what it counts.
+    fn headline(&self) -> String {
+        let capped = if self.stored >= STORED_ALERTS_LISTED {
+            format!(" among the newest {STORED_ALERTS_LISTED}")
+        } else {
+            String::new()
+        };
+        format!(
+            r#"<p class="alert-summary alert-headline" id="alerts-headline" data-stored-open="{open}" data-stored-acknowledged="{ack}" data-stored-resolved="{resolved}" data-firing="{firing}"><strong>{open}</strong> stored {open_noun} open ({ack} acknowledged, {resolved} resolved{capped}) · <strong>{firing}</strong> pharmacovigilance clock and coverage {firing_noun} firing now ({critical} critical; {rules} {rule_noun}, {cases} {case_noun}, {channels} {channel_noun})</p><p class="help">Stored alerts are raised by the live rules, once per episode, and stay until a person resolves them. Clock and coverage alerts are computed on each view from the open cases and the owned channels; none is stored, and one stops firing when its case or channel moves on.</p>"#,
+            open = self.open,
+            open_noun = plural(self.open, "alert", "alerts"),
+            ack = self.acknowledged,
+            resolved = self.resolved,
+            firing = self.firing,
+            firing_noun = plural(self.firing, "alert", "alerts"),
+            critical = self.critical,
+            rules = self.rules,
+            rule_noun = plural(self.rules, "rule", "rules"),
+            cases = self.cases,
+            case_noun = plural(self.cases, "case", "cases"),
+            channels = self.channels,
+            channel_noun = plural(self.channels, "channel", "channels"),
+        )
+    }
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
+}
+
 async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     let answer = page.app.backend.alerts().await?;
+    let counts = AlertCounts::of(&answer);
+    page.push(&counts.headline());
     let stored = answer["stored"].as_array().cloned().unwrap_or_default();
-    let open = stored.iter().filter(|alert| alert["status"] == "open").count();
+    page.section(
+        "Stored alerts",
+        "Raised by the live rules (spikes, unanswered questions, pharmacovigilance), newest first; a person acknowledges and resolves them.",
+    );
     let _ = write!(
         page.body,
-        r#"<p class="alert-summary" id="stored-summary"><strong>{open}</strong> open alert(s), {} stored. Each says what fired and why: the window, the baseline, the threshold, and the posts, terms and topic that drove it. New alerts appear here as they fire.</p>"#,
-        stored.len()
+        r#"<p class="alert-summary" id="stored-summary"><strong>{open}</strong> open, {ack} acknowledged, {resolved} resolved: {stored} stored {noun}{capped}. Each says what fired and why: the window, the baseline, the threshold, and the posts, terms and topic that drove it. New alerts appear here as they fire.</p>"#,
+        open = counts.open,
+        ack = counts.acknowledged,
+        resolved = counts.resolved,
+        stored = counts.stored,
+        noun = plural(counts.stored, "alert", "alerts"),
+        capped = if counts.stored >= STORED_ALERTS_LISTED {
+            format!(" (the newest {STORED_ALERTS_LISTED} only)")
+        } else {
+            String::new()
+        },
     );
     if stored.is_empty() {
         page.push(r#"<p class="empty" id="stored-empty">No alert has fired yet. Alerts are raised by the live sources (<code>waterline listen</code>, or <code>waterline serve</code> with <code>[[sources]]</code>); <code>waterline alerts scan</code> shows what the rules would have raised on the stored posts.</p>"#);
@@ -1835,11 +1927,12 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             r#"<p class="empty" id="alerts-empty">No case clock or coverage alert is firing.</p>"#,
         );
     } else {
-        let critical = alerts.iter().filter(|alert| alert["severity"] == "critical").count();
         let _ = write!(
             page.body,
-            r#"<p class="alert-summary" id="alerts-summary"><strong>{}</strong> alert(s) firing, <strong>{critical}</strong> critical.</p>"#,
-            alerts.len()
+            r#"<p class="alert-summary" id="alerts-summary"><strong>{firing}</strong> clock and coverage {noun} firing now, <strong>{critical}</strong> critical, computed from the open cases and the owned channels (not stored).</p>"#,
+            firing = counts.firing,
+            noun = plural(counts.firing, "alert", "alerts"),
+            critical = counts.critical,
         );
     }
     page.table(table);
@@ -2627,6 +2720,62 @@ mod tests {
         };
         params.resolve_period(Some(SPAN)).unwrap();
         params
+    }
+
+    #[test]
+    fn the_alerts_headline_counts_stored_alerts_and_firing_alerts_apart() {
+        let answer = json!({
+            "stored": [
+                {"id": "1", "status": "open"},
+                {"id": "2", "status": "open"},
+                {"id": "3", "status": "acknowledged"},
+                {"id": "4", "status": "resolved"},
+            ],
+            "alerts": [
+                {"kind": "due-breach", "severity": "critical", "case_id": "A"},
+                {"kind": "near-breach", "severity": "warning", "case_id": "A"},
+                {"kind": "handoff-breach", "severity": "warning", "case_id": "B"},
+                {"kind": "coverage-gap", "severity": "warning", "channel": "x"},
+            ],
+        });
+        let counts = AlertCounts::of(&answer);
+        assert_eq!(
+            counts,
+            AlertCounts {
+                open: 2,
+                acknowledged: 1,
+                resolved: 1,
+                stored: 4,
+                firing: 4,
+                critical: 1,
+                rules: 4,
+                cases: 2,
+                channels: 1,
+            }
+        );
+        let headline = counts.headline();
+        assert!(
+            headline.contains(
+                "<strong>2</strong> stored alerts open (1 acknowledged, 1 resolved) · <strong>4</strong> pharmacovigilance clock and coverage alerts firing now (1 critical; 4 rules, 2 cases, 1 channel)"
+            ),
+            "{headline}"
+        );
+        assert!(
+            headline.contains(r#"data-stored-open="2""#) && headline.contains(r#"data-firing="4""#)
+        );
+        // The case of the issue: nothing stored, many clocks firing; each number says what.
+        let quiet = AlertCounts::of(
+            &json!({"stored": [], "alerts": [{"kind": "due-breach", "severity": "critical", "case_id": "A"}]}),
+        );
+        assert!(
+            quiet.headline().contains("<strong>0</strong> stored alerts open (0 acknowledged, 0 resolved) · <strong>1</strong> pharmacovigilance clock and coverage alert firing now"),
+            "{}",
+            quiet.headline()
+        );
+        let many: Vec<Value> =
+            (0..STORED_ALERTS_LISTED).map(|_| json!({"status": "open"})).collect();
+        let capped = AlertCounts::of(&json!({"stored": many, "alerts": []}));
+        assert!(capped.headline().contains("among the newest 500"), "{}", capped.headline());
     }
 
     #[test]

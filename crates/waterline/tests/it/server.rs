@@ -900,6 +900,32 @@ fn the_dashboard_covers_the_last_90_days_of_data_by_default_and_says_its_period(
     assert!(all_time.contains("id=\"returning-all-time\""));
 }
 
+/// Issue 22: the alerts page's headline and lists count the same things, and say which:
+/// stored alerts by status, and the clock and coverage alerts firing now.
+#[test]
+fn the_alerts_page_says_what_each_of_its_numbers_counts() {
+    let server = Server::start(&[]);
+    let answer = server.get("/api/v1/alerts").json();
+    let stored = answer["stored"].as_array().unwrap();
+    let firing = answer["alerts"].as_array().unwrap();
+    let open = stored.iter().filter(|alert| alert["status"] == "open").count();
+    let html = server.get("/alerts").text();
+    let headline = |name: &str| tag_attribute(&html, "id=\"alerts-headline\"", name).unwrap();
+    assert_eq!(headline("data-stored-open"), open.to_string());
+    assert_eq!(headline("data-firing"), firing.len().to_string());
+    assert!(html.contains(&format!("<strong>{open}</strong> stored alert")), "{html}");
+    assert!(html.contains(&format!(
+        "<strong>{}</strong> pharmacovigilance clock and coverage alert",
+        firing.len()
+    )));
+    if !firing.is_empty() {
+        assert!(
+            html.contains(&format!("<strong>{}</strong> clock and coverage alert", firing.len()))
+        );
+    }
+    assert!(html.contains(&format!("<strong>{open}</strong> open, ")), "the list counts otherwise");
+}
+
 /// Issue 22: a post that replies and quotes is a reply for the metrics and for the post
 /// list alike (one definition of a post's type), so a figure and its posts agree.
 #[test]
