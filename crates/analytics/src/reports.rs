@@ -50,9 +50,28 @@ pub struct Sources<'a> {
     pub config: &'a Config,
     /// The saved topic model.
     pub model: &'a TopicModel,
+    /// The topics a filter picked (by id; `None`: all). Listening and gap list only these
+    /// topics (shares and divergence still cover the whole mix); the audit audits only the
+    /// own posts on them.
+    pub focus: Option<&'a [u32]>,
 }
 
 impl Sources<'_> {
+    fn in_focus(&self, topic: Option<u32>) -> bool {
+        match self.focus {
+            None => true,
+            Some(ids) => topic.is_some_and(|id| ids.contains(&id)),
+        }
+    }
+
+    fn focus_note(&self) -> Option<String> {
+        self.focus.map(|ids| {
+            let names: Vec<String> =
+                ids.iter().map(|id| format!("#{id} {}", self.label(*id))).collect();
+            format!("filtered to the topics {}", names.join(", "))
+        })
+    }
+
     fn label(&self, id: u32) -> String {
         self.model
             .topics
@@ -789,7 +808,11 @@ pub async fn listening(
     listed.sort_by(|a, b| {
         b.audience_posts.cmp(&a.audience_posts).then(b.posts.cmp(&a.posts)).then(a.id.cmp(&b.id))
     });
-    let unmet_needs = unmet_needs(sources, &scope, audience_reference).await?;
+    let mut unmet_needs = unmet_needs(sources, &scope, audience_reference).await?;
+    listed.retain(|topic| sources.in_focus(Some(topic.id)));
+    unmet_needs.retain(|need| sources.in_focus(need.topic_id));
+    let mut notes = notes_for(sources, &scope, chosen).await?;
+    notes.extend(sources.focus_note());
     Ok(ListeningReport {
         posts: chosen,
         audience_posts,
@@ -797,7 +820,7 @@ pub async fn listening(
         outlier_share: round(outliers as f64 / with_content.max(1) as f64),
         topics: listed,
         unmet_needs,
-        notes: notes_for(sources, &scope, chosen).await?,
+        notes,
         period: scope.period,
     })
 }
@@ -1324,6 +1347,7 @@ pub async fn gap(
         })
         .collect();
     listed.sort_by(|a, b| b.gap.abs().total_cmp(&a.gap.abs()).then(a.id.cmp(&b.id)));
+    listed.retain(|topic| sources.in_focus(Some(topic.id)));
     let audience_not_you = listed
         .iter()
         .filter(|t| t.verdict.starts_with("audience talks about this, you"))
@@ -1418,6 +1442,9 @@ pub async fn gap(
     notes.push(format!(
         "shares are of topical posts: {own_n} own original posts and {audience_n} audience posts with a topic in the period"
     ));
+    if let Some(note) = sources.focus_note() {
+        notes.push(format!("{note} (shares and divergence cover every topic)"));
+    }
     if own_n == 0 {
         notes.push(
             "no own posts with a topic in the period: the gap compares against nothing".into(),
@@ -1470,7 +1497,8 @@ pub async fn audit(
 ) -> Result<AuditReport, AnalyticsError> {
     let scope = scope(sources, from, to).await?;
     let (_, _, audience_mix, _) = topic_mixes(sources, &scope).await?;
-    let own = own_posts(sources, &scope).await?;
+    let mut own = own_posts(sources, &scope).await?;
+    own.retain(|post| sources.in_focus(post.topic));
     let mut audited: Vec<(AuditedPost, &OwnPost)> = own
         .iter()
         .map(|post| {
@@ -1592,6 +1620,7 @@ pub async fn audit(
         "audited: the {} own original posts with content in the period (own replies and reposts are not audited)",
         audited.len()
     ));
+    notes.extend(sources.focus_note());
     if audited.is_empty() {
         notes.push(
             "no own original posts in the period (is `accounts` set in waterline.toml?)".into(),

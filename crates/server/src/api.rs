@@ -270,6 +270,10 @@ pub struct PeriodParams {
     /// Mask authors (`1`, `true`).
     #[serde(default)]
     pub pseudonymise: Option<String>,
+    /// Only these topics: an id (`#12`), a whole name, or words of the label; several
+    /// separated by commas.
+    #[serde(default)]
+    pub topic: Option<String>,
 }
 
 /// A date that may be given empty (an HTML form's blank field).
@@ -307,7 +311,7 @@ pub async fn report<B: Backend>(
             "no report `{kind}` (listening, gap, audit, share-of-voice; any other figure is a query: POST /api/v1/query)"
         )));
     };
-    let shared = app.backend.report(kind, params.from, params.to).await?;
+    let shared = app.backend.report(kind, params.from, params.to, params.topic.clone()).await?;
     let mut value = Value::clone(&shared);
     if caller.masks_authors() || flag(params.pseudonymise.as_deref()) {
         crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);

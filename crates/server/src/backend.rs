@@ -140,6 +140,7 @@ pub trait Backend: Send + Sync + 'static {
         kind: ReportKind,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        topic: Option<String>,
     ) -> impl Future<Output = BackendResult<std::sync::Arc<Value>>> + Send;
 
     /// A page of posts with their enrichments: `{"total", "page", "per_page", "posts"}`.

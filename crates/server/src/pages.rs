@@ -1133,8 +1133,11 @@ async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         page.figure(&label, "posts", &needs, &needs_answer, Some(&[("need", need)]));
     }
     page.figures_close();
-    let report =
-        page.app.backend.report(ReportKind::Listening, page.params.from, page.params.to).await?;
+    let report = page
+        .app
+        .backend
+        .report(ReportKind::Listening, page.params.from, page.params.to, page.params.topic.clone())
+        .await?;
     let topics: Vec<&Value> =
         report["topics"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
     page.section("Topics the audience talks about", "Share of the audience's posts, growth (last third of the period against the first), sentiment.");
@@ -1226,7 +1229,11 @@ fn notes<B: Backend>(page: &mut Page<'_, B>, report: &Value) {
 }
 
 async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let report = page.app.backend.report(ReportKind::Gap, page.params.from, page.params.to).await?;
+    let report = page
+        .app
+        .backend
+        .report(ReportKind::Gap, page.params.from, page.params.to, page.params.topic.clone())
+        .await?;
     let _ = write!(
         page.body,
         r#"<div class="figures"><div class="figure"><span class="value">{}</span><span class="label">Divergence of the brand's topic mix from the audience's (Jensen–Shannon, 0 = same, 1 = disjoint)</span></div><div class="figure"><span class="value">{}</span><span class="label">Own posts</span></div><div class="figure"><span class="value">{}</span><span class="label">Audience posts</span></div></div>"#,
@@ -1334,8 +1341,11 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
 }
 
 async fn audit<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let report =
-        page.app.backend.report(ReportKind::Audit, page.params.from, page.params.to).await?;
+    let report = page
+        .app
+        .backend
+        .report(ReportKind::Audit, page.params.from, page.params.to, page.params.topic.clone())
+        .await?;
     let labels = &report["labels"];
     let _ = write!(page.body, r#"<div class="figures">"#);
     for label in ["warm", "cool", "frosty", "not enough history"] {

@@ -20,6 +20,24 @@ pub fn topic_names(workspace: &Workspace) -> Vec<String> {
     crate::topics::topic_names(&workspace.data_dir()).into_iter().map(|(_, name)| name).collect()
 }
 
+/// The topic ids a report's topic filter names (`None`: no filter); an error when it names
+/// none.
+pub fn focus(workspace: &Workspace, topic: Option<&str>) -> Result<Option<Vec<u32>>> {
+    let Some(topic) = topic.filter(|topic| !topic.trim().is_empty()) else { return Ok(None) };
+    let names = crate::topics::topic_names(&workspace.data_dir());
+    let mut ids = Vec::new();
+    for value in topic.split(',') {
+        let found = crate::topics::resolve(&names, value);
+        if found.is_empty() {
+            anyhow::bail!(crate::topics::no_match(value.trim()));
+        }
+        ids.extend(found);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 /// A report's JSON (the dashboard's and the API's), computed by the engine.
 pub async fn report_value(
     workspace: &Workspace,
@@ -27,9 +45,10 @@ pub async fn report_value(
     kind: waterline_server::ReportKind,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
+    focus: Option<&[u32]>,
 ) -> Result<serde_json::Value> {
     let model = crate::topics::load_model(&workspace.data_dir()).unwrap_or_default();
-    let sources = Sources { analytics, config: &workspace.config, model: &model };
+    let sources = Sources { analytics, config: &workspace.config, model: &model, focus };
     Ok(match kind {
         waterline_server::ReportKind::Listening => {
             serde_json::to_value(reports::listening(&sources, from, to).await?)?
@@ -59,7 +78,20 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
     let model = crate::topics::load_model(&data_dir).unwrap_or_default();
-    let sources = Sources { analytics: &analytics, config: &workspace.config, model: &model };
+    let mut topic = None;
+    for filter in &args.filters {
+        match filter.split_once('=') {
+            Some(("topic", value)) => topic = Some(value.to_owned()),
+            _ => anyhow::bail!("--where `{filter}`: a report filters on topic=ID, NAME or WORDS"),
+        }
+    }
+    let focus = focus(workspace, topic.as_deref())?;
+    let sources = Sources {
+        analytics: &analytics,
+        config: &workspace.config,
+        model: &model,
+        focus: focus.as_deref(),
+    };
     let started = std::time::Instant::now();
     match args.kind {
         ReportKind::Listening => {

@@ -66,7 +66,7 @@ struct Snapshot {
     session: Session,
     version: Option<u64>,
     /// Reports by kind and period.
-    reports: Memo<(ReportKind, Option<NaiveDate>, Option<NaiveDate>), Arc<Value>>,
+    reports: Memo<(ReportKind, Option<NaiveDate>, Option<NaiveDate>, Option<Vec<u32>>), Arc<Value>>,
     /// Answers by query (JSON): dashboards ask the same questions.
     answers: Memo<String, Answer>,
     /// Lists of posts by request, and the milestone statuses.
@@ -705,9 +705,12 @@ impl Backend for Served {
         kind: ReportKind,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        topic: Option<String>,
     ) -> BackendResult<Arc<Value>> {
         let snapshot = self.current().await;
-        let key = (kind, from, to);
+        let focus = crate::report::focus(&self.workspace, topic.as_deref())
+            .map_err(|error| ApiError::new("invalid_query", format!("{error:#}")))?;
+        let key = (kind, from, to, focus.clone());
         if let Some(value) = snapshot.reports.get(&key) {
             return Ok(value);
         }
@@ -717,6 +720,7 @@ impl Backend for Served {
             kind,
             from,
             to,
+            focus.as_deref(),
         )
         .await
         .map_err(internal)?;

@@ -121,6 +121,24 @@ fn the_cli_the_api_the_reports_and_the_post_lists_agree_on_every_headline_figure
         }
     }
     assert!(checked >= 5, "only {checked} topics");
+    // The reports take the same topic filter: the listening page lists that topic only, the
+    // audit audits only the own posts on it.
+    let first = listening["topics"][0]["id"].as_u64().unwrap();
+    let focused = server.get(&format!("/api/v1/reports/listening?topic=%23{first}")).json();
+    let ids: Vec<u64> =
+        focused["topics"].as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [first]);
+    let focused_audit = server.get(&format!("/api/v1/reports/audit?topic=%23{first}")).json();
+    assert!(focused_audit["posts"].as_u64().unwrap() <= audit["posts"].as_u64().unwrap());
+    assert!(
+        focused_audit["audited"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|post| post["topic_id"].as_u64() == Some(first))
+    );
+    let unknown = server.get("/api/v1/reports/gap?topic=no%20such%20subject%20at%20all");
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
     // A topic filter that names nothing says so.
     let nothing = server.get("/api/v1/posts?topic=no%20such%20subject%20at%20all");
     assert_eq!(nothing.status, 400, "{}", nothing.text());
