@@ -355,7 +355,7 @@ impl Analytics {
         let value = |column: usize| {
             let batch = batches.first()?;
             let ints = batch.column(column).as_primitive_opt::<Int64Type>()?;
-            (ints.len() > 0 && !ints.is_null(0)).then(|| ints.value(0))
+            (!ints.is_empty() && !ints.is_null(0)).then(|| ints.value(0))
         };
         Ok(value(0).zip(value(1)))
     }

@@ -910,6 +910,12 @@ async fn representatives(
         .collect())
 }
 
+/// A post's (platform, id).
+type PostKey = (String, String);
+
+/// A need group: (topic, need).
+type NeedKey = (Option<u32>, String);
+
 /// The audience's questions, complaints and requests per topic in the period, with how
 /// many an own account answered, and three examples each (unanswered first, newest first).
 async fn unmet_needs(
@@ -942,8 +948,7 @@ async fn unmet_needs(
         },
     )
     .await?;
-    let mut picked: BTreeMap<(Option<u32>, String), Vec<((String, String), bool)>> =
-        BTreeMap::new();
+    let mut picked: BTreeMap<NeedKey, Vec<(PostKey, bool)>> = BTreeMap::new();
     stream(
         sources.analytics,
         &format!(

@@ -61,12 +61,15 @@ const MILESTONES: &str = "milestones";
 /// The most values a snapshot keeps per kind.
 const KEPT: usize = 2_000;
 
+/// A report as a snapshot keeps it: kind, period, and the topics a filter picked.
+type ReportKey = (ReportKind, Option<NaiveDate>, Option<NaiveDate>, Option<Vec<u32>>);
+
 /// The posts as they were at one store version, with what was computed from them.
 struct Snapshot {
     session: Session,
     version: Option<u64>,
     /// Reports by kind and period.
-    reports: Memo<(ReportKind, Option<NaiveDate>, Option<NaiveDate>, Option<Vec<u32>>), Arc<Value>>,
+    reports: Memo<ReportKey, Arc<Value>>,
     /// Answers by query (JSON): dashboards ask the same questions.
     answers: Memo<String, Answer>,
     /// Lists of posts by request, and the milestone statuses.

@@ -55,15 +55,15 @@ pub fn assigner(workspace: &Workspace) -> Assigner {
 pub fn settle_model(data_dir: &Path, assigner: &mut Assigner) -> Result<bool> {
     let saved = load_model(data_dir);
     let on_disk = saved.as_ref().map_or(0, |model| model.generation);
-    if on_disk != assigner.base() {
-        if let Some(model) = saved {
-            tracing::info!(
-                generation = model.generation,
-                "another writer changed the topic model: continuing from it"
-            );
-            assigner.adopt(model);
-            return Ok(true);
-        }
+    if on_disk != assigner.base()
+        && let Some(model) = saved
+    {
+        tracing::info!(
+            generation = model.generation,
+            "another writer changed the topic model: continuing from it"
+        );
+        assigner.adopt(model);
+        return Ok(true);
     }
     if let Some(model) = assigner.unsaved() {
         save_model(data_dir, model)?;
