@@ -778,6 +778,38 @@ pub fn bench(task: BenchTask) -> Result<()> {
         std::hint::black_box(batch);
     });
     figures.push(("whole chain".into(), count / seconds));
+    // Topic assignment alone, as an import past its first fit runs it: a model fitted once on
+    // these posts, then every post assigned (discoveries in the pool included).
+    let mut annotated = posts.clone();
+    let mut first = Enrichment {
+        chain: models::default_chain(&config),
+        near_duplicates: Default::default(),
+        topics: Some(waterline_enrich::topics::Assigner::new(
+            None,
+            models::embeddings(),
+            Vec::new(),
+            waterline_enrich::topics::TopicOptions::default(),
+        )),
+    };
+    for chunk in annotated.chunks_mut(20_000) {
+        first.run(chunk.iter_mut().collect());
+    }
+    if let Some(model) = first.topics.as_ref().map(|assigner| assigner.model().clone()) {
+        let seconds = best(&mut || {
+            let mut batch = annotated.clone();
+            let mut assigner = waterline_enrich::topics::Assigner::new(
+                Some(model.clone()),
+                models::embeddings(),
+                Vec::new(),
+                waterline_enrich::topics::TopicOptions::default(),
+            );
+            for chunk in batch.chunks_mut(20_000) {
+                assigner.assign(&mut chunk.iter_mut().collect::<Vec<_>>());
+            }
+            std::hint::black_box(batch);
+        });
+        figures.push(("topic assignment".into(), count / seconds));
+    }
     if json {
         let object: serde_json::Map<String, serde_json::Value> = figures
             .iter()
