@@ -216,16 +216,23 @@ impl Analytics {
         sql: &str,
         path: &Path,
     ) -> Result<u64, AnalyticsError> {
+        // Streamed from the query to the file: a cache of millions of conversations is never
+        // held in memory.
         let frame = self.context.sql(sql).await?;
-        let batches = frame.collect().await?;
-        let rows = batches.iter().map(|batch| batch.num_rows() as u64).sum();
-        let frame = self.context.read_batches(batches)?;
+        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
         let temporary = path.with_extension("parquet.tmp");
         if temporary.exists() {
             fs_err::remove_file(&temporary)?;
         }
         let single = DataFrameWriteOptions::new().with_single_file_output(true);
-        frame.write_parquet(&temporary.to_string_lossy(), single, None).await?;
+        let rows = written(&frame.write_parquet(&temporary.to_string_lossy(), single, None).await?);
+        if !temporary.exists() {
+            // No rows: a file with the columns all the same, so that queries still plan.
+            let file = fs_err::File::create(&temporary)?;
+            datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)
+                .and_then(|writer| writer.close().map(|_| ()))
+                .map_err(|error| AnalyticsError::Query(error.into()))?;
+        }
         fs_err::rename(&temporary, path)?;
         self.register_cache(name, path).await?;
         Ok(rows)

@@ -157,3 +157,27 @@ fn the_cli_the_api_the_reports_and_the_post_lists_agree_on_every_headline_figure
     assert!(gap["own_posts"].as_f64().unwrap() <= value(&by_side, &[("side", "own")], "posts"));
     assert!(audit["posts"].as_f64().unwrap() <= value(&by_side, &[("side", "own")], "posts"));
 }
+
+#[test]
+fn response_metrics_plan_on_a_workspace_without_an_inbound_conversation() {
+    // The conversations cache of such a workspace has no row; it keeps its columns, so a
+    // filtered response metric answers instead of failing on an unknown column.
+    let workspace = crate::support::Workspace::new();
+    let lines = [
+        crate::support::post_line("x", "1", 1, "a first post", 1),
+        crate::support::post_line("x", "2", 2, "a second post", 2),
+    ]
+    .join("\n");
+    let file = workspace.write("p.jsonl", lines.as_bytes());
+    workspace.import(&[&file]);
+    let answer = workspace.json(&[
+        "query",
+        "--metrics",
+        "inbound,response_rate",
+        "--where",
+        "need=question",
+        "--by",
+        "post_type",
+    ]);
+    assert!(answer["rows"].as_array().unwrap().is_empty(), "{answer}");
+}
