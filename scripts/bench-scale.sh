@@ -36,7 +36,8 @@ timed() {
     local label="$1" budget="$2"
     shift 2
     local out
-    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$WORK/.time" -f "%e %M" "$@" >/dev/null 2>&1 || fail "$label: exit status $?"
+    out=$(tail -1 "$WORK/.time")
     local seconds="${out% *}" kb="${out#* }"
     printf '  %-46s %8.2f s %8.0f MB\n' "$label" "$seconds" "$((kb / 1024))"
     if [ "$kb" -gt "$MEMORY_BUDGET_KB" ]; then fail "$label: peak $((kb / 1024)) MB"; fi
@@ -50,7 +51,8 @@ if [ ! -d "$WORK/.waterline" ]; then
     start=$(date +%s.%N)
     "$BIN" generate --posts "$N" --seed 5 --out "$WORK" >/dev/null
     echo "generate: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
-    out=$( { /usr/bin/time -f "%e %M" "$BIN" --workspace "$WORK" import "$WORK/*.jsonl" --json >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$WORK/.time" -f "%e %M" "$BIN" --workspace "$WORK" import "$WORK/*.jsonl" --json >/dev/null 2>&1
+    out=$(tail -1 "$WORK/.time")
     seconds="${out% *}" kb="${out#* }"
     rate=$(python3 -c "print(round($N / $seconds))")
     echo "import (annotations, topics, screening): $seconds s, $rate posts/s, peak $((kb / 1024)) MB"
@@ -76,7 +78,7 @@ timed "export parquet (streams)" "" "$BIN" --workspace "$WORK" export --format p
 rm -f "$WORK/export.parquet"
 
 echo "server (first call after a start, then warm; RSS of the server at the end):"
-"$BIN" --workspace "$WORK" serve --port "$PORT" >/dev/null 2>&1 &
+"$BIN" --workspace "$WORK" serve --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 600); do

@@ -28,11 +28,25 @@ pub struct TopicOptions {
     pub min_similarity: f32,
     /// Posts used to choose the number of topics and fit the centroids (the rest are assigned).
     pub sample: usize,
+    /// Seeded k-means starts per clustering (the tightest is kept).
+    #[serde(default = "default_restarts")]
+    pub restarts: u64,
+}
+
+fn default_restarts() -> u64 {
+    RESTARTS
 }
 
 impl Default for TopicOptions {
     fn default() -> Self {
-        TopicOptions { seed: 42, min_size: 3, max_topics: 60, min_similarity: 0.2, sample: 20_000 }
+        TopicOptions {
+            seed: 42,
+            min_size: 3,
+            max_topics: 60,
+            min_similarity: 0.2,
+            sample: 20_000,
+            restarts: RESTARTS,
+        }
     }
 }
 
@@ -319,7 +333,7 @@ fn cluster(vectors: &[&[f32]], options: &TopicOptions) -> Vec<Vec<f32>> {
     let fit: Vec<&[f32]> = spread_sample(vectors, options.sample);
     // Several seeded starts; keep the tightest (highest total similarity to the centroids).
     let mut best: Option<(f64, Vec<Vec<f32>>)> = None;
-    for start in 0..RESTARTS {
+    for start in 0..options.restarts.max(1) {
         let centroids = kmeans(&fit, k, options.seed.wrapping_add(start * 7_919), 50);
         // Per-vector scores in parallel, summed serially: the same order on every run.
         let scores: Vec<f64> = fit
@@ -818,13 +832,21 @@ pub fn has_content(post: &waterline_model::Post) -> bool {
 /// [`Assigner::flush`] at the end of a run).
 pub const FIRST_FIT_DOCS: usize = 1_000;
 
+/// Most documents the first fit of an empty model keeps (the latest); the rest of its
+/// batch is assigned.
+pub const FIRST_FIT_SAMPLE: usize = 10_000;
+
+/// Seeded starts of the k-means that looks for new topics among the waiting outliers of a
+/// fitted model (the first fit and refits use [`TopicOptions::restarts`]).
+pub const DISCOVERY_RESTARTS: u64 = 2;
+
 /// Most outliers kept waiting for the discovery of new topics (the oldest leave first).
 pub const POOL_LIMIT: usize = 2_000;
 
 /// Posts with content assigned between two discovery attempts on an existing model (at least;
-/// a quarter of the posts seen so far once that is more, so that a long import spends a
-/// bounded share of its time clustering).
-pub const DISCOVERY_EVERY: usize = 50_000;
+/// half the posts seen so far once that is more, so that a long import spends a bounded
+/// share of its time clustering).
+pub const DISCOVERY_EVERY: usize = 100_000;
 
 /// One outlier waiting in the pool: its document, and its position in the batch being
 /// assigned (`None` once that batch has left: it is stored, and keeps no topic until
@@ -966,7 +988,11 @@ impl Assigner {
                 self.waiting_since += 1;
             }
         }
-        let limit = if self.model.topics.is_empty() { self.options.sample } else { POOL_LIMIT };
+        let limit = if self.model.topics.is_empty() {
+            FIRST_FIT_SAMPLE.min(self.options.sample)
+        } else {
+            POOL_LIMIT
+        };
         while self.pool.len() > limit {
             self.pool.pop_front();
         }
@@ -974,7 +1000,7 @@ impl Assigner {
             || if self.model.topics.is_empty() {
                 self.pool.len() >= FIRST_FIT_DOCS
             } else {
-                self.seen_since >= DISCOVERY_EVERY.max(self.seen / 4)
+                self.seen_since >= DISCOVERY_EVERY.max(self.seen / 2)
             };
         if due {
             self.discover(&mut labels);
@@ -1006,7 +1032,11 @@ impl Assigner {
         // Only the outliers that arrived since the last attempt may form new topics.
         self.model.unassigned = self.pool.len().saturating_sub(self.waiting_since);
         let docs: Vec<TopicDoc> = self.pool.iter().map(|waiting| waiting.doc.clone()).collect();
-        let found = update(&mut self.model, &docs, &self.options, &self.seeds);
+        let mut options = self.options.clone();
+        if !self.model.topics.is_empty() {
+            options.restarts = DISCOVERY_RESTARTS.min(options.restarts);
+        }
+        let found = update(&mut self.model, &docs, &options, &self.seeds);
         let mut kept = std::collections::VecDeque::with_capacity(self.pool.len());
         for (waiting, label) in std::mem::take(&mut self.pool).into_iter().zip(found) {
             match (label, waiting.position) {
@@ -1033,6 +1063,64 @@ impl Assigner {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Annotated posts on three subjects (no embedding table: lexical topics).
+    fn posts(n: usize, offset: usize) -> Vec<waterline_model::Post> {
+        let subjects = [
+            "pharmacy shortage stock tablets supply pharmacist",
+            "marathon training running shoes race pace",
+            "recipe dinner pasta cooking kitchen oven",
+        ];
+        (0..n)
+            .map(|i| {
+                let mut post = waterline_model::Post::new(
+                    "x",
+                    format!("{}", offset + i),
+                    chrono::DateTime::from_timestamp(1_700_000_000 + i as i64, 0).unwrap(),
+                );
+                post.text = format!("{} {}", subjects[i % 3], ["today", "again", "now"][i % 3]);
+                post.annotations = Some(Box::default());
+                post
+            })
+            .collect()
+    }
+
+    fn assign(assigner: &mut Assigner, posts: &mut [waterline_model::Post]) -> Vec<Option<u32>> {
+        assigner.assign(&mut posts.iter_mut().collect::<Vec<_>>());
+        posts.iter().map(|post| post.annotations.as_ref().unwrap().topic).collect()
+    }
+
+    #[test]
+    fn an_assigner_fits_once_enough_posts_wait_and_keeps_its_ids() {
+        let mut assigner = Assigner::new(None, None, Vec::new(), TopicOptions::default());
+        let mut small = posts(30, 0);
+        // Too few posts for the first fit: they wait, without a topic.
+        assert!(assign(&mut assigner, &mut small).iter().all(Option::is_none));
+        assert!(assigner.unsaved().is_none());
+        // The last batch of a run fits on what waits, its own posts included.
+        let mut last = posts(30, 100);
+        assigner.end_with_next_batch();
+        let labels = assign(&mut assigner, &mut last);
+        assert!(labels.iter().all(Option::is_some), "{labels:?}");
+        let model = assigner.unsaved().expect("a changed model to save").clone();
+        assert_eq!(model.generation, 1);
+        assigner.mark_saved();
+        assert!(assigner.unsaved().is_none());
+        // Later posts on the same subjects get the same ids; the model does not change.
+        let mut later = posts(30, 200);
+        assert_eq!(assign(&mut assigner, &mut later), labels);
+        assert!(assigner.unsaved().is_none());
+        // A model another writer saved is adopted as it is.
+        let mut other = model.clone();
+        other.generation = 7;
+        assigner.adopt(other);
+        assert_eq!(assigner.base(), 7);
+        assert!(assigner.unsaved().is_none());
+        // Posts without content (reposts) get no topic.
+        let mut repost = posts(1, 300);
+        repost[0].repost_of = Some("1".into());
+        assert_eq!(assign(&mut assigner, &mut repost), [None]);
+    }
 
     #[test]
     fn tweettopic_labels_follow_column_order() {

@@ -240,7 +240,10 @@ async fn import_all(
         if screening { crate::pv::known_cases(store.state()).await? } else { Default::default() };
     let mut total = ImportReport::default();
     let mut outcomes = Vec::new();
-    for path in paths {
+    for (number, path) in paths.iter().enumerate() {
+        // Only the last input's last chunk ends the run for topics (one discovery, not one
+        // per file).
+        let last_input = number + 1 == paths.len();
         let input = waterline_ingest::open(path, options.format, options.mapping.as_ref())?;
         let format_name = input.format().name().to_owned();
         let app_id = application_id(path);
@@ -263,7 +266,7 @@ async fn import_all(
                 let chunk = match ahead {
                     Ok(Some(output)) => {
                         ahead = input.next_chunk(batch_size);
-                        let last = !matches!(ahead, Ok(Some(_)));
+                        let last = last_input && !matches!(ahead, Ok(Some(_)));
                         Ok(Some(worker.prepare(output, true, last)))
                     }
                     Ok(None) => Ok(None),
