@@ -834,7 +834,7 @@ pub const FIRST_FIT_DOCS: usize = 1_000;
 
 /// Most documents the first fit of an empty model keeps (the latest); the rest of its
 /// batch is assigned.
-pub const FIRST_FIT_SAMPLE: usize = 10_000;
+pub const FIRST_FIT_SAMPLE: usize = 20_000;
 
 /// Seeded starts of the k-means that looks for new topics among the waiting outliers of a
 /// fitted model (the first fit and refits use [`TopicOptions::restarts`]).
