@@ -762,16 +762,7 @@ pub fn bench(task: BenchTask) -> Result<()> {
     }
     let seconds = best(&mut || {
         let mut batch = posts.clone();
-        let mut enrichment = Enrichment {
-            chain: models::default_chain(&config),
-            near_duplicates: Default::default(),
-            topics: Some(waterline_enrich::topics::Assigner::new(
-                None,
-                models::embeddings(),
-                Vec::new(),
-                waterline_enrich::topics::TopicOptions::default(),
-            )),
-        };
+        let mut enrichment = bench_enrichment(&config);
         for chunk in batch.chunks_mut(20_000) {
             enrichment.run(chunk.iter_mut().collect());
         }
@@ -781,16 +772,7 @@ pub fn bench(task: BenchTask) -> Result<()> {
     // Topic assignment alone, as an import past its first fit runs it: a model fitted once on
     // these posts, then every post assigned (discoveries in the pool included).
     let mut annotated = posts.clone();
-    let mut first = Enrichment {
-        chain: models::default_chain(&config),
-        near_duplicates: Default::default(),
-        topics: Some(waterline_enrich::topics::Assigner::new(
-            None,
-            models::embeddings(),
-            Vec::new(),
-            waterline_enrich::topics::TopicOptions::default(),
-        )),
-    };
+    let mut first = bench_enrichment(&config);
     for chunk in annotated.chunks_mut(20_000) {
         first.run(chunk.iter_mut().collect());
     }
@@ -827,4 +809,18 @@ pub fn bench(task: BenchTask) -> Result<()> {
         output::line(&format!("  {name:<28} {rate:>12.0}"));
     }
     Ok(())
+}
+
+/// The import's enrichment for `bench enrich`: the default chain and a fresh topic assigner.
+fn bench_enrichment(config: &waterline_model::Config) -> Enrichment {
+    Enrichment {
+        chain: waterline_enrich::models::default_chain(config),
+        near_duplicates: Default::default(),
+        topics: Some(waterline_enrich::topics::Assigner::new(
+            None,
+            waterline_enrich::models::embeddings(),
+            Vec::new(),
+            waterline_enrich::topics::TopicOptions::default(),
+        )),
+    }
 }
