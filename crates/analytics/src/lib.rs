@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod query;
 pub mod refit;
 pub mod reports;
+pub mod status;
 /// Topic models live with the other annotators (assigned on arrival); re-exported here.
 pub use waterline_enrich::topics;
 

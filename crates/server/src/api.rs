@@ -158,7 +158,8 @@ pub async fn status<B: Backend>(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(app.backend.status().await?))
+    let status = app.backend.status().await?;
+    Ok(Json(serde_json::to_value(status).map_err(ApiError::internal)?))
 }
 
 /// `GET /api/v1/metrics`: the catalogue and the dimensions.
@@ -474,7 +475,7 @@ pub async fn baselines<B: Backend>(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(app.backend.baselines().await?))
+    Ok(Json(json!(app.backend.baselines().await?)))
 }
 
 /// `POST /api/v1/baselines {"name", "from", "to", "where"}`.
@@ -535,7 +536,7 @@ pub async fn compare<B: Backend>(
     if to < from {
         return Err(ApiError::bad_request("`to` is before `from`"));
     }
-    Ok(Json(app.backend.compare(name, from, to).await?))
+    Ok(Json(json!(app.backend.compare(name, from, to).await?)))
 }
 
 /// `GET /api/v1/milestones`: the status of each.
@@ -544,7 +545,7 @@ pub async fn milestones<B: Backend>(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(app.backend.milestones().await?))
+    Ok(Json(json!(*app.backend.milestones().await?)))
 }
 
 /// `POST /api/v1/milestones`.
@@ -588,28 +589,6 @@ pub async fn alerts<B: Backend>(
     Ok(Json(app.backend.alerts().await?))
 }
 
-/// A stored alert as the API shows it: the row with its explanation parsed.
-pub fn alert_json(row: &waterline_store::live::AlertRow) -> Value {
-    let at = |ms: Option<i64>| {
-        ms.and_then(chrono::DateTime::from_timestamp_millis).map(|at| at.to_rfc3339())
-    };
-    json!({
-        "id": row.id,
-        "rule": row.rule,
-        "kind": row.kind,
-        "key": row.key,
-        "status": row.status,
-        "fired_at": at(Some(row.fired_at)),
-        "stored_at": at(Some(row.created_at)),
-        "acknowledged_by": row.acknowledged_by,
-        "acknowledged_at": at(row.acknowledged_at),
-        "resolved_by": row.resolved_by,
-        "resolved_at": at(row.resolved_at),
-        "note": row.note,
-        "explanation": serde_json::from_str::<Value>(&row.body).unwrap_or(Value::Null),
-    })
-}
-
 /// `GET /api/v1/alerts/{id}`: one stored alert with its webhook deliveries.
 pub async fn alert<B: Backend>(
     State(app): State<Arc<App<B>>>,
@@ -621,7 +600,7 @@ pub async fn alert<B: Backend>(
     let Some(row) = state.alert(&id).await.map_err(ApiError::internal)? else {
         return Err(ApiError::not_found(format!("no alert `{id}`")));
     };
-    let mut answer = alert_json(&row);
+    let mut answer = waterline_app::alerts::alert_json(&row);
     answer["deliveries"] = json!(state.deliveries(&id).await.map_err(ApiError::internal)?);
     Ok(Json(answer))
 }
@@ -663,24 +642,15 @@ async fn alert_action<B: Backend>(
     resolve: bool,
 ) -> Result<Json<Value>, ApiError> {
     let principal = caller.require(Permission::Alerts)?.clone();
-    let state = app.backend.state();
-    let now = chrono::Utc::now().timestamp_millis();
-    let note = body.note.as_deref().filter(|note| !note.trim().is_empty());
-    let done = if resolve {
-        state.resolve_alert(&id, &principal.actor, note, now).await
-    } else {
-        state.acknowledge_alert(&id, &principal.actor, note, now).await
-    }
-    .map_err(ApiError::internal)?;
-    let Some(row) = state.alert(&id).await.map_err(ApiError::internal)? else {
-        return Err(ApiError::not_found(format!("no alert `{id}`")));
-    };
-    if !done {
-        return Err(ApiError::new("conflict", format!("alert `{id}` is {} already", row.status)));
-    }
-    let action = if resolve { "alert.resolve" } else { "alert.acknowledge" };
-    auth::audit(state, &principal, action, &id, json!({"note": note})).await?;
-    Ok(Json(alert_json(&row)))
+    let alert = waterline_app::alerts::act(
+        app.backend.state(),
+        &principal,
+        &id,
+        body.note.as_deref(),
+        resolve,
+    )
+    .await?;
+    Ok(Json(alert))
 }
 
 /// `GET /api/v1/sources`: each live source's state, counters and cursor.
@@ -803,8 +773,10 @@ pub async fn tokens<B: Backend>(
     State(app): State<Arc<App<B>>>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Admin)?;
-    Ok(Json(json!({"tokens": app.backend.state().tokens().await?})))
+    let principal = caller.require(Permission::Admin)?;
+    Ok(Json(
+        json!({"tokens": waterline_app::access::tokens(app.backend.state(), principal).await?}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -822,20 +794,14 @@ pub async fn create_token<B: Backend>(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(Permission::Admin)?.clone();
     let request: NewToken = json_body(&body)?;
-    let Some(role) = Role::parse(&request.role) else {
-        return Err(ApiError::bad_request("`role` is viewer, analyst, pv-reviewer or admin"));
-    };
-    let (token, row) =
-        auth::create_token(app.backend.state(), &request.name, role, &principal.actor).await?;
-    auth::audit(
+    let issued = waterline_app::access::issue_token(
         app.backend.state(),
         &principal,
-        "token.create",
-        &row.id,
-        json!({"name": row.name, "role": row.role}),
+        &request.name,
+        &request.role,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"token": token, "record": row}))))
+    Ok((StatusCode::CREATED, Json(json!(issued))))
 }
 
 /// `DELETE /api/v1/tokens/{id}`.
@@ -845,11 +811,8 @@ pub async fn revoke_token<B: Backend>(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.require(Permission::Admin)?.clone();
-    if !app.backend.state().revoke_token(&id, chrono::Utc::now().timestamp_millis()).await? {
-        return Err(ApiError::not_found(format!("no live token `{id}`")));
-    }
+    waterline_app::access::revoke(app.backend.state(), &principal, &id).await?;
     app.tokens.clear();
-    auth::audit(app.backend.state(), &principal, "token.revoke", &id, json!({})).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -865,9 +828,11 @@ pub async fn audit_log<B: Backend>(
     caller: Caller,
     UrlQuery(params): UrlQuery<AuditParams>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Admin)?;
-    let limit = params.limit.unwrap_or(200).clamp(1, 10_000);
-    Ok(Json(json!({"entries": app.backend.state().audit_log(limit).await?})))
+    let principal = caller.require(Permission::Admin)?;
+    let limit = params.limit.unwrap_or(200);
+    let entries =
+        waterline_app::access::audit_entries(app.backend.state(), principal, limit).await?;
+    Ok(Json(json!({"entries": entries})))
 }
 
 /// `POST /api/v1/drafts/check`: the compliance check and the reception forecast of a draft.

@@ -70,6 +70,12 @@ impl From<waterline_analytics::query::QueryError> for ApiError {
     }
 }
 
+impl From<waterline_app::AppError> for ApiError {
+    fn from(error: waterline_app::AppError) -> ApiError {
+        ApiError::new(error.code(), error.message)
+    }
+}
+
 impl From<waterline_store::StoreError> for ApiError {
     fn from(error: waterline_store::StoreError) -> ApiError {
         ApiError::internal(error)

@@ -10,7 +10,7 @@
 
 pub mod api;
 pub mod auth;
-pub mod backend;
+pub use waterline_app::backend;
 pub mod error;
 pub mod live;
 pub mod openapi;

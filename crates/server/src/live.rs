@@ -104,7 +104,7 @@ async fn watch_alerts<B: Backend>(app: Arc<App<B>>) {
             Ok(rows) => {
                 for row in rows {
                     last.clone_from(&row.id);
-                    app.live.publish_alert(crate::api::alert_json(&row));
+                    app.live.publish_alert(waterline_app::alerts::alert_json(&row));
                 }
             }
             Err(error) => tracing::warn!("cannot read new alerts: {error}"),

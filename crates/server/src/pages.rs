@@ -393,7 +393,7 @@ impl<B: Backend> Page<'_, B> {
     }
 
     async fn ask(&self, query: &Query) -> Result<Answer, ApiError> {
-        self.app.backend.query(query.clone()).await
+        self.app.backend.query(query.clone()).await.map_err(ApiError::from)
     }
 
     fn push(&mut self, html: &str) {
@@ -1653,7 +1653,7 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
 }
 
 async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let baselines = page.app.backend.baselines().await?;
+    let baselines = serde_json::json!(page.app.backend.baselines().await?);
     let list: Vec<&Value> = baselines.as_array().map(|l| l.iter().collect()).unwrap_or_default();
     page.section("Baselines", "Every metric frozen over a period; later data never changes them.");
     if list.is_empty() {
@@ -1686,7 +1686,7 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         .clone()
         .or_else(|| list.first().and_then(|b| b["name"].as_str()).map(str::to_owned));
     if let (Some(name), Some(from), Some(to)) = (chosen, page.params.from, page.params.to) {
-        let compared = page.app.backend.compare(name.clone(), from, to).await?;
+        let compared = serde_json::json!(page.app.backend.compare(name.clone(), from, to).await?);
         page.section(&format!("{from} to {to} against baseline `{name}`"), "95% percentile bootstrap intervals; a change is significant when its interval excludes 0.");
         let mut table = Table {
             name: "comparison".into(),
@@ -1719,7 +1719,7 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     } else if !list.is_empty() {
         page.push(r#"<p class="help">Pick a period with the filters above to compare it with the baseline.</p>"#);
     }
-    let milestones = page.app.backend.milestones().await?;
+    let milestones = serde_json::json!(*page.app.backend.milestones().await?);
     page.section("Milestones", "Targets with dates: weekly values over complete weeks, least-squares trend, projection to the due date.");
     let statuses: Vec<&Value> =
         milestones.as_array().map(|l| l.iter().collect()).unwrap_or_default();

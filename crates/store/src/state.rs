@@ -243,14 +243,32 @@ impl StateDb {
         StateDb::connect(&url).await
     }
 
+    /// A state database in memory, gone when dropped: what the application layer's unit
+    /// tests run against (the same schema, triggers and queries as a file).
+    pub async fn in_memory() -> Result<StateDb, StoreError> {
+        install_default_drivers();
+        // One connection kept for the pool's whole life: an in-memory SQLite database lives
+        // as long as its connection.
+        let options = AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+        StateDb::with_pool(options.connect("sqlite::memory:").await?, true).await
+    }
+
     /// Connects to any database URL sqlx knows (`sqlite://…`, `postgres://…`).
     pub async fn connect(url: &str) -> Result<StateDb, StoreError> {
         install_default_drivers();
         let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+        StateDb::with_pool(pool, url.starts_with("sqlite:")).await
+    }
+
+    async fn with_pool(pool: AnyPool, sqlite: bool) -> Result<StateDb, StoreError> {
         for statement in SCHEMA.iter().chain(crate::live::SCHEMA) {
             sqlx::query(*statement).execute(&pool).await?;
         }
-        if url.starts_with("sqlite:") {
+        if sqlite {
             for statement in SQLITE_APPEND_ONLY {
                 sqlx::query(*statement).execute(&pool).await?;
             }

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde_json::json;
 use waterline_ingest::live::testing::{FakeJetstream, FakeOptions};
 
-use crate::workspace::Workspace;
+use waterline_app::workspace::Workspace;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -156,16 +156,18 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
     let listen_only = std::env::var("WATERLINE_BENCH_LISTEN_ONLY").is_ok_and(|value| value == "1");
     let server = if listen_only {
         let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-        let options = crate::live::ListenOptions {
+        let options = waterline_app::live::ListenOptions {
             overrides: serve_args.sources.clone(),
-            ..crate::live::ListenOptions::default()
+            ..waterline_app::live::ListenOptions::default()
         };
         tokio::spawn(async move {
             let _keep = _stop;
-            crate::live::listen(&server_workspace, &options, stop_rx).await.map(|_| ())
+            waterline_app::live::listen(&server_workspace, &options, stop_rx).await.map(|_| ())
         })
     } else {
-        tokio::spawn(async move { crate::serve::serve(server_workspace, &serve_args).await })
+        tokio::spawn(
+            async move { crate::commands::serve::serve(server_workspace, &serve_args).await },
+        )
     };
     type Chunks = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
     let mut stream: Chunks = if listen_only {

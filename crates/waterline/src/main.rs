@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     waterline::telemetry::init(&cli.log);
     // `check-draft` answers with its own exit code: 0 PASS or WARN, 1 BLOCK or CANNOT_ASSESS.
     if let waterline::cli::Command::CheckDraft(args) = &cli.command {
-        return match waterline::draft::check_draft(cli.workspace.as_deref(), args) {
+        return match waterline::commands::draft::check_draft(cli.workspace.as_deref(), args) {
             Ok(code) => ExitCode::from(code),
             Err(error) => {
                 waterline::output::error(&format!("error: {error:#}"));

@@ -9,7 +9,7 @@ use waterline_store::Store;
 
 use crate::cli::{BenchTask, EnrichArgs, EvalTask, TrainArgs, TrainModel};
 use crate::output;
-use crate::workspace::{Workspace, WriteLock};
+use waterline_app::workspace::{Workspace, WriteLock};
 
 /// `waterline enrich [--all]`: re-annotates stored posts without re-importing them.
 pub async fn enrich(workspace: &Workspace, args: &EnrichArgs) -> Result<()> {
@@ -690,7 +690,7 @@ pub fn bench(task: BenchTask) -> Result<()> {
             });
         }
     };
-    let paths = crate::import::expand(&inputs)?;
+    let paths = waterline_app::import::expand(&inputs)?;
     let config_path = config.or_else(|| {
         let beside = Path::new(paths.first()?).parent()?.join(waterline_model::config::CONFIG_FILE);
         beside.exists().then_some(beside)

@@ -383,7 +383,7 @@ fn a_planted_burst_fires_one_explained_alert_that_reaches_a_signed_webhook() {
                 .unwrap_or_default()
         };
         let timestamp: i64 = header("x-waterline-timestamp:").parse().unwrap();
-        let expected = waterline::webhooks::signature(b"s3cret", timestamp, body.as_bytes());
+        let expected = waterline_app::webhooks::signature(b"s3cret", timestamp, body.as_bytes());
         assert_eq!(header("x-waterline-signature:"), expected, "{headers:?}");
         let payload: Value = serde_json::from_str(body).unwrap();
         assert!(payload["alert"]["summary"].is_string(), "{payload}");

@@ -1,66 +1,17 @@
-//! `waterline report listening|gap|audit`: runs a report in the engine over the stored
-//! posts and the topics they were assigned on arrival, and prints it as text tables or JSON.
+//! `waterline report …`: a report as text tables or JSON (the adapter over
+//! [`waterline_app::report`]), or a dashboard view written as HTML, CSV or PDF.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use waterline_analytics::Analytics;
-use waterline_analytics::reports::{self, Sources};
+use waterline_analytics::reports;
+use waterline_app::report::Report;
+use waterline_app::workspace::Workspace;
 use waterline_store::Store;
 
 use crate::cli::{ReportArgs, ReportKind};
 use crate::output;
-use crate::workspace::Workspace;
-
-/// The topic model's file in the data directory.
-pub use crate::topics::TOPICS_FILE;
-
-/// The topic names of the saved model, as the `topic` dimension spells them.
-pub fn topic_names(workspace: &Workspace) -> Vec<String> {
-    crate::topics::topic_names(&workspace.data_dir()).into_iter().map(|(_, name)| name).collect()
-}
-
-/// The topic ids a report's topic filter names (`None`: no filter); an error when it names
-/// none.
-pub fn focus(workspace: &Workspace, topic: Option<&str>) -> Result<Option<Vec<u32>>> {
-    let Some(topic) = topic.filter(|topic| !topic.trim().is_empty()) else { return Ok(None) };
-    let names = crate::topics::topic_names(&workspace.data_dir());
-    let mut ids = Vec::new();
-    for value in topic.split(',') {
-        let found = crate::topics::resolve(&names, value);
-        if found.is_empty() {
-            anyhow::bail!(crate::topics::no_match(value.trim()));
-        }
-        ids.extend(found);
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(Some(ids))
-}
-
-/// A report's JSON (the dashboard's and the API's), computed by the engine.
-pub async fn report_value(
-    workspace: &Workspace,
-    analytics: &Analytics,
-    kind: waterline_server::ReportKind,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-    focus: Option<&[u32]>,
-) -> Result<serde_json::Value> {
-    let model = crate::topics::load_model(&workspace.data_dir()).unwrap_or_default();
-    let sources = Sources { analytics, config: &workspace.config, model: &model, focus };
-    Ok(match kind {
-        waterline_server::ReportKind::Listening => {
-            serde_json::to_value(reports::listening(&sources, from, to).await?)?
-        }
-        waterline_server::ReportKind::Gap => {
-            serde_json::to_value(reports::gap(&sources, from, to).await?)?
-        }
-        waterline_server::ReportKind::Audit => {
-            serde_json::to_value(reports::audit(&sources, from, to, reports::AUDIT_LISTED).await?)?
-        }
-    })
-}
 
 /// Runs a report.
 pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
@@ -74,10 +25,14 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
         );
     }
     let json = args.json || args.format == ReportFormat::Json;
-    let data_dir = workspace.data_dir();
-    let store = Store::open(&data_dir).await.context("cannot open the workspace store")?;
+    let kind = match args.kind {
+        ReportKind::Listening => waterline_app::backend::ReportKind::Listening,
+        ReportKind::Gap => waterline_app::backend::ReportKind::Gap,
+        _ => waterline_app::backend::ReportKind::Audit,
+    };
+    let store =
+        Store::open(&workspace.data_dir()).await.context("cannot open the workspace store")?;
     let analytics = Analytics::open(&store).await?;
-    let model = crate::topics::load_model(&data_dir).unwrap_or_default();
     let mut topic = None;
     for filter in &args.filters {
         match filter.split_once('=') {
@@ -85,37 +40,25 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
             _ => anyhow::bail!("--where `{filter}`: a report filters on topic=ID, NAME or WORDS"),
         }
     }
-    let focus = focus(workspace, topic.as_deref())?;
-    let sources = Sources {
-        analytics: &analytics,
-        config: &workspace.config,
-        model: &model,
-        focus: focus.as_deref(),
-    };
+    let focus = waterline_app::report::focus(workspace, topic.as_deref())?;
     let started = std::time::Instant::now();
-    match args.kind {
-        ReportKind::Listening => {
-            let report = reports::listening(&sources, args.from, args.to).await?;
-            if json {
-                return output::json(&report);
-            }
-            print_listening(&report, args.limit);
-        }
-        ReportKind::Gap => {
-            let report = reports::gap(&sources, args.from, args.to).await?;
-            if json {
-                return output::json(&report);
-            }
-            print_gap(&report, args.limit);
-        }
-        ReportKind::Audit => {
-            let report = reports::audit(&sources, args.from, args.to, args.audited).await?;
-            if json {
-                return output::json(&report);
-            }
-            print_audit(&report, args.limit);
-        }
-        _ => {}
+    let report = waterline_app::report::compute(
+        workspace,
+        &analytics,
+        kind,
+        args.from,
+        args.to,
+        focus.as_deref(),
+        args.audited,
+    )
+    .await?;
+    if json {
+        return output::json(&report);
+    }
+    match &report {
+        Report::Listening(report) => print_listening(report, args.limit),
+        Report::Gap(report) => print_gap(report, args.limit),
+        Report::Audit(report) => print_audit(report, args.limit),
     }
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "report done");
     Ok(())
@@ -141,7 +84,8 @@ async fn export_view(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
             ),
         }
     }
-    let served = crate::serve::Served::open(Workspace::open(Some(&workspace.root))?).await?;
+    let served =
+        waterline_app::service::Served::open(Workspace::open(Some(&workspace.root))?).await?;
     let app = waterline_server::App::new(served, waterline_server::ServeOptions::default());
     let path = args.kind.page();
     // The command line reads the workspace's files: it may see the PV queue.

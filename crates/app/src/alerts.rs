@@ -1,6 +1,6 @@
-//! `waterline alerts scan`: replays the workspace's stored posts in time order through the
+//! Alerts: the stored alerts (list, show, acknowledge, resolve) and `alerts scan`, which replays the workspace's stored posts in time order through the
 //! alert engine ([`waterline_analytics::alerts::Engine`]) with the rules in force, and
-//! prints the alerts that would have fired. It stores nothing.
+//! answers the alerts that would have fired. It stores nothing.
 //!
 //! The live runner (`waterline listen`) feeds the same engine as posts arrive, so a scan
 //! over the same posts shows the alerts the live runner raises (the `pv` and
@@ -9,110 +9,95 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
 use waterline_analytics::Analytics;
 use waterline_analytics::alerts::Engine;
 use waterline_model::alerts::Firing;
 use waterline_store::Store;
 
-use crate::cli::AlertsCommand;
-use crate::output;
+use waterline_store::state::StateDb;
+
+use crate::access::{Permission, Principal};
+use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
 
-/// Runs an `alerts` subcommand.
-pub async fn command(workspace: &Workspace, command: AlertsCommand) -> Result<()> {
-    match command {
-        AlertsCommand::Scan { json, rule } => {
-            let firings = scan(workspace, rule.as_deref()).await?;
-            if json {
-                output::json(&firings)
-            } else {
-                print_table(&firings);
-                Ok(())
-            }
-        }
-        AlertsCommand::List { status, limit, json } => {
-            if let Some(status) = &status
-                && !["open", "acknowledged", "resolved"].contains(&status.as_str())
-            {
-                bail!("unknown status `{status}` (use open, acknowledged or resolved)");
-            }
-            let state = state(workspace).await?;
-            let rows = state.alerts(status.as_deref(), limit.max(1)).await?;
-            let alerts: Vec<serde_json::Value> =
-                rows.iter().map(waterline_server::api::alert_json).collect();
-            if json {
-                return output::json(&alerts);
-            }
-            if alerts.is_empty() {
-                output::line(
-                    "no alert is stored (waterline listen raises them; waterline alerts scan shows what would fire)",
-                );
-            }
-            for alert in &alerts {
-                let text = |key: &str| alert[key].as_str().unwrap_or_default().to_owned();
-                output::line(&format!(
-                    "{}  {:<12} {:<22} {}  {}",
-                    text("fired_at").chars().take(16).collect::<String>().replace('T', " "),
-                    text("status"),
-                    text("rule"),
-                    text("id"),
-                    alert["explanation"]["summary"].as_str().unwrap_or_default()
-                ));
-            }
-            Ok(())
-        }
-        AlertsCommand::Show { id, json } => {
-            let state = state(workspace).await?;
-            let Some(row) = state.alert(&id).await? else { bail!("no alert `{id}`") };
-            let mut alert = waterline_server::api::alert_json(&row);
-            alert["deliveries"] = serde_json::to_value(state.deliveries(&id).await?)?;
-            if json {
-                return output::json(&alert);
-            }
-            output::line(&serde_json::to_string_pretty(&alert)?);
-            Ok(())
-        }
-        AlertsCommand::Ack { id, note } => act(workspace, &id, note.as_deref(), false).await,
-        AlertsCommand::Resolve { id, note } => act(workspace, &id, note.as_deref(), true).await,
+/// The stored alerts, newest first, as the API shows them; `status` is `open`,
+/// `acknowledged` or `resolved`.
+pub async fn list(
+    state: &StateDb,
+    status: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<serde_json::Value>> {
+    if let Some(status) = status
+        && !["open", "acknowledged", "resolved"].contains(&status)
+    {
+        return Err(AppError::bad_request(format!(
+            "unknown status `{status}` (use open, acknowledged or resolved)"
+        )));
     }
+    let rows = state.alerts(status, limit.max(1)).await?;
+    Ok(rows.iter().map(alert_json).collect())
 }
 
-async fn state(workspace: &Workspace) -> Result<waterline_store::state::StateDb> {
-    Ok(waterline_store::state::StateDb::open(&workspace.data_dir().join("state.db")).await?)
-}
-
-/// Acknowledges or resolves an alert as the person at the terminal (`WATERLINE_USER` or
-/// `USER`), and logs it in the audit log.
-async fn act(workspace: &Workspace, id: &str, note: Option<&str>, resolve: bool) -> Result<()> {
-    let state = state(workspace).await?;
-    let who = format!(
-        "cli:{}",
-        std::env::var("WATERLINE_USER")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "unknown".to_owned())
-    );
-    let now = chrono::Utc::now().timestamp_millis();
-    let done = if resolve {
-        state.resolve_alert(id, &who, note, now).await?
-    } else {
-        state.acknowledge_alert(id, &who, note, now).await?
+/// One stored alert with its webhook deliveries.
+pub async fn show(state: &StateDb, id: &str) -> AppResult<serde_json::Value> {
+    let Some(row) = state.alert(id).await? else {
+        return Err(AppError::not_found(format!("no alert `{id}`")));
     };
-    let Some(row) = state.alert(id).await? else { bail!("no alert `{id}`") };
+    let mut alert = alert_json(&row);
+    alert["deliveries"] =
+        serde_json::to_value(state.deliveries(id).await?).map_err(AppError::internal)?;
+    Ok(alert)
+}
+
+/// Acknowledges (`resolve` false) or resolves an alert as `principal`, and logs it in the
+/// audit log; answers the alert as it now stands. The CLI and the API both act through here.
+pub async fn act(
+    state: &StateDb,
+    principal: &Principal,
+    id: &str,
+    note: Option<&str>,
+    resolve: bool,
+) -> AppResult<serde_json::Value> {
+    principal.require(Permission::Alerts)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let note = note.filter(|note| !note.trim().is_empty());
+    let done = if resolve {
+        state.resolve_alert(id, &principal.actor, note, now).await?
+    } else {
+        state.acknowledge_alert(id, &principal.actor, note, now).await?
+    };
+    let Some(row) = state.alert(id).await? else {
+        return Err(AppError::not_found(format!("no alert `{id}`")));
+    };
     if !done {
-        bail!("alert `{id}` is {} already", row.status);
+        return Err(AppError::new("conflict", format!("alert `{id}` is {} already", row.status)));
     }
-    state
-        .audit(&waterline_store::state::AuditEntry {
-            at: now,
-            actor: who.clone(),
-            role: "cli".to_owned(),
-            action: if resolve { "alert.resolve" } else { "alert.acknowledge" }.to_owned(),
-            target: id.to_owned(),
-            detail: serde_json::json!({"note": note}).to_string(),
-        })
-        .await?;
-    output::line(&format!("alert {id} {} by {who}", row.status));
-    Ok(())
+    let action = if resolve { "alert.resolve" } else { "alert.acknowledge" };
+    crate::access::audit(state, principal, action, id, serde_json::json!({"note": note})).await?;
+    Ok(alert_json(&row))
+}
+
+/// A stored alert as the API shows it: the row with its explanation parsed.
+pub fn alert_json(row: &waterline_store::live::AlertRow) -> Value {
+    let at = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis).map(|at| at.to_rfc3339())
+    };
+    json!({
+        "id": row.id,
+        "rule": row.rule,
+        "kind": row.kind,
+        "key": row.key,
+        "status": row.status,
+        "fired_at": at(Some(row.fired_at)),
+        "stored_at": at(Some(row.created_at)),
+        "acknowledged_by": row.acknowledged_by,
+        "acknowledged_at": at(row.acknowledged_at),
+        "resolved_by": row.resolved_by,
+        "resolved_at": at(row.resolved_at),
+        "note": row.note,
+        "explanation": serde_json::from_str::<Value>(&row.body).unwrap_or(Value::Null),
+    })
 }
 
 /// One sentence saying when a rule fires, for the dashboard's list of rules.
@@ -205,10 +190,10 @@ pub async fn scan(workspace: &Workspace, rule: Option<&str>) -> Result<Vec<Firin
     let mut engine = Engine::new(&rules).map_err(anyhow::Error::msg)?;
     for rule in &rules {
         if rule.query.is_some() && engine.rule_names().contains(&rule.name) {
-            output::error(&format!(
-                "note: alert rule `{}` has a query; the scan does not evaluate queries yet, so it matches no post",
+            tracing::warn!(
+                "alert rule `{}` has a query; the scan does not evaluate queries yet, so it matches no post",
                 rule.name
-            ));
+            );
         }
     }
     if engine.rule_names().is_empty() {
@@ -265,34 +250,23 @@ fn topic_name(topics: &HashMap<u32, String>, post: &waterline_model::Post) -> Op
     post.annotations.as_ref().and_then(|notes| notes.topic).and_then(|id| topics.get(&id)).cloned()
 }
 
-fn print_table(firings: &[Firing]) {
-    if firings.is_empty() {
-        output::line("no alert would have fired");
-        return;
-    }
-    output::line(&format!("{} alerts would have fired:", firings.len()));
-    for firing in firings {
-        let key = if firing.key.is_empty() { String::new() } else { format!(" [{}]", firing.key) };
-        output::line(&format!(
-            "{}  {}{key}: {}",
-            firing.fired_at.format("%Y-%m-%d %H:%M"),
-            firing.rule,
-            firing.summary
-        ));
-        if let Some(topic) = &firing.topic {
-            output::line(&format!("    topic: {topic}"));
-        }
-        if !firing.terms.is_empty() {
-            let terms: Vec<String> = firing
-                .terms
-                .iter()
-                .map(|term| format!("{} ({}, ×{:.1})", term.term, term.window_count, term.lift))
-                .collect();
-            output::line(&format!("    terms: {}", terms.join(", ")));
-        }
-        for post in firing.posts.iter().take(3) {
-            let author = post.author.as_deref().unwrap_or("?");
-            output::line(&format!("    {} @{author}: {}", post.key, post.text));
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+    use crate::error::ErrorKind;
+
+    #[tokio::test]
+    async fn alert_actions_answer_typed_errors() {
+        let state = StateDb::in_memory().await.unwrap();
+        let analyst = Principal { actor: "token:a".into(), role: Some(Role::Analyst) };
+        let viewer = Principal { actor: "token:v".into(), role: Some(Role::Viewer) };
+        assert!(list(&state, None, 10).await.unwrap().is_empty());
+        assert_eq!(list(&state, Some("closed"), 10).await.unwrap_err().kind, ErrorKind::BadRequest);
+        assert_eq!(show(&state, "al_x").await.unwrap_err().kind, ErrorKind::NotFound);
+        let missing = act(&state, &analyst, "al_x", Some("on it"), false).await.unwrap_err();
+        assert_eq!(missing.kind, ErrorKind::NotFound);
+        let denied = act(&state, &viewer, "al_x", None, true).await.unwrap_err();
+        assert_eq!(denied.kind, ErrorKind::Forbidden);
     }
 }

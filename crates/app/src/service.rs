@@ -1,30 +1,24 @@
-//! `waterline serve` and `waterline token`: the workspace behind the HTTP server. The server
-//! crate knows HTTP; this module implements its [`Backend`] over the store, the analytics
-//! session and the importers, and keeps one snapshot of the posts that it swaps when they
-//! change (an import by another process, or an ingest call).
+//! The workspace behind the HTTP server: implements [`Backend`] over the store, the
+//! analytics session and the importers, and keeps one snapshot of the posts that it swaps
+//! when they change (an import by another process, or an ingest call). The server crate
+//! knows HTTP; the use cases it calls are the ones the CLI calls.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anyhow::{Context as _, Result};
+use crate::backend::{Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind};
+use crate::error::AppError;
+use anyhow::Result;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, RwLock};
-use waterline_analytics::compare;
 use waterline_analytics::query::{self, Answer, Filter, Query};
-use waterline_server::auth::{self, Principal, Role};
-use waterline_server::{
-    ApiError, App, Backend, BackendResult, NewBaseline, NewMilestone, PostsRequest, ReportKind,
-    ServeOptions,
-};
 use waterline_store::state::StateDb;
 
 use crate::import::{ImportOptions, run_warm};
-use crate::measure::{self, Milestone, Session};
-use crate::output;
+use crate::measure::{self, Session};
 use crate::workspace::Workspace;
 
 /// Values computed for one snapshot, by key; emptied when it holds [`KEPT`] of them.
@@ -47,16 +41,7 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
             map.insert(key, value);
         }
     }
-
-    fn forget(&self, key: &K) {
-        if let Ok(mut map) = self.0.lock() {
-            map.remove(key);
-        }
-    }
 }
-
-/// The key of the milestone statuses among a snapshot's lists.
-const MILESTONES: &str = "milestones";
 
 /// The most values a snapshot keeps per kind.
 const KEPT: usize = 2_000;
@@ -72,8 +57,10 @@ struct Snapshot {
     reports: Memo<ReportKey, Arc<Value>>,
     /// Answers by query (JSON): dashboards ask the same questions.
     answers: Memo<String, Answer>,
-    /// Lists of posts by request, and the milestone statuses.
+    /// Lists of posts by request.
     lists: Memo<String, Value>,
+    /// The milestone statuses, once computed.
+    milestones: std::sync::Mutex<Option<Arc<Vec<measure::MilestoneStatus>>>>,
 }
 
 impl Snapshot {
@@ -85,6 +72,7 @@ impl Snapshot {
             reports: Memo::new(),
             answers: Memo::new(),
             lists: Memo::new(),
+            milestones: std::sync::Mutex::new(None),
         }
     }
 }
@@ -139,9 +127,9 @@ impl Pacing {
 }
 
 /// A body none of whose records could be used is unprocessable (the rejects say why).
-fn all_rejected(total: &waterline_model::ImportReport) -> Result<(), ApiError> {
+fn all_rejected(total: &waterline_model::ImportReport) -> Result<(), AppError> {
     if total.read > 0 && total.read == total.rejected {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             "unprocessable",
             format!(
                 "all {} records were rejected (waterline rejects lists why); {}",
@@ -155,23 +143,23 @@ fn all_rejected(total: &waterline_model::ImportReport) -> Result<(), ApiError> {
 
 /// An error of the workspace code as an API error: planning errors are the caller's,
 /// missing or taken names have their codes, anything else is internal.
-fn internal(error: anyhow::Error) -> ApiError {
+fn internal(error: anyhow::Error) -> AppError {
     if let Some(query) = error.downcast_ref::<query::QueryError>() {
-        return ApiError::new("invalid_query", query.to_string());
+        return AppError::new("invalid_query", query.to_string());
     }
     if let Some(waterline_analytics::AnalyticsError::Plan(query)) =
         error.downcast_ref::<waterline_analytics::AnalyticsError>()
     {
-        return ApiError::new("invalid_query", query.to_string());
+        return AppError::new("invalid_query", query.to_string());
     }
     let text = format!("{error:#}");
     if text.starts_with("no baseline named") || text.starts_with("no milestone named") {
-        return ApiError::not_found(text);
+        return AppError::not_found(text);
     }
     if text.starts_with("unknown metric") {
-        return ApiError::new("invalid_query", text);
+        return AppError::new("invalid_query", text);
     }
-    ApiError::internal(text)
+    AppError::internal(text)
 }
 
 impl Served {
@@ -195,6 +183,16 @@ impl Served {
         };
         served.changed_on_disk();
         Ok(served)
+    }
+
+    /// Sends ingest bodies through the live runner of this process (the sources run here),
+    /// so the alert rules see their posts as they arrive.
+    pub fn with_runner(
+        mut self,
+        runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
+    ) -> Served {
+        self.runner = runner;
+        self
     }
 
     /// A snapshot with its caches built; in the background, on one core.
@@ -311,8 +309,8 @@ impl Served {
         &self,
         request: &PostsRequest,
         context: &query::Context,
-    ) -> Result<String, ApiError> {
-        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(ApiError::internal)?;
+    ) -> Result<String, AppError> {
+        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(AppError::internal)?;
         let mut conditions: Vec<String> = Vec::new();
         let (start, end) = query::period_bounds(&tz, request.from, request.to);
         let stamp = |at: chrono::DateTime<chrono::Utc>| {
@@ -339,7 +337,7 @@ impl Served {
                     for value in values {
                         let found = crate::topics::resolve(&names, value);
                         if found.is_empty() {
-                            return Err(ApiError::new(
+                            return Err(AppError::new(
                                 "invalid_query",
                                 crate::topics::no_match(value),
                             ));
@@ -355,7 +353,7 @@ impl Served {
                     continue;
                 }
                 other => {
-                    return Err(ApiError::new(
+                    return Err(AppError::new(
                         "invalid_query",
                         format!(
                             "posts cannot be filtered on `{other}` (platform, side, language, sentiment, need, account, post_type, topic)"
@@ -420,9 +418,9 @@ impl Served {
         let count_sql = format!("SELECT count(*) AS total FROM {from} {filter}");
         let analytics = &session.analytics;
         let to_json =
-            |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(ApiError::internal);
-        let posts = to_json(analytics.query(&sql).await.map_err(ApiError::internal)?)?;
-        let total = to_json(analytics.query(&count_sql).await.map_err(ApiError::internal)?)?;
+            |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(AppError::internal);
+        let posts = to_json(analytics.query(&sql).await.map_err(AppError::internal)?)?;
+        let total = to_json(analytics.query(&count_sql).await.map_err(AppError::internal)?)?;
         Ok(json!({
             "total": total.get(0).and_then(|r| r.get("total")).cloned().unwrap_or(json!(0)),
             "page": request.page,
@@ -435,9 +433,9 @@ impl Served {
     /// the live runner when the sources run in this process).
     async fn ingest_body(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
         let folder = self.workspace.data_dir().join("ingest");
-        fs_err::create_dir_all(&folder).map_err(ApiError::internal)?;
+        fs_err::create_dir_all(&folder).map_err(AppError::internal)?;
         let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
-        fs_err::write(&file, &body).map_err(ApiError::internal)?;
+        fs_err::write(&file, &body).map_err(AppError::internal)?;
         if let Some(runner) = &self.runner {
             return self.ingest_live(runner, &file, &actor).await;
         }
@@ -452,7 +450,7 @@ impl Served {
                 format: None,
                 mapping: None,
                 batch_size: 20_000,
-                progress: false,
+                progress: None,
                 enrich: true,
             };
             match run_warm(&self.workspace, options, &mut warm).await {
@@ -465,13 +463,13 @@ impl Served {
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
                 Err(error) if format!("{error:#}").contains("being written by another") => {
-                    return Err(ApiError::new("busy", format!("{error:#}")));
+                    return Err(AppError::new("busy", format!("{error:#}")));
                 }
                 Err(error) => {
                     let _ = fs_err::remove_file(&file);
                     let text = format!("{error:#}");
                     if text.contains("unknown format") || text.contains("cannot read") {
-                        return Err(ApiError::new(
+                        return Err(AppError::new(
                             "unprocessable",
                             text.replace(&file.display().to_string(), "the body"),
                         ));
@@ -517,7 +515,7 @@ impl Served {
         let path = file.to_string_lossy().into_owned();
         let unprocessable = |error: &dyn std::fmt::Display| {
             let _ = fs_err::remove_file(file);
-            ApiError::new("unprocessable", format!("{error:#}").replace(&path, "the body"))
+            AppError::new("unprocessable", format!("{error:#}").replace(&path, "the body"))
         };
         let mut input =
             waterline_ingest::open(&path, None, None).map_err(|error| unprocessable(&error))?;
@@ -531,11 +529,11 @@ impl Served {
         runner
             .send(crate::live::IngestRequest { output, reply })
             .await
-            .map_err(|_| ApiError::new("busy", "the live runner stopped; retry shortly"))?;
+            .map_err(|_| AppError::new("busy", "the live runner stopped; retry shortly"))?;
         let total = answer
             .await
-            .map_err(|_| ApiError::new("busy", "the live runner stopped; retry shortly"))?
-            .map_err(ApiError::internal)?;
+            .map_err(|_| AppError::new("busy", "the live runner stopped; retry shortly"))?
+            .map_err(AppError::internal)?;
         tracing::info!(actor, file = %file.display(), "ingested through the live runner: {}", total.summary());
         self.count_ingest(&total).await;
         all_rejected(&total)?;
@@ -573,32 +571,11 @@ impl Served {
         }
     }
 
-    /// Stores a new named document (a baseline, a milestone); a taken name is a conflict.
-    async fn put_new(&self, kind: &str, name: &str, body: &str) -> BackendResult<()> {
-        if !self.state.put_document(kind, name, body, measure::now_ms(), false).await? {
-            return Err(ApiError::new("conflict", format!("a {kind} named `{name}` exists")));
-        }
-        Ok(())
-    }
-
     /// Drops the cached milestone statuses (one was added or removed).
     async fn forget_milestones(&self) {
-        self.current().await.lists.forget(&MILESTONES.to_owned());
-    }
-
-    /// Every milestone's status, computed.
-    async fn milestone_statuses(&self, snapshot: &Snapshot) -> BackendResult<Value> {
-        let all =
-            measure::milestones(&self.workspace, &snapshot.session).await.map_err(internal)?;
-        let mut statuses = Vec::new();
-        for milestone in &all {
-            statuses.push(
-                measure::milestone_status(&self.workspace, &snapshot.session, milestone, None)
-                    .await
-                    .map_err(internal)?,
-            );
+        if let Ok(mut known) = self.current().await.milestones.lock() {
+            *known = None;
         }
-        serde_json::to_value(statuses).map_err(ApiError::internal)
     }
 }
 
@@ -667,29 +644,16 @@ impl Backend for Served {
         result
     }
 
-    async fn status(&self) -> BackendResult<Value> {
+    async fn status(&self) -> BackendResult<crate::status::Status> {
         let snapshot = self.current().await;
-        let analytics = &snapshot.session.analytics;
-        let rows = |sql: &'static str| async move {
-            analytics
-                .query(sql)
-                .await
-                .and_then(|batches| waterline_analytics::to_json(&batches))
-                .map_err(ApiError::internal)
-        };
-        let total = rows("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?;
-        let by_platform_side = rows("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side").await?;
-        let runs = self.state.runs(5).await?;
-        Ok(json!({
-            "brand": self.workspace.config.brand,
-            "time_zone": self.workspace.config.time_zone,
-            "posts": total.get(0).and_then(|r| r.get("posts")).cloned().unwrap_or(json!(0)),
-            "latest_post": total.get(0).and_then(|r| r.get("latest")).cloned().unwrap_or(Value::Null),
-            "by_platform_side": by_platform_side,
-            "table_version": snapshot.version,
-            "caches": if self.stale.load(std::sync::atomic::Ordering::SeqCst) { "rebuilding" } else { "current" },
-            "runs": runs,
-        }))
+        let mut status = crate::status::status(&self.workspace, &snapshot.session, 0).await?;
+        status.table_version = snapshot.version;
+        status.caches = Some(if self.stale.load(std::sync::atomic::Ordering::SeqCst) {
+            "rebuilding"
+        } else {
+            "current"
+        });
+        Ok(status)
     }
 
     async fn query(&self, query: Query) -> BackendResult<Answer> {
@@ -712,7 +676,7 @@ impl Backend for Served {
     ) -> BackendResult<Arc<Value>> {
         let snapshot = self.current().await;
         let focus = crate::report::focus(&self.workspace, topic.as_deref())
-            .map_err(|error| ApiError::new("invalid_query", format!("{error:#}")))?;
+            .map_err(|error| AppError::new("invalid_query", format!("{error:#}")))?;
         let key = (kind, from, to, focus.clone());
         if let Some(value) = snapshot.reports.get(&key) {
             return Ok(value);
@@ -747,120 +711,53 @@ impl Backend for Served {
         self.ingest_body(body, actor).await
     }
 
-    async fn baselines(&self) -> BackendResult<Value> {
-        let mut listed = Vec::new();
-        for (name, created, body) in self.state.documents(measure::BASELINE).await? {
-            let Ok(baseline) = serde_json::from_str::<compare::Baseline>(&body) else { continue };
-            listed.push(json!({
-                "name": name,
-                "from": baseline.from,
-                "to": baseline.to,
-                "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "metrics": baseline.metrics.len(),
-                "created_at": chrono::DateTime::from_timestamp_millis(created).map(|t| t.to_rfc3339()),
-            }));
-        }
-        Ok(Value::Array(listed))
+    async fn baselines(&self) -> BackendResult<Vec<measure::BaselineSummary>> {
+        measure::list_baselines(&self.state).await
     }
 
     async fn create_baseline(&self, baseline: NewBaseline) -> BackendResult<Value> {
-        if self.state.document(measure::BASELINE, &baseline.name).await?.is_some() {
-            return Err(ApiError::new(
-                "conflict",
-                format!("a baseline named `{}` exists; a baseline never changes", baseline.name),
-            ));
-        }
-        let filters = measure::parse_filters(&baseline.filters).map_err(internal)?;
         let snapshot = self.exact().await?;
-        snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
-        let frozen = compare::freeze(
-            &snapshot.session.analytics,
-            &snapshot.session.context,
-            &baseline.name,
-            &filters,
-            baseline.from,
-            baseline.to,
-            chrono::Utc::now().to_rfc3339(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        let body = serde_json::to_string(&frozen).map_err(ApiError::internal)?;
-        self.put_new(measure::BASELINE, &baseline.name, &body).await?;
+        let frozen =
+            measure::create_baseline(&self.workspace, &snapshot.session, &baseline, false).await?;
         Ok(measure::summary(&frozen))
     }
 
     async fn delete_baseline(&self, name: String) -> BackendResult<()> {
-        if !self.state.delete_document(measure::BASELINE, &name).await? {
-            return Err(ApiError::not_found(format!("no baseline named `{name}`")));
-        }
-        Ok(())
+        measure::delete_baseline(&self.state, &name).await
     }
 
-    async fn compare(&self, name: String, from: NaiveDate, to: NaiveDate) -> BackendResult<Value> {
+    async fn compare(
+        &self,
+        name: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> BackendResult<measure::Comparison> {
         let snapshot = self.exact().await?;
-        let baseline = measure::load_baseline(&snapshot.session, &name).await.map_err(internal)?;
-        snapshot.session.ensure_caches(&self.workspace).await.map_err(internal)?;
-        let changes = compare::compare(
-            &snapshot.session.analytics,
-            &snapshot.session.context,
-            &baseline,
-            from,
-            to,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        Ok(json!({
-            "baseline": {"name": baseline.name, "from": baseline.from, "to": baseline.to,
-                "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>()},
-            "period": {"from": from, "to": to},
-            "method": format!("95% percentile bootstrap ({} resamples, seeded)", compare::RESAMPLES),
-            "changes": changes,
-        }))
+        measure::compare_with(&self.workspace, &snapshot.session, &name, from, to).await
     }
 
-    async fn milestones(&self) -> BackendResult<Value> {
+    async fn milestones(&self) -> BackendResult<Arc<Vec<measure::MilestoneStatus>>> {
         let snapshot = self.current().await;
-        let key = MILESTONES.to_owned();
-        if let Some(value) = snapshot.lists.get(&key) {
-            return Ok(value);
+        if let Some(statuses) = snapshot.milestones.lock().ok().and_then(|known| known.clone()) {
+            return Ok(statuses);
         }
-        let value = self.milestone_statuses(&snapshot).await?;
-        snapshot.lists.put(key, value.clone());
-        Ok(value)
+        let statuses = Arc::new(
+            measure::milestone_statuses(&self.workspace, &snapshot.session, None, None).await?,
+        );
+        if let Ok(mut known) = snapshot.milestones.lock() {
+            *known = Some(statuses.clone());
+        }
+        Ok(statuses)
     }
 
     async fn add_milestone(&self, milestone: NewMilestone) -> BackendResult<()> {
-        measure::check_metric(&milestone.metric)
-            .map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
-        measure::parse_filters(&milestone.filters)
-            .map_err(|e| ApiError::new("invalid_query", format!("{e:#}")))?;
-        if self.workspace.config.kpis.iter().any(|kpi| kpi.name == milestone.name) {
-            return Err(ApiError::new(
-                "conflict",
-                format!("`{}` is a KPI of waterline.toml", milestone.name),
-            ));
-        }
-        let stored = Milestone {
-            name: milestone.name.clone(),
-            metric: milestone.metric,
-            filters: milestone.filters,
-            target: milestone.target,
-            by: milestone.by,
-            since: milestone.since,
-            source: "added".into(),
-        };
-        let body = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-        self.put_new(measure::MILESTONE, &milestone.name, &body).await?;
+        measure::add_milestone(&self.workspace, &self.state, milestone, false).await?;
         self.forget_milestones().await;
         Ok(())
     }
 
     async fn remove_milestone(&self, name: String) -> BackendResult<()> {
-        if !self.state.delete_document(measure::MILESTONE, &name).await? {
-            return Err(ApiError::not_found(format!(
-                "no milestone named `{name}` (KPIs of waterline.toml are changed there)"
-            )));
-        }
+        measure::remove_milestone(&self.state, &name).await?;
         self.forget_milestones().await;
         Ok(())
     }
@@ -930,7 +827,7 @@ impl Backend for Served {
                 let events = crate::pv::events(&self.state, Some(&id)).await.map_err(internal)?;
                 waterline_model::pv::rebuild(&events)
                     .remove(&id)
-                    .ok_or_else(|| ApiError::not_found(format!("no case `{id}`")))?
+                    .ok_or_else(|| AppError::not_found(format!("no case `{id}`")))?
             }
         };
         let events = crate::pv::events(&self.state, Some(&id)).await.map_err(internal)?;
@@ -947,12 +844,12 @@ impl Backend for Served {
         request: Value,
     ) -> BackendResult<Value> {
         let request: crate::pv::Request = serde_json::from_value(request)
-            .map_err(|e| ApiError::bad_request(format!("invalid action: {e}")))?;
+            .map_err(|e| AppError::bad_request(format!("invalid action: {e}")))?;
         let actor = crate::pv::Actor { name: actor, role };
         let case = crate::pv::act(&self.state, &id, &actor, request).await.map_err(act_error)?;
         let view =
             crate::pv::view(case, &self.workspace.config, chrono::Utc::now()).map_err(internal)?;
-        serde_json::to_value(view).map_err(ApiError::internal)
+        serde_json::to_value(view).map_err(AppError::internal)
     }
 
     async fn pv_export(&self, format: String) -> BackendResult<(&'static str, String)> {
@@ -966,9 +863,9 @@ impl Backend for Served {
             "json" => Ok((
                 "application/json",
                 serde_json::to_string_pretty(&crate::pv::export_json(&views, now))
-                    .map_err(ApiError::internal)?,
+                    .map_err(AppError::internal)?,
             )),
-            other => Err(ApiError::bad_request(format!("export format `{other}`: csv or json"))),
+            other => Err(AppError::bad_request(format!("export format `{other}`: csv or json"))),
         }
     }
 
@@ -976,7 +873,7 @@ impl Backend for Served {
         let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
         let receipts = self.state.pv_receipts().await?;
         let report = crate::pv::reconcile(&cases, &receipts, None, chrono::Utc::now());
-        serde_json::to_value(report).map_err(ApiError::internal)
+        serde_json::to_value(report).map_err(AppError::internal)
     }
 
     async fn coverage(&self) -> BackendResult<Value> {
@@ -998,9 +895,9 @@ impl Backend for Served {
             .state
             .alerts(None, 500)
             .await
-            .map_err(ApiError::internal)?
+            .map_err(AppError::internal)?
             .iter()
-            .map(waterline_server::api::alert_json)
+            .map(crate::alerts::alert_json)
             .collect();
         let mut rules = crate::pv::alert_rules(config);
         if let Some(list) = rules.as_array_mut() {
@@ -1030,7 +927,7 @@ impl Backend for Served {
 
     async fn check_draft(&self, draft: Value) -> BackendResult<Value> {
         let draft: waterline_enrich::draft::Draft = serde_json::from_value(draft)
-            .map_err(|e| ApiError::bad_request(format!("invalid draft: {e}")))?;
+            .map_err(|e| AppError::bad_request(format!("invalid draft: {e}")))?;
         let snapshot = self.current().await;
         let checked = crate::draft::check_with_forecast(
             Some(&self.workspace),
@@ -1038,17 +935,17 @@ impl Backend for Served {
             &draft,
         )
         .await;
-        serde_json::to_value(checked).map_err(ApiError::internal)
+        serde_json::to_value(checked).map_err(AppError::internal)
     }
 }
 
-fn act_error(error: crate::pv::ActError) -> ApiError {
+fn act_error(error: crate::pv::ActError) -> AppError {
     match error {
         crate::pv::ActError::Request(crate::pv::RequestError::NotFound(id)) => {
-            ApiError::not_found(format!("no case `{id}`"))
+            AppError::not_found(format!("no case `{id}`"))
         }
         crate::pv::ActError::Request(crate::pv::RequestError::Invalid(message)) => {
-            ApiError::bad_request(message)
+            AppError::bad_request(message)
         }
         crate::pv::ActError::Other(error) => internal(error),
     }
@@ -1061,136 +958,18 @@ impl Served {
         let now = chrono::Utc::now();
         let key = "PV_COVERAGE".to_owned();
         let mut coverage: Vec<crate::pv::Coverage> = match snapshot.lists.get(&key) {
-            Some(value) => serde_json::from_value(value).map_err(ApiError::internal)?,
+            Some(value) => serde_json::from_value(value).map_err(AppError::internal)?,
             None => {
                 let computed = crate::pv::coverage(&snapshot.session, &self.workspace.config, now)
                     .await
                     .map_err(internal)?;
                 snapshot
                     .lists
-                    .put(key, serde_json::to_value(&computed).map_err(ApiError::internal)?);
+                    .put(key, serde_json::to_value(&computed).map_err(AppError::internal)?);
                 computed
             }
         };
         crate::pv::regap(&mut coverage, &self.workspace.config, now);
         Ok(coverage)
     }
-}
-
-/// Binds, prints the address, and serves until Ctrl-C.
-pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result<()> {
-    let listen: SocketAddr = args.listen;
-    let require_token = args.require_token;
-    let (stop_sources, stop_rx) = tokio::sync::watch::channel(false);
-    let mut runner = None;
-    let live = if args.no_listen || workspace.config.sources.is_empty() {
-        None
-    } else {
-        let (sender, receiver) = tokio::sync::mpsc::channel(8);
-        runner = Some(sender);
-        let workspace = workspace.clone();
-        let options = crate::live::ListenOptions {
-            overrides: args.sources.clone(),
-            ..crate::live::ListenOptions::default()
-        };
-        crate::live::sources(&workspace, &options.overrides)?;
-        Some(tokio::spawn(async move {
-            match crate::live::listen_with(&workspace, &options, stop_rx, Some(receiver)).await {
-                Ok(summary) => tracing::info!("live sources stopped: {}", summary.report.summary()),
-                Err(error) => tracing::error!("the live sources stopped: {error:#}"),
-            }
-        }))
-    };
-    // Without sources in this process, the server still delivers the webhooks of alerts
-    // raised here (ingested cases) or by another process; receivers tell a repeat by its
-    // `X-Waterline-Delivery` id.
-    let deliveries = if live.is_none() && !workspace.config.alerts.webhooks.is_empty() {
-        let state = StateDb::open(&workspace.data_dir().join("state.db")).await?;
-        Some(tokio::spawn(crate::webhooks::run(
-            state,
-            workspace.config.brand.clone(),
-            workspace.config.alerts.webhooks.clone(),
-            std::sync::Arc::new(tokio::sync::Notify::new()),
-            stop_sources.subscribe(),
-        )))
-    } else {
-        None
-    };
-    let result = serve_only(workspace, listen, require_token, runner).await;
-    let _ = stop_sources.send(true);
-    if let Some(deliveries) = deliveries {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries).await;
-    }
-    if let Some(live) = live {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), live).await;
-    }
-    result
-}
-
-async fn serve_only(
-    workspace: Workspace,
-    listen: SocketAddr,
-    require_token: bool,
-    runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
-) -> Result<()> {
-    let mut served = Served::open(workspace).await?;
-    served.runner = runner;
-    let mut options = ServeOptions::for_address(&listen);
-    options.require_token |= require_token;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let address = listener.local_addr()?;
-    let app = App::new(served, options.clone());
-    output::line(&format!(
-        "serving on http://{address}/  (API: http://{address}/api/v1/openapi.json; Ctrl-C stops)"
-    ));
-    if options.require_token {
-        output::line(
-            "every request needs a token: waterline token create --role viewer|analyst|pv-reviewer|admin",
-        );
-    } else {
-        output::line(
-            "readable without a token on this loopback address; writes need one (waterline token create --role analyst)",
-        );
-    }
-    waterline_server::serve(app, listener).await.context("the server stopped")?;
-    Ok(())
-}
-
-/// `waterline token create`: prints the token once.
-pub async fn create_token(
-    workspace: &Workspace,
-    name: &str,
-    role: &str,
-    json: bool,
-) -> Result<String> {
-    let Some(role) = Role::parse(role) else {
-        anyhow::bail!("`{role}` is not a role: viewer, analyst, pv-reviewer or admin");
-    };
-    let store = waterline_store::Store::open(&workspace.data_dir()).await?;
-    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-    let (token, row) = auth::create_token(store.state(), name, role, &actor)
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let principal = Principal { actor, role: Some(Role::Admin) };
-    auth::audit(
-        store.state(),
-        &principal,
-        "token.create",
-        &row.id,
-        json!({"name": row.name, "role": row.role}),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?;
-    if json {
-        output::json(&json!({"token": token, "record": row}))?;
-    } else {
-        output::line(&token);
-        output::error(&format!(
-            "created {} `{}` with role {} (shown once; stored as a hash)",
-            row.id, row.name, row.role
-        ));
-    }
-    Ok(token)
 }

@@ -1,6 +1,7 @@
-//! Metrics with declared definitions: `waterline query`, `metrics`, `baseline`, `compare`,
-//! `milestone` and `kpi`. The planning and the statistics live in `waterline-analytics`;
-//! this module reads the workspace, keeps the state and prints.
+//! Metrics with declared definitions: queries, baselines, comparisons, milestones and
+//! business KPIs. The planning and the statistics live in `waterline-analytics`; this
+//! module reads the workspace and keeps the state; the CLI and the API call the same
+//! functions.
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{Datelike, NaiveDate};
@@ -14,8 +15,10 @@ use waterline_model::{Position, Rejected};
 use waterline_store::Store;
 use waterline_store::state::BusinessRow;
 
-use crate::cli::{BaselineAction, CompareArgs, KpiAction, MetricsArgs, MilestoneAction, QueryArgs};
-use crate::output;
+use waterline_store::state::StateDb;
+
+use crate::backend::{NewBaseline, NewMilestone};
+use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
 
 pub(crate) const BASELINE: &str = "baseline";
@@ -367,242 +370,11 @@ impl Session {
     }
 }
 
-pub(crate) fn parse_filters(filters: &[String]) -> Result<Vec<Filter>> {
+pub fn parse_filters(filters: &[String]) -> Result<Vec<Filter>> {
     Ok(filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?)
 }
 
-fn format_value(value: Option<f64>, unit: &str) -> String {
-    match value {
-        None => "unknown".into(),
-        Some(v) if unit == "count" && v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) if unit == "share" => format!("{:.1}%", v * 100.0),
-        Some(v) if unit == "percent" => format!("{v:.2}%"),
-        Some(v) => format!("{v:.2}"),
-    }
-}
-
-fn unit_of(name: &str) -> &'static str {
-    match metrics::find(name) {
-        Some(metric) => metric.unit,
-        None if name.starts_with("kpi_share:") => "share",
-        None => "number",
-    }
-}
-
-/// Prints an answer as a table.
-fn print_answer(answer: &Answer) {
-    let mut header: Vec<String> = answer.dimensions.clone();
-    header.extend(answer.metrics.iter().cloned());
-    let mut rows: Vec<Vec<String>> = vec![header];
-    for row in &answer.rows {
-        let mut cells = row.keys.clone();
-        for (name, value) in answer.metrics.iter().zip(&row.values) {
-            cells.push(format_value(*value, unit_of(name)));
-        }
-        rows.push(cells);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).min(60))
-        .collect();
-    for (index, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                let cell: String = cell.chars().take(60).collect();
-                if i < answer.dimensions.len() {
-                    format!("{cell:<width$}", width = widths[i])
-                } else {
-                    format!("{cell:>width$}", width = widths[i])
-                }
-            })
-            .collect();
-        output::line(cells.join("  ").trim_end());
-        if index == 0 {
-            output::line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-        }
-    }
-    for note in &answer.notes {
-        output::line(&format!("note: {note}"));
-    }
-}
-
-/// `waterline metrics`.
-pub fn metrics(args: &MetricsArgs) -> Result<()> {
-    if args.json {
-        let dimensions: Vec<serde_json::Value> = query::DIMENSIONS
-            .iter()
-            .map(|(name, meaning)| serde_json::json!({"name": name, "meaning": meaning}))
-            .collect();
-        return output::json(&serde_json::json!({
-            "metrics": metrics::catalogue(),
-            "dimensions": dimensions,
-            "business": "kpi:SERIES (sum of an imported series) and kpi_share:SERIES (the brand's share against the panel)",
-        }));
-    }
-    for metric in metrics::catalogue() {
-        output::line(&format!("{} ({}, {})", metric.name, metric.label, metric.unit));
-        output::line(&format!("    {}", metric.definition));
-        let denominator = if metric.denominator.is_empty() { "-" } else { metric.denominator };
-        output::line(&format!("    numerator: {}; denominator: {denominator}", metric.numerator));
-        let scope = if metric.scope.is_empty() {
-            "every row".to_owned()
-        } else {
-            metric.scope.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(", ")
-        };
-        output::line(&format!("    time basis: {}; default scope: {scope}", metric.time_basis));
-    }
-    output::line("");
-    output::line(
-        "business series: kpi:SERIES (sum), kpi_share:SERIES (the brand's share against the panel)",
-    );
-    output::line("dimensions:");
-    for (name, meaning) in query::DIMENSIONS {
-        output::line(&format!("  {name:<10} {meaning}"));
-    }
-    Ok(())
-}
-
-/// `waterline query`.
-pub async fn query(workspace: &Workspace, args: &QueryArgs) -> Result<()> {
-    let request = Query {
-        metrics: args.metrics.clone(),
-        by: args.by.clone(),
-        filters: parse_filters(&args.filters)?,
-        from: args.from,
-        to: args.to,
-        limit: args.limit,
-        parts: false,
-    };
-    if args.explain {
-        let mut context = Context::from_config(&workspace.config);
-        context.topics = true;
-        context.rollup = !args.scan;
-        let plan = query::plan(&request, &context)?;
-        for statement in &plan.statements {
-            output::line(&format!("-- {:?}: {}", statement.family, statement.metrics.join(", ")));
-            output::line(&format!("{};", statement.sql));
-        }
-        return Ok(());
-    }
-    let mut session = open(workspace).await?;
-    session.context.rollup = !args.scan;
-    let started = std::time::Instant::now();
-    let answer = session.answer(workspace, &request).await?;
-    if args.timing {
-        output::error(&format!("query: {:.1} ms", started.elapsed().as_secs_f64() * 1000.0));
-    }
-    if args.json {
-        return output::json(&serde_json::json!({
-            "dimensions": answer.dimensions,
-            "metrics": answer.metrics,
-            "from": args.from,
-            "to": args.to,
-            "time_zone": workspace.config.time_zone,
-            "where": request.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "rows": answer.objects(),
-            "definitions": metrics::definitions(&answer.metrics),
-            "notes": answer.notes,
-        }));
-    }
-    print_answer(&answer);
-    Ok(())
-}
-
-/// `waterline baseline …`.
-pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<()> {
-    let session = open(workspace).await?;
-    if matches!(action, BaselineAction::Create { .. }) {
-        session.ensure_caches(workspace).await?;
-    }
-    let state = session.store.state();
-    match action {
-        BaselineAction::Create { name, from, to, filters, replace, json } => {
-            if to < from {
-                bail!("--to ({to}) is before --from ({from})");
-            }
-            if !replace && state.document(BASELINE, &name).await?.is_some() {
-                bail!(
-                    "a baseline named `{name}` exists; a baseline never changes (use --replace to freeze it again)"
-                );
-            }
-            let filters = parse_filters(&filters)?;
-            let frozen = compare::freeze(
-                &session.analytics,
-                &session.context,
-                &name,
-                &filters,
-                from,
-                to,
-                chrono::Utc::now().to_rfc3339(),
-            )
-            .await?;
-            state
-                .put_document(BASELINE, &name, &serde_json::to_string(&frozen)?, now_ms(), replace)
-                .await?;
-            if json {
-                return output::json(&summary(&frozen));
-            }
-            output::line(&format!(
-                "froze {} metrics as baseline `{name}` ({from} to {to}); compare with: waterline compare --baseline {name} --from … --to …",
-                frozen.metrics.len()
-            ));
-            print_baseline(&frozen);
-        }
-        BaselineAction::List { json } => {
-            let mut listed = Vec::new();
-            for (name, created, body) in state.documents(BASELINE).await? {
-                let baseline: Baseline = serde_json::from_str(&body)?;
-                listed.push(serde_json::json!({
-                    "name": name,
-                    "from": baseline.from,
-                    "to": baseline.to,
-                    "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "metrics": baseline.metrics.len(),
-                    "created_at": chrono::DateTime::from_timestamp_millis(created).map(|t| t.to_rfc3339()),
-                }));
-            }
-            if json {
-                return output::json(&listed);
-            }
-            if listed.is_empty() {
-                output::line(
-                    "no baselines yet: waterline baseline create NAME --from YYYY-MM-DD --to YYYY-MM-DD",
-                );
-            }
-            for entry in listed {
-                output::line(&format!(
-                    "{}  {} to {}  {} metrics  {}",
-                    entry["name"].as_str().unwrap_or_default(),
-                    entry["from"].as_str().unwrap_or_default(),
-                    entry["to"].as_str().unwrap_or_default(),
-                    entry["metrics"],
-                    entry["where"]
-                ));
-            }
-        }
-        BaselineAction::Show { name, json } => {
-            let baseline = load_baseline(&session, &name).await?;
-            if json {
-                return output::json(&baseline);
-            }
-            output::line(&format!(
-                "baseline `{name}`: {} to {}, frozen {}",
-                baseline.from, baseline.to, baseline.created_at
-            ));
-            print_baseline(&baseline);
-        }
-        BaselineAction::Delete { name } => {
-            if !state.delete_document(BASELINE, &name).await? {
-                bail!("no baseline named `{name}`");
-            }
-            output::line(&format!("deleted baseline `{name}`"));
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn summary(baseline: &Baseline) -> serde_json::Value {
+pub fn summary(baseline: &Baseline) -> serde_json::Value {
     serde_json::json!({
         "name": baseline.name,
         "from": baseline.from,
@@ -613,74 +385,6 @@ pub(crate) fn summary(baseline: &Baseline) -> serde_json::Value {
             "metric": m.metric, "value": m.value, "compared_value": m.compared_value,
         })).collect::<Vec<_>>(),
     })
-}
-
-fn print_baseline(baseline: &Baseline) {
-    for frozen in &baseline.metrics {
-        let unit = unit_of(&frozen.metric);
-        output::line(&format!("  {:<36} {:>12}", frozen.metric, format_value(frozen.value, unit)));
-    }
-}
-
-pub(crate) async fn load_baseline(session: &Session, name: &str) -> Result<Baseline> {
-    let Some(body) = session.store.state().document(BASELINE, name).await? else {
-        bail!("no baseline named `{name}` (waterline baseline list)");
-    };
-    Ok(serde_json::from_str(&body)?)
-}
-
-/// `waterline compare`.
-pub async fn compare(workspace: &Workspace, args: &CompareArgs) -> Result<()> {
-    if args.to < args.from {
-        bail!("--to ({}) is before --from ({})", args.to, args.from);
-    }
-    let session = open(workspace).await?;
-    session.ensure_caches(workspace).await?;
-    let baseline = load_baseline(&session, &args.baseline).await?;
-    let changes =
-        compare::compare(&session.analytics, &session.context, &baseline, args.from, args.to)
-            .await?;
-    if args.json {
-        return output::json(&serde_json::json!({
-            "baseline": {"name": baseline.name, "from": baseline.from, "to": baseline.to,
-                "where": baseline.filters.iter().map(ToString::to_string).collect::<Vec<_>>()},
-            "period": {"from": args.from, "to": args.to},
-            "method": format!("95% percentile bootstrap ({} resamples, seeded): counts as daily means and ratios resampled by day, means and percentiles by post", compare::RESAMPLES),
-            "changes": changes,
-        }));
-    }
-    output::line(&format!(
-        "{} to {} against baseline `{}` ({} to {}); 95% bootstrap intervals",
-        args.from, args.to, baseline.name, baseline.from, baseline.to
-    ));
-    output::line(&format!(
-        "{:<36} {:<10} {:>11} {:>11} {:>11} {:>25}  ",
-        "metric", "compared", "baseline", "current", "change", "95% interval"
-    ));
-    for change in &changes {
-        let unit = match unit_of(&change.metric) {
-            "count" => "number",
-            other => other,
-        };
-        let interval = match (change.low, change.high) {
-            (Some(low), Some(high)) => {
-                format!("[{}, {}]", format_value(Some(low), unit), format_value(Some(high), unit))
-            }
-            _ => "-".into(),
-        };
-        output::line(&format!(
-            "{:<36} {:<10} {:>11} {:>11} {:>11} {:>25}  {}{}",
-            change.metric,
-            change.compared,
-            format_value(change.baseline, unit),
-            format_value(change.current, unit),
-            format_value(change.change, unit),
-            interval,
-            if change.significant { "significant" } else { "" },
-            if change.definition_changed { " (definition changed since the baseline)" } else { "" },
-        ));
-    }
-    Ok(())
 }
 
 /// A KPI target with a date.
@@ -705,7 +409,7 @@ pub struct Milestone {
     pub source: String,
 }
 
-pub(crate) fn check_metric(name: &str) -> Result<()> {
+pub fn check_metric(name: &str) -> Result<()> {
     match metrics::find(name) {
         Some(metric) if matches!(metric.formula, Formula::ShareOf { .. }) => {
             bail!(
@@ -718,7 +422,7 @@ pub(crate) fn check_metric(name: &str) -> Result<()> {
     }
 }
 
-pub(crate) async fn milestones(workspace: &Workspace, session: &Session) -> Result<Vec<Milestone>> {
+pub async fn milestones(workspace: &Workspace, session: &Session) -> Result<Vec<Milestone>> {
     let mut all = Vec::new();
     for kpi in &workspace.config.kpis {
         let (Some(target), Some(by)) = (kpi.target, kpi.by.as_deref()) else { continue };
@@ -796,7 +500,7 @@ async fn data_days(
     Ok((day("first"), day("last")))
 }
 
-pub(crate) async fn milestone_status(
+pub async fn milestone_status(
     workspace: &Workspace,
     session: &Session,
     milestone: &Milestone,
@@ -915,116 +619,6 @@ pub(crate) async fn milestone_status(
     Ok(status)
 }
 
-/// `waterline milestone …`.
-pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result<()> {
-    let session = open(workspace).await?;
-    match action {
-        MilestoneAction::Add { name, metric, target, by, since, filters, replace } => {
-            check_metric(&metric)?;
-            parse_filters(&filters)?;
-            if workspace.config.kpis.iter().any(|kpi| kpi.name == name) {
-                bail!("`{name}` is a KPI of waterline.toml; change it there or pick another name");
-            }
-            let milestone = Milestone {
-                name: name.clone(),
-                metric,
-                filters,
-                target,
-                by,
-                since,
-                source: "added".into(),
-            };
-            let written = session
-                .store
-                .state()
-                .put_document(
-                    MILESTONE,
-                    &name,
-                    &serde_json::to_string(&milestone)?,
-                    now_ms(),
-                    replace,
-                )
-                .await?;
-            if !written {
-                bail!("a milestone named `{name}` exists (use --replace to change it)");
-            }
-            output::line(&format!(
-                "added milestone `{name}`; see it with: waterline milestone status"
-            ));
-        }
-        MilestoneAction::List { json } => {
-            let all = milestones(workspace, &session).await?;
-            if json {
-                return output::json(&all);
-            }
-            if all.is_empty() {
-                output::line(
-                    "no milestones: waterline milestone add NAME --metric M --target T --by YYYY-MM-DD",
-                );
-            }
-            for m in all {
-                output::line(&format!(
-                    "{}  {} {} by {}{}  ({})",
-                    m.name,
-                    m.metric,
-                    m.target,
-                    m.by,
-                    if m.filters.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" where {}", m.filters.join(" "))
-                    },
-                    m.source
-                ));
-            }
-        }
-        MilestoneAction::Status { name, as_of, json } => {
-            let all = milestones(workspace, &session).await?;
-            let chosen: Vec<&Milestone> =
-                all.iter().filter(|m| name.as_ref().is_none_or(|n| *n == m.name)).collect();
-            if let Some(name) = &name
-                && chosen.is_empty()
-            {
-                bail!("no milestone named `{name}`");
-            }
-            let mut statuses = Vec::new();
-            for milestone in chosen {
-                statuses.push(milestone_status(workspace, &session, milestone, as_of).await?);
-            }
-            if json {
-                return output::json(&statuses);
-            }
-            for status in statuses {
-                let m = &status.milestone;
-                let unit = unit_of(&m.metric);
-                output::line(&format!(
-                    "{}: {} → target {} by {} — {}",
-                    m.name,
-                    m.metric,
-                    format_value(Some(m.target), unit),
-                    m.by,
-                    status.verdict.to_uppercase()
-                ));
-                output::line(&format!(
-                    "    now {} (weekly), start {}, progress {}, projected {}",
-                    format_value(status.current, unit),
-                    format_value(status.start, unit),
-                    status.progress.map_or("-".into(), |p| format!("{:.0}%", p * 100.0)),
-                    format_value(status.projected, unit)
-                ));
-                output::line(&format!("    {}", status.explanation));
-            }
-        }
-        MilestoneAction::Remove { name } => {
-            if !session.store.state().delete_document(MILESTONE, &name).await? {
-                bail!("no added milestone named `{name}`");
-            }
-            output::line(&format!("removed milestone `{name}`"));
-        }
-    }
-    Ok(())
-}
-
 /// Reads a business-series CSV: `date, metric, value[, product][, competitor]` with a
 /// header (any order, any case). Bad rows are rejected with line, field and reason.
 pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Vec<Rejected>, u64)> {
@@ -1104,201 +698,471 @@ pub fn read_business_csv(path: &std::path::Path) -> Result<(Vec<BusinessRow>, Ve
     Ok((rows, rejected, read))
 }
 
-/// `waterline kpi …`.
-pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
-    let session = open(workspace).await?;
-    match action {
-        KpiAction::Import { file, json } => {
-            let (rows, rejected, read) = read_business_csv(&file)?;
-            // Within one file the last row for a key wins; it counts as one point.
-            let mut unique: std::collections::BTreeMap<
-                (String, String, String, String),
-                BusinessRow,
-            > = std::collections::BTreeMap::new();
-            let mut repeated = 0u64;
-            for row in rows {
-                let key = (
-                    row.series.clone(),
-                    row.day.clone(),
-                    row.product.clone(),
-                    row.competitor.clone(),
-                );
-                if unique.insert(key, row).is_some() {
-                    repeated += 1;
-                }
-            }
-            let rows: Vec<BusinessRow> = unique.into_values().collect();
-            let state = session.store.state();
-            let run = uuid::Uuid::now_v7().to_string();
-            state.begin_run(&run, &format!("kpi import {}", file.display()), now_ms()).await?;
-            let outcome =
-                state.upsert_business(&rows, &file.display().to_string(), now_ms()).await?;
-            state.add_rejects(&run, &rejected).await?;
-            let report = waterline_model::ImportReport {
-                read,
-                new: outcome.new,
-                updated: outcome.updated,
-                unchanged: outcome.unchanged + repeated,
-                other: 0,
-                rejected: rejected.len() as u64,
-            };
-            if !report.balances() {
-                bail!("internal error: business import accounting does not balance: {report:?}");
-            }
-            state.finish_run(&run, &report, "completed", now_ms()).await?;
-            if json {
-                return output::json(
-                    &serde_json::json!({"run": run, "report": report, "rejects": rejected}),
-                );
-            }
-            output::line(&format!("{}: {}", file.display(), report.summary()));
-            for reject in rejected.iter().take(10) {
-                output::line(&format!(
-                    "  rejected line {}: {}: {}",
-                    reject.position.line.unwrap_or(0),
-                    reject.field,
-                    reject.reason
-                ));
-            }
-            if rejected.len() > 10 {
-                output::line(&format!("  … see all with: waterline rejects --run {run}"));
-            }
-        }
-        KpiAction::List { json } => {
-            let rows = session.store.state().business().await?;
-            let mut series: std::collections::BTreeMap<
-                String,
-                (usize, String, String, f64, std::collections::BTreeSet<String>),
-            > = std::collections::BTreeMap::new();
-            for row in rows {
-                let entry = series.entry(row.series.clone()).or_insert((
-                    0,
-                    row.day.clone(),
-                    row.day.clone(),
-                    0.0,
-                    Default::default(),
-                ));
-                entry.0 += 1;
-                if row.day < entry.1 {
-                    entry.1 = row.day.clone();
-                }
-                if row.day > entry.2 {
-                    entry.2 = row.day.clone();
-                }
-                entry.3 += row.value;
-                entry.4.insert(if row.competitor.is_empty() {
-                    workspace.config.brand.clone()
-                } else {
-                    row.competitor
-                });
-            }
-            let listed: Vec<serde_json::Value> = series
-                .into_iter()
-                .map(|(name, (points, first, last, total, panel))| {
-                    serde_json::json!({"series": name, "points": points, "first": first, "last": last, "total": total, "panel": panel})
-                })
-                .collect();
-            if json {
-                return output::json(&listed);
-            }
-            if listed.is_empty() {
-                output::line(
-                    "no business series: waterline kpi import FILE.csv (date, metric, value[, product][, competitor])",
-                );
-            }
-            for entry in listed {
-                output::line(&format!(
-                    "{}: {} points, {} to {}, total {}, panel {}",
-                    entry["series"].as_str().unwrap_or_default(),
-                    entry["points"],
-                    entry["first"].as_str().unwrap_or_default(),
-                    entry["last"].as_str().unwrap_or_default(),
-                    entry["total"],
-                    entry["panel"]
-                ));
-            }
-        }
-        KpiAction::Correlate { series, metric, filters, bucket, max_lag, from, to, json } => {
-            if !matches!(bucket.as_str(), "week" | "month") {
-                bail!("--bucket is week or month, not `{bucket}`");
-            }
-            check_metric(&metric)?;
-            let social = session
-                .answer(
-                    workspace,
-                    &Query {
-                        metrics: vec![metric.clone()],
-                        by: vec![bucket.clone()],
-                        filters: parse_filters(&filters)?,
-                        from,
-                        to,
-                        limit: None,
-                        parts: false,
-                    },
-                )
-                .await?;
-            let business_name = format!("kpi:{series}");
-            let business = session
-                .answer(
-                    workspace,
-                    &Query {
-                        metrics: vec![business_name.clone()],
-                        by: vec![bucket.clone()],
-                        filters: Vec::new(),
-                        from,
-                        to,
-                        limit: None,
-                        parts: false,
-                    },
-                )
-                .await?;
-            let pairs = |answer: &Answer| -> Vec<(String, f64)> {
-                answer
-                    .rows
-                    .iter()
-                    .filter_map(|row| {
-                        Some((row.keys[0].clone(), row.values.first().copied().flatten()?))
-                    })
-                    .collect()
-            };
-            let (social, business) = (pairs(&social), pairs(&business));
-            if business.is_empty() {
-                bail!("no points of business series `{series}` in the period (waterline kpi list)");
-            }
-            let lags = compare::lagged(&social, &business, max_lag);
-            let best = lags
-                .iter()
-                .filter(|(_, c)| c.r.is_some())
-                .max_by(|a, b| a.1.r.unwrap_or(0.0).abs().total_cmp(&b.1.r.unwrap_or(0.0).abs()));
-            let caution = "correlation, not cause: both series may follow a third factor (season, launches, media); a lag > 0 means the social metric moves first";
-            if json {
-                return output::json(&serde_json::json!({
-                    "series": series, "metric": metric, "bucket": bucket,
-                    "social": social, "business": business,
-                    "lags": lags.iter().map(|(lag, c)| serde_json::json!({"lag": lag, "n": c.n, "r": c.r, "low": c.low, "high": c.high})).collect::<Vec<_>>(),
-                    "strongest_lag": best.map(|b| b.0),
-                    "caution": caution,
-                }));
-            }
-            output::line(&format!(
-                "{metric} against business series `{series}`, by {bucket}; {caution}"
-            ));
-            output::line(&format!("{:>4} {:>4} {:>7} {:>18}", "lag", "n", "r", "95% interval"));
-            for (lag, correlation) in &lags {
-                let interval = match (correlation.low, correlation.high) {
-                    (Some(low), Some(high)) => format!("[{low:.2}, {high:.2}]"),
-                    _ => "-".into(),
-                };
-                output::line(&format!(
-                    "{lag:>4} {:>4} {:>7} {interval:>18}{}",
-                    correlation.n,
-                    correlation.r.map_or("-".into(), |r| format!("{r:.2}")),
-                    if best.is_some_and(|b| b.0 == *lag) { "  strongest" } else { "" }
-                ));
-            }
-        }
+/// A baseline as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineSummary {
+    /// Its name.
+    pub name: String,
+    /// First day.
+    pub from: Option<NaiveDate>,
+    /// Last day.
+    pub to: Option<NaiveDate>,
+    /// Its filters.
+    #[serde(rename = "where")]
+    pub filters: Vec<String>,
+    /// Frozen metrics.
+    pub metrics: usize,
+    /// When it was frozen.
+    pub created_at: Option<String>,
+    /// Why it cannot be read, when its stored document is damaged (it is listed, never
+    /// hidden, so that the CLI and the API show the same baselines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Every baseline, in name order; a damaged one is listed with its error.
+pub async fn list_baselines(state: &StateDb) -> AppResult<Vec<BaselineSummary>> {
+    let mut listed = Vec::new();
+    for (name, created, body) in state.documents(BASELINE).await? {
+        let created_at = chrono::DateTime::from_timestamp_millis(created).map(|t| t.to_rfc3339());
+        listed.push(match serde_json::from_str::<Baseline>(&body) {
+            Ok(baseline) => BaselineSummary {
+                name,
+                from: Some(baseline.from),
+                to: Some(baseline.to),
+                filters: baseline.filters.iter().map(ToString::to_string).collect(),
+                metrics: baseline.metrics.len(),
+                created_at,
+                error: None,
+            },
+            Err(error) => BaselineSummary {
+                name,
+                from: None,
+                to: None,
+                filters: Vec::new(),
+                metrics: 0,
+                created_at,
+                error: Some(format!("the stored baseline cannot be read: {error}")),
+            },
+        });
+    }
+    Ok(listed)
+}
+
+/// Freezes a baseline: every catalogue metric over the period, with the filters. A name
+/// in use is a conflict unless `replace`.
+pub async fn create_baseline(
+    workspace: &Workspace,
+    session: &Session,
+    baseline: &NewBaseline,
+    replace: bool,
+) -> AppResult<Baseline> {
+    if baseline.to < baseline.from {
+        return Err(AppError::bad_request(format!(
+            "`to` ({}) is before `from` ({})",
+            baseline.to, baseline.from
+        )));
+    }
+    let state = session.store.state();
+    if !replace && state.document(BASELINE, &baseline.name).await?.is_some() {
+        return Err(AppError::new(
+            "conflict",
+            format!(
+                "a baseline named `{}` exists; a baseline never changes (replace it, or use another name)",
+                baseline.name
+            ),
+        ));
+    }
+    let filters = parse_filters(&baseline.filters).map_err(invalid_query)?;
+    session.ensure_caches(workspace).await?;
+    let frozen = compare::freeze(
+        &session.analytics,
+        &session.context,
+        &baseline.name,
+        &filters,
+        baseline.from,
+        baseline.to,
+        chrono::Utc::now().to_rfc3339(),
+    )
+    .await
+    .map_err(AppError::internal)?;
+    let body = serde_json::to_string(&frozen).map_err(AppError::internal)?;
+    if !state.put_document(BASELINE, &baseline.name, &body, now_ms(), replace).await? {
+        return Err(AppError::new(
+            "conflict",
+            format!("a baseline named `{}` exists", baseline.name),
+        ));
+    }
+    Ok(frozen)
+}
+
+/// One baseline, whole.
+pub async fn show_baseline(state: &StateDb, name: &str) -> AppResult<Baseline> {
+    let Some(body) = state.document(BASELINE, name).await? else {
+        return Err(AppError::not_found(format!("no baseline named `{name}` (baseline list)")));
+    };
+    serde_json::from_str(&body).map_err(|error| {
+        AppError::internal(format!("the stored baseline `{name}` cannot be read: {error}"))
+    })
+}
+
+/// Deletes a baseline.
+pub async fn delete_baseline(state: &StateDb, name: &str) -> AppResult<()> {
+    if !state.delete_document(BASELINE, name).await? {
+        return Err(AppError::not_found(format!("no baseline named `{name}`")));
     }
     Ok(())
+}
+
+/// A period compared with a baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The baseline (without its values).
+    pub baseline: BaselineRef,
+    /// The period compared.
+    pub period: Period,
+    /// How intervals are computed.
+    pub method: String,
+    /// One change per frozen metric.
+    pub changes: Vec<compare::Change>,
+}
+
+/// A baseline named in a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineRef {
+    /// Its name.
+    pub name: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Its filters.
+    #[serde(rename = "where")]
+    pub filters: Vec<String>,
+}
+
+/// A period of days.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Period {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// Compares a period with a baseline (95% bootstrap intervals).
+pub async fn compare_with(
+    workspace: &Workspace,
+    session: &Session,
+    name: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Comparison> {
+    if to < from {
+        return Err(AppError::bad_request(format!("`to` ({to}) is before `from` ({from})")));
+    }
+    let baseline = show_baseline(session.store.state(), name).await?;
+    session.ensure_caches(workspace).await?;
+    let changes = compare::compare(&session.analytics, &session.context, &baseline, from, to)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(Comparison {
+        baseline: BaselineRef {
+            name: baseline.name.clone(),
+            from: baseline.from,
+            to: baseline.to,
+            filters: baseline.filters.iter().map(ToString::to_string).collect(),
+        },
+        period: Period { from, to },
+        method: format!(
+            "95% percentile bootstrap ({} resamples, seeded): counts as daily means and ratios resampled by day, means and percentiles by post",
+            compare::RESAMPLES
+        ),
+        changes,
+    })
+}
+
+/// Adds a milestone (a KPI of `waterline.toml` cannot be shadowed; a name in use is a
+/// conflict unless `replace`).
+pub async fn add_milestone(
+    workspace: &Workspace,
+    state: &StateDb,
+    milestone: NewMilestone,
+    replace: bool,
+) -> AppResult<Milestone> {
+    check_metric(&milestone.metric).map_err(invalid_query)?;
+    parse_filters(&milestone.filters).map_err(invalid_query)?;
+    if workspace.config.kpis.iter().any(|kpi| kpi.name == milestone.name) {
+        return Err(AppError::new(
+            "conflict",
+            format!(
+                "`{}` is a KPI of waterline.toml; change it there or pick another name",
+                milestone.name
+            ),
+        ));
+    }
+    let stored = Milestone {
+        name: milestone.name.clone(),
+        metric: milestone.metric,
+        filters: milestone.filters,
+        target: milestone.target,
+        by: milestone.by,
+        since: milestone.since,
+        source: "added".into(),
+    };
+    let body = serde_json::to_string(&stored).map_err(AppError::internal)?;
+    if !state.put_document(MILESTONE, &stored.name, &body, now_ms(), replace).await? {
+        return Err(AppError::new(
+            "conflict",
+            format!("a milestone named `{}` exists (replace it to change it)", stored.name),
+        ));
+    }
+    Ok(stored)
+}
+
+/// Removes an added milestone.
+pub async fn remove_milestone(state: &StateDb, name: &str) -> AppResult<()> {
+    if !state.delete_document(MILESTONE, name).await? {
+        return Err(AppError::not_found(format!(
+            "no added milestone named `{name}` (KPIs of waterline.toml are changed there)"
+        )));
+    }
+    Ok(())
+}
+
+/// The status of every milestone (or of the one named), judged at `as_of` (default: the
+/// last day with posts).
+pub async fn milestone_statuses(
+    workspace: &Workspace,
+    session: &Session,
+    name: Option<&str>,
+    as_of: Option<NaiveDate>,
+) -> AppResult<Vec<MilestoneStatus>> {
+    let all = milestones(workspace, session).await?;
+    let chosen: Vec<&Milestone> = all.iter().filter(|m| name.is_none_or(|n| n == m.name)).collect();
+    if let Some(name) = name
+        && chosen.is_empty()
+    {
+        return Err(AppError::not_found(format!("no milestone named `{name}`")));
+    }
+    let mut statuses = Vec::new();
+    for milestone in chosen {
+        statuses.push(milestone_status(workspace, session, milestone, as_of).await?);
+    }
+    Ok(statuses)
+}
+
+/// What a business-series import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiImport {
+    /// The import run's id.
+    pub run: String,
+    /// The accounting: read = new + updated + unchanged + other + rejected.
+    pub report: waterline_model::ImportReport,
+    /// Every rejected row with line, field and reason.
+    pub rejects: Vec<Rejected>,
+}
+
+/// Imports a business-series CSV as one import run.
+pub async fn import_kpis(state: &StateDb, file: &std::path::Path) -> AppResult<KpiImport> {
+    let (rows, rejected, read) =
+        read_business_csv(file).map_err(|error| AppError::bad_request(format!("{error:#}")))?;
+    // Within one file the last row for a key wins; it counts as one point.
+    let mut unique: std::collections::BTreeMap<(String, String, String, String), BusinessRow> =
+        std::collections::BTreeMap::new();
+    let mut repeated = 0u64;
+    for row in rows {
+        let key =
+            (row.series.clone(), row.day.clone(), row.product.clone(), row.competitor.clone());
+        if unique.insert(key, row).is_some() {
+            repeated += 1;
+        }
+    }
+    let rows: Vec<BusinessRow> = unique.into_values().collect();
+    let run = uuid::Uuid::now_v7().to_string();
+    state.begin_run(&run, &format!("kpi import {}", file.display()), now_ms()).await?;
+    let outcome = state.upsert_business(&rows, &file.display().to_string(), now_ms()).await?;
+    state.add_rejects(&run, &rejected).await?;
+    let report = waterline_model::ImportReport {
+        read,
+        new: outcome.new,
+        updated: outcome.updated,
+        unchanged: outcome.unchanged + repeated,
+        other: 0,
+        rejected: rejected.len() as u64,
+    };
+    if !report.balances() {
+        return Err(AppError::internal(format!(
+            "business import accounting does not balance: {report:?}"
+        )));
+    }
+    state.finish_run(&run, &report, "completed", now_ms()).await?;
+    Ok(KpiImport { run, report, rejects: rejected })
+}
+
+/// A business series as `kpi list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiSeries {
+    /// Its name.
+    pub series: String,
+    /// Stored points.
+    pub points: usize,
+    /// First day.
+    pub first: String,
+    /// Last day.
+    pub last: String,
+    /// Sum of the values.
+    pub total: f64,
+    /// The brand and competitors it has values for.
+    pub panel: std::collections::BTreeSet<String>,
+}
+
+/// The imported business series.
+pub async fn kpi_series(workspace: &Workspace, state: &StateDb) -> AppResult<Vec<KpiSeries>> {
+    let mut series: std::collections::BTreeMap<String, KpiSeries> =
+        std::collections::BTreeMap::new();
+    for row in state.business().await? {
+        let entry = series.entry(row.series.clone()).or_insert_with(|| KpiSeries {
+            series: row.series.clone(),
+            points: 0,
+            first: row.day.clone(),
+            last: row.day.clone(),
+            total: 0.0,
+            panel: Default::default(),
+        });
+        entry.points += 1;
+        if row.day < entry.first {
+            entry.first = row.day.clone();
+        }
+        if row.day > entry.last {
+            entry.last = row.day.clone();
+        }
+        entry.total += row.value;
+        entry.panel.insert(if row.competitor.is_empty() {
+            workspace.config.brand.clone()
+        } else {
+            row.competitor
+        });
+    }
+    Ok(series.into_values().collect())
+}
+
+/// A social metric against a business series, lag by lag.
+#[derive(Debug, Clone, Serialize)]
+pub struct Correlation {
+    /// The business series.
+    pub series: String,
+    /// The social metric.
+    pub metric: String,
+    /// `week` or `month`.
+    pub bucket: String,
+    /// The social metric by bucket.
+    pub social: Vec<(String, f64)>,
+    /// The business series by bucket.
+    pub business: Vec<(String, f64)>,
+    /// One correlation per lag.
+    pub lags: Vec<LagCorrelation>,
+    /// The lag with the strongest correlation.
+    pub strongest_lag: Option<i64>,
+    /// What a correlation does not say.
+    pub caution: &'static str,
+}
+
+/// The correlation at one lag.
+#[derive(Debug, Clone, Serialize)]
+pub struct LagCorrelation {
+    /// Buckets the social metric leads by.
+    pub lag: i64,
+    /// Pairs.
+    pub n: usize,
+    /// Pearson's r.
+    pub r: Option<f64>,
+    /// 95% interval.
+    pub low: Option<f64>,
+    /// See `low`.
+    pub high: Option<f64>,
+}
+
+/// What to correlate.
+#[derive(Debug, Clone)]
+pub struct CorrelateRequest {
+    /// The business series.
+    pub series: String,
+    /// The social metric.
+    pub metric: String,
+    /// Its filters.
+    pub filters: Vec<String>,
+    /// `week` or `month`.
+    pub bucket: String,
+    /// The largest lag.
+    pub max_lag: usize,
+    /// First day.
+    pub from: Option<NaiveDate>,
+    /// Last day.
+    pub to: Option<NaiveDate>,
+}
+
+/// Correlates a social metric with a business series, lag by lag.
+pub async fn correlate(
+    workspace: &Workspace,
+    session: &Session,
+    request: &CorrelateRequest,
+) -> AppResult<Correlation> {
+    let bucket = request.bucket.as_str();
+    if !matches!(bucket, "week" | "month") {
+        return Err(AppError::bad_request(format!("the bucket is week or month, not `{bucket}`")));
+    }
+    check_metric(&request.metric).map_err(invalid_query)?;
+    let ask = |metric: String, filters: Vec<Filter>| Query {
+        metrics: vec![metric],
+        by: vec![bucket.to_owned()],
+        filters,
+        from: request.from,
+        to: request.to,
+        limit: None,
+        parts: false,
+    };
+    let filters = parse_filters(&request.filters).map_err(invalid_query)?;
+    let social = session.answer(workspace, &ask(request.metric.clone(), filters)).await?;
+    let business =
+        session.answer(workspace, &ask(format!("kpi:{}", request.series), Vec::new())).await?;
+    let pairs = |answer: &Answer| -> Vec<(String, f64)> {
+        answer
+            .rows
+            .iter()
+            .filter_map(|row| Some((row.keys[0].clone(), row.values.first().copied().flatten()?)))
+            .collect()
+    };
+    let (social, business) = (pairs(&social), pairs(&business));
+    if business.is_empty() {
+        return Err(AppError::not_found(format!(
+            "no points of business series `{}` in the period (kpi list)",
+            request.series
+        )));
+    }
+    let lags: Vec<LagCorrelation> = compare::lagged(&social, &business, request.max_lag)
+        .into_iter()
+        .map(|(lag, c)| LagCorrelation { lag, n: c.n, r: c.r, low: c.low, high: c.high })
+        .collect();
+    let strongest_lag = lags
+        .iter()
+        .filter(|c| c.r.is_some())
+        .max_by(|a, b| a.r.unwrap_or(0.0).abs().total_cmp(&b.r.unwrap_or(0.0).abs()))
+        .map(|c| c.lag);
+    Ok(Correlation {
+        series: request.series.clone(),
+        metric: request.metric.clone(),
+        bucket: bucket.to_owned(),
+        social,
+        business,
+        lags,
+        strongest_lag,
+        caution: "correlation, not cause: both series may follow a third factor (season, launches, media); a lag > 0 means the social metric moves first",
+    })
+}
+
+fn invalid_query(error: anyhow::Error) -> AppError {
+    AppError::new("invalid_query", format!("{error:#}"))
 }
 
 #[cfg(test)]
@@ -1371,5 +1235,99 @@ mod cache_file_tests {
         drop(held);
         assert_eq!(sweep_cache_files(dir.path(), "rollup", &current, Duration::ZERO), 1);
         assert!(!path("rollup-2-b.parquet").exists());
+    }
+}
+
+#[cfg(test)]
+mod use_case_tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn workspace() -> Workspace {
+        let config = waterline_model::Config::parse(
+            r#"
+brand = "Brandix"
+
+[[kpis]]
+name = "reach"
+metric = "mentions"
+target = 100.0
+by = "2027-01-01"
+"#,
+        )
+        .unwrap();
+        Workspace { root: std::path::PathBuf::from("."), config }
+    }
+
+    fn milestone(name: &str, metric: &str) -> NewMilestone {
+        NewMilestone {
+            name: name.into(),
+            metric: metric.into(),
+            target: 10.0,
+            by: NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            since: None,
+            filters: vec!["platform=x".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn milestones_are_added_once_checked_and_removed() {
+        let state = StateDb::in_memory().await.unwrap();
+        let workspace = workspace();
+        let added =
+            add_milestone(&workspace, &state, milestone("q1", "mentions"), false).await.unwrap();
+        assert_eq!(added.source, "added");
+        let taken = add_milestone(&workspace, &state, milestone("q1", "mentions"), false)
+            .await
+            .unwrap_err();
+        assert_eq!(taken.kind, ErrorKind::Conflict);
+        add_milestone(&workspace, &state, milestone("q1", "net_sentiment"), true).await.unwrap();
+        let shadow = add_milestone(&workspace, &state, milestone("reach", "mentions"), false)
+            .await
+            .unwrap_err();
+        assert_eq!(shadow.kind, ErrorKind::Conflict, "a KPI of waterline.toml keeps its name");
+        let unknown = add_milestone(&workspace, &state, milestone("q2", "nonsense"), false)
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.kind, ErrorKind::InvalidQuery);
+        remove_milestone(&state, "q1").await.unwrap();
+        assert_eq!(remove_milestone(&state, "q1").await.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(remove_milestone(&state, "reach").await.unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_damaged_baseline_is_listed_with_its_error_never_hidden() {
+        let state = StateDb::in_memory().await.unwrap();
+        state.put_document(BASELINE, "broken", "{not json", 0, false).await.unwrap();
+        let listed = list_baselines(&state).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, "broken");
+        assert!(listed[0].error.as_deref().is_some_and(|e| e.contains("cannot be read")));
+        assert_eq!(show_baseline(&state, "broken").await.unwrap_err().kind, ErrorKind::Internal);
+        assert_eq!(show_baseline(&state, "none").await.unwrap_err().kind, ErrorKind::NotFound);
+        delete_baseline(&state, "broken").await.unwrap();
+        assert_eq!(delete_baseline(&state, "broken").await.unwrap_err().kind, ErrorKind::NotFound);
+        assert!(list_baselines(&state).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn kpi_imports_account_for_every_row() {
+        let state = StateDb::in_memory().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sales.csv");
+        std::fs::write(
+            &file,
+            "date,metric,value\n2026-01-05,sales,10\n2026-01-05,sales,12\nnot a date,sales,3\n2026-01-06,sales,x\n2026-01-07,sales,4\n",
+        )
+        .unwrap();
+        let imported = import_kpis(&state, &file).await.unwrap();
+        let report = imported.report;
+        assert_eq!((report.read, report.new, report.unchanged, report.rejected), (5, 2, 1, 2));
+        assert!(report.balances());
+        assert_eq!(imported.rejects[0].field, "date");
+        assert_eq!(imported.rejects[1].field, "value");
+        let series = kpi_series(&workspace(), &state).await.unwrap();
+        assert_eq!(series.len(), 1);
+        assert_eq!((series[0].points, series[0].total), (2, 16.0));
     }
 }

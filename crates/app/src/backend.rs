@@ -1,7 +1,9 @@
-//! What the server needs from a workspace. The binary implements it over the store, the
-//! analytics session and the importers; tests may implement it over anything.
+//! The workspace's use cases as the HTTP server calls them: one trait, implemented by
+//! [`crate::service::Served`] over the store, the analytics session and the importers (tests
+//! may implement it over anything). The CLI calls the same functions underneath.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -9,10 +11,10 @@ use serde_json::Value;
 use waterline_analytics::query::{Answer, Filter, Query};
 use waterline_store::state::StateDb;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// A backend call's result.
-pub type BackendResult<T> = Result<T, ApiError>;
+pub type BackendResult<T> = Result<T, AppError>;
 
 /// The reports computed over the posts in memory (topics, perception gap, content audit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,7 +131,7 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Counts, import runs, store version.
-    fn status(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+    fn status(&self) -> impl Future<Output = BackendResult<crate::status::Status>> + Send;
 
     /// Runs a metric query.
     fn query(&self, query: Query) -> impl Future<Output = BackendResult<Answer>> + Send;
@@ -153,8 +155,10 @@ pub trait Backend: Send + Sync + 'static {
         actor: String,
     ) -> impl Future<Output = BackendResult<Value>> + Send;
 
-    /// The baselines (summaries).
-    fn baselines(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+    /// The baselines (summaries; a damaged one is listed with its error).
+    fn baselines(
+        &self,
+    ) -> impl Future<Output = BackendResult<Vec<crate::measure::BaselineSummary>>> + Send;
 
     /// Freezes a baseline.
     fn create_baseline(
@@ -171,10 +175,12 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> impl Future<Output = BackendResult<Value>> + Send;
+    ) -> impl Future<Output = BackendResult<crate::measure::Comparison>> + Send;
 
     /// The status of every milestone (and KPI of the configuration with a target).
-    fn milestones(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+    fn milestones(
+        &self,
+    ) -> impl Future<Output = BackendResult<Arc<Vec<crate::measure::MilestoneStatus>>>> + Send;
 
     /// Adds a milestone.
     fn add_milestone(

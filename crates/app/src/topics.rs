@@ -85,26 +85,38 @@ pub fn topic_names(data_dir: &Path) -> Vec<(u32, String)> {
         .unwrap_or_default()
 }
 
-/// `waterline topics list|refit`.
-pub async fn command(workspace: &Workspace, command: crate::cli::TopicsCommand) -> Result<()> {
-    use crate::cli::TopicsCommand;
-    match command {
-        TopicsCommand::List { json } => list(workspace, json).await,
-        TopicsCommand::Refit { sample, json } => refit(workspace, sample, json).await,
-    }
+/// One topic as `topics list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    /// Its stable id.
+    pub id: u32,
+    /// Its label (top terms, or the seed's name).
+    pub label: String,
+    /// Its top terms.
+    pub terms: Vec<String>,
+    /// The configured seed topic it grew from, if any.
+    pub seed: Option<String>,
+    /// Stored posts assigned to it.
+    pub posts: u64,
 }
 
-/// One topic as `waterline topics list` shows it.
-#[derive(Debug, serde::Serialize)]
-struct Listed {
-    id: u32,
-    label: String,
-    terms: Vec<String>,
-    seed: Option<String>,
-    posts: u64,
+/// The topics with their stored posts, and what the model's refits did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TopicList {
+    /// The embedding table's name.
+    pub embedding: String,
+    /// The model's generation.
+    pub generation: u64,
+    /// Every topic.
+    pub topics: Vec<Listed>,
+    /// Stored posts with content and no topic.
+    pub posts_without_topic: u64,
+    /// Which old topic became which, refit by refit.
+    pub lineage: Vec<waterline_analytics::topics::Lineage>,
 }
 
-async fn list(workspace: &Workspace, json: bool) -> Result<()> {
+/// The workspace's topics with their stored posts (one grouped count in the engine).
+pub async fn list(workspace: &Workspace) -> Result<TopicList> {
     let data_dir = workspace.data_dir();
     let model = load_model(&data_dir).unwrap_or_default();
     let store =
@@ -122,7 +134,7 @@ async fn list(workspace: &Workspace, json: bool) -> Result<()> {
             }
         }
     }
-    let listed: Vec<Listed> = model
+    let topics: Vec<Listed> = model
         .topics
         .iter()
         .map(|topic| Listed {
@@ -133,43 +145,27 @@ async fn list(workspace: &Workspace, json: bool) -> Result<()> {
             posts: counts.get(&topic.id).copied().unwrap_or(0),
         })
         .collect();
-    if json {
-        return crate::output::json(&serde_json::json!({
-            "embedding": model.embedding,
-            "generation": model.generation,
-            "topics": listed,
-            "posts_without_topic": unassigned,
-            "lineage": model.lineage,
-        }));
-    }
-    if listed.is_empty() {
-        crate::output::line(
-            "no topics yet: they are fitted as posts with content are stored (`waterline topics refit` fits them on the stored posts)",
-        );
-    }
-    for topic in &listed {
-        crate::output::line(&format!("#{:<4} {:>9} posts  {}", topic.id, topic.posts, topic.label));
-    }
-    crate::output::line(&format!(
-        "{unassigned} posts with content have no topic (outliers, or stored before their topic was born: `waterline topics refit`)"
-    ));
-    for entry in &model.lineage {
-        let to = entry.to.map_or_else(|| "-".to_owned(), |id| format!("#{id}"));
-        crate::output::line(&format!(
-            "refit {}: #{} {} -> {to} ({})",
-            entry.generation, entry.from, entry.label, entry.fate
-        ));
-    }
-    Ok(())
+    Ok(TopicList {
+        embedding: model.embedding.clone(),
+        generation: model.generation,
+        topics,
+        posts_without_topic: unassigned,
+        lineage: model.lineage.clone(),
+    })
 }
 
-async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
+/// Refits the topic model on a bounded sample of the stored posts, keeping the ids of the
+/// topics that live on and recording the lineage, then assigns every stored post again in
+/// one streaming rewrite. Takes the workspace's write lock.
+pub async fn refit(
+    workspace: &Workspace,
+    sample: usize,
+) -> Result<waterline_analytics::refit::Refit> {
     let data_dir = workspace.data_dir();
     let _lock = crate::workspace::WriteLock::acquire(&data_dir)?;
     let mut store =
         waterline_store::Store::open(&data_dir).await.context("cannot open the workspace store")?;
     let old = load_model(&data_dir).unwrap_or_default();
-    let started = std::time::Instant::now();
     let analytics = waterline_analytics::Analytics::open(&store).await?;
     let texts = waterline_analytics::refit::sample(&analytics, sample.max(1)).await?;
     let table = waterline_enrich::models::embeddings();
@@ -183,31 +179,14 @@ async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
     let rows = waterline_analytics::refit::reassign(&mut store, &model, table)
         .await
         .context("cannot assign the stored posts again")?;
-    let report = waterline_analytics::refit::Refit {
+    Ok(waterline_analytics::refit::Refit {
         sample: texts.len(),
         topics_before: old.topics.len(),
         topics_after: model.topics.len(),
         lineage,
         born,
         rows,
-    };
-    if json {
-        return crate::output::json(&report);
-    }
-    crate::output::line(&format!(
-        "refitted on {} posts in {:.1} s: {} topics before, {} after ({} new); {} post rows assigned again",
-        report.sample,
-        started.elapsed().as_secs_f64(),
-        report.topics_before,
-        report.topics_after,
-        report.born.len(),
-        report.rows
-    ));
-    for entry in &report.lineage {
-        let to = entry.to.map_or_else(|| "-".to_owned(), |id| format!("#{id}"));
-        crate::output::line(&format!("  #{} {} -> {to} ({})", entry.from, entry.label, entry.fate));
-    }
-    Ok(())
+    })
 }
 
 /// The topics a filter value names: `#12` or `12` (an id), a whole name as the `topic`

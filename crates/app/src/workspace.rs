@@ -42,6 +42,11 @@ impl Workspace {
     pub fn data_dir(&self) -> PathBuf {
         self.root.join(DATA_DIR)
     }
+
+    /// Opens the workspace's transactional state (tokens, audit log, PV log, alerts).
+    pub async fn state(&self) -> Result<waterline_store::state::StateDb> {
+        Ok(waterline_store::state::StateDb::open(&self.data_dir().join("state.db")).await?)
+    }
 }
 
 /// Holds an exclusive lock on a workspace's data directory while a command writes to it.

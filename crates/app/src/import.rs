@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use waterline_enrich::accounts::AccountBook;
 use waterline_enrich::side::SideEnricher;
@@ -25,8 +24,8 @@ pub struct ImportOptions {
     pub mapping: Option<Mapping>,
     /// Records per batch (one Delta commit each).
     pub batch_size: usize,
-    /// Show a progress bar.
-    pub progress: bool,
+    /// Told how far each input got (the CLI draws a progress bar with it).
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
     /// Annotate posts (language, sentiment, needs, entities, near-duplicates) as they are
     /// imported; without it only the side and author details are derived.
     pub enrich: bool,
@@ -166,12 +165,26 @@ pub struct Warm {
     enricher: Enricher,
 }
 
-/// Runs an import into a workspace and returns the total and per-input accounting.
+/// Runs an import into a workspace and returns the total and per-input accounting. When
+/// it stored anything, the query caches that queries, reports and pages read are built
+/// before it returns, not by their first reader (a failure to build them is logged: the
+/// posts are stored, and readers build what is missing).
 pub async fn run(
     workspace: &Workspace,
     options: ImportOptions,
 ) -> Result<(ImportReport, Vec<InputOutcome>)> {
-    run_warm(workspace, options, &mut None).await
+    let (total, outcomes) = run_warm(workspace, options, &mut None).await?;
+    if total.new + total.updated > 0 {
+        let started = std::time::Instant::now();
+        let built = async { crate::measure::open(workspace).await?.ensure_caches(workspace).await };
+        match built.await {
+            Ok(_) => {
+                tracing::info!(seconds = started.elapsed().as_secs_f64(), "built the query caches")
+            }
+            Err(error) => tracing::warn!("cannot build the query caches now: {error:#}"),
+        }
+    }
+    Ok((total, outcomes))
 }
 
 /// [`run`], reusing (and leaving) the state of the previous import of this process.
@@ -248,7 +261,10 @@ async fn import_all(
         let format_name = input.format().name().to_owned();
         let app_id = application_id(path);
         let previously = store.transaction_version(&app_id).await?.unwrap_or(0);
-        let progress = progress_bar(options.progress, path);
+        let progress = options.progress.clone();
+        if let Some(progress) = &progress {
+            progress.start(path);
+        }
         let mut report = ImportReport::default();
         let mut pv_cases = 0;
         let mut inflight = None;
@@ -339,14 +355,14 @@ async fn import_all(
                 "committed a batch"
             );
             if let Some(progress) = &progress {
-                progress.set_position(report.read);
+                progress.read(report.read);
             }
         }
         settle(store, &mut inflight).await?;
         drop(receiver);
         enricher = Some(reader.await.context("the input reader stopped")?);
         if let Some(progress) = progress {
-            progress.finish_and_clear();
+            progress.finish();
         }
         if !report.balances() {
             bail!("internal error: the accounting of `{path}` does not balance: {report:?}");
@@ -452,17 +468,14 @@ async fn settle(
     Ok(())
 }
 
-fn progress_bar(enabled: bool, path: &str) -> Option<ProgressBar> {
-    if !enabled {
-        return None;
-    }
-    let bar = ProgressBar::new_spinner();
-    let style = ProgressStyle::with_template("{spinner} {msg}: {pos} records ({per_sec})")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    bar.set_style(style);
-    bar.set_message(path.to_owned());
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    Some(bar)
+/// Told how far an import got; the application layer never prints.
+pub trait Progress: Send + Sync {
+    /// An input starts.
+    fn start(&self, input: &str);
+    /// Records read so far from the current input.
+    fn read(&self, records: u64);
+    /// The current input is done.
+    fn finish(&self);
 }
 
 /// What one live batch did.
@@ -541,7 +554,7 @@ impl Sink {
             format: None,
             mapping: None,
             batch_size: 0,
-            progress: false,
+            progress: None,
             enrich: true,
         };
         let enricher = new_enricher(&store, workspace, &options).await?;

@@ -1,4 +1,14 @@
-//! One function per command.
+//! One function per command: each parses what the command line gave, calls the use case in
+//! `waterline-app`, and prints.
+
+pub mod alerts;
+pub mod draft;
+pub mod live;
+pub mod measure;
+pub mod pv;
+pub mod report;
+pub mod serve;
+pub mod topics;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -12,9 +22,10 @@ use waterline_store::Store;
 use crate::cli::{
     Cli, Command, ExportArgs, ExportFormatArg, ImportArgs, RejectsArgs, SqlArgs, StatusArgs,
 };
-use crate::import::{ImportOptions, run as run_import};
+use waterline_app::import::{ImportOptions, run as run_import};
+use waterline_app::workspace::Workspace;
+
 use crate::output;
-use crate::workspace::Workspace;
 
 /// Runs the command the command line names.
 pub fn run(cli: Cli) -> Result<()> {
@@ -50,10 +61,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => crate::nlp::eval(args.task),
         Command::Train(args) => crate::nlp::train(&args),
         Command::Bench(args) => crate::nlp::bench(args.task),
-        Command::Metrics(args) => crate::measure::metrics(&args),
-        Command::CheckDraft(args) => {
-            crate::draft::check_draft(workspace_dir.as_deref(), &args).map(drop)
-        }
+        Command::Metrics(args) => measure::metrics(&args),
+        Command::CheckDraft(args) => draft::check_draft(workspace_dir.as_deref(), &args).map(drop),
         command => {
             let workspace = Workspace::open(workspace_dir.as_deref())?;
             runtime.block_on(run_in_workspace(&workspace, command))
@@ -69,19 +78,19 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Sql(args) => sql(workspace, &args).await,
         Command::Rejects(args) => rejects(workspace, &args).await,
         Command::Enrich(args) => crate::nlp::enrich(workspace, &args).await,
-        Command::Report(args) => crate::report::report(workspace, &args).await,
-        Command::Topics(args) => crate::topics::command(workspace, args.command).await,
-        Command::Query(args) => crate::measure::query(workspace, &args).await,
-        Command::Baseline(args) => crate::measure::baseline(workspace, args.action).await,
-        Command::Compare(args) => crate::measure::compare(workspace, &args).await,
-        Command::Milestone(args) => crate::measure::milestone(workspace, args.action).await,
-        Command::Kpi(args) => crate::measure::kpi(workspace, args.action).await,
-        Command::Serve(args) => crate::serve::serve(workspace.clone(), &args).await,
-        Command::Listen(args) => crate::live::command_listen(workspace, &args).await,
-        Command::Sources(args) => crate::live::command_sources(workspace, args.json).await,
+        Command::Report(args) => report::report(workspace, &args).await,
+        Command::Topics(args) => topics::command(workspace, args.command).await,
+        Command::Query(args) => measure::query(workspace, &args).await,
+        Command::Baseline(args) => measure::baseline(workspace, args.action).await,
+        Command::Compare(args) => measure::compare(workspace, &args).await,
+        Command::Milestone(args) => measure::milestone(workspace, args.action).await,
+        Command::Kpi(args) => measure::kpi(workspace, args.action).await,
+        Command::Serve(args) => serve::serve(workspace.clone(), &args).await,
+        Command::Listen(args) => live::listen(workspace, &args).await,
+        Command::Sources(args) => live::sources(workspace, args.json).await,
         Command::Token(args) => token(workspace, args.action).await,
-        Command::Pv(args) => crate::pv::command(workspace, args.action).await,
-        Command::Alerts(args) => crate::alerts::command(workspace, args.command).await,
+        Command::Pv(args) => pv::command(workspace, args.action).await,
+        Command::Alerts(args) => alerts::command(workspace, args.command).await,
         Command::Init
         | Command::Generate(_)
         | Command::Demo(_)
@@ -113,7 +122,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         format: None,
         mapping: None,
         batch_size: 20_000,
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal().then(crate::progress::bar),
         enrich: true,
     };
     let (total, _) = run_import(&workspace, options).await?;
@@ -151,7 +160,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         dir.display()
     ));
     let state = Store::open(&workspace.data_dir()).await?;
-    let cases = crate::pv::cases(state.state()).await?;
+    let cases = waterline_app::pv::cases(state.state()).await?;
     output::line(&format!(
         "pharmacovigilance: {} case(s) in the adverse-event queue: waterline --workspace {} pv list   \
          (the /pharmacovigilance page needs the admin token below or a pv-reviewer one)",
@@ -161,7 +170,7 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    let token = crate::serve::create_token(&workspace, "demo admin", "admin", false).await?;
+    let token = create_token(&workspace, "demo admin", "admin", false).await?;
     output::line(&format!(
         "admin token for writes (ingest, baselines, milestones, tokens): {token}\n\
          try: curl -H 'Authorization: Bearer {token}' --data-binary @{}/x.jsonl http://{}/api/v1/ingest",
@@ -174,18 +183,50 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         no_listen: true,
         sources: Vec::new(),
     };
-    crate::serve::serve(workspace, &serve).await
+    serve::serve(workspace, &serve).await
+}
+
+/// The person at the terminal: the workspace's files are theirs, so they act as an admin.
+pub fn cli_principal() -> waterline_app::access::Principal {
+    let user = std::env::var("WATERLINE_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    waterline_app::access::Principal {
+        actor: format!("cli:{user}"),
+        role: Some(waterline_app::access::Role::Admin),
+    }
+}
+
+/// `waterline token create`: prints the token once (and returns it).
+pub async fn create_token(
+    workspace: &Workspace,
+    name: &str,
+    role: &str,
+    json: bool,
+) -> Result<String> {
+    let state = workspace.state().await?;
+    let issued = waterline_app::access::issue_token(&state, &cli_principal(), name, role).await?;
+    if json {
+        output::json(&issued)?;
+    } else {
+        output::line(&issued.token);
+        output::error(&format!(
+            "created {} `{}` with role {} (shown once; stored as a hash)",
+            issued.record.id, issued.record.name, issued.record.role
+        ));
+    }
+    Ok(issued.token)
 }
 
 async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result<()> {
     use crate::cli::TokenAction;
+    let state = workspace.state().await?;
     match action {
         TokenAction::Create { role, name, json } => {
-            crate::serve::create_token(workspace, &name, &role, json).await?;
+            create_token(workspace, &name, &role, json).await?;
         }
         TokenAction::List { json } => {
-            let store = Store::open(&workspace.data_dir()).await?;
-            let tokens = store.state().tokens().await?;
+            let tokens = waterline_app::access::tokens(&state, &cli_principal()).await?;
             if json {
                 return output::json(&tokens);
             }
@@ -214,33 +255,15 @@ async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result
             }
         }
         TokenAction::Revoke { id } => {
-            let store = Store::open(&workspace.data_dir()).await?;
-            if !store.state().revoke_token(&id, chrono::Utc::now().timestamp_millis()).await? {
-                bail!("no live token `{id}` (waterline token list)");
-            }
-            let actor =
-                format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-            let principal = waterline_server::auth::Principal {
-                actor,
-                role: Some(waterline_server::auth::Role::Admin),
-            };
-            waterline_server::auth::audit(
-                store.state(),
-                &principal,
-                "token.revoke",
-                &id,
-                serde_json::json!({}),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+            waterline_app::access::revoke(&state, &cli_principal(), &id).await?;
             output::line(&format!(
                 "revoked {id} (servers forget it within {} s)",
                 waterline_server::auth::CACHE_SECONDS
             ));
         }
         TokenAction::Audit { limit, json } => {
-            let store = Store::open(&workspace.data_dir()).await?;
-            let entries = store.state().audit_log(limit).await?;
+            let entries =
+                waterline_app::access::audit_entries(&state, &cli_principal(), limit).await?;
             if json {
                 return output::json(&entries);
             }
@@ -288,21 +311,10 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         format,
         mapping,
         batch_size: args.batch_size.max(1),
-        progress: !args.json && std::io::stderr().is_terminal(),
+        progress: (!args.json && std::io::stderr().is_terminal()).then(crate::progress::bar),
         enrich: !args.no_enrich,
     };
     let (total, outcomes) = run_import(workspace, options).await?;
-    if total.new + total.updated > 0 {
-        // The caches queries and dashboards read are built now, not by their first reader.
-        let started = std::time::Instant::now();
-        let built = async { crate::measure::open(workspace).await?.ensure_caches(workspace).await };
-        match built.await {
-            Ok(_) => {
-                tracing::info!(seconds = started.elapsed().as_secs_f64(), "built the query caches")
-            }
-            Err(error) => tracing::warn!("cannot build the query caches now: {error:#}"),
-        }
-    }
     if args.json {
         let mut value = serde_json::to_value(total)?;
         if let Some(object) = value.as_object_mut() {
@@ -382,41 +394,33 @@ async fn open_analytics(workspace: &Workspace) -> Result<(Store, Analytics)> {
 }
 
 async fn status(workspace: &Workspace, args: &StatusArgs) -> Result<()> {
-    let (store, analytics) = open_analytics(workspace).await?;
-    let zone = &workspace.config.time_zone;
-    let total = analytics.query("SELECT count(*) AS posts FROM posts").await?;
-    let by_platform_side = analytics
-        .query("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side")
-        .await?;
-    let day = format!("date_trunc('day', created_at AT TIME ZONE '{zone}')");
-    let by_day = analytics
-        .query(&format!(
-            "SELECT CAST({day} AS DATE) AS day, count(*) AS posts FROM posts GROUP BY 1 ORDER BY 1 DESC LIMIT {}",
-            args.days
-        ))
-        .await?;
-    let runs = store.state().runs(5).await?;
+    let session = waterline_app::measure::open(workspace).await?;
+    let status = waterline_app::status::status(workspace, &session, args.days).await?;
     if args.json {
-        let value = serde_json::json!({
-            "workspace": workspace.root,
-            "brand": workspace.config.brand,
-            "posts": to_json(&total)?.get(0).and_then(|row| row.get("posts")).cloned().unwrap_or(0.into()),
-            "by_platform_side": to_json(&by_platform_side)?,
-            "by_day": to_json(&by_day)?,
-            "table_version": store.version(),
-            "runs": runs,
-        });
+        let mut value = serde_json::to_value(&status)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("workspace".into(), serde_json::to_value(&workspace.root)?);
+        }
         return output::json(&value);
     }
-    output::line(&format!("workspace `{}` ({})", workspace.root.display(), workspace.config.brand));
-    output::line(&to_table(&total)?);
+    let counts = &status.counts;
+    output::line(&format!("workspace `{}` ({})", workspace.root.display(), status.brand));
+    output::line(&format!(
+        "{} posts{}",
+        counts.posts,
+        counts.latest_post.as_ref().map(|at| format!(", the latest at {at}")).unwrap_or_default()
+    ));
     output::line("by platform and side:");
-    output::line(&to_table(&by_platform_side)?);
-    output::line(&format!("by day ({zone}), most recent {}:", args.days));
-    output::line(&to_table(&by_day)?);
-    if !runs.is_empty() {
+    for row in &counts.by_platform_side {
+        output::line(&format!("  {:<12} {:<11} {:>10}", row.platform, row.side, row.posts));
+    }
+    output::line(&format!("by day ({}), most recent {}:", status.time_zone, args.days));
+    for row in &counts.by_day {
+        output::line(&format!("  {}  {:>10}", row.day, row.posts));
+    }
+    if !status.runs.is_empty() {
         output::line("latest imports:");
-        for run in runs {
+        for run in &status.runs {
             output::line(&format!("  {} {}: {}", run.id, run.status, run.report.summary()));
         }
     }

@@ -1,0 +1,98 @@
+//! The workspace's headline counts: posts in all, by platform and side, and by local day.
+
+use serde::Serialize;
+
+use crate::{Analytics, AnalyticsError, query, to_json};
+
+/// Posts of one platform and side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlatformSide {
+    /// The platform.
+    pub platform: String,
+    /// `own`, `competitor` or `audience`.
+    pub side: String,
+    /// Stored posts.
+    pub posts: u64,
+}
+
+/// Posts of one local day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD` in the workspace's time zone.
+    pub day: String,
+    /// Stored posts.
+    pub posts: u64,
+}
+
+/// The counts `status` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Counts {
+    /// Stored posts (the latest version of each).
+    pub posts: u64,
+    /// The newest post's time (RFC 3339), if any.
+    pub latest_post: Option<String>,
+    /// Posts by platform and side.
+    pub by_platform_side: Vec<PlatformSide>,
+    /// Posts by local day, most recent first.
+    pub by_day: Vec<DayCount>,
+}
+
+fn text(row: &serde_json::Value, key: &str) -> String {
+    match row.get(key) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn number(row: &serde_json::Value, key: &str) -> u64 {
+    row.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
+}
+
+/// The counts, with the `days` most recent local days (three aggregations in the engine).
+pub async fn counts(
+    analytics: &Analytics,
+    time_zone: &str,
+    days: usize,
+) -> Result<Counts, AnalyticsError> {
+    let total = to_json(
+        &analytics.query("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?,
+    )?;
+    let sides = to_json(
+        &analytics
+            .query("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side")
+            .await?,
+    )?;
+    let by_day = if days == 0 {
+        serde_json::Value::Array(Vec::new())
+    } else {
+        to_json(
+            &analytics
+                .query(&format!(
+                    "SELECT to_char(created_at AT TIME ZONE {zone}, '%Y-%m-%d') AS day, count(*) AS posts \
+                     FROM posts GROUP BY 1 ORDER BY 1 DESC LIMIT {days}",
+                    zone = query::quote(time_zone)
+                ))
+                .await?,
+        )?
+    };
+    let rows = |value: &serde_json::Value| value.as_array().cloned().unwrap_or_default();
+    let first = rows(&total).into_iter().next().unwrap_or_default();
+    let latest = text(&first, "latest");
+    Ok(Counts {
+        posts: number(&first, "posts"),
+        latest_post: (!latest.is_empty()).then_some(latest),
+        by_platform_side: rows(&sides)
+            .iter()
+            .map(|row| PlatformSide {
+                platform: text(row, "platform"),
+                side: text(row, "side"),
+                posts: number(row, "posts"),
+            })
+            .collect(),
+        by_day: rows(&by_day)
+            .iter()
+            .map(|row| DayCount { day: text(row, "day"), posts: number(row, "posts") })
+            .collect(),
+    })
+}
