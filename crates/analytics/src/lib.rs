@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod compare;
 pub mod hours;
 pub mod metrics;
+pub mod posts;
 pub mod query;
 pub mod refit;
 pub mod reports;

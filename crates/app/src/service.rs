@@ -305,84 +305,8 @@ impl Served {
         Ok(version)
     }
 
-    fn where_sql(
-        &self,
-        request: &PostsRequest,
-        context: &query::Context,
-    ) -> Result<String, AppError> {
-        let tz: chrono_tz::Tz = self.workspace.config.time_zone().map_err(AppError::internal)?;
-        let mut conditions: Vec<String> = Vec::new();
-        let (start, end) = query::period_bounds(&tz, request.from, request.to);
-        let stamp = |at: chrono::DateTime<chrono::Utc>| {
-            query::quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-        };
-        if let Some(start) = start {
-            conditions.push(format!("p.created_at >= {}", stamp(start)));
-        }
-        if let Some(end) = end {
-            conditions.push(format!("p.created_at < {}", stamp(end)));
-        }
-        for Filter { field, negate, values } in &request.filters {
-            let list = values.iter().map(|v| query::quote(v)).collect::<Vec<_>>().join(", ");
-            let not = if *negate { "NOT " } else { "" };
-            let column = match field.as_str() {
-                "platform" | "side" | "language" | "sentiment" | "need" => format!("p.{field}"),
-                "account" => "concat(p.platform, ':', lower(p.author_handle))".to_owned(),
-                "post_type" => query::post_type_sql(Some("p")),
-                "topic" => {
-                    // By id, whole name or words of the label; a name that matches nothing
-                    // is said, not answered with an empty list.
-                    let names = crate::topics::topic_names(&self.workspace.data_dir());
-                    let mut ids = Vec::new();
-                    for value in values {
-                        let found = crate::topics::resolve(&names, value);
-                        if found.is_empty() {
-                            return Err(AppError::new(
-                                "invalid_query",
-                                crate::topics::no_match(value),
-                            ));
-                        }
-                        ids.extend(found);
-                    }
-                    let ids = ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-                    conditions.push(if *negate {
-                        format!("(p.topic_id IS NULL OR p.topic_id NOT IN ({ids}))")
-                    } else {
-                        format!("p.topic_id IN ({ids})")
-                    });
-                    continue;
-                }
-                other => {
-                    return Err(AppError::new(
-                        "invalid_query",
-                        format!(
-                            "posts cannot be filtered on `{other}` (platform, side, language, sentiment, need, account, post_type, topic)"
-                        ),
-                    ));
-                }
-            };
-            conditions.push(format!("{column} {not}IN ({list})"));
-        }
-        if let Some(text) = &request.text {
-            for word in text.split_whitespace() {
-                let pattern = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
-                conditions.push(format!("lower(p.text) LIKE {}", query::quote(&pattern)));
-            }
-        }
-        if request.unanswered {
-            conditions.push("p.side = 'audience' AND p.addressed_to_brand".to_owned());
-            if !context.inbound_addressed {
-                conditions.push("p.need IN ('question', 'complaint', 'request')".to_owned());
-            }
-        }
-        Ok(if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        })
-    }
-
-    /// A page of posts, newest first, with the total that match.
+    /// A page of posts, newest first, with the total that match (topic names resolved to
+    /// ids here; a name that matches nothing is said, not answered with an empty list).
     async fn list_posts(&self, snapshot: &Snapshot, request: PostsRequest) -> BackendResult<Value> {
         let session = &snapshot.session;
         if !session.store.has_data() {
@@ -390,43 +314,39 @@ impl Served {
                 json!({"total": 0, "page": request.page, "per_page": request.per_page, "posts": []}),
             );
         }
-        let mut context = session.context.clone();
-        if request.filters.iter().any(|f| f.field == "topic") {
-            session.ensure_topics(&self.workspace).await.map_err(internal)?;
-            context.topics = true;
+        let mut filters = Vec::with_capacity(request.filters.len());
+        for filter in request.filters {
+            if filter.field != "topic" {
+                filters.push(filter);
+                continue;
+            }
+            let names = crate::topics::topic_names(&self.workspace.data_dir());
+            let mut ids = Vec::new();
+            for value in &filter.values {
+                let found = crate::topics::resolve(&names, value);
+                if found.is_empty() {
+                    return Err(AppError::new("invalid_query", crate::topics::no_match(value)));
+                }
+                ids.extend(found.iter().map(u32::to_string));
+            }
+            filters.push(Filter { values: ids, ..filter });
         }
-        let filter = self.where_sql(&request, &context)?;
-        let from = if request.unanswered {
-            "posts p \
-             LEFT ANTI JOIN (SELECT DISTINCT platform AS r_platform, reply_to AS r_target FROM posts WHERE side = 'own' AND reply_to IS NOT NULL) r \
-             ON p.platform = r.r_platform AND p.id = r.r_target \
-             LEFT ANTI JOIN (SELECT DISTINCT platform AS c_platform, conversation_id AS c_conversation FROM posts WHERE side = 'own' AND reply_to IS NOT NULL AND conversation_id IS NOT NULL) c \
-             ON p.platform = c.c_platform AND p.conversation_id = c.c_conversation"
-        } else {
-            "posts p"
+        let list = waterline_analytics::posts::PostList {
+            from: request.from,
+            to: request.to,
+            filters,
+            text: request.text,
+            unanswered: request.unanswered,
+            page: request.page,
+            per_page: request.per_page,
         };
-        let offset = (request.page.saturating_sub(1)).saturating_mul(request.per_page);
-        let sql = format!(
-            "SELECT p.platform, p.id, p.url, p.created_at, coalesce(p.author_handle, p.author_name, p.author_id) AS author, p.author_followers, p.text, \
-             p.side, p.language, p.sentiment, p.sentiment_score, p.need, p.entities, p.addressed_to_brand, p.reply_to, p.conversation_id, \
-             p.likes, p.shares, p.replies, p.quotes, p.views, \
-             CASE WHEN p.likes IS NULL AND p.shares IS NULL AND p.replies IS NULL AND p.quotes IS NULL THEN NULL \
-             ELSE coalesce(p.likes, 0) + coalesce(p.shares, 0) + coalesce(p.replies, 0) + coalesce(p.quotes, 0) END AS engagements \
-             FROM {from} {filter} ORDER BY p.created_at DESC, p.platform, p.id LIMIT {} OFFSET {offset}",
-            request.per_page
-        );
-        let count_sql = format!("SELECT count(*) AS total FROM {from} {filter}");
-        let analytics = &session.analytics;
-        let to_json =
-            |batches: Vec<_>| waterline_analytics::to_json(&batches).map_err(AppError::internal);
-        let posts = to_json(analytics.query(&sql).await.map_err(AppError::internal)?)?;
-        let total = to_json(analytics.query(&count_sql).await.map_err(AppError::internal)?)?;
-        Ok(json!({
-            "total": total.get(0).and_then(|r| r.get("total")).cloned().unwrap_or(json!(0)),
-            "page": request.page,
-            "per_page": request.per_page,
-            "posts": posts,
-        }))
+        let page = waterline_analytics::posts::list(&session.analytics, &session.context, &list)
+            .await
+            .map_err(|error| match error {
+                waterline_analytics::posts::ListError::Query(error) => AppError::from(error),
+                waterline_analytics::posts::ListError::Engine(error) => AppError::internal(error),
+            })?;
+        serde_json::to_value(page).map_err(AppError::internal)
     }
 
     /// Saves an ingest body as a file of the workspace and imports it as one run (through
