@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use waterline_model::Config;
 
 use crate::query::{period_bounds, quote};
@@ -31,7 +31,7 @@ const CANDIDATES: usize = 24;
 pub const AUDIT_LISTED: usize = 500;
 
 /// The period a report covers (inclusive dates in the workspace time zone).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Period {
     /// First day, or the first post's day.
     pub from: Option<NaiveDate>,
@@ -113,11 +113,14 @@ async fn stream(
     sql: &str,
     mut each: impl FnMut(&RecordBatch) -> Result<(), AnalyticsError>,
 ) -> Result<(), AnalyticsError> {
+    let started = std::time::Instant::now();
     let frame = analytics.context.sql(sql).await?;
     let mut batches = frame.execute_stream().await?;
     while let Some(batch) = batches.next().await {
         each(&batch?)?;
     }
+    // `--log waterline_analytics=debug` shows where a report spends its time.
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, sql = %sql.chars().take(160).collect::<String>(), "report query");
     Ok(())
 }
 
@@ -138,6 +141,10 @@ fn text(batch: &RecordBatch, column: usize, row: usize) -> Option<String> {
 fn topic_of(batch: &RecordBatch, column: usize, row: usize) -> Option<u32> {
     int(batch, column, row).and_then(|id| u32::try_from(id).ok())
 }
+
+/// Ids fetched per scan of the posts (an `IN` list the engine turns into a hash set: each
+/// scan reads the whole `id` column, so fewer, larger lists cost less).
+const EXAMPLES_PER_SCAN: usize = 10_000;
 
 /// A timestamp as microseconds (`BIGINT`), for reading back.
 const CREATED: &str = "arrow_cast(created_at, 'Int64')";
@@ -235,21 +242,27 @@ impl Halves {
     }
 }
 
-/// The CTEs `oa` (own replies), `ad` and `at` (answers to the posts of CTE `n`: a direct own
-/// reply, or a later own reply in the same conversation addressed to its author) and `ans`
-/// (the answered posts of `n`, once each). `n` has platform, id, created_at, author_handle,
-/// author_id and conversation_id.
+/// The CTEs `oa` (own replies), `ad`, `ah` and `ai` (answers to the posts of CTE `n`: a
+/// direct own reply, or a later own reply in the same conversation addressed to its author
+/// by handle or by id) and `ans` (the answered posts of `n`, once each). `n` has platform,
+/// id, created_at, author_handle, author_id and conversation_id. The author is a join key,
+/// not a filter after the join: a long conversation would otherwise pair each of its own
+/// replies with each of its audience posts (minutes at ten million posts).
 const ANSWERED_CTES: &str = "oa AS (SELECT platform, reply_to, conversation_id, reply_to_author, created_at \
      FROM posts WHERE side = 'own' AND reply_to IS NOT NULL), \
      ad AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform AND oa.reply_to = n.id \
      WHERE oa.created_at >= n.created_at), \
-     at AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform \
-     AND oa.conversation_id = n.conversation_id \
-     WHERE oa.created_at >= n.created_at \
-     AND (oa.reply_to_author = n.author_handle OR oa.reply_to_author = n.author_id)), \
-     ans AS (SELECT DISTINCT platform, id FROM (SELECT * FROM ad UNION ALL SELECT * FROM at))";
+     ah AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform \
+     AND oa.conversation_id = n.conversation_id AND oa.reply_to_author = n.author_handle \
+     WHERE oa.created_at >= n.created_at), \
+     ai AS (SELECT n.platform, n.id FROM n JOIN oa ON oa.platform = n.platform \
+     AND oa.conversation_id = n.conversation_id AND oa.reply_to_author = n.author_id \
+     WHERE oa.created_at >= n.created_at), \
+     ans AS (SELECT DISTINCT platform, id FROM (SELECT * FROM ad UNION ALL SELECT * FROM ah \
+     UNION ALL SELECT * FROM ai))";
 
-/// The posts of `keys` as report examples, fetched by id (at most a few hundred).
+/// The posts of `keys` as report examples, fetched by id: one scan of the posts per
+/// [`EXAMPLES_PER_SCAN`] ids (a report asks for a few thousand at most).
 async fn examples(
     analytics: &Analytics,
     keys: &[(String, String)],
@@ -259,7 +272,7 @@ async fn examples(
     let mut ids: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(EXAMPLES_PER_SCAN) {
         let list = chunk.iter().map(|id| quote(id)).collect::<Vec<_>>().join(", ");
         stream(
             analytics,
@@ -340,7 +353,7 @@ async fn notes_for(
 }
 
 /// A post quoted in a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Example {
     /// Platform.
     pub platform: String,
@@ -355,7 +368,7 @@ pub struct Example {
 }
 
 /// Shares of positive, neutral and negative posts, and net sentiment.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SentimentMix {
     /// Share positive.
     pub positive: f64,
@@ -386,7 +399,7 @@ fn show(value: f64) -> String {
 }
 
 /// One topic in the listening report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListeningTopic {
     /// Stable id.
     pub id: u32,
@@ -413,7 +426,7 @@ pub struct ListeningTopic {
 }
 
 /// One unmet need: a topic's questions, complaints or requests from the audience.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnmetNeed {
     /// Topic id (`null` for posts outside every topic).
     pub topic_id: Option<u32>,
@@ -434,7 +447,7 @@ pub struct UnmetNeed {
 }
 
 /// An example of a need.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NeedExample {
     /// The post.
     #[serde(flatten)]
@@ -444,7 +457,7 @@ pub struct NeedExample {
 }
 
 /// `waterline report listening`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListeningReport {
     /// The period.
     pub period: Period,
@@ -465,7 +478,7 @@ pub struct ListeningReport {
 }
 
 /// Reception of an own post.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reception {
     /// `warm`, `cool`, `frosty` or `not enough history`.
     pub label: String,
@@ -486,7 +499,7 @@ pub struct Reception {
 }
 
 /// One topic in the gap report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GapTopic {
     /// Stable id.
     pub id: u32,
@@ -509,7 +522,7 @@ pub struct GapTopic {
 }
 
 /// A competitor against the audience.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompetitorGap {
     /// Competitor name (or `competitors` when the author is not mapped).
     pub name: String,
@@ -522,7 +535,7 @@ pub struct CompetitorGap {
 }
 
 /// `waterline report gap`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GapReport {
     /// The period.
     pub period: Period,
@@ -550,7 +563,7 @@ pub struct GapReport {
 }
 
 /// A declared topic of the workspace in the gap report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeclaredGap {
     /// Its name in `waterline.toml`.
     pub name: String,
@@ -646,7 +659,7 @@ pub fn self_talk(text: &str) -> (f64, Vec<&'static str>) {
 }
 
 /// One audited own post.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditedPost {
     /// The post.
     #[serde(flatten)]
@@ -670,7 +683,7 @@ pub struct AuditedPost {
 }
 
 /// What distinguishes warm from frosty posts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditGroup {
     /// Posts in the group.
     pub posts: usize,
@@ -691,7 +704,7 @@ pub struct AuditGroup {
 }
 
 /// `waterline report audit`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditReport {
     /// The period.
     pub period: Period,

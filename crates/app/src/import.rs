@@ -183,6 +183,14 @@ pub async fn run(
             }
             Err(error) => tracing::warn!("cannot build the query caches now: {error:#}"),
         }
+        let started = std::time::Instant::now();
+        match crate::report::prepare(workspace).await {
+            Ok(made) => tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "prepared {made} default reports"
+            ),
+            Err(error) => tracing::warn!("cannot prepare the default reports now: {error:#}"),
+        }
     }
     Ok((total, outcomes))
 }

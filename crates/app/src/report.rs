@@ -65,16 +65,188 @@ pub async fn compute(
     })
 }
 
-/// A report's JSON (the dashboard's and the API's), computed by the engine.
-pub async fn report_value(
+// ---------------------------------------------------------------------------------------
+// The report cache: reports are computed once per store version and kept on disk, so the
+// first reader after an import or a restart finds them made (issue 22, item 5).
+
+/// The dashboard's default period: the last this many days of data.
+pub const DEFAULT_DAYS: u64 = 90;
+
+/// Bump when what a report computes changes: older cached reports are then never read.
+const CACHE_FORMAT: u32 = 1;
+
+/// Cached reports kept on disk (the newest; older ones go when one is written).
+const CACHE_KEPT: usize = 24;
+
+/// A report request: its kind, period, topic focus and the audited posts it lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRequest {
+    /// Which report.
+    pub kind: ReportKind,
+    /// First local day (inclusive), or the first post's.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local day (inclusive), or the latest post's.
+    pub to: Option<chrono::NaiveDate>,
+    /// The topics a filter picked.
+    pub focus: Option<Vec<u32>>,
+    /// How many audited posts the audit lists.
+    pub audited: usize,
+}
+
+fn cache_dir(workspace: &Workspace) -> std::path::PathBuf {
+    workspace.data_dir().join("cache").join("reports")
+}
+
+/// The cached file's name: the request and everything its answer depends on (the store
+/// version, the topic model's generation, the configuration, this program's version).
+fn cache_name(workspace: &Workspace, version: Option<u64>, request: &ReportRequest) -> String {
+    let generation = crate::topics::saved_generation(&workspace.data_dir());
+    let config = serde_json::to_string(&workspace.config).unwrap_or_default();
+    let key = serde_json::json!([
+        CACHE_FORMAT,
+        env!("CARGO_PKG_VERSION"),
+        version,
+        generation,
+        config,
+        request.kind.name(),
+        request.from,
+        request.to,
+        request.focus,
+        request.audited,
+    ])
+    .to_string();
+    format!("{}-{:032x}.json", request.kind.name(), xxhash_rust::xxh3::xxh3_128(key.as_bytes()))
+}
+
+fn parse(kind: ReportKind, bytes: &[u8]) -> serde_json::Result<Report> {
+    Ok(match kind {
+        ReportKind::Listening => Report::Listening(serde_json::from_slice(bytes)?),
+        ReportKind::Gap => Report::Gap(serde_json::from_slice(bytes)?),
+        ReportKind::Audit => Report::Audit(serde_json::from_slice(bytes)?),
+    })
+}
+
+/// Writes a cached report (a temporary file renamed into place: a reader sees the whole
+/// file or none) and removes the oldest beyond [`CACHE_KEPT`].
+fn keep(dir: &std::path::Path, path: &std::path::Path, report: &Report) -> Result<()> {
+    fs_err::create_dir_all(dir)?;
+    let temporary = path.with_extension(format!("json.{}.tmp", uuid::Uuid::now_v7().simple()));
+    fs_err::write(&temporary, serde_json::to_vec(report)?)?;
+    fs_err::rename(&temporary, path)?;
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = fs_err::read_dir(dir)?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let modified = entry.metadata().ok()?.modified().ok()?;
+            Some((modified, entry.path()))
+        })
+        .collect();
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, old) in files.into_iter().skip(CACHE_KEPT) {
+        let _ = std::fs::remove_file(old);
+    }
+    Ok(())
+}
+
+/// A report, from the cache when this request was answered at this store version, else
+/// computed (and kept). `version` is the store version the `analytics` session reads.
+pub async fn cached(
     workspace: &Workspace,
     analytics: &Analytics,
-    kind: ReportKind,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-    focus: Option<&[u32]>,
-) -> Result<serde_json::Value> {
-    let report =
-        compute(workspace, analytics, kind, from, to, focus, reports::AUDIT_LISTED).await?;
-    Ok(serde_json::to_value(report)?)
+    version: Option<u64>,
+    request: &ReportRequest,
+) -> Result<Report> {
+    let dir = cache_dir(workspace);
+    let path = dir.join(cache_name(workspace, version, request));
+    if let Ok(bytes) = std::fs::read(&path) {
+        match parse(request.kind, &bytes) {
+            Ok(report) => return Ok(report),
+            Err(error) => tracing::warn!("ignoring the cached report `{}`: {error}", path.display()),
+        }
+    }
+    let report = compute(
+        workspace,
+        analytics,
+        request.kind,
+        request.from,
+        request.to,
+        request.focus.as_deref(),
+        request.audited,
+    )
+    .await?;
+    if let Err(error) = keep(&dir, &path, &report) {
+        tracing::warn!("cannot keep the report in the cache: {error:#}");
+    }
+    Ok(report)
+}
+
+/// The reports a reader asks for first: each kind over all time (the CLI's default) and
+/// over the last [`DEFAULT_DAYS`] days of data (the dashboard's), without a topic filter.
+pub fn default_requests(last_day: Option<chrono::NaiveDate>) -> Vec<ReportRequest> {
+    let mut requests = Vec::new();
+    for kind in [ReportKind::Listening, ReportKind::Gap, ReportKind::Audit] {
+        let request = |from| ReportRequest {
+            kind,
+            from,
+            to: None,
+            focus: None,
+            audited: reports::AUDIT_LISTED,
+        };
+        requests.push(request(None));
+        if let Some(last) = last_day {
+            let from = last.checked_sub_days(chrono::Days::new(DEFAULT_DAYS - 1)).unwrap_or(last);
+            requests.push(request(Some(from)));
+        }
+    }
+    requests
+}
+
+/// Computes the default reports into the cache (after an import, or by a server in the
+/// background), so that their first reader does not wait.
+pub async fn prepare(workspace: &Workspace) -> Result<usize> {
+    let store = waterline_store::Store::open(&workspace.data_dir()).await?;
+    if !store.has_data() {
+        return Ok(0);
+    }
+    let analytics = Analytics::open(&store).await?;
+    let version = store.version();
+    let tz = workspace.config.time_zone()?;
+    let last_day = analytics
+        .time_span("TRUE")
+        .await?
+        .and_then(|(_, last)| chrono::DateTime::from_timestamp_micros(last))
+        .map(|last| last.with_timezone(&tz).date_naive());
+    let requests = default_requests(last_day);
+    for request in &requests {
+        cached(workspace, &analytics, version, request).await?;
+    }
+    Ok(requests.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Workspace {
+        let config = waterline_model::Config::parse("brand = \"Brandix\"\n").unwrap();
+        Workspace { root: std::path::PathBuf::from("/nonexistent"), config }
+    }
+
+    #[test]
+    fn a_cached_report_is_named_by_everything_its_answer_depends_on() {
+        let workspace = workspace();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 31);
+        let request = &default_requests(day)[1];
+        assert_eq!(request.from, chrono::NaiveDate::from_ymd_opt(2026, 8, 3));
+        let name = cache_name(&workspace, Some(7), request);
+        assert_eq!(name, cache_name(&workspace, Some(7), request), "stable");
+        assert_ne!(name, cache_name(&workspace, Some(8), request), "another store version");
+        let focused = ReportRequest { focus: Some(vec![3]), ..request.clone() };
+        assert_ne!(name, cache_name(&workspace, Some(7), &focused), "another focus");
+        let mut other = workspace.clone();
+        other.config.brand = "Other".into();
+        assert_ne!(name, cache_name(&other, Some(7), request), "another configuration");
+        assert!(name.starts_with("listening-"));
+        assert_eq!(default_requests(None).len(), 3, "all time only, without posts");
+        assert_eq!(default_requests(day).len(), 6);
+    }
 }

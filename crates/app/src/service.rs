@@ -601,16 +601,22 @@ impl Backend for Served {
         if let Some(value) = snapshot.reports.get(&key) {
             return Ok(value);
         }
-        let value = crate::report::report_value(
-            &self.workspace,
-            &snapshot.session.analytics,
+        let request = crate::report::ReportRequest {
             kind,
             from,
             to,
-            focus.as_deref(),
+            focus: focus.clone(),
+            audited: waterline_analytics::reports::AUDIT_LISTED,
+        };
+        let report = crate::report::cached(
+            &self.workspace,
+            &snapshot.session.analytics,
+            snapshot.version,
+            &request,
         )
         .await
         .map_err(internal)?;
+        let value = serde_json::to_value(report).map_err(AppError::internal)?;
         let value = Arc::new(value);
         snapshot.reports.put(key, value.clone());
         Ok(value)

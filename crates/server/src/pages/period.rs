@@ -8,7 +8,7 @@ use waterline_analytics::query::{Answer, Query};
 use crate::{ApiError, Backend};
 
 /// The default period's length: the last this many days of data.
-pub const DEFAULT_DAYS: u64 = 90;
+pub const DEFAULT_DAYS: u64 = waterline_app::report::DEFAULT_DAYS;
 
 /// The local days the workspace's posts span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

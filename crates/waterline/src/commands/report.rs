@@ -42,16 +42,15 @@ pub async fn report(workspace: &Workspace, args: &ReportArgs) -> Result<()> {
     }
     let focus = waterline_app::report::focus(workspace, topic.as_deref())?;
     let started = std::time::Instant::now();
-    let report = waterline_app::report::compute(
-        workspace,
-        &analytics,
+    let request = waterline_app::report::ReportRequest {
         kind,
-        args.from,
-        args.to,
-        focus.as_deref(),
-        args.audited,
-    )
-    .await?;
+        from: args.from,
+        to: args.to,
+        focus,
+        audited: args.audited,
+    };
+    let report =
+        waterline_app::report::cached(workspace, &analytics, store.version(), &request).await?;
     if json {
         return output::json(&report);
     }

@@ -42,6 +42,13 @@ fn the_generated_scenario_shows_its_planted_gaps_and_frosty_posts() {
     assert!(listening["topics"].as_array().unwrap().len() >= 5);
     assert!(listening["outlier_share"].as_f64().unwrap() < 0.5);
     assert!(workspace.path().join(".waterline/topics.json").exists());
+    // The import computed the default reports (ADR 016); what the cache answers is what a
+    // fresh computation gives.
+    let cache = workspace.path().join(".waterline/cache/reports");
+    let kept = std::fs::read_dir(&cache).unwrap().count();
+    assert_eq!(kept, 6, "each kind over all time and over the last 90 days");
+    std::fs::remove_dir_all(&cache).unwrap();
+    assert_eq!(workspace.json(&["report", "listening"]), listening, "cached = computed");
     // Topic ids are stable from run to run.
     let again = workspace.json(&["report", "listening"]);
     let ids = |report: &serde_json::Value| -> Vec<(u64, String)> {
