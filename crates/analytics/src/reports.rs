@@ -1174,59 +1174,73 @@ async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>,
     rows.sort_by(|a, b| a.account.cmp(&b.account).then(a.at.cmp(&b.at)));
     let mut out = Vec::new();
     let window = Duration::days(90).num_microseconds().unwrap_or(i64::MAX);
+    // Each account's rates of the last 90 days, by basis, kept sorted as the window slides
+    // (one insertion and one removal per post: ranking a post against thousands of earlier
+    // ones must not sort them again for every post).
+    let mut windows: HashMap<&'static str, Vec<f64>> = HashMap::new();
     let mut start = 0;
     for position in 0..rows.len() {
         if position == 0 || rows[position].account != rows[position - 1].account {
             start = position;
+            windows.clear();
         }
         while start < position && rows[start].at < rows[position].at - window {
+            if let Some((value, basis)) = rows[start].rate
+                && let Some(sorted) = windows.get_mut(basis)
+            {
+                let at = sorted.partition_point(|h| h.total_cmp(&value).is_lt());
+                if at < sorted.len() {
+                    sorted.remove(at);
+                }
+            }
             start += 1;
         }
         let own = rows[position].rate;
-        let mut history: Vec<f64> = rows[start..position]
-            .iter()
-            .filter_map(|row| {
-                row.rate.filter(|(_, basis)| Some(*basis) == own.map(|o| o.1)).map(|(r, _)| r)
-            })
-            .collect();
-        let Some(mut post) = rows[position].post.take() else { continue };
-        history.sort_by(f64::total_cmp);
-        let (reply_count, negative, answered) = replies
-            .get(&(post.example.platform.clone(), post.example.id.clone()))
-            .copied()
-            .unwrap_or_default();
-        let negative_share = negative as f64 / reply_count.max(1) as f64;
-        let (percentile, label) = match own {
-            Some((value, _)) if history.len() >= MIN_HISTORY => {
-                let below = history.iter().filter(|h| **h < value).count() as f64;
-                let equal = history.iter().filter(|h| **h == value).count() as f64;
-                let percentile = (below + equal / 2.0) / history.len() as f64 * 100.0;
-                let label = if reply_count >= 3 && negative_share > 0.5 {
-                    "frosty"
-                } else if percentile >= 67.0 {
-                    "warm"
-                } else if percentile >= 33.0 {
-                    "cool"
-                } else {
-                    "frosty"
-                };
-                (Some(round(percentile)), label)
-            }
-            _ => (None, "not enough history"),
-        };
-        let median = (!history.is_empty()).then(|| history[history.len() / 2]);
-        post.reception = Reception {
-            label: label.to_owned(),
-            percentile,
-            rate: own.map(|(value, _)| significant(value)),
-            basis: own.map(|(_, basis)| basis.to_owned()),
-            baseline_median: median.map(significant),
-            history: history.len(),
-            replies: reply_count,
-            negative_replies: round(negative_share),
-        };
-        post.replies_answered = answered;
-        out.push(post);
+        if let Some(mut post) = rows[position].post.take() {
+            let history: &[f64] =
+                own.and_then(|(_, basis)| windows.get(basis)).map_or(&[], Vec::as_slice);
+            let (reply_count, negative, answered) = replies
+                .get(&(post.example.platform.clone(), post.example.id.clone()))
+                .copied()
+                .unwrap_or_default();
+            let negative_share = negative as f64 / reply_count.max(1) as f64;
+            let (percentile, label) = match own {
+                Some((value, _)) if history.len() >= MIN_HISTORY => {
+                    let below = history.partition_point(|h| *h < value) as f64;
+                    let equal = history.partition_point(|h| *h <= value) as f64 - below;
+                    let percentile = (below + equal / 2.0) / history.len() as f64 * 100.0;
+                    let label = if reply_count >= 3 && negative_share > 0.5 {
+                        "frosty"
+                    } else if percentile >= 67.0 {
+                        "warm"
+                    } else if percentile >= 33.0 {
+                        "cool"
+                    } else {
+                        "frosty"
+                    };
+                    (Some(round(percentile)), label)
+                }
+                _ => (None, "not enough history"),
+            };
+            let median = (!history.is_empty()).then(|| history[history.len() / 2]);
+            post.reception = Reception {
+                label: label.to_owned(),
+                percentile,
+                rate: own.map(|(value, _)| significant(value)),
+                basis: own.map(|(_, basis)| basis.to_owned()),
+                baseline_median: median.map(significant),
+                history: history.len(),
+                replies: reply_count,
+                negative_replies: round(negative_share),
+            };
+            post.replies_answered = answered;
+            out.push(post);
+        }
+        if let Some((value, basis)) = own {
+            let sorted = windows.entry(basis).or_default();
+            let at = sorted.partition_point(|h| h.total_cmp(&value).is_lt());
+            sorted.insert(at, value);
+        }
     }
     Ok(out)
 }

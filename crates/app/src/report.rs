@@ -160,7 +160,9 @@ pub async fn cached(
     if let Ok(bytes) = std::fs::read(&path) {
         match parse(request.kind, &bytes) {
             Ok(report) => return Ok(report),
-            Err(error) => tracing::warn!("ignoring the cached report `{}`: {error}", path.display()),
+            Err(error) => {
+                tracing::warn!("ignoring the cached report `{}`: {error}", path.display())
+            }
         }
     }
     let report = compute(

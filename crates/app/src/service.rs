@@ -61,6 +61,8 @@ struct Snapshot {
     lists: Memo<String, Value>,
     /// The milestone statuses, once computed.
     milestones: std::sync::Mutex<Option<Arc<Vec<measure::MilestoneStatus>>>>,
+    /// The status, once computed.
+    status: std::sync::Mutex<Option<crate::status::Status>>,
 }
 
 impl Snapshot {
@@ -73,6 +75,7 @@ impl Snapshot {
             answers: Memo::new(),
             lists: Memo::new(),
             milestones: std::sync::Mutex::new(None),
+            status: std::sync::Mutex::new(None),
         }
     }
 }
@@ -566,8 +569,21 @@ impl Backend for Served {
 
     async fn status(&self) -> BackendResult<crate::status::Status> {
         let snapshot = self.current().await;
-        let mut status = crate::status::status(&self.workspace, &snapshot.session, 0).await?;
+        // The counts change only with the posts: once per snapshot.
+        let known = snapshot.status.lock().ok().and_then(|known| known.clone());
+        let mut status = match known {
+            Some(status) => status,
+            None => {
+                let status = crate::status::status(&self.workspace, &snapshot.session, 0).await?;
+                if let Ok(mut known) = snapshot.status.lock() {
+                    *known = Some(status.clone());
+                }
+                status
+            }
+        };
         status.table_version = snapshot.version;
+        // Import runs are in the state database: a run that stored nothing changes no post.
+        status.runs = self.state.runs(crate::status::RUNS).await?;
         status.caches = Some(if self.stale.load(std::sync::atomic::Ordering::SeqCst) {
             "rebuilding"
         } else {
