@@ -140,7 +140,7 @@ fn keep(dir: &std::path::Path, path: &std::path::Path, report: &Report) -> Resul
             Some((modified, entry.path()))
         })
         .collect();
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|file| std::cmp::Reverse(file.0));
     for (_, old) in files.into_iter().skip(CACHE_KEPT) {
         let _ = std::fs::remove_file(old);
     }
