@@ -75,6 +75,10 @@ pub const DEFAULT_DAYS: u64 = 90;
 /// Bump when what a report computes changes: older cached reports are then never read.
 const CACHE_FORMAT: u32 = 1;
 
+/// An import prepares the default reports from this many stored posts (below, a report
+/// takes well under a second and its first reader computes it).
+pub const PREPARE_FROM_POSTS: u64 = 20_000;
+
 /// Cached reports kept on disk (the newest; older ones go when one is written).
 const CACHE_KEPT: usize = 24;
 
@@ -210,6 +214,12 @@ pub async fn prepare(workspace: &Workspace) -> Result<usize> {
         return Ok(0);
     }
     let analytics = Analytics::open(&store).await?;
+    let posts = waterline_analytics::status::counts(&analytics, &workspace.config.time_zone, 0)
+        .await?
+        .posts;
+    if posts < PREPARE_FROM_POSTS {
+        return Ok(0); // computed in well under a second by their first reader
+    }
     let version = store.version();
     let tz = workspace.config.time_zone()?;
     let last_day = analytics
