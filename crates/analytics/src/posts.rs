@@ -9,7 +9,7 @@ use crate::query::{self, Context, Filter, QueryError};
 use crate::{Analytics, AnalyticsError, to_json};
 
 /// Which posts to list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PostList {
     /// First local day (inclusive).
     pub from: Option<NaiveDate>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use waterline_analytics::query::{Answer, Filter, Query};
+use waterline_analytics::query::{Answer, Query};
 use waterline_store::state::StateDb;
 
 use crate::error::AppError;
@@ -49,25 +49,9 @@ impl ReportKind {
     }
 }
 
-/// Which posts to list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PostsRequest {
-    /// First local day (inclusive).
-    pub from: Option<NaiveDate>,
-    /// Last local day (inclusive).
-    pub to: Option<NaiveDate>,
-    /// Filters on the query dimensions (platform, side, language, sentiment, need, account,
-    /// post_type, topic).
-    pub filters: Vec<Filter>,
-    /// Words the text must contain (case-insensitive).
-    pub text: Option<String>,
-    /// Audience posts addressed to the brand that need a reply and have none.
-    pub unanswered: bool,
-    /// 1-based page.
-    pub page: u64,
-    /// Posts per page.
-    pub per_page: u64,
-}
+/// Which posts to list: the analytics crate's request; a `topic` filter may name topics by
+/// id, name or label words here (the service resolves them to ids).
+pub use waterline_analytics::posts::PostList as PostsRequest;
 
 /// A new baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -334,15 +334,7 @@ impl Served {
             }
             filters.push(Filter { values: ids, ..filter });
         }
-        let list = waterline_analytics::posts::PostList {
-            from: request.from,
-            to: request.to,
-            filters,
-            text: request.text,
-            unanswered: request.unanswered,
-            page: request.page,
-            per_page: request.per_page,
-        };
+        let list = PostsRequest { filters, ..request };
         let page = waterline_analytics::posts::list(&session.analytics, &session.context, &list)
             .await
             .map_err(|error| match error {
