@@ -1,7 +1,7 @@
 //! The post list behind every number: a page of posts, newest first, with the total that
 //! match the same filters a metric query takes (period, platform, side, language,
-//! sentiment, need, account, post type, topic), a text search, or the audience's
-//! unanswered posts addressed to the brand.
+//! sentiment, need, account, post type, topic), a text search, or the inbound
+//! conversations nobody answered (those the response metrics count as unanswered).
 
 use chrono::NaiveDate;
 
@@ -19,8 +19,17 @@ pub struct PostList {
     pub filters: Vec<Filter>,
     /// Words the text must contain (case-insensitive).
     pub text: Option<String>,
-    /// Audience posts addressed to the brand that need a reply and have none.
+    /// The posts that opened an inbound conversation no own post answered (the response
+    /// metrics' definition: `inbound` minus the answered ones).
     pub unanswered: bool,
+    /// The posts that opened an inbound conversation, answered or not (what `inbound`
+    /// counts).
+    #[serde(default)]
+    pub inbound: bool,
+    /// The audience's interactions with the brand: posts addressed to it or mentioning it
+    /// (what the author metrics count).
+    #[serde(default)]
+    pub interacting: bool,
     /// 1-based page.
     pub page: u64,
     /// Posts per page.
@@ -51,12 +60,46 @@ pub enum ListError {
     Engine(#[from] AnalyticsError),
 }
 
+/// Most words a text search takes (each is one condition on every post's text: a request
+/// with thousands of them made the engine's planner overflow its stack).
+pub const MAX_WORDS: usize = 16;
+/// Longest word a text search takes.
+pub const MAX_WORD_CHARS: usize = 100;
+
 /// The `WHERE` clause of a list over `posts p`.
 fn where_sql(request: &PostList, context: &Context) -> Result<String, ListError> {
     let tz: chrono_tz::Tz = context.time_zone.parse().map_err(|_| {
         QueryError::Unsupported(format!("unknown time zone `{}`", context.time_zone))
     })?;
+    if request.filters.len() > query::MAX_FILTERS
+        || request.filters.iter().any(|f| f.values.len() > query::MAX_FILTER_VALUES)
+    {
+        return Err(QueryError::Unsupported(format!(
+            "a post list takes {} filters of {} values at most",
+            query::MAX_FILTERS,
+            query::MAX_FILTER_VALUES
+        ))
+        .into());
+    }
+    if let Some(text) = &request.text {
+        let words = text.split_whitespace().count();
+        if words > MAX_WORDS {
+            return Err(QueryError::Unsupported(format!(
+                "{words} words to search: a search takes {MAX_WORDS} at most"
+            ))
+            .into());
+        }
+        if text.split_whitespace().any(|word| word.chars().count() > MAX_WORD_CHARS) {
+            return Err(QueryError::Unsupported(format!(
+                "a word to search has {MAX_WORD_CHARS} characters at most"
+            ))
+            .into());
+        }
+    }
     let mut conditions: Vec<String> = Vec::new();
+    if request.interacting {
+        conditions.push(format!("p.side = 'audience' AND {}", query::interacts_sql(context)));
+    }
     let (start, end) = query::period_bounds(&tz, request.from, request.to);
     let stamp = |at: chrono::DateTime<chrono::Utc>| {
         query::quote(&at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
@@ -72,7 +115,9 @@ fn where_sql(request: &PostList, context: &Context) -> Result<String, ListError>
         let not = if *negate { "NOT " } else { "" };
         let column = match field.as_str() {
             "platform" | "side" | "language" | "sentiment" | "need" => format!("p.{field}"),
-            "account" => "concat(p.platform, ':', lower(p.author_handle))".to_owned(),
+            // The `account` dimension of the metric queries, so that a split's link lists
+            // the posts the split counted.
+            "account" => "coalesce(p.author_handle, p.author_id, 'unknown')".to_owned(),
             "post_type" => query::post_type_sql(Some("p")),
             "topic" => {
                 let ids = values
@@ -106,12 +151,6 @@ fn where_sql(request: &PostList, context: &Context) -> Result<String, ListError>
             conditions.push(format!("lower(p.text) LIKE {}", query::quote(&pattern)));
         }
     }
-    if request.unanswered {
-        conditions.push("p.side = 'audience' AND p.addressed_to_brand".to_owned());
-        if !context.inbound_addressed {
-            conditions.push("p.need IN ('question', 'complaint', 'request')".to_owned());
-        }
-    }
     Ok(if conditions.is_empty() {
         String::new()
     } else {
@@ -127,14 +166,22 @@ pub async fn list(
     request: &PostList,
 ) -> Result<PostPage, ListError> {
     let filter = where_sql(request, context)?;
-    let from = if request.unanswered {
-        "posts p \
-         LEFT ANTI JOIN (SELECT DISTINCT platform AS r_platform, reply_to AS r_target FROM posts WHERE side = 'own' AND reply_to IS NOT NULL) r \
-         ON p.platform = r.r_platform AND p.id = r.r_target \
-         LEFT ANTI JOIN (SELECT DISTINCT platform AS c_platform, conversation_id AS c_conversation FROM posts WHERE side = 'own' AND reply_to IS NOT NULL AND conversation_id IS NOT NULL) c \
-         ON p.platform = c.c_platform AND p.conversation_id = c.c_conversation"
+    // Unanswered: the inbound conversations that no own post answered, listed by the post
+    // that opened each, under the one definition the response metrics use (`inbound`,
+    // `response_rate`): from the conversations cache when it is registered, else computed.
+    let conversations = if analytics.context.table_exist("conversations").map_err(AnalyticsError::from)? {
+        "conversations".to_owned()
     } else {
-        "posts p"
+        format!("({})", query::conversations_sql(context))
+    };
+    let from = if request.unanswered || request.inbound {
+        let answered = if request.unanswered { " WHERE answered_at IS NULL" } else { "" };
+        format!(
+            "posts p JOIN (SELECT platform AS u_platform, id AS u_id FROM {conversations}{answered}) u \
+             ON p.platform = u.u_platform AND p.id = u.u_id"
+        )
+    } else {
+        "posts p".to_owned()
     };
     let offset = (request.page.saturating_sub(1)).saturating_mul(request.per_page);
     let sql = format!(

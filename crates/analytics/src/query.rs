@@ -222,6 +222,12 @@ impl Plan {
     pub fn uses_conversations(&self) -> bool {
         self.statements.iter().any(|statement| statement.source == "conversations")
     }
+
+    /// True when a statement reads the first-interactions cache (the caller registers it
+    /// first).
+    pub fn uses_first_interactions(&self) -> bool {
+        self.statements.iter().any(|statement| statement.source == "first_interactions")
+    }
 }
 
 /// The UTC instant a local day starts (the earliest, across a daylight-saving change).
@@ -344,7 +350,7 @@ fn brand_mentions_sql(context: &Context) -> String {
     context.panel.first().map(mentions_sql).unwrap_or_else(|| "false".into())
 }
 
-fn interacts_sql(context: &Context) -> String {
+pub(crate) fn interacts_sql(context: &Context) -> String {
     format!("(coalesce(addressed_to_brand, false) OR {})", brand_mentions_sql(context))
 }
 
@@ -409,6 +415,9 @@ struct Planner<'a> {
     rollup: bool,
     /// Response metrics read the conversations cache (a row is a conversation).
     conversations: bool,
+    /// Author metrics read each author's first interaction from the first-interactions
+    /// cache instead of grouping every interacting post of all time.
+    first_interactions: bool,
 }
 
 /// Dimensions the daily rollup keeps.
@@ -460,6 +469,17 @@ pub fn rollup_sql(context: &Context) -> String {
     )
 }
 
+/// The SQL that builds the first-interactions cache: each interacting audience author
+/// (`ever_key`) with the time of their first interaction ever (`first_ever`), which tells
+/// new authors from returning ones in any period.
+pub fn first_interactions_sql(context: &Context) -> String {
+    format!(
+        "SELECT coalesce(author_id, author_handle) AS ever_key, min(created_at) AS first_ever \
+         FROM posts WHERE side = 'audience' AND {} GROUP BY 1",
+        interacts_sql(context)
+    )
+}
+
 /// The SQL that builds the conversations cache: one row per inbound conversation with its
 /// attributes, its answer and the hours to it (business hours under the schedule registered
 /// when it is built).
@@ -471,11 +491,12 @@ pub fn conversations_sql(context: &Context) -> String {
         dimensions: Vec::new(),
         rollup: false,
         conversations: false,
+        first_interactions: false,
     };
     format!(
         "{} SELECT to_char(date_trunc('day', created_at AT TIME ZONE {}), '%Y-%m-%d') AS day, platform, \
          coalesce(side, 'unknown') AS side, coalesce(language, 'und') AS language, coalesce(sentiment, 'unknown') AS sentiment, \
-         coalesce(need, 'none') AS need, post_type, {RESPONSE_ACCOUNT} AS account, created_at, answered_at, \
+         coalesce(need, 'none') AS need, post_type, {RESPONSE_ACCOUNT} AS account, id, created_at, answered_at, \
          response_hours, response_business_hours FROM x",
         planner.conversations(),
         quote(&context.time_zone)
@@ -880,12 +901,16 @@ impl Planner<'_> {
         }
         format!(
             "{}, i AS (SELECT {} FROM b WHERE side = 'audience' AND {interacts}{}), \
-             f AS (SELECT coalesce(author_id, author_handle) AS ever_key, min(created_at) AS first_ever FROM posts \
-             WHERE side = 'audience' AND {interacts} GROUP BY 1) \
+             f AS ({}) \
              SELECT {} FROM i JOIN f ON i.author_key = f.ever_key{}",
             self.base(&[], false),
             inner.join(", "),
             self.group_by(dims.len() + 1),
+            if self.first_interactions {
+                "SELECT ever_key, first_ever FROM first_interactions".to_owned()
+            } else {
+                first_interactions_sql(self.context)
+            },
             outer.join(", "),
             self.group_by(names.len())
         )
@@ -1061,13 +1086,57 @@ fn output_names(metrics: &[&Metric], parts: bool, planner: &Planner<'_>) -> Vec<
 /// query's filters and period, or `None` for other metrics.
 pub fn values_sql(query: &Query, context: &Context, metric: &Metric) -> Option<String> {
     let planner =
-        Planner { query, context, dimensions: Vec::new(), rollup: false, conversations: false };
+        Planner {
+            query,
+            context,
+            dimensions: Vec::new(),
+            rollup: false,
+            conversations: false,
+            first_interactions: false,
+        };
     planner.values_statement(metric)
 }
 
 /// Plans a query: checks names, adds the dimensions share metrics need, and writes one
 /// SQL statement per metric family. Pure: same query and context, same SQL.
+/// Most metrics, dimensions, filters and values per filter one query may ask: far above what
+/// a person or a dashboard asks, and low enough that no request can make the engine's planner
+/// recurse out of its stack or plan for minutes (a query is a request like any other: its
+/// size is bounded).
+pub const MAX_METRICS: usize = 64;
+/// See [`MAX_METRICS`].
+pub const MAX_DIMENSIONS: usize = 8;
+/// See [`MAX_METRICS`].
+pub const MAX_FILTERS: usize = 32;
+/// See [`MAX_METRICS`].
+pub const MAX_FILTER_VALUES: usize = 1_000;
+
+/// Refuses a query larger than the bounds above, naming the bound.
+pub fn check_size(query: &Query) -> Result<(), QueryError> {
+    let too_many = |what: &str, asked: usize, most: usize| {
+        Err(QueryError::Unsupported(format!("{asked} {what} asked: a query takes {most} at most")))
+    };
+    if query.metrics.len() > MAX_METRICS {
+        return too_many("metrics", query.metrics.len(), MAX_METRICS);
+    }
+    if query.by.len() > MAX_DIMENSIONS {
+        return too_many("dimensions", query.by.len(), MAX_DIMENSIONS);
+    }
+    if query.filters.len() > MAX_FILTERS {
+        return too_many("filters", query.filters.len(), MAX_FILTERS);
+    }
+    if let Some(filter) = query.filters.iter().find(|f| f.values.len() > MAX_FILTER_VALUES) {
+        return too_many(
+            &format!("values for `{}`", filter.field),
+            filter.values.len(),
+            MAX_FILTER_VALUES,
+        );
+    }
+    Ok(())
+}
+
 pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
+    check_size(query)?;
     if query.metrics.is_empty() {
         return Err(QueryError::NoMetric);
     }
@@ -1129,6 +1198,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
         dimensions: dimensions.clone(),
         rollup: false,
         conversations: false,
+        first_interactions: false,
     };
     if planner.has("topic") && !context.topics {
         return Err(QueryError::Unsupported(
@@ -1158,6 +1228,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
         planner.conversations = family == Family::Responses
             && context.rollup
             && conversations_answer(query, &dimensions);
+        planner.first_interactions = family == Family::Authors && context.rollup;
         let sql = match family {
             Family::Posts => planner.posts_statement(&members),
             Family::Authors => planner.authors_statement(&members),
@@ -1170,6 +1241,8 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
                 "rollup"
             } else if planner.conversations {
                 "conversations"
+            } else if planner.first_interactions {
+                "first_interactions"
             } else {
                 "posts"
             },
@@ -1177,6 +1250,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
         });
         planner.rollup = false;
         planner.conversations = false;
+        planner.first_interactions = false;
     }
     for (metric, name) in &business {
         statements.push(Statement {

@@ -49,18 +49,33 @@ fn number(row: &serde_json::Value, key: &str) -> u64 {
     row.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
 }
 
-/// The counts, with the `days` most recent local days (three aggregations in the engine).
+/// The counts, with the `days` most recent local days: from the daily rollup when it is
+/// registered (a few thousand rows whatever the number of posts; the rollup counts every
+/// post under its local day, platform and side), else from the posts (three aggregations).
 pub async fn counts(
     analytics: &Analytics,
     time_zone: &str,
     days: usize,
 ) -> Result<Counts, AnalyticsError> {
-    let total = to_json(
-        &analytics.query("SELECT count(*) AS posts, max(created_at) AS latest FROM posts").await?,
-    )?;
+    let rollup = analytics.context.table_exist("rollup")?;
+    let (posts, day) = if rollup {
+        ("CAST(sum(n) AS BIGINT)", "day".to_owned())
+    } else {
+        (
+            "count(*)",
+            format!("to_char(created_at AT TIME ZONE {}, '%Y-%m-%d')", query::quote(time_zone)),
+        )
+    };
+    let source = if rollup { "rollup" } else { "posts" };
+    // The newest post's time is not in the rollup: a one-column aggregate over the posts.
+    let latest = to_json(&analytics.query("SELECT max(created_at) AS latest FROM posts").await?)?;
+    let total = to_json(&analytics.query(&format!("SELECT {posts} AS posts FROM {source}")).await?)?;
     let sides = to_json(
         &analytics
-            .query("SELECT platform, side, count(*) AS posts FROM posts GROUP BY platform, side ORDER BY platform, side")
+            .query(&format!(
+                "SELECT platform, coalesce(side, 'unknown') AS side, {posts} AS posts FROM {source} \
+                 GROUP BY 1, 2 ORDER BY 1, 2"
+            ))
             .await?,
     )?;
     let by_day = if days == 0 {
@@ -69,16 +84,15 @@ pub async fn counts(
         to_json(
             &analytics
                 .query(&format!(
-                    "SELECT to_char(created_at AT TIME ZONE {zone}, '%Y-%m-%d') AS day, count(*) AS posts \
-                     FROM posts GROUP BY 1 ORDER BY 1 DESC LIMIT {days}",
-                    zone = query::quote(time_zone)
+                    "SELECT {day} AS day, {posts} AS posts FROM {source} \
+                     GROUP BY 1 ORDER BY 1 DESC LIMIT {days}"
                 ))
                 .await?,
         )?
     };
     let rows = |value: &serde_json::Value| value.as_array().cloned().unwrap_or_default();
     let first = rows(&total).into_iter().next().unwrap_or_default();
-    let latest = text(&first, "latest");
+    let latest = text(&rows(&latest).into_iter().next().unwrap_or_default(), "latest");
     Ok(Counts {
         posts: number(&first, "posts"),
         latest_post: (!latest.is_empty()).then_some(latest),

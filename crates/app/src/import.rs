@@ -237,7 +237,11 @@ async fn import_all(
     let kept = warm.take().filter(|w| w.version == store.version() && w.enrich == options.enrich);
     let (mut index, mut enricher) = match kept {
         Some(Warm { index, enricher, .. }) => (index, Some(enricher)),
-        None => (store.load_index().await.context("cannot read the stored posts")?, None),
+        None => {
+            let index = store.load_index().await.context("cannot read the stored posts")?;
+            tracing::info!(posts = index.posts.len(), "read the index of stored posts");
+            (index, None)
+        }
     };
     // Size the index for the inputs up front (about one post per 300 bytes of input) so it
     // is not rehashed again and again as it grows; a wrong guess only costs a rehash.
@@ -250,6 +254,7 @@ async fn import_all(
     index.posts.reserve(expected);
     if enricher.is_none() {
         enricher = Some(new_enricher(store, workspace, options).await?);
+        tracing::info!("read the account book and the near-duplicate leaders");
     } else if let Some(assigner) =
         enricher.as_mut().and_then(|enricher| enricher.enrichment.topics.as_mut())
     {
@@ -384,6 +389,7 @@ async fn import_all(
             pv_cases,
         });
     }
+    tracing::info!(inputs = paths.len(), "stored every input");
     if let Some(mut enricher) = enricher {
         // What waited for a topic may form new ones now (its posts are stored without one).
         if let Some(assigner) = enricher.enrichment.topics.as_mut() {

@@ -41,6 +41,8 @@ pub struct Session {
     rollup_ready: tokio::sync::OnceCell<bool>,
     /// The conversations cache is registered (true when this session built it).
     conversations_ready: tokio::sync::OnceCell<bool>,
+    /// The first-interactions cache is registered (true when this session built it).
+    first_interactions_ready: tokio::sync::OnceCell<bool>,
     /// The `post_topics` table is registered.
     topics_ready: tokio::sync::OnceCell<()>,
     /// The workspace's data folder.
@@ -92,6 +94,7 @@ pub async fn open_with(workspace: &Workspace, store: Store) -> Result<Session> {
         context,
         rollup_ready: tokio::sync::OnceCell::new(),
         conversations_ready: tokio::sync::OnceCell::new(),
+        first_interactions_ready: tokio::sync::OnceCell::new(),
         topics_ready: tokio::sync::OnceCell::new(),
         data_dir: workspace.data_dir(),
         held: std::sync::Mutex::new(Vec::new()),
@@ -261,33 +264,48 @@ impl Session {
         Ok(*built)
     }
 
-    /// Builds or registers both caches (for code that plans without `answer`); true when
-    /// either was built (the store changed since they were).
+    /// Builds or registers each author's first interaction once per session.
+    async fn ensure_first_interactions(&self) -> Result<bool> {
+        let built = self
+            .first_interactions_ready
+            .get_or_try_init(|| async {
+                let sql = query::first_interactions_sql(&self.context);
+                self.ensure_cache("first_interactions", &sql, "").await
+            })
+            .await?;
+        Ok(*built)
+    }
+
+    /// Builds or registers every cache (for code that plans without `answer`); true when
+    /// any was built (the store changed since they were).
     pub async fn ensure_caches(&self, workspace: &Workspace) -> Result<bool> {
         let rollup = self.ensure_rollup().await?;
-        Ok(self.ensure_conversations(workspace).await? | rollup)
+        let authors = self.ensure_first_interactions().await?;
+        Ok(self.ensure_conversations(workspace).await? | rollup | authors)
     }
 
     /// Registers the cache files as they are, even when the store moved on since they were
     /// built (the server answers from them for the moment it takes to rebuild them); false
     /// when there are none.
     pub async fn adopt_caches(&self) -> Result<bool> {
-        let (Some(rollup), Some(conversations)) = (
-            stamped_cache_file(&self.data_dir, "rollup", None),
-            stamped_cache_file(&self.data_dir, "conversations", None),
-        ) else {
-            return Ok(false);
-        };
-        let (Ok(held_rollup), Ok(held_conversations)) = (hold(&rollup), hold(&conversations))
-        else {
-            return Ok(false); // swept meanwhile: built again
-        };
-        self.keep(held_rollup);
-        self.keep(held_conversations);
-        self.analytics.register_cache("rollup", &rollup).await?;
-        self.analytics.register_cache("conversations", &conversations).await?;
+        const NAMES: [&str; 3] = ["rollup", "conversations", "first_interactions"];
+        let mut files = Vec::new();
+        for name in NAMES {
+            let Some(file) = stamped_cache_file(&self.data_dir, name, None) else {
+                return Ok(false);
+            };
+            let Ok(held) = hold(&file) else {
+                return Ok(false); // swept meanwhile: built again
+            };
+            files.push((name, file, held));
+        }
+        for (name, file, held) in files {
+            self.keep(held);
+            self.analytics.register_cache(name, &file).await?;
+        }
         let _ = self.rollup_ready.set(false);
         let _ = self.conversations_ready.set(false);
+        let _ = self.first_interactions_ready.set(false);
         Ok(true)
     }
 
@@ -365,6 +383,9 @@ impl Session {
         }
         if plan.uses_conversations() {
             self.ensure_conversations(workspace).await?;
+        }
+        if plan.uses_first_interactions() {
+            self.ensure_first_interactions().await?;
         }
         Ok(query::run(&self.analytics, &plan, query.limit).await?)
     }

@@ -73,7 +73,24 @@ pub async fn compute(
 pub const DEFAULT_DAYS: u64 = 90;
 
 /// Bump when what a report computes changes: older cached reports are then never read.
-const CACHE_FORMAT: u32 = 1;
+const CACHE_FORMAT: u32 = 2;
+
+/// This build of the program: its version and its executable's size and modification time,
+/// so that a rebuilt program (same version number, other code) never reads the reports an
+/// earlier build computed.
+fn build() -> &'static str {
+    static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUILD.get_or_init(|| {
+        let executable = std::env::current_exe().and_then(std::fs::metadata).ok();
+        let modified = executable
+            .as_ref()
+            .and_then(|metadata| metadata.modified().ok())
+            .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |at| at.as_nanos());
+        let size = executable.map_or(0, |metadata| metadata.len());
+        format!("{} {size} {modified}", env!("CARGO_PKG_VERSION"))
+    })
+}
 
 /// An import prepares the default reports from this many stored posts (below, a report
 /// takes well under a second and its first reader computes it).
@@ -102,13 +119,13 @@ fn cache_dir(workspace: &Workspace) -> std::path::PathBuf {
 }
 
 /// The cached file's name: the request and everything its answer depends on (the store
-/// version, the topic model's generation, the configuration, this program's version).
+/// version, the topic model's generation, the configuration, this build of the program).
 fn cache_name(workspace: &Workspace, version: Option<u64>, request: &ReportRequest) -> String {
     let generation = crate::topics::saved_generation(&workspace.data_dir());
     let config = serde_json::to_string(&workspace.config).unwrap_or_default();
     let key = serde_json::json!([
         CACHE_FORMAT,
-        env!("CARGO_PKG_VERSION"),
+        build(),
         version,
         generation,
         config,
@@ -229,7 +246,14 @@ pub async fn prepare(workspace: &Workspace) -> Result<usize> {
         .map(|last| last.with_timezone(&tz).date_naive());
     let requests = default_requests(last_day);
     for request in &requests {
+        let started = std::time::Instant::now();
         cached(workspace, &analytics, version, request).await?;
+        tracing::info!(
+            kind = ?request.kind,
+            from = ?request.from,
+            seconds = started.elapsed().as_secs_f64(),
+            "prepared a default report"
+        );
     }
     Ok(requests.len())
 }

@@ -104,7 +104,14 @@ pub struct Served {
     /// The live runner of this process, when the sources run here: ingest bodies go
     /// through it, so the alert rules see their posts as they arrive.
     runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
+    /// The PV cases with the mark of the event log they were rebuilt from.
+    pv_cases: PvMemo,
 }
+
+/// PV cases as last rebuilt, with the log's mark then.
+type PvMemo = Mutex<
+    Option<((i64, Option<i64>), Arc<std::collections::BTreeMap<String, waterline_model::pv::Case>>)>,
+>;
 
 /// The pacing of reloads and cache rebuilds.
 #[derive(Debug, Default)]
@@ -183,6 +190,7 @@ impl Served {
             warm: Mutex::new(None),
             topic_names: std::sync::Mutex::new(None),
             runner: None,
+            pv_cases: Mutex::new(None),
         };
         served.changed_on_disk();
         Ok(served)
@@ -709,7 +717,7 @@ impl Backend for Served {
 
     async fn pv_queue(&self, all: bool) -> BackendResult<Value> {
         let now = chrono::Utc::now();
-        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let cases = self.pv_cases().await?;
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
         let mut counts: std::collections::BTreeMap<&str, u64> =
             waterline_model::pv::Status::ALL.iter().map(|status| (status.as_str(), 0)).collect();
@@ -788,7 +796,7 @@ impl Backend for Served {
 
     async fn pv_export(&self, format: String) -> BackendResult<(&'static str, String)> {
         let now = chrono::Utc::now();
-        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let cases = self.pv_cases().await?;
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
         match format.as_str() {
             "csv" => {
@@ -804,7 +812,7 @@ impl Backend for Served {
     }
 
     async fn pv_reconcile(&self) -> BackendResult<Value> {
-        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let cases = self.pv_cases().await?;
         let receipts = self.state.pv_receipts().await?;
         let report = crate::pv::reconcile(&cases, &receipts, None, chrono::Utc::now());
         serde_json::to_value(report).map_err(AppError::internal)
@@ -821,7 +829,7 @@ impl Backend for Served {
     async fn alerts(&self) -> BackendResult<Value> {
         let now = chrono::Utc::now();
         let config = &self.workspace.config;
-        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        let cases = self.pv_cases().await?;
         let views = crate::pv::queue(cases, config, now).map_err(internal)?;
         let coverage = self.channel_coverage().await?;
         let alerts = crate::pv::alerts(&views, &coverage, config, now);
@@ -887,6 +895,24 @@ fn act_error(error: crate::pv::ActError) -> AppError {
 
 impl Served {
     /// Owned-channel coverage: the stored times per snapshot, the gaps against now.
+    /// Every PV case, rebuilt from the event log only when the log moved since the last
+    /// rebuild (at ten million posts the log holds tens of thousands of cases: rebuilding
+    /// it for each page took seconds).
+    async fn pv_cases(
+        &self,
+    ) -> BackendResult<std::collections::BTreeMap<String, waterline_model::pv::Case>> {
+        let mark = self.state.pv_mark().await?;
+        let mut memo = self.pv_cases.lock().await;
+        if let Some((seen, cases)) = memo.as_ref()
+            && *seen == mark
+        {
+            return Ok(cases.as_ref().clone());
+        }
+        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
+        *memo = Some((mark, Arc::new(cases.clone())));
+        Ok(cases)
+    }
+
     async fn channel_coverage(&self) -> BackendResult<Vec<crate::pv::Coverage>> {
         let snapshot = self.current().await;
         let now = chrono::Utc::now();

@@ -33,6 +33,13 @@ pub struct Status {
 
 /// The status, with the `days` most recent local days.
 pub async fn status(workspace: &Workspace, session: &Session, days: usize) -> AppResult<Status> {
+    // The counts come from the daily rollup when it is there (an import builds it); without
+    // it, from the posts.
+    if session.store.has_data()
+        && let Err(error) = session.ensure_caches(workspace).await
+    {
+        tracing::warn!("cannot build the query caches now: {error:#}");
+    }
     let counts =
         waterline_analytics::status::counts(&session.analytics, &workspace.config.time_zone, days)
             .await?;

@@ -382,6 +382,14 @@ pub struct PostsParams {
     #[serde(default)]
     unanswered: Option<String>,
     #[serde(default)]
+    inbound: Option<String>,
+    #[serde(default)]
+    interacting: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    post_type: Option<String>,
+    #[serde(default)]
     page: Option<u64>,
     #[serde(default)]
     per_page: Option<u64>,
@@ -430,9 +438,13 @@ pub async fn posts<B: Backend>(
             ("sentiment", params.sentiment.as_deref()),
             ("need", params.need.as_deref()),
             ("topic", params.topic.as_deref()),
+            ("account", params.account.as_deref()),
+            ("post_type", params.post_type.as_deref()),
         ]),
         text: params.q.filter(|q| !q.trim().is_empty()),
         unanswered: flag(params.unanswered.as_deref()),
+        inbound: flag(params.inbound.as_deref()),
+        interacting: flag(params.interacting.as_deref()),
         page: params.page.unwrap_or(1).max(1),
         per_page,
     };

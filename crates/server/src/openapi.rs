@@ -151,17 +151,29 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/posts") => {
             list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
             list.push(query_parameter("to", "Last local day (inclusive)", date));
-            for field in ["platform", "side", "language", "sentiment", "need", "topic"] {
+            for field in
+                ["platform", "side", "language", "sentiment", "need", "topic", "account", "post_type"]
+            {
                 list.push(query_parameter(field, "Comma-separated values to keep", text.clone()));
             }
             list.push(query_parameter(
                 "q",
-                "Words the text contains (case-insensitive)",
+                "Words the text contains (case-insensitive; 16 words at most)",
+                text.clone(),
+            ));
+            list.push(query_parameter(
+                "inbound",
+                "`1`: the posts that opened an inbound conversation (what `inbound` counts)",
+                text.clone(),
+            ));
+            list.push(query_parameter(
+                "interacting",
+                "`1`: audience posts addressed to the brand or mentioning it (what the author metrics count)",
                 text.clone(),
             ));
             list.push(query_parameter(
                 "unanswered",
-                "`1`: audience posts to the brand needing a reply, with none",
+                "`1`: the posts that opened an inbound conversation the brand has not answered (what `inbound` minus the answered ones counts)",
                 text.clone(),
             ));
             list.push(query_parameter(

@@ -86,6 +86,11 @@ pub const PAGES: &[(&str, &str, &str)] = &[
         "Draft check",
         "Check a draft before it is published: compliance rules and the reception forecast.",
     ),
+    (
+        "/posts",
+        "Posts",
+        "The posts behind every number: the same period and filters, newest first.",
+    ),
     ("/metrics", "Definitions", "Every metric: numerator, denominator, time basis, default scope."),
 ];
 
@@ -137,6 +142,27 @@ pub struct PageParams {
     /// Post types: original, reply, quote, repost.
     #[serde(default)]
     pub post_type: Option<String>,
+    /// Sentiments (post list).
+    #[serde(default)]
+    pub sentiment: Option<String>,
+    /// Needs (post list).
+    #[serde(default)]
+    pub need: Option<String>,
+    /// Words the text contains (post list).
+    #[serde(default)]
+    pub q: Option<String>,
+    /// `1`: inbound conversations nobody answered (post list).
+    #[serde(default)]
+    pub unanswered: Option<String>,
+    /// `1`: the posts that opened an inbound conversation (post list).
+    #[serde(default)]
+    pub inbound: Option<String>,
+    /// `1`: the audience's posts addressed to the brand or mentioning it (post list).
+    #[serde(default)]
+    pub interacting: Option<String>,
+    /// 1-based page of the post list.
+    #[serde(default)]
+    pub page: Option<u64>,
     /// `html` or `csv`.
     #[serde(default)]
     pub export: Option<String>,
@@ -242,6 +268,12 @@ impl PageParams {
             ("side", &self.side),
             ("topic", &self.topic),
             ("post_type", &self.post_type),
+            ("sentiment", &self.sentiment),
+            ("need", &self.need),
+            ("q", &self.q),
+            ("unanswered", &self.unanswered),
+            ("inbound", &self.inbound),
+            ("interacting", &self.interacting),
         ] {
             if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
                 pairs.push(format!("{name}={}", encode(value)));
@@ -439,6 +471,15 @@ impl<B: Backend> Page<'_, B> {
         let definition = metrics::find(metric).map_or("", |m| m.definition);
         let raw = value
             .map_or("null".to_owned(), |v| waterline_analytics::query::significant(v).to_string());
+        let shown = esc(&svg::format(value, unit)).into_owned();
+        // The number opens the posts it is computed over.
+        let shown = match posts_href(query, Some(metric), row.unwrap_or(&[])) {
+            Some(href) => format!(
+                r#"<a class="posts-link" href="{}" title="The posts behind this number">{shown}</a>"#,
+                attr(&href)
+            ),
+            None => shown,
+        };
         let _ = write!(
             self.body,
             r#"<div class="figure"><span class="value" data-metric="{m}" data-value="{raw}" data-query="{q}"{r}>{shown}</span><a class="label" href="/metrics#{m}" title="{d}">{l}</a></div>"#,
@@ -449,7 +490,6 @@ impl<B: Backend> Page<'_, B> {
             } else {
                 format!(r#" data-row="{}""#, attr(&row_json.to_string()))
             },
-            shown = esc(&svg::format(value, unit)),
             d = attr(definition),
             l = esc(label),
         );
@@ -544,6 +584,7 @@ pub async fn render<B: Backend>(
         "/alerts" => alerts(&mut page).await?,
         "/pharmacovigilance" => pharmacovigilance(&mut page).await?,
         "/drafts" => drafts(&mut page).await?,
+        "/posts" => posts_page(&mut page).await?,
         "/metrics" => definitions(&mut page),
         _ => return Err(ApiError::not_found(format!("no page `{path}`"))),
     }
@@ -983,7 +1024,7 @@ async fn overview<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     let axis = page.time_axis(Bucket::Week);
     page.push(&svg::lines(
         "Posts per week by side",
-        &series_by(&weekly_answer, "week", "side", "posts"),
+        &series_by(&weekly, &weekly_answer, "week", "side", "posts"),
         "count",
         &axis,
     ));
@@ -1009,6 +1050,167 @@ async fn latest<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         page.push(r#"<p class="empty" id="no-posts">No posts yet. Import files with <code>waterline import FILES</code>, or send JSON lines to <code>POST /api/v1/ingest</code>; they appear here as they arrive.</p>"#);
     }
     posts_table(page, "latest posts", &posts);
+    Ok(())
+}
+
+/// Fields the post list filters on, as URL parameters of `/posts`.
+const LIST_FIELDS: &[&str] =
+    &["platform", "side", "language", "sentiment", "need", "post_type", "topic", "account"];
+
+/// The post list behind a number of `query` (`/posts` with the query's period and filters,
+/// the metric's default scope where the query does not set the field, `keys` of the row or
+/// bucket, and what the metric's family counts: inbound conversations, the audience's
+/// interactions). `None` when the post list cannot express it (a negated filter, a panel
+/// split, a business series): no link is better than a link to other posts.
+fn posts_href(query: &Query, metric: Option<&str>, keys: &[(&str, &str)]) -> Option<String> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let set = |pairs: &mut Vec<(String, String)>, field: &str, value: &str| {
+        pairs.retain(|(f, _)| f != field);
+        pairs.push((field.to_owned(), value.to_owned()));
+    };
+    match (query.from, query.to) {
+        (None, None) => set(&mut pairs, "period", "all"),
+        (from, to) => {
+            if let Some(from) = from {
+                set(&mut pairs, "from", &from.to_string());
+            }
+            if let Some(to) = to {
+                set(&mut pairs, "to", &to.to_string());
+            }
+        }
+    }
+    let family = metric.and_then(metrics::find).map(|m| m.family);
+    match family {
+        Some(metrics::Family::Business) => return None,
+        Some(metrics::Family::Responses) => set(&mut pairs, "inbound", "1"),
+        Some(metrics::Family::Authors) => set(&mut pairs, "interacting", "1"),
+        _ => {}
+    }
+    let responses = family == Some(metrics::Family::Responses);
+    let split: Vec<&str> = query.by.iter().map(String::as_str).chain(keys.iter().map(|(d, _)| *d)).collect();
+    if let Some(metric) = metric.and_then(metrics::find) {
+        for (field, value) in metric.scope {
+            let overridden = query.filters.iter().any(|f| f.field == *field) || split.contains(field);
+            if !overridden {
+                set(&mut pairs, field, value);
+            }
+        }
+    }
+    for filter in &query.filters {
+        if filter.negate || !LIST_FIELDS.contains(&filter.field.as_str()) {
+            return None;
+        }
+        if responses && filter.field == "account" {
+            return None; // the account that answered, not the author
+        }
+        set(&mut pairs, &filter.field, &filter.values.join(","));
+    }
+    for (dimension, key) in keys {
+        match *dimension {
+            "day" | "week" | "month" => {
+                let bucket = match *dimension {
+                    "day" => Bucket::Day,
+                    "week" => Bucket::Week,
+                    _ => Bucket::Month,
+                };
+                let start = bucket.start(key)?;
+                let end = bucket.next(start).pred_opt()?;
+                // Clipped to the query's period: a partial bucket lists the days it counted.
+                let from = query.from.map_or(start, |from| from.max(start));
+                let to = query.to.map_or(end, |to| to.min(end));
+                pairs.retain(|(f, _)| f != "period");
+                set(&mut pairs, "from", &from.to_string());
+                set(&mut pairs, "to", &to.to_string());
+            }
+            field if LIST_FIELDS.contains(&field) && !(responses && field == "account") => {
+                set(&mut pairs, field, key);
+            }
+            _ => return None,
+        }
+    }
+    let query: Vec<String> =
+        pairs.iter().map(|(field, value)| format!("{field}={}", encode(value))).collect();
+    Some(format!("/posts?{}", query.join("&")))
+}
+
+/// `/posts`: the post list under the page's period and filters, 50 a page, newest first;
+/// every number of the other pages links here with its own filters.
+async fn posts_page<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
+    let params = page.params;
+    let filters = crate::api::filters_of(&[
+        ("platform", params.platform.as_deref()),
+        ("side", params.side.as_deref()),
+        ("language", params.language.as_deref()),
+        ("sentiment", params.sentiment.as_deref()),
+        ("need", params.need.as_deref()),
+        ("post_type", params.post_type.as_deref()),
+        ("topic", params.topic.as_deref()),
+        ("account", params.account.as_deref()),
+    ]);
+    let per_page = 50;
+    let number = params.page.unwrap_or(1).max(1);
+    let request = PostsRequest {
+        from: params.from,
+        to: params.to,
+        filters: filters.clone(),
+        text: params.q.clone().filter(|q| !q.trim().is_empty()),
+        unanswered: flag(params.unanswered.as_deref()),
+        inbound: flag(params.inbound.as_deref()),
+        interacting: flag(params.interacting.as_deref()),
+        page: number,
+        per_page,
+    };
+    let mut what: Vec<String> = filters
+        .iter()
+        .map(|f| format!("{} = {}", f.field.replace('_', " "), f.values.join(" or ")))
+        .collect();
+    if let Some(q) = &request.text {
+        what.push(format!("text contains “{q}”"));
+    }
+    if request.unanswered {
+        what.push("inbound conversations nobody answered".into());
+    } else if request.inbound {
+        what.push("posts that opened an inbound conversation".into());
+    }
+    if request.interacting {
+        what.push("the audience's posts addressed to the brand or mentioning it".into());
+    }
+    let posts = page.app.backend.posts(request).await?;
+    page.section(
+        "Posts",
+        "The posts behind the numbers: a number on any page links here with its period and filters.",
+    );
+    let _ = write!(
+        page.body,
+        r#"<p class="filters" id="posts-filters">{}</p>"#,
+        esc(&if what.is_empty() {
+            "Every post of the period.".to_owned()
+        } else {
+            format!("Filters in force: {}.", what.join("; "))
+        })
+    );
+    let total = posts["total"].as_u64().unwrap_or(0);
+    if total == 0 {
+        page.push(r#"<p class="empty" id="posts-empty">No post matches these filters in this period.</p>"#);
+    }
+    posts_table(page, "posts", &posts);
+    let pages = total.div_ceil(per_page);
+    if pages > 1 {
+        let base = page.params.query_string();
+        let link = |n: u64, label: &str| {
+            let separator = if base.is_empty() { "" } else { "&" };
+            format!(r#"<a href="/posts?{}{separator}page={n}">{label}</a>"#, attr(&base))
+        };
+        let mut pager = format!(r#"<p class="pager" id="posts-pager">Page {number} of {pages}"#);
+        if number > 1 {
+            pager.push_str(&format!(" · {}", link(number - 1, "newer")));
+        }
+        if number < pages {
+            pager.push_str(&format!(" · {}", link(number + 1, "older")));
+        }
+        pager.push_str("</p>");
+        page.push(&pager);
+    }
     Ok(())
 }
 
@@ -1052,7 +1254,7 @@ fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
     if let Some(total) = posts["total"].as_u64() {
         let _ = write!(
             page.body,
-            r#"<p class="count">{} posts match; the newest {} are shown.</p>"#,
+            r#"<p class="count">{} posts match; {} are shown, newest first.</p>"#,
             svg::format(Some(total as f64), "count"),
             table.rows.len()
         );
@@ -1060,8 +1262,15 @@ fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
     page.table(table);
 }
 
-/// Line series from an answer split by a time bucket and one other dimension.
-fn series_by(answer: &Answer, time: &str, split: &str, metric: &str) -> Vec<Series> {
+/// Line series from an answer of `query` split by a time bucket and one other dimension;
+/// each point links to the posts behind it.
+fn series_by(
+    query: &Query,
+    answer: &Answer,
+    time: &str,
+    split: &str,
+    metric: &str,
+) -> Vec<Series> {
     let (Some(t), Some(s), Some(m)) = (
         answer.dimensions.iter().position(|d| d == time),
         answer.dimensions.iter().position(|d| d == split),
@@ -1088,6 +1297,10 @@ fn series_by(answer: &Answer, time: &str, split: &str, metric: &str) -> Vec<Seri
                         .and_then(|r| r.values[m]);
                     (bucket.chars().take(10).collect(), value.or(Some(0.0)))
                 })
+                .collect(),
+            links: buckets
+                .iter()
+                .map(|bucket| posts_href(query, Some(metric), &[(time, bucket.as_str()), (split, name.as_str())]))
                 .collect(),
             name,
         })
@@ -1153,7 +1366,16 @@ async fn listening<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         .take(15)
         .map(|t| (t["label"].as_str().unwrap_or_default().to_owned(), t["audience_share"].as_f64()))
         .collect();
-    page.push(&svg::bars("Audience share by topic", &bars, "share"));
+    let audience = page.query(&["posts"], &[], &["side=audience"], None)?;
+    let links: Vec<Option<String>> = top
+        .iter()
+        .take(15)
+        .map(|t| {
+            let id = t["id"].as_u64().map(|id| id.to_string()).unwrap_or_default();
+            posts_href(&audience, None, &[("topic", id.as_str())])
+        })
+        .collect();
+    page.push(&svg::bars_linked("Audience share by topic", &bars, "share", &links));
     let mut table = Table {
         name: "topics".into(),
         header: [
@@ -1261,11 +1483,25 @@ async fn gap<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             )
         })
         .collect();
-    page.push(&svg::grouped_bars(
+    let own = page.query(&["posts"], &[], &["side=own", "post_type=original"], None)?;
+    let audience = page.query(&["posts"], &[], &["side=audience"], None)?;
+    let links: Vec<Vec<Option<String>>> = topics
+        .iter()
+        .take(15)
+        .map(|t| {
+            let id = t["id"].as_u64().map(|id| id.to_string()).unwrap_or_default();
+            vec![
+                posts_href(&own, None, &[("topic", id.as_str())]),
+                posts_href(&audience, None, &[("topic", id.as_str())]),
+            ]
+        })
+        .collect();
+    page.push(&svg::grouped_bars_linked(
         "Share of own and audience posts by topic",
         &rows,
         &["own posts", "audience posts"],
         "share",
+        &links,
     ));
     let mut table = Table {
         name: "topics".into(),
@@ -1474,7 +1710,7 @@ async fn share_of_voice<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
     let axis = page.time_axis(Bucket::Week);
     page.push(&svg::lines(
         "Mentions per week by panel member",
-        &series_by(&weekly_answer, "week", "panel", "mentions"),
+        &series_by(&weekly, &weekly_answer, "week", "panel", "mentions"),
         "count",
         &axis,
     ));
@@ -1557,6 +1793,11 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
                 .iter()
                 .map(|r| (r.keys[0].chars().take(7).collect(), r.values[i]))
                 .collect(),
+            links: monthly_answer
+                .rows
+                .iter()
+                .map(|r| posts_href(&monthly, Some(name), &[("month", r.keys[0].as_str())]))
+                .collect(),
         })
         .collect();
     let axis = page.time_axis(Bucket::Month);
@@ -1577,7 +1818,21 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         .iter()
         .map(|r| (r.keys[0].clone(), vec![r.values[0], r.values[1]]))
         .collect();
-    page.push(&svg::grouped_bars("Channel mix", &rows, &["posts", "engagements"], "share"));
+    let links: Vec<Vec<Option<String>>> = channels_answer
+        .rows
+        .iter()
+        .map(|r| {
+            let link = posts_href(&channels, Some("channel_share"), &[("platform", r.keys[0].as_str())]);
+            vec![link.clone(), link]
+        })
+        .collect();
+    page.push(&svg::grouped_bars_linked(
+        "Channel mix",
+        &rows,
+        &["posts", "engagements"],
+        "share",
+        &links,
+    ));
     page.table(answer_table("channels", &channels_answer));
     let sides = page.query(&["posts"], &["platform", "side"], &[], None)?;
     let sides_answer = page.ask(&sides).await?;
@@ -1630,6 +1885,11 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
             .iter()
             .map(|r| (r.keys[0].chars().take(10).collect(), r.values[0]))
             .collect(),
+        links: weekly_answer
+            .rows
+            .iter()
+            .map(|r| posts_href(&weekly, Some("response_rate"), &[("week", r.keys[0].as_str())]))
+            .collect(),
     }];
     let axis = page.time_axis(Bucket::Week);
     page.push(&svg::lines("Response rate per week", &series, "share", &axis));
@@ -1647,7 +1907,7 @@ async fn responsiveness<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiErr
         ..PostsRequest::default()
     };
     let unanswered = page.app.backend.posts(request).await?;
-    page.section("Unanswered", "Questions, complaints and requests addressed to the brand with no reply from it, newest first.");
+    page.section("Unanswered", "Inbound conversations the brand has not answered (the same ones the response rate counts as unanswered), each by the post that opened it, newest first.");
     posts_table(page, "unanswered", &unanswered);
     Ok(())
 }
@@ -1764,10 +2024,11 @@ async fn baselines<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         if !weekly.is_empty() {
             let target = status["target"].as_f64();
             let series = vec![
-                Series { name: metric.to_owned(), points: weekly.clone() },
+                Series { name: metric.to_owned(), points: weekly.clone(), links: Vec::new() },
                 Series {
                     name: "target".into(),
                     points: weekly.iter().map(|(w, _)| (w.clone(), target)).collect(),
+                    links: Vec::new(),
                 },
             ];
             // Milestones are judged on complete weeks only.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use chrono::{Datelike as _, Days, Months, NaiveDate};
-use html_escape::encode_text as esc;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 /// Series colours: the brand, the audience, then the others (colour-blind safe).
 pub const PALETTE: &[&str] =
@@ -72,6 +72,8 @@ pub struct Series {
     pub name: String,
     /// (x label, value); `None` is a gap.
     pub points: Vec<(String, Option<f64>)>,
+    /// Per point, the post list behind it (`/posts?…`); empty: no links.
+    pub links: Vec<Option<String>>,
 }
 
 /// The time bucket a line chart's x labels name.
@@ -274,6 +276,11 @@ pub fn lines(title: &str, series: &[Series], unit: &str, axis: &TimeAxis) -> Str
         for (i, (label, value)) in s.points.iter().enumerate() {
             let Some(v) = value else { continue };
             let shown = format!("{}: {} {}", s.name, label, format(Some(*v), unit));
+            // A point opens the posts behind it.
+            let link = s.links.get(i).cloned().flatten();
+            if let Some(href) = &link {
+                let _ = write!(svg, r#"<a class="posts-link" href="{}">"#, attr(href));
+            }
             match partial.get(i).copied().flatten() {
                 Some((first, last)) => {
                     any_partial = true;
@@ -289,12 +296,16 @@ pub fn lines(title: &str, series: &[Series], unit: &str, axis: &TimeAxis) -> Str
                 None => {
                     let _ = write!(
                         svg,
-                        r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"><title>{}</title></circle>"#,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"><title>{}</title></circle>"#,
                         x(i),
                         y(*v),
+                        if link.is_some() { "3.5" } else { "2.5" },
                         esc(&shown)
                     );
                 }
+            }
+            if link.is_some() {
+                svg.push_str("</a>");
             }
         }
         let lx = left + 8.0 + 170.0 * index as f64;
@@ -377,9 +388,21 @@ fn time_ticks(first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, String)> {
 }
 /// Horizontal bars, one per row, with the value written beside each.
 pub fn bars(title: &str, rows: &[(String, Option<f64>)], unit: &str) -> String {
+    bars_linked(title, rows, unit, &[])
+}
+
+/// [`bars`] where each bar opens the post list behind it (`links` by row; missing or
+/// `None`: no link).
+pub fn bars_linked(
+    title: &str,
+    rows: &[(String, Option<f64>)],
+    unit: &str,
+    links: &[Option<String>],
+) -> String {
     let series: Vec<(String, Vec<Option<f64>>)> =
         rows.iter().map(|(label, value)| (label.clone(), vec![*value])).collect();
-    grouped_bars(title, &series, &[], unit)
+    let links: Vec<Vec<Option<String>>> = links.iter().map(|link| vec![link.clone()]).collect();
+    grouped_bars_linked(title, &series, &[], unit, &links)
 }
 
 /// Horizontal grouped bars: each row has one bar per named group (legend on top).
@@ -388,6 +411,18 @@ pub fn grouped_bars(
     rows: &[(String, Vec<Option<f64>>)],
     groups: &[&str],
     unit: &str,
+) -> String {
+    grouped_bars_linked(title, rows, groups, unit, &[])
+}
+
+/// [`grouped_bars`] where each bar opens the post list behind it (`links` by row, then by
+/// group; missing or `None`: no link).
+pub fn grouped_bars_linked(
+    title: &str,
+    rows: &[(String, Vec<Option<f64>>)],
+    groups: &[&str],
+    unit: &str,
+    links: &[Vec<Option<String>>],
 ) -> String {
     let per_row = rows.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
     let bar_h = 14.0;
@@ -429,6 +464,10 @@ pub fn grouped_bars(
             let w = value.map_or(0.0, |v| (v.max(0.0) / max) * plot_w);
             let y = y0 + 4.0 + bar_h * g as f64;
             let group = groups.get(g).copied().unwrap_or("");
+            let link = links.get(r).and_then(|row| row.get(g)).cloned().flatten();
+            if let Some(href) = &link {
+                let _ = write!(svg, r#"<a class="posts-link" href="{}">"#, attr(href));
+            }
             let _ = write!(
                 svg,
                 r#"<rect x="{left:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{colour}"><title>{} {}: {}</title></rect><text x="{:.1}" y="{:.1}" class="value">{}</text>"#,
@@ -440,6 +479,9 @@ pub fn grouped_bars(
                 y + bar_h - 4.0,
                 format(*value, unit)
             );
+            if link.is_some() {
+                svg.push_str("</a>");
+            }
         }
     }
     svg.push_str("</svg>");
@@ -540,12 +582,24 @@ mod tests {
                     ("w2".into(), None),
                     ("w3".into(), Some(3.0)),
                 ],
+                links: vec![Some("/posts?a=1&b=2".into()), None, None],
             }],
             "count",
             &TimeAxis::complete(Bucket::Week),
         );
         assert!(chart.starts_with("<svg") && chart.ends_with("</svg>"));
         assert!(chart.contains("x &amp; y") && !chart.contains("<b>"));
+        // A point with a link opens its posts; one without has none.
+        assert_eq!(chart.matches(r#"<a class="posts-link" href="/posts?a=1&amp;b=2">"#).count(), 1);
+        assert_eq!(chart.matches("<a ").count(), chart.matches("</a>").count());
+        let linked = grouped_bars_linked(
+            "t",
+            &[("topic".into(), vec![Some(0.2), Some(0.1)])],
+            &["own", "audience"],
+            "share",
+            &[vec![None, Some("/posts?topic=3".into())]],
+        );
+        assert_eq!(linked.matches(r#"href="/posts?topic=3""#).count(), 1);
         let chart = grouped_bars(
             "t",
             &[("topic".into(), vec![Some(0.2), None])],
@@ -567,6 +621,7 @@ mod tests {
                 .iter()
                 .map(|(label, value)| ((*label).to_owned(), Some(*value)))
                 .collect(),
+            links: Vec::new(),
         }]
     }
 

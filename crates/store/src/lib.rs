@@ -69,6 +69,31 @@ pub struct Store {
     state: StateDb,
 }
 
+/// The engine's configuration for every session over the store: DataFusion's defaults,
+/// with filters evaluated while the Parquet files are decoded (late materialisation: a
+/// query that picks a few posts by id or by period decodes their long text columns only,
+/// not every row's), cheapest filters first. `DATAFUSION_*` environment variables override
+/// any of it (for example `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=false`, to compare).
+pub fn session_config() -> datafusion::prelude::SessionConfig {
+    let mut config = datafusion::prelude::SessionConfig::new();
+    config.options_mut().execution.parquet.pushdown_filters = true;
+    config.options_mut().execution.parquet.reorder_filters = true;
+    match datafusion::config::ConfigOptions::from_env() {
+        Ok(from_env) => {
+            for entry in from_env.entries() {
+                let key = entry.key.replace('.', "_").to_uppercase();
+                if std::env::var_os(&key).is_some()
+                    && let Some(value) = entry.value
+                {
+                    let _ = config.options_mut().set(&entry.key, &value);
+                }
+            }
+        }
+        Err(error) => tracing::warn!("ignoring the DATAFUSION_* environment: {error}"),
+    }
+    config
+}
+
 impl Store {
     /// Opens (creating when missing) the store under `data_dir`.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -178,7 +203,7 @@ impl Store {
 
     /// A DataFusion context with the `records` table registered.
     pub async fn session(&self) -> Result<SessionContext, StoreError> {
-        let context = SessionContext::new();
+        let context = SessionContext::new_with_config(session_config());
         if self.has_data() {
             self.table.update_datafusion_session(&context.state())?;
             let provider = self.table.table_provider().await?;

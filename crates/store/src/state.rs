@@ -654,6 +654,16 @@ impl StateDb {
         Ok(exists)
     }
 
+    /// A mark of the PV event log as it stands: its number of events and its latest event
+    /// time. The log is append-only, so an unchanged mark means unchanged cases (readers keep
+    /// the cases rebuilt from it until the mark moves).
+    pub async fn pv_mark(&self) -> Result<(i64, Option<i64>), StoreError> {
+        let row = sqlx::query("SELECT count(*) AS n, max(at) AS last FROM pv_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("last")?))
+    }
+
     /// The event log, in order; one case's or every case's.
     pub async fn pv_events(&self, case_id: Option<&str>) -> Result<Vec<PvEventRow>, StoreError> {
         let rows = match case_id {

@@ -156,6 +156,47 @@ fn the_cli_the_api_the_reports_and_the_post_lists_agree_on_every_headline_figure
     // The gap's own posts are own originals with a topic: no more than the own posts.
     assert!(gap["own_posts"].as_f64().unwrap() <= value(&by_side, &[("side", "own")], "posts"));
     assert!(audit["posts"].as_f64().unwrap() <= value(&by_side, &[("side", "own")], "posts"));
+
+    // Every number of the pages opens the posts behind it: a count of posts or of inbound
+    // conversations equals the total of the post list it links to, and every chart of
+    // posts over time links each point.
+    let html_attr = |text: &str| text.replace("&amp;", "&").replace("&quot;", "\"");
+    let mut followed = 0;
+    for page in ["/", "/audience", "/responsiveness", "/listening", "/share-of-voice"] {
+        let html = server.get(page).text();
+        for figure in html.split(r#"<span class="value" data-metric=""#).skip(1) {
+            let metric = figure.split('"').next().unwrap();
+            let shown = figure.split(r#"data-value=""#).nth(1).unwrap().split('"').next().unwrap();
+            let Some(link) = figure.split(r#"<a class="posts-link" href=""#).nth(1) else {
+                continue;
+            };
+            let href = html_attr(link.split('"').next().unwrap());
+            assert!(href.starts_with("/posts?"), "{page} {metric}: {href}");
+            // Only plain counts equal the length of their post list (a share or a number of
+            // authors is computed over it).
+            if !["posts", "inbound"].contains(&metric) {
+                continue;
+            }
+            let list = server.get(&href);
+            assert_eq!(list.status, 200, "{href}: {}", list.text());
+            let listed = list.text();
+            let count = listed
+                .split(r#"<p class="count">"#)
+                .nth(1)
+                .map(|rest| rest.split(' ').next().unwrap().replace(',', ""))
+                .unwrap_or_else(|| "0".into());
+            assert_eq!(
+                count.parse::<f64>().unwrap(),
+                shown.parse::<f64>().unwrap(),
+                "{page}: {metric} = {shown}, but {href} lists {count}"
+            );
+            followed += 1;
+        }
+        if page == "/" {
+            assert!(html.contains(r#"<svg"#) && html.contains(r#"<a class="posts-link" href="/posts?"#));
+        }
+    }
+    assert!(followed >= 4, "only {followed} figures followed");
 }
 
 #[test]

@@ -396,6 +396,22 @@ fn errors_are_json_with_stable_codes() {
         ),
         (server.get("/api/v1/posts?per_page=0"), 400, "bad_request"),
         (server.get("/api/v1/posts?from=yesterday"), 400, "bad_request"),
+        // Requests sized to make the engine's planner recurse out of its stack are refused
+        // (issue 23): thousands of words to search, thousands of filters.
+        (
+            server.get(&format!("/api/v1/posts?q={}", vec!["word"; 2_000].join("+"))),
+            400,
+            "invalid_query",
+        ),
+        (
+            server.post_json(
+                "/api/v1/query",
+                None,
+                &json!({"metrics": ["posts"], "where": vec!["platform=x"; 3_000]}),
+            ),
+            400,
+            "invalid_query",
+        ),
         (server.get("/api/v1/reports/weather"), 404, "not_found"),
         (
             server.get("/api/v1/baselines/none/compare?from=2026-05-01&to=2026-05-31"),
