@@ -10,6 +10,7 @@ sampled every 0.2 s from /proc. Prints, per phase, its duration and the highest 
 memory seen during it, then the overall peak (VmHWM). Standard library only; Linux only.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import time
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def rss_kb(pid, field="VmRSS"):
+def own_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
@@ -28,6 +29,33 @@ def rss_kb(pid, field="VmRSS"):
     except OSError:
         return None
     return None
+
+
+def tree(pid):
+    """The process and its descendants (a wrapper such as /usr/bin/time runs the program as
+    its child)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def rss_kb(pid, field="VmRSS"):
+    """The largest value of `field` in the process tree (the program, not its wrapper)."""
+    values = [kb for kb in (own_kb(p, field) for p in tree(pid)) if kb is not None]
+    return max(values) if values else None
 
 
 def main():

@@ -24,7 +24,7 @@ const PAGES = [
   ["/", "overview"], ["/listening", "listening"], ["/gap", "gap"], ["/audit", "audit"],
   ["/share-of-voice", "share-of-voice"], ["/audience", "audience"], ["/responsiveness", "responsiveness"],
   ["/baselines", "baselines"], ["/alerts", "alerts"], ["/pharmacovigilance", "pharmacovigilance"],
-  ["/drafts", "drafts"], ["/metrics", "definitions"],
+  ["/drafts", "drafts"], ["/posts", "posts"], ["/metrics", "definitions"],
 ];
 
 const problems = [];
@@ -89,6 +89,14 @@ await page.goto(base + "/", { waitUntil: "load" });
 await page.click(".figure a.label[href='/metrics#mentions']");
 await page.waitForURL(/\/metrics#mentions$/);
 if (!(await page.isVisible("dt#mentions"))) fail("the definition of mentions is not shown");
+
+// A number opens the posts behind it: as many as it counts.
+await page.goto(base + "/", { waitUntil: "load" });
+const own = await page.$eval("[data-metric='posts']", (n) => n.dataset.value);
+await Promise.all([page.waitForURL(/\/posts\?/), page.click("[data-metric='posts'] a.posts-link")]);
+const listed = await page.$eval("p.count", (n) => n.textContent.split(" ")[0].replaceAll(",", ""));
+if (Number(listed) !== Number(own)) fail(`the posts figure shows ${own} but its post list has ${listed}`);
+if ((await page.$$("table tbody tr")).length === 0 && Number(own) > 0) fail("the post list behind a number is empty");
 
 // A filter: choose a platform, apply, and the figures follow (and still equal the API).
 await page.goto(base + "/", { waitUntil: "load" });

@@ -169,11 +169,12 @@ pub async fn list(
     // Unanswered: the inbound conversations that no own post answered, listed by the post
     // that opened each, under the one definition the response metrics use (`inbound`,
     // `response_rate`): from the conversations cache when it is registered, else computed.
-    let conversations = if analytics.context.table_exist("conversations").map_err(AnalyticsError::from)? {
-        "conversations".to_owned()
-    } else {
-        format!("({})", query::conversations_sql(context))
-    };
+    let conversations =
+        if analytics.context.table_exist("conversations").map_err(AnalyticsError::from)? {
+            "conversations".to_owned()
+        } else {
+            format!("({})", query::conversations_sql(context))
+        };
     let from = if request.unanswered || request.inbound {
         let answered = if request.unanswered { " WHERE answered_at IS NULL" } else { "" };
         format!(

@@ -1085,15 +1085,14 @@ fn output_names(metrics: &[&Metric], parts: bool, planner: &Planner<'_>) -> Vec<
 /// The SQL listing every row's value of a per-row metric (a mean or a percentile) under the
 /// query's filters and period, or `None` for other metrics.
 pub fn values_sql(query: &Query, context: &Context, metric: &Metric) -> Option<String> {
-    let planner =
-        Planner {
-            query,
-            context,
-            dimensions: Vec::new(),
-            rollup: false,
-            conversations: false,
-            first_interactions: false,
-        };
+    let planner = Planner {
+        query,
+        context,
+        dimensions: Vec::new(),
+        rollup: false,
+        conversations: false,
+        first_interactions: false,
+    };
     planner.values_statement(metric)
 }
 
@@ -1509,6 +1508,34 @@ mod tests {
         )
         .expect("plan");
         insta::assert_snapshot!(sql(&plan));
+    }
+
+    #[test]
+    fn author_metrics_read_first_interactions_from_their_cache() {
+        let mut ctx = context();
+        ctx.rollup = true;
+        let query = query(&["interacting_audience", "new_authors"], &["month"], &[]);
+        let cached = plan(&query, &ctx).expect("plan");
+        assert!(cached.uses_first_interactions());
+        let sql = &cached.statements[0].sql;
+        assert!(sql.contains("FROM first_interactions"), "{sql}");
+        // The cache holds what the statement computes without it.
+        ctx.rollup = false;
+        let scanned = plan(&query, &ctx).expect("plan");
+        assert!(!scanned.uses_first_interactions());
+        assert!(scanned.statements[0].sql.contains(&first_interactions_sql(&ctx)));
+        assert!(!scanned.statements[0].sql.contains("FROM first_interactions"));
+    }
+
+    #[test]
+    fn oversized_queries_are_refused_before_planning() {
+        let filters: Vec<&str> = vec!["platform=x"; MAX_FILTERS + 1];
+        let error = plan(&query(&["posts"], &[], &filters), &context()).unwrap_err();
+        assert!(error.to_string().contains("32 at most"), "{error}");
+        let values = vec!["v"; MAX_FILTER_VALUES + 1].join(",");
+        let filter = format!("platform={values}");
+        let error = plan(&query(&["posts"], &[], &[filter.as_str()]), &context()).unwrap_err();
+        assert!(error.to_string().contains("values for `platform`"), "{error}");
     }
 
     #[test]

@@ -1750,6 +1750,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn top_k_keeps_the_best_of_each_group_whatever_the_order_rows_arrive_in() {
+        let rows = [
+            (1, 5, "a"),
+            (1, 9, "b"),
+            (2, 1, "c"),
+            (1, 7, "d"),
+            (1, 9, "a2"),
+            (2, 3, "e"),
+            (1, 1, "f"),
+        ];
+        let run = |order: &mut dyn Iterator<Item = &(u32, i64, &str)>| {
+            let mut best: TopK<u32, std::cmp::Reverse<i64>> = TopK::new(2);
+            for (group, score, id) in order {
+                best.offer(*group, std::cmp::Reverse(*score), "x", id);
+            }
+            best.into_sorted()
+                .into_iter()
+                .map(|(group, rows)| {
+                    (group, rows.into_iter().map(|(_, (_, id))| id).collect::<Vec<_>>())
+                })
+                .collect::<Vec<_>>()
+        };
+        let forward = run(&mut rows.iter());
+        // Highest first; a tie on score is broken by key (`a2` before `b`).
+        assert_eq!(
+            forward,
+            vec![
+                (1, vec!["a2".to_owned(), "b".to_owned()]),
+                (2, vec!["e".to_owned(), "c".to_owned()])
+            ]
+        );
+        assert_eq!(run(&mut rows.iter().rev()), forward);
+        let mut none: TopK<u32, i64> = TopK::new(0);
+        none.offer(1, 1, "x", "y");
+        assert!(none.into_sorted().is_empty());
+    }
+
+    #[test]
     fn small_rates_keep_their_digits() {
         assert_eq!(significant(0.000_123_456), 0.000_123_5);
         assert_eq!(show(0.000_123_456), "0.000123");

@@ -69,7 +69,8 @@ pub async fn counts(
     let source = if rollup { "rollup" } else { "posts" };
     // The newest post's time is not in the rollup: a one-column aggregate over the posts.
     let latest = to_json(&analytics.query("SELECT max(created_at) AS latest FROM posts").await?)?;
-    let total = to_json(&analytics.query(&format!("SELECT {posts} AS posts FROM {source}")).await?)?;
+    let total =
+        to_json(&analytics.query(&format!("SELECT {posts} AS posts FROM {source}")).await?)?;
     let sides = to_json(
         &analytics
             .query(&format!(

@@ -110,7 +110,10 @@ pub struct Served {
 
 /// PV cases as last rebuilt, with the log's mark then.
 type PvMemo = Mutex<
-    Option<((i64, Option<i64>), Arc<std::collections::BTreeMap<String, waterline_model::pv::Case>>)>,
+    Option<(
+        (i64, Option<i64>),
+        Arc<std::collections::BTreeMap<String, waterline_model::pv::Case>>,
+    )>,
 >;
 
 /// The pacing of reloads and cache rebuilds.

@@ -151,9 +151,16 @@ fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/posts") => {
             list.push(query_parameter("from", "First local day (inclusive)", date.clone()));
             list.push(query_parameter("to", "Last local day (inclusive)", date));
-            for field in
-                ["platform", "side", "language", "sentiment", "need", "topic", "account", "post_type"]
-            {
+            for field in [
+                "platform",
+                "side",
+                "language",
+                "sentiment",
+                "need",
+                "topic",
+                "account",
+                "post_type",
+            ] {
                 list.push(query_parameter(field, "Comma-separated values to keep", text.clone()));
             }
             list.push(query_parameter(

@@ -1087,10 +1087,12 @@ fn posts_href(query: &Query, metric: Option<&str>, keys: &[(&str, &str)]) -> Opt
         _ => {}
     }
     let responses = family == Some(metrics::Family::Responses);
-    let split: Vec<&str> = query.by.iter().map(String::as_str).chain(keys.iter().map(|(d, _)| *d)).collect();
+    let split: Vec<&str> =
+        query.by.iter().map(String::as_str).chain(keys.iter().map(|(d, _)| *d)).collect();
     if let Some(metric) = metric.and_then(metrics::find) {
         for (field, value) in metric.scope {
-            let overridden = query.filters.iter().any(|f| f.field == *field) || split.contains(field);
+            let overridden =
+                query.filters.iter().any(|f| f.field == *field) || split.contains(field);
             if !overridden {
                 set(&mut pairs, field, value);
             }
@@ -1264,13 +1266,7 @@ fn posts_table<B: Backend>(page: &mut Page<'_, B>, name: &str, posts: &Value) {
 
 /// Line series from an answer of `query` split by a time bucket and one other dimension;
 /// each point links to the posts behind it.
-fn series_by(
-    query: &Query,
-    answer: &Answer,
-    time: &str,
-    split: &str,
-    metric: &str,
-) -> Vec<Series> {
+fn series_by(query: &Query, answer: &Answer, time: &str, split: &str, metric: &str) -> Vec<Series> {
     let (Some(t), Some(s), Some(m)) = (
         answer.dimensions.iter().position(|d| d == time),
         answer.dimensions.iter().position(|d| d == split),
@@ -1300,7 +1296,13 @@ fn series_by(
                 .collect(),
             links: buckets
                 .iter()
-                .map(|bucket| posts_href(query, Some(metric), &[(time, bucket.as_str()), (split, name.as_str())]))
+                .map(|bucket| {
+                    posts_href(
+                        query,
+                        Some(metric),
+                        &[(time, bucket.as_str()), (split, name.as_str())],
+                    )
+                })
                 .collect(),
             name,
         })
@@ -1822,7 +1824,8 @@ async fn audience<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         .rows
         .iter()
         .map(|r| {
-            let link = posts_href(&channels, Some("channel_share"), &[("platform", r.keys[0].as_str())]);
+            let link =
+                posts_href(&channels, Some("channel_share"), &[("platform", r.keys[0].as_str())]);
             vec![link.clone(), link]
         })
         .collect();

@@ -193,7 +193,9 @@ fn the_cli_the_api_the_reports_and_the_post_lists_agree_on_every_headline_figure
             followed += 1;
         }
         if page == "/" {
-            assert!(html.contains(r#"<svg"#) && html.contains(r#"<a class="posts-link" href="/posts?"#));
+            assert!(
+                html.contains(r#"<svg"#) && html.contains(r#"<a class="posts-link" href="/posts?"#)
+            );
         }
     }
     assert!(followed >= 4, "only {followed} figures followed");
