@@ -1178,10 +1178,7 @@ async fn posts_page<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> 
         what.push("the audience's posts addressed to the brand or mentioning it".into());
     }
     let posts = page.app.backend.posts(request).await?;
-    page.section(
-        "Posts",
-        "The posts behind the numbers: a number on any page links here with its period and filters.",
-    );
+    page.push(r#"<p class="help">The posts behind the numbers: a number, a bar or a point on any page links here with its period and filters.</p>"#);
     let _ = write!(
         page.body,
         r#"<p class="filters" id="posts-filters">{}</p>"#,
