@@ -63,7 +63,7 @@ pub enum Permission {
     Admin,
 }
 
-/// The permissions of a role (the anonymous loopback reader has `Read` and `ReadAuthors`).
+/// The permissions of a role (the anonymous loopback reader has `Read` only).
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission as P;
     match role {
@@ -85,19 +85,41 @@ pub struct Principal {
     pub actor: String,
     /// The role; `None` for the anonymous loopback reader.
     pub role: Option<Role>,
+    /// From where it acts: `cli`, the client's address, `system` (recorded in the audit
+    /// log; empty when unknown).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub origin: String,
 }
 
 impl Principal {
     /// The anonymous reader on a loopback-bound server.
     pub fn local() -> Principal {
-        Principal { actor: "local".into(), role: None }
+        Principal { actor: "local".into(), role: None, origin: String::new() }
+    }
+
+    /// A principal with a role.
+    pub fn new(actor: impl Into<String>, role: Option<Role>) -> Principal {
+        Principal { actor: actor.into(), role, origin: String::new() }
+    }
+
+    /// The same principal acting from `origin`.
+    pub fn from_origin(mut self, origin: impl Into<String>) -> Principal {
+        self.origin = origin.into();
+        self
+    }
+
+    /// The server's own tasks (ingest recovery, live sources, scheduled work).
+    pub fn system(task: &str) -> Principal {
+        Principal::new(format!("system:{task}"), Some(Role::Admin)).from_origin("system")
     }
 
     /// Whether this principal may do it.
     pub fn may(&self, permission: Permission) -> bool {
         match self.role {
             Some(role) => allows(role, permission),
-            None => matches!(permission, Permission::Read | Permission::ReadAuthors),
+            // The anonymous reader on loopback reads as a viewer does (authors masked);
+            // `waterline serve --anonymous-authors` unmasks them, in the server.
+            None => matches!(permission, Permission::Read),
         }
     }
 
@@ -127,6 +149,26 @@ impl Principal {
     /// The role's name for the audit log.
     pub fn role_name(&self) -> &'static str {
         self.role.map_or("anonymous", Role::name)
+    }
+}
+
+/// The operating-system user running this process (from the system's user database,
+/// not from the environment).
+pub fn os_user() -> String {
+    whoami::username().unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The actor of a command run at the terminal: `cli:OSUSER`; a name the person declares
+/// with `WATERLINE_USER` (a shared account, a reviewer's initials) follows after `as`, and
+/// never replaces the operating-system user.
+pub fn cli_actor() -> String {
+    let user = os_user();
+    match std::env::var("WATERLINE_USER").ok().map(|name| name.trim().to_owned()) {
+        Some(name) if !name.is_empty() && name != user => {
+            let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
+            format!("cli:{user} as {name}")
+        }
+        _ => format!("cli:{user}"),
     }
 }
 
@@ -174,6 +216,7 @@ pub async fn audit(
             action: action.to_owned(),
             target: target.to_owned(),
             detail: detail.to_string(),
+            origin: principal.origin.clone(),
         })
         .await?;
     Ok(())
@@ -197,6 +240,7 @@ pub async fn issue_token(
     role: &str,
 ) -> Result<IssuedToken, AppError> {
     principal.require(Permission::Admin)?;
+    crate::limits::check_name(name, "name")?;
     let Some(role) = Role::parse(role) else {
         return Err(AppError::bad_request(format!(
             "`{role}` is not a role: viewer, analyst, pv-reviewer or admin"
@@ -239,13 +283,40 @@ pub async fn audit_entries(
     Ok(state.audit_log(limit.clamp(1, 10_000)).await?)
 }
 
+/// What `waterline audit verify` found: each chain's report, and whether all are intact.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// True when no chain has a problem.
+    pub intact: bool,
+    /// One report per chain (the audit log, the PV event log).
+    pub chains: Vec<waterline_store::chain::ChainReport>,
+    /// Where heads were found recorded outside the state database.
+    pub anchors: Vec<String>,
+}
+
+/// Verifies the audit log's and the PV event log's hash chains against themselves, the
+/// heads file beside the state database and the heads the posts table's commits recorded
+/// (ADR 018): any deletion, insertion or edit is reported, even after the database's own
+/// triggers were dropped.
+pub async fn verify(workspace: &crate::workspace::Workspace) -> Result<Verification, AppError> {
+    let data_dir = workspace.data_dir();
+    let store = waterline_store::Store::open(&data_dir).await?;
+    let anchors = store.chain_anchors().await?;
+    let chains = store.state().verify_chains(&anchors).await?;
+    Ok(Verification {
+        intact: chains.iter().all(waterline_store::chain::ChainReport::intact),
+        anchors: anchors.iter().map(|(place, _)| place.clone()).collect(),
+        chains,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
     fn admin() -> Principal {
-        Principal { actor: "test:admin".into(), role: Some(Role::Admin) }
+        Principal::new("test:admin", Some(Role::Admin))
     }
 
     #[tokio::test]
@@ -258,7 +329,7 @@ mod tests {
         let found = state.token_by_hash(&hash(&issued.token)).await.unwrap().unwrap();
         assert_eq!(found.id, issued.record.id);
 
-        let analyst = Principal { actor: "token:x".into(), role: Some(Role::Analyst) };
+        let analyst = Principal::new("token:x", Some(Role::Analyst));
         let denied = issue_token(&state, &analyst, "mine", "admin").await.unwrap_err();
         assert_eq!(denied.kind, ErrorKind::Forbidden);
         let anonymous = Principal::local();

@@ -50,8 +50,15 @@ pub async fn show(state: &StateDb, id: &str) -> AppResult<serde_json::Value> {
     Ok(alert)
 }
 
+/// Whether alerts of this kind belong to the pharmacovigilance team (adverse events, the
+/// regulatory clocks, monitoring coverage).
+pub fn is_pharmacovigilance(kind: &str) -> bool {
+    kind == "pv" || kind.starts_with("pv_") || kind.starts_with("pv-") || kind == "coverage-gap"
+}
+
 /// Acknowledges (`resolve` false) or resolves an alert as `principal`, and logs it in the
 /// audit log; answers the alert as it now stands. The CLI and the API both act through here.
+/// Adverse-event alerts need the pharmacovigilance permission too (pv-reviewer, admin).
 pub async fn act(
     state: &StateDb,
     principal: &Principal,
@@ -60,8 +67,18 @@ pub async fn act(
     resolve: bool,
 ) -> AppResult<serde_json::Value> {
     principal.require(Permission::Alerts)?;
-    let now = chrono::Utc::now().timestamp_millis();
     let note = note.filter(|note| !note.trim().is_empty());
+    if let Some(note) = note {
+        crate::limits::check_text(note, "note", crate::limits::NOTE_CHARS)?;
+    }
+    let Some(before) = state.alert(id).await? else {
+        return Err(AppError::not_found(format!("no alert `{id}`")));
+    };
+    // An adverse-event alert is the pharmacovigilance team's to acknowledge and resolve.
+    if is_pharmacovigilance(&before.kind) {
+        principal.require(Permission::Pharmacovigilance)?;
+    }
+    let now = chrono::Utc::now().timestamp_millis();
     let done = if resolve {
         state.resolve_alert(id, &principal.actor, note, now).await?
     } else {
@@ -259,8 +276,8 @@ mod tests {
     #[tokio::test]
     async fn alert_actions_answer_typed_errors() {
         let state = StateDb::in_memory().await.unwrap();
-        let analyst = Principal { actor: "token:a".into(), role: Some(Role::Analyst) };
-        let viewer = Principal { actor: "token:v".into(), role: Some(Role::Viewer) };
+        let analyst = Principal::new("token:a", Some(Role::Analyst));
+        let viewer = Principal::new("token:v", Some(Role::Viewer));
         assert!(list(&state, None, 10).await.unwrap().is_empty());
         assert_eq!(list(&state, Some("closed"), 10).await.unwrap_err().kind, ErrorKind::BadRequest);
         assert_eq!(show(&state, "al_x").await.unwrap_err().kind, ErrorKind::NotFound);
@@ -268,5 +285,37 @@ mod tests {
         assert_eq!(missing.kind, ErrorKind::NotFound);
         let denied = act(&state, &viewer, "al_x", None, true).await.unwrap_err();
         assert_eq!(denied.kind, ErrorKind::Forbidden);
+    }
+
+    #[tokio::test]
+    async fn an_analyst_cannot_acknowledge_or_resolve_a_pharmacovigilance_alert() {
+        let state = StateDb::in_memory().await.unwrap();
+        let row = |id: &str, kind: &str| waterline_store::live::AlertRow {
+            id: id.into(),
+            rule: kind.into(),
+            kind: kind.into(),
+            key: "k".into(),
+            fired_at: 1,
+            created_at: 1,
+            status: "open".into(),
+            body: "{}".into(),
+            acknowledged_by: None,
+            acknowledged_at: None,
+            resolved_by: None,
+            resolved_at: None,
+            note: None,
+        };
+        state.add_alert(&row("al_pv", "pv"), &[]).await.unwrap();
+        state.add_alert(&row("al_spike", "spike"), &[]).await.unwrap();
+        let analyst = Principal::new("token:a", Some(Role::Analyst));
+        let reviewer = Principal::new("token:r", Some(Role::PvReviewer));
+        let denied = act(&state, &analyst, "al_pv", None, false).await.unwrap_err();
+        assert_eq!(denied.kind, ErrorKind::Forbidden);
+        assert_eq!(show(&state, "al_pv").await.unwrap()["status"], "open");
+        act(&state, &reviewer, "al_pv", Some("triaged"), true).await.unwrap();
+        act(&state, &analyst, "al_spike", None, false).await.unwrap();
+        let long = "x".repeat(crate::limits::NOTE_CHARS + 1);
+        let refused = act(&state, &analyst, "al_spike", Some(&long), true).await.unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::BadRequest);
     }
 }

@@ -136,7 +136,7 @@ pub trait Backend: Send + Sync + 'static {
     fn ingest(
         &self,
         body: Vec<u8>,
-        actor: String,
+        principal: crate::access::Principal,
     ) -> impl Future<Output = BackendResult<Value>> + Send;
 
     /// The baselines (summaries; a damaged one is listed with its error).

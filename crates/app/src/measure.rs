@@ -778,6 +778,9 @@ pub async fn create_baseline(
     baseline: &NewBaseline,
     replace: bool,
 ) -> AppResult<Baseline> {
+    crate::limits::check_name(&baseline.name, "name")?;
+    crate::limits::check_day(baseline.from, "from")?;
+    crate::limits::check_day(baseline.to, "to")?;
     if baseline.to < baseline.from {
         return Err(AppError::bad_request(format!(
             "`to` ({}) is before `from` ({})",
@@ -911,6 +914,14 @@ pub async fn add_milestone(
     milestone: NewMilestone,
     replace: bool,
 ) -> AppResult<Milestone> {
+    crate::limits::check_name(&milestone.name, "name")?;
+    crate::limits::check_day(milestone.by, "by")?;
+    if let Some(since) = milestone.since {
+        crate::limits::check_day(since, "since")?;
+    }
+    if !milestone.target.is_finite() {
+        return Err(AppError::bad_request("`target` is a finite number"));
+    }
     check_metric(&milestone.metric).map_err(invalid_query)?;
     parse_filters(&milestone.filters).map_err(invalid_query)?;
     if workspace.config.kpis.iter().any(|kpi| kpi.name == milestone.name) {

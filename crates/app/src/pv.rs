@@ -31,12 +31,10 @@ impl Actor {
         Actor { name: "waterline".into(), role: "system".into() }
     }
 
-    /// The person at the command line (`WATERLINE_USER`, else `USER`, else `local`).
+    /// The person at the command line: the operating-system user, with the name they
+    /// declare in `WATERLINE_USER` after it ([`crate::access::cli_actor`]).
     pub fn local() -> Actor {
-        let name = std::env::var("WATERLINE_USER")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "local".into());
-        Actor { name, role: "cli".into() }
+        Actor { name: crate::access::cli_actor(), role: "cli".into() }
     }
 }
 
@@ -600,6 +598,7 @@ pub fn action_of(request: Request) -> Result<Action, RequestError> {
             if to.is_empty() {
                 return Err(invalid("`to` must name someone".into()));
             }
+            text_limit(&to, "to", crate::limits::NAME_CHARS)?;
             Action::Assigned { assignee: to }
         }
         Request::Decide { status, reason, note, reference } => {
@@ -613,6 +612,22 @@ pub fn action_of(request: Request) -> Result<Action, RequestError> {
             }
             let reason = reason.map(|reason| reason.trim().to_owned()).filter(|r| !r.is_empty());
             let note = note.map(|note| note.trim().to_owned()).filter(|n| !n.is_empty());
+            let reference = reference.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+            if let Some(note) = &note {
+                text_limit(note, "note", crate::limits::NOTE_CHARS)?;
+            }
+            if let Some(reference) = &reference {
+                text_limit(reference, "reference", crate::limits::NAME_CHARS)?;
+            }
+            if parsed == Status::Forwarded && reference.is_none() {
+                return Err(invalid(
+                    "forwarding needs the safety database's reference (`reference`): the hand-off is reconciled against it (AUD-3)"
+                        .into(),
+                ));
+            }
+            if parsed != Status::Forwarded && reference.is_some() {
+                return Err(invalid("a reference only goes with `forwarded`".into()));
+            }
             if parsed == Status::NotACase {
                 let Some(code) = &reason else {
                     return Err(invalid(format!(
@@ -639,19 +654,52 @@ pub fn action_of(request: Request) -> Result<Action, RequestError> {
             if note.is_empty() {
                 return Err(invalid("a follow-up needs a note saying what was done".into()));
             }
+            text_limit(&note, "note", crate::limits::NOTE_CHARS)?;
             Action::FollowUp { note }
         }
         Request::DayZero { at, reason } => {
-            let day_zero = DateTime::parse_from_rfc3339(at.trim())
+            let at: String = at.trim().chars().take(64).collect();
+            let day_zero = DateTime::parse_from_rfc3339(&at)
                 .map_err(|_| invalid(format!("`{at}` is not an RFC 3339 time")))?
                 .with_timezone(&Utc);
             let reason = reason.trim().to_owned();
             if reason.is_empty() {
                 return Err(invalid("overriding day zero needs a reason (PV-4)".into()));
             }
+            text_limit(&reason, "reason", crate::limits::NOTE_CHARS)?;
             Action::DayZeroSet { day_zero, reason }
         }
     })
+}
+
+fn text_limit(text: &str, what: &str, max: usize) -> Result<(), RequestError> {
+    crate::limits::check_text(text, what, max).map_err(|error| RequestError::Invalid(error.message))
+}
+
+/// PV-4: day zero is the first moment anyone on the company's side could have seen the
+/// post. An override may move it earlier than the recorded one (someone saw it sooner),
+/// never later, never before the post was published, never into the future.
+pub fn check_day_zero(
+    case: &Case,
+    day_zero: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), RequestError> {
+    if day_zero > case.day_zero {
+        return Err(RequestError::Invalid(format!(
+            "day zero can only move earlier than the recorded {} (PV-4: the clock starts when anyone on the company's side could first have seen the post)",
+            case.day_zero.to_rfc3339()
+        )));
+    }
+    if day_zero < case.post.posted_at {
+        return Err(RequestError::Invalid(format!(
+            "day zero cannot be before the post was published ({})",
+            case.post.posted_at.to_rfc3339()
+        )));
+    }
+    if day_zero > now {
+        return Err(RequestError::Invalid("day zero cannot be in the future".into()));
+    }
+    Ok(())
 }
 
 fn reason_codes() -> String {
@@ -666,7 +714,14 @@ pub async fn act(
     request: Request,
 ) -> Result<Case, ActError> {
     let action = action_of(request)?;
-    let event = new_event(case_id, actor, action, Utc::now());
+    let now = Utc::now();
+    if let Action::DayZeroSet { day_zero, .. } = &action {
+        let case = pv::rebuild(&events(state, Some(case_id)).await?)
+            .remove(case_id)
+            .ok_or_else(|| RequestError::NotFound(case_id.to_owned()))?;
+        check_day_zero(&case, *day_zero, now)?;
+    }
+    let event = new_event(case_id, actor, action, now);
     if !state.pv_append(&row(&event)?).await? {
         return Err(RequestError::NotFound(case_id.to_owned()).into());
     }
@@ -1407,7 +1462,67 @@ mod tests {
         assert!(decide("not-a-case", Some("hypothetical"), None).is_ok());
         assert!(decide("new", None, None).is_err());
         assert!(decide("forwarded", Some("no-event"), None).is_err());
-        assert!(decide("forwarded", None, None).is_ok());
+    }
+
+    #[test]
+    fn forwarding_needs_the_safety_database_reference() {
+        let forward = |reference: Option<&str>| {
+            action_of(Request::Decide {
+                status: "forwarded".into(),
+                reason: None,
+                note: None,
+                reference: reference.map(str::to_owned),
+            })
+        };
+        assert!(forward(None).is_err());
+        assert!(forward(Some("  ")).is_err());
+        assert!(forward(Some("SDB-2026-0001")).is_ok());
+        assert!(forward(Some(&"R".repeat(crate::limits::NAME_CHARS + 1))).is_err());
+        let in_review = action_of(Request::Decide {
+            status: "in_review".into(),
+            reason: None,
+            note: None,
+            reference: Some("SDB-1".into()),
+        });
+        assert!(in_review.is_err(), "a reference only goes with forwarded");
+    }
+
+    #[test]
+    fn free_text_fields_have_length_limits() {
+        let huge = "x".repeat(1_000_000);
+        assert!(action_of(Request::Assign { to: huge.clone() }).is_err());
+        assert!(action_of(Request::FollowUp { note: huge.clone() }).is_err());
+        assert!(
+            action_of(Request::DayZero { at: "2026-01-01T00:00:00Z".into(), reason: huge })
+                .is_err()
+        );
+        assert!(action_of(Request::Assign { to: "Dr. Lee".into() }).is_ok());
+    }
+
+    #[test]
+    fn pv_4_day_zero_moves_earlier_only_and_never_before_the_post() {
+        let case: Case = serde_json::from_value(serde_json::json!({
+            "id": "pv-1", "captured_at": "2026-03-02T10:00:00Z", "model": "m", "score": 0.9,
+            "categories": [], "serious": false, "detection": {},
+            "day_zero": "2026-03-02T10:00:00Z", "day_zero_basis": "capture",
+            "duplicate_of": null, "status": "new", "reason": null, "note": null,
+            "assignee": null, "first_viewed": null, "views": 0, "forwarded_at": null,
+            "forward_reference": null, "received": null, "follow_ups": [], "events": 1,
+            "updated_at": "2026-03-02T10:00:00Z",
+            "post": {"platform": "x", "id": "1", "url": null, "author": "a", "text": "t",
+                     "posted_at": "2026-03-01T08:00:00Z", "language": "en", "channel": null,
+                     "products": []}
+        }))
+        .expect("a case");
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let now = at("2026-03-05T00:00:00Z");
+        assert!(check_day_zero(&case, at("2026-03-01T09:00:00Z"), now).is_ok());
+        assert!(check_day_zero(&case, at("2026-03-02T10:00:00Z"), now).is_ok());
+        // Later than the capture: the clock would restart and hide a breach.
+        assert!(check_day_zero(&case, at("2026-03-03T00:00:00Z"), now).is_err());
+        assert!(check_day_zero(&case, at("2100-01-01T00:00:00Z"), now).is_err());
+        // Before the post existed.
+        assert!(check_day_zero(&case, at("2026-02-28T00:00:00Z"), now).is_err());
     }
 
     #[test]

@@ -355,16 +355,128 @@ impl Served {
         serde_json::to_value(page).map_err(AppError::internal)
     }
 
-    /// Saves an ingest body as a file of the workspace and imports it as one run (through
-    /// the live runner when the sources run in this process).
-    async fn ingest_body(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
+    /// Saves an ingest body as a file of the workspace (`ingest/ID.jsonl`, written whole
+    /// before it is named so) and imports it as one run (through the live runner when the
+    /// sources run in this process). Imported, the file moves to `ingest/imported/`; one
+    /// still in `ingest/` after a crash is imported at the next start
+    /// ([`Served::recover_ingests`]). A body that is refused is deleted.
+    async fn ingest_body(
+        &self,
+        body: Vec<u8>,
+        principal: crate::access::Principal,
+    ) -> BackendResult<Value> {
         let folder = self.workspace.data_dir().join("ingest");
         fs_err::create_dir_all(&folder).map_err(AppError::internal)?;
-        let file = folder.join(format!("{}.jsonl", uuid::Uuid::now_v7()));
-        fs_err::write(&file, &body).map_err(AppError::internal)?;
-        if let Some(runner) = &self.runner {
-            return self.ingest_live(runner, &file, &actor).await;
+        let id = uuid::Uuid::now_v7();
+        let part = folder.join(format!("{id}.part"));
+        let file = folder.join(format!("{id}.jsonl"));
+        // Who sent it, for the audit log of a recovery.
+        let sender = json!({
+            "actor": principal.actor,
+            "role": principal.role_name(),
+            "origin": principal.origin,
+            "bytes": body.len(),
+            "received_at": chrono::Utc::now().to_rfc3339(),
+        });
+        fs_err::write(file.with_extension("sender.json"), sender.to_string())
+            .map_err(AppError::internal)?;
+        fs_err::write(&part, &body).map_err(AppError::internal)?;
+        fs_err::rename(&part, &file).map_err(AppError::internal)?;
+        self.ingest_file(&file, &principal, "ingest").await
+    }
+
+    /// Imports a stored ingest body; records it in the audit log, then moves it to
+    /// `ingest/imported/` (a kill between the commit and the record leaves the body in
+    /// `ingest/`, and the next start imports it again, unchanged, and records it).
+    async fn ingest_file(
+        &self,
+        file: &std::path::Path,
+        principal: &crate::access::Principal,
+        action: &str,
+    ) -> BackendResult<Value> {
+        let actor = principal.actor.as_str();
+        let answer = match &self.runner {
+            Some(runner) => self.ingest_live(runner, file, actor).await,
+            None => self.ingest_here(file, actor).await,
+        };
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let sender = file.with_extension("sender.json");
+        let detail = match &answer {
+            Ok(answer) => json!({"body": name, "outcome": answer}),
+            Err(error) => json!({"body": name, "refused": error.to_string()}),
+        };
+        crate::access::audit(&self.state, principal, action, "posts", detail).await?;
+        match answer {
+            Ok(mut answer) => {
+                let done = file.with_file_name("imported");
+                let moved = fs_err::create_dir_all(&done)
+                    .and_then(|()| fs_err::rename(file, done.join(&name)));
+                if let Err(error) = moved {
+                    // Imported twice at the next start at worst: the posts are unchanged.
+                    tracing::warn!("cannot file the imported body {name}: {error}");
+                }
+                let _ = fs_err::remove_file(&sender);
+                answer["file"] = json!(format!("ingest/imported/{name}"));
+                Ok(answer)
+            }
+            Err(error) => {
+                let _ = fs_err::remove_file(file);
+                let _ = fs_err::remove_file(&sender);
+                Err(error)
+            }
         }
+    }
+
+    /// Imports the ingest bodies a previous run accepted but did not import (the process
+    /// stopped between storing and committing them); answers each file's outcome.
+    pub async fn recover_ingests(&self) -> Vec<(String, BackendResult<Value>)> {
+        let folder = self.workspace.data_dir().join("ingest");
+        let mut pending: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.is_file())
+            .collect();
+        pending.sort();
+        let mut outcomes = Vec::new();
+        for path in pending {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            if name.ends_with(".part") {
+                // Never acknowledged: the client was not told it was stored.
+                let _ = fs_err::remove_file(&path);
+                let _ = fs_err::remove_file(path.with_extension("sender.json"));
+                continue;
+            }
+            if !name.ends_with(".jsonl") {
+                continue;
+            }
+            let sender: Value = std::fs::read(path.with_extension("sender.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            // Recorded as the sender's ingest, from the server itself.
+            let actor = sender["actor"].as_str().unwrap_or("unknown sender");
+            let sender_role = sender["role"].as_str().and_then(crate::access::Role::parse);
+            let recovery =
+                crate::access::Principal::new(actor, sender_role).from_origin("system:recovery");
+            let outcome = self.ingest_file(&path, &recovery, "ingest.recover").await;
+            match &outcome {
+                Ok(answer) => tracing::info!(
+                    "recovered the ingest body {name}: {}",
+                    answer["summary"].as_str().unwrap_or_default()
+                ),
+                Err(error) => tracing::warn!("the ingest body {name} was refused: {error}"),
+            }
+            outcomes.push((name, outcome));
+        }
+        outcomes
+    }
+
+    /// Imports an ingest body in this process.
+    async fn ingest_here(&self, file: &std::path::Path, actor: &str) -> BackendResult<Value> {
+        let file = file.to_path_buf();
         let _writing = self.writing.lock().await;
         let mut warm = self.warm.lock().await;
         let cases_before: std::collections::HashSet<String> =
@@ -427,7 +539,7 @@ impl Served {
         }
         let detected = inputs.first().map(|input| input.format.clone());
         all_rejected(&total)?;
-        Ok(json!({"format": detected, "file": file, "report": total, "summary": total.summary()}))
+        Ok(json!({"format": detected, "report": total, "summary": total.summary()}))
     }
 
     /// An ingest body stored by the live runner: parsed here, enriched, screened, shown to
@@ -463,7 +575,7 @@ impl Served {
         tracing::info!(actor, file = %file.display(), "ingested through the live runner: {}", total.summary());
         self.count_ingest(&total).await;
         all_rejected(&total)?;
-        Ok(json!({"format": format, "file": file, "report": total, "summary": total.summary()}))
+        Ok(json!({"format": format, "report": total, "summary": total.summary()}))
     }
 
     /// Counts an ingest call in the status of the source `ingest` (the HTTP endpoint users'
@@ -652,8 +764,12 @@ impl Backend for Served {
         Ok(value)
     }
 
-    async fn ingest(&self, body: Vec<u8>, actor: String) -> BackendResult<Value> {
-        self.ingest_body(body, actor).await
+    async fn ingest(
+        &self,
+        body: Vec<u8>,
+        principal: crate::access::Principal,
+    ) -> BackendResult<Value> {
+        self.ingest_body(body, principal).await
     }
 
     async fn baselines(&self) -> BackendResult<Vec<measure::BaselineSummary>> {

@@ -167,8 +167,17 @@ fn open_document(
     mapping: Option<&Mapping>,
 ) -> Result<Input, IngestError> {
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(io_error(path))?;
     let mut output = Output::default();
+    if let Err(error) = reader.read_to_end(&mut bytes) {
+        // What was decoded before the corruption is salvaged below; the corruption is one
+        // rejected entry.
+        let position =
+            Position { line: None, byte_offset: Some(bytes.len() as u64), pointer: None };
+        output.reject(position, corrupt(&error), "");
+        // A character cut in two by the corruption is part of it.
+        let valid = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
+        bytes.truncate(valid);
+    }
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -310,6 +319,16 @@ fn salvage(
     values
 }
 
+/// The rejection of a read error partway through an input.
+fn corrupt(error: &std::io::Error) -> FieldError {
+    FieldError::new(
+        "$",
+        format!(
+            "the input is corrupt or truncated here ({error}); nothing after this point could be read"
+        ),
+    )
+}
+
 fn dispatch(
     format: Format,
     value: &Value,
@@ -428,8 +447,23 @@ impl Input {
     }
 
     /// Reads the next chunk of at most about `max_records` records; `None` at the end.
+    /// A read error partway (a truncated or corrupt `.gz`, a failing disk) ends the input:
+    /// the records decoded before it are in the chunk, the corruption itself is one rejected
+    /// entry with its position, and the next call answers `None`.
     pub fn next_chunk(&mut self, max_records: usize) -> Result<Option<Output>, IngestError> {
-        let name = self.name.clone();
+        let mut ended = false;
+        let chunk = self.read_chunk(max_records, &mut ended);
+        if ended {
+            self.body = Body::Empty;
+        }
+        chunk
+    }
+
+    fn read_chunk(
+        &mut self,
+        max_records: usize,
+        ended: &mut bool,
+    ) -> Result<Option<Output>, IngestError> {
         let format = self.format;
         match &mut self.body {
             Body::Empty => Ok(None),
@@ -438,9 +472,22 @@ impl Input {
                 // Read the chunk's lines, then parse them in parallel and keep their order.
                 let mut lines: Vec<(Position, Vec<u8>)> =
                     Vec::with_capacity(max_records.min(1 << 16));
+                let mut corruption = None;
                 while lines.len() < max_records {
                     let mut buffer = Vec::with_capacity(512);
-                    let read = reader.read_until(b'\n', &mut buffer).map_err(io_error(&name))?;
+                    let read = match reader.read_until(b'\n', &mut buffer) {
+                        Ok(read) => read,
+                        Err(error) => {
+                            let position = Position {
+                                line: Some(*line + 1),
+                                byte_offset: Some(*offset),
+                                pointer: None,
+                            };
+                            corruption = Some((position, error, buffer));
+                            *ended = true;
+                            break;
+                        }
+                    };
                     if read == 0 {
                         break;
                     }
@@ -455,7 +502,7 @@ impl Input {
                         buffer,
                     ));
                 }
-                if lines.is_empty() {
+                if lines.is_empty() && corruption.is_none() {
                     return Ok(None);
                 }
                 let mapping = mapping.as_ref();
@@ -478,6 +525,9 @@ impl Input {
                 for part in parsed {
                     output.records.extend(part.records);
                     output.rejected.extend(part.rejected);
+                }
+                if let Some((position, error, partial)) = corruption {
+                    output.reject(position, corrupt(&error), &String::from_utf8_lossy(&partial));
                 }
                 Ok(Some(output))
             }
@@ -544,11 +594,12 @@ impl Input {
                                     pointer: None,
                                 })
                                 .unwrap_or_default();
-                            let fatal = matches!(error.kind(), csv::ErrorKind::Io(_));
-                            output.reject(position, FieldError::new("$", error.to_string()), "");
-                            if fatal {
+                            if let csv::ErrorKind::Io(io) = error.kind() {
+                                output.reject(position, corrupt(io), "");
+                                *ended = true;
                                 break;
                             }
+                            output.reject(position, FieldError::new("$", error.to_string()), "");
                         }
                     }
                 }
@@ -618,5 +669,50 @@ fn read_line(
             };
             output.reject(position, FieldError::new("$", reason), &raw());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn gzip_of_lines(count: usize) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for index in 0..count {
+            writeln!(
+                encoder,
+                r#"{{"platform":"x","id":"{index}","author_handle":"a{}","created_at":"2026-03-02T09:00:00Z","text":"post number {index} with some words to compress less well {}"}}"#,
+                index % 97,
+                index * 7919 % 10007
+            )
+            .unwrap();
+        }
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_truncated_gzip_accounts_for_every_record_decoded_before_the_corruption() {
+        let whole = gzip_of_lines(50_000);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.jsonl.gz");
+        std::fs::write(&path, &whole[..whole.len() * 2 / 3]).unwrap();
+        let mut input = open(path.to_str().unwrap(), None, None).unwrap();
+        let (mut records, mut rejected, mut chunks) = (0, Vec::new(), 0);
+        while let Some(chunk) = input.next_chunk(20_000).unwrap() {
+            chunks += 1;
+            records += chunk.records.len();
+            rejected.extend(chunk.rejected);
+        }
+        assert!(chunks >= 2, "read past the first batch");
+        assert!(records > 20_000 && records < 50_000, "{records}");
+        // The corruption is one rejected entry, after the last record decoded.
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        let corruption = &rejected[0];
+        assert_eq!(corruption.position.line, Some(records as u64 + 1));
+        assert!(corruption.error.reason.contains("corrupt or truncated"));
+        // And the input has ended.
+        assert!(input.next_chunk(20_000).unwrap().is_none());
     }
 }

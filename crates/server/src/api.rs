@@ -25,16 +25,73 @@ pub struct Caller {
     pub principal: Option<Principal>,
     /// A token was sent and is unknown or revoked.
     pub bad_token: bool,
+    /// A token was sent and could not be checked now (the state database is busy): the
+    /// answer is 503 with `Retry-After`, never 401.
+    pub unverified: bool,
+    /// An anonymous loopback reader whom the operator lets see authors.
+    pub anonymous_authors: bool,
+    /// The client's address (`?` when unknown).
+    pub origin: String,
+    /// `METHOD /path` of the request (for the audit log).
+    pub request: String,
+    /// Where denied attempts and reads of PV data are recorded.
+    state: Option<waterline_store::state::StateDb>,
 }
 
 impl Caller {
     /// The principal if it may do this, else `unauthorized` or `forbidden`.
     pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
+        let answer = self.check(permission);
+        if let Err(error) = &answer {
+            self.record_denial(permission, error);
+        }
+        answer
+    }
+
+    /// Records a denied attempt in the audit log: who (as far as known), what was asked,
+    /// from where, and why it was refused.
+    fn record_denial(&self, permission: Permission, error: &ApiError) {
+        let Some(state) = self.state.clone() else { return };
+        let actor = match (&self.principal, self.bad_token) {
+            (Some(principal), _) => principal.clone(),
+            (None, true) => Principal::new("unknown token", None),
+            (None, false) => Principal::new("anonymous", None),
+        }
+        .from_origin(self.origin.clone());
+        let target = self.request.clone();
+        let detail =
+            json!({"permission": permission, "status": error.status, "reason": error.message});
+        tokio::spawn(async move {
+            if let Err(error) = auth::audit(&state, &actor, "denied", &target, detail).await {
+                tracing::warn!("cannot record a denied request: {error}");
+            }
+        });
+    }
+
+    /// Records a read of pharmacovigilance data (a list, a case, an export): who, when,
+    /// what and from where.
+    pub async fn record_read(
+        &self,
+        action: &str,
+        target: &str,
+        detail: Value,
+    ) -> Result<(), ApiError> {
+        if let (Some(state), Some(principal)) = (&self.state, &self.principal) {
+            auth::audit(state, principal, action, target, detail).await?;
+        }
+        Ok(())
+    }
+
+    fn check(&self, permission: Permission) -> Result<&Principal, ApiError> {
         match &self.principal {
             Some(principal) => {
                 principal.require(permission)?;
                 Ok(principal)
             }
+            None if self.unverified => Err(ApiError::new(
+                "busy",
+                "the token cannot be checked right now; retry after `Retry-After` seconds",
+            )),
             None if self.bad_token => {
                 Err(ApiError::new("unauthorized", "the token is unknown or revoked"))
             }
@@ -45,9 +102,12 @@ impl Caller {
         }
     }
 
-    /// Whether authors must be masked for this caller.
+    /// Whether authors must be masked for this caller: viewers, and anonymous readers
+    /// unless the operator started the server with `--anonymous-authors`.
     pub fn masks_authors(&self) -> bool {
-        !self.principal.as_ref().is_some_and(|p| p.may(Permission::ReadAuthors))
+        !self.principal.as_ref().is_some_and(|p| {
+            p.may(Permission::ReadAuthors) || (p.role.is_none() && self.anonymous_authors)
+        })
     }
 }
 
@@ -55,23 +115,42 @@ impl<B: Backend> FromRequestParts<Arc<App<B>>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App<B>>) -> Result<Caller, ApiError> {
-        Ok(caller(app, &parts.headers).await)
+        let origin = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "?".to_owned(), |info| info.0.to_string());
+        let request = format!("{} {}", parts.method, parts.uri.path());
+        let mut caller = caller(app, &parts.headers).await;
+        caller.principal = caller.principal.map(|p| p.from_origin(origin.clone()));
+        caller.origin = origin;
+        caller.request = request;
+        Ok(caller)
     }
 }
 
 /// The caller of a request with these headers.
 pub async fn caller<B: Backend>(app: &App<B>, headers: &HeaderMap) -> Caller {
+    let nobody = Caller {
+        principal: None,
+        bad_token: false,
+        unverified: false,
+        anonymous_authors: app.options.anonymous_authors,
+        origin: "?".to_owned(),
+        request: String::new(),
+        state: Some(app.backend.state().clone()),
+    };
     match auth::token_of(headers) {
+        Some(token) if token.is_empty() => Caller { bad_token: true, ..nobody },
         Some(token) => match app.tokens.verify(app.backend.state(), &token).await {
-            Ok(Some(principal)) => Caller { principal: Some(principal), bad_token: false },
-            Ok(None) => Caller { principal: None, bad_token: true },
+            Ok(Some(principal)) => Caller { principal: Some(principal), ..nobody },
+            Ok(None) => Caller { bad_token: true, ..nobody },
             Err(error) => {
                 tracing::error!("cannot verify a token: {error}");
-                Caller { principal: None, bad_token: true }
+                Caller { unverified: true, ..nobody }
             }
         },
-        None if app.options.require_token => Caller { principal: None, bad_token: false },
-        None => Caller { principal: Some(Principal::local()), bad_token: false },
+        None if app.options.require_token => nobody,
+        None => Caller { principal: Some(Principal::local()), ..nobody },
     }
 }
 
@@ -206,6 +285,11 @@ impl QueryBody {
                 "name at least one metric (GET /api/v1/metrics)",
             ));
         }
+        for (day, what) in [(self.from, "from"), (self.to, "to")] {
+            if let Some(day) = day {
+                waterline_app::limits::check_day(day, what)?;
+            }
+        }
         if let (Some(from), Some(to)) = (self.from, self.to)
             && to < from
         {
@@ -256,7 +340,12 @@ pub async fn query<B: Backend>(
     let request: QueryBody = json_body(&body)?;
     let query = request.into_query()?;
     let answer = app.backend.query(query.clone()).await?;
-    Ok(Json(answer_json(&query, &answer, &app.backend.time_zone())))
+    let mut value = answer_json(&query, &answer, &app.backend.time_zone());
+    if caller.masks_authors() && query.by.iter().any(|by| by == "account") {
+        let salt = app.backend.pseudonym_salt().await?;
+        crate::pseudo::pseudonymise_column(&salt, &mut value["rows"], "account");
+    }
+    Ok(Json(value))
 }
 
 /// The period and sharing parameters of report and page URLs.
@@ -284,9 +373,15 @@ pub fn empty_date<'de, D: serde::Deserializer<'de>>(
     let text: Option<String> = Option::deserialize(deserializer)?;
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(day) => NaiveDate::parse_from_str(day, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{day}` is not a YYYY-MM-DD date"))),
+        Some(day) => {
+            let day = day.chars().take(40).collect::<String>();
+            let parsed = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| {
+                serde::de::Error::custom(format!("`{day}` is not a YYYY-MM-DD date"))
+            })?;
+            waterline_app::limits::check_day(parsed, "date")
+                .map_err(|error| serde::de::Error::custom(error.message))?;
+            Ok(Some(parsed))
+        }
     }
 }
 
@@ -425,9 +520,8 @@ pub async fn posts<B: Backend>(
     caller.require(Permission::Read)?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let per_page = params.per_page.unwrap_or(50);
-    if per_page == 0 || per_page > 1000 {
-        return Err(ApiError::bad_request("`per_page` is between 1 and 1000"));
-    }
+    let page = params.page.unwrap_or(1);
+    waterline_app::limits::check_page(page, per_page)?;
     let request = PostsRequest {
         from: params.from,
         to: params.to,
@@ -445,7 +539,7 @@ pub async fn posts<B: Backend>(
         unanswered: flag(params.unanswered.as_deref()),
         inbound: flag(params.inbound.as_deref()),
         interacting: flag(params.interacting.as_deref()),
-        page: params.page.unwrap_or(1).max(1),
+        page,
         per_page,
     };
     let mut value = app.backend.posts(request).await?;
@@ -465,16 +559,8 @@ pub async fn ingest<B: Backend>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new("unprocessable", "the body is empty: send JSON lines"));
     }
-    let bytes = body.len();
-    let outcome = app.backend.ingest(body.to_vec(), principal.actor.clone()).await?;
-    auth::audit(
-        app.backend.state(),
-        &principal,
-        "ingest",
-        "posts",
-        json!({"bytes": bytes, "outcome": outcome}),
-    )
-    .await?;
+    // Recorded in the audit log by the application layer, before the body is filed away.
+    let outcome = app.backend.ingest(body.to_vec(), principal).await?;
     if let Ok(Some(version)) = app.backend.refresh().await {
         app.live.publish(version);
     }
@@ -598,7 +684,11 @@ pub async fn alerts<B: Backend>(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(app.backend.alerts().await?))
+    let mut value = app.backend.alerts().await?;
+    if caller.masks_authors() {
+        crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
+    }
+    Ok(Json(value))
 }
 
 /// `GET /api/v1/alerts/{id}`: one stored alert with its webhook deliveries.
@@ -614,6 +704,9 @@ pub async fn alert<B: Backend>(
     };
     let mut answer = waterline_app::alerts::alert_json(&row);
     answer["deliveries"] = json!(state.deliveries(&id).await.map_err(ApiError::internal)?);
+    if caller.masks_authors() {
+        crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut answer);
+    }
     Ok(Json(answer))
 }
 
@@ -690,7 +783,11 @@ pub async fn pv_cases<B: Backend>(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Pharmacovigilance)?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    Ok(Json(app.backend.pv_queue(flag(params.all.as_deref())).await?))
+    let all = flag(params.all.as_deref());
+    let queue = app.backend.pv_queue(all).await?;
+    let cases = queue["cases"].as_array().map_or(0, Vec::len);
+    caller.record_read("pv.list", "queue", json!({"closed_too": all, "cases": cases})).await?;
+    Ok(Json(queue))
 }
 
 fn role_name(principal: &Principal) -> String {
@@ -705,7 +802,9 @@ pub async fn pv_case<B: Backend>(
 ) -> Result<Json<Value>, ApiError> {
     let principal = caller.require(Permission::Pharmacovigilance)?.clone();
     let viewer = (principal.actor.clone(), role_name(&principal));
-    Ok(Json(app.backend.pv_case(id, Some(viewer)).await?))
+    let case = app.backend.pv_case(id.clone(), Some(viewer)).await?;
+    caller.record_read("pv.view", &id, json!({})).await?;
+    Ok(Json(case))
 }
 
 /// `POST /api/v1/pv/cases/{id}/actions`: one reviewer action, logged twice: in the case's
@@ -768,7 +867,9 @@ pub async fn pv_reconcile<B: Backend>(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Pharmacovigilance)?;
-    Ok(Json(app.backend.pv_reconcile().await?))
+    let report = app.backend.pv_reconcile().await?;
+    caller.record_read("pv.reconciliation", "queue", json!({})).await?;
+    Ok(Json(report))
 }
 
 /// `GET /api/v1/pv/coverage`.

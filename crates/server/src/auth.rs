@@ -13,14 +13,20 @@ use waterline_store::state::StateDb;
 
 use crate::error::ApiError;
 
-/// The token a request carries: `Authorization: Bearer …`, or the `waterline_token` cookie
-/// the login page sets.
+/// The token a request carries: `Authorization: Bearer …` (the scheme in any case, as
+/// RFC 9110 says), or the `waterline_token` cookie the login page sets.
 pub fn token_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION)
-        && let Ok(text) = value.to_str()
-        && let Some(token) = text.strip_prefix("Bearer ")
-    {
-        return Some(token.trim().to_owned());
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default().trim();
+        let (scheme, token) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        // Any other scheme (Basic…) or a blank token is a token that cannot be valid: the
+        // request is refused, never read as anonymous.
+        let token = token.trim();
+        return Some(if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() {
+            token.to_owned()
+        } else {
+            String::new()
+        });
     }
     let cookies = headers.get(axum::http::header::COOKIE)?.to_str().ok()?;
     cookies.split(';').find_map(|pair| {
@@ -56,9 +62,8 @@ impl TokenCache {
         {
             return Ok(principal.clone());
         }
-        let principal = state.token_by_hash(&key).await?.map(|row| Principal {
-            actor: format!("token:{} ({})", row.id, row.name),
-            role: Role::parse(&row.role),
+        let principal = state.token_by_hash(&key).await?.map(|row| {
+            Principal::new(format!("token:{} ({})", row.id, row.name), Role::parse(&row.role))
         });
         let principal = principal.filter(|p| p.role.is_some());
         if let Ok(mut entries) = self.entries.lock() {
@@ -105,6 +110,13 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer wl_abc".parse().unwrap());
         assert_eq!(token_of(&headers).as_deref(), Some("wl_abc"));
+        // The scheme is case-insensitive; another scheme is a token that matches nothing.
+        headers.insert("authorization", "bearer  wl_abc ".parse().unwrap());
+        assert_eq!(token_of(&headers).as_deref(), Some("wl_abc"));
+        headers.insert("authorization", "BEARER wl_abc".parse().unwrap());
+        assert_eq!(token_of(&headers).as_deref(), Some("wl_abc"));
+        headers.insert("authorization", "Basic d2w6YWJj".parse().unwrap());
+        assert_eq!(token_of(&headers).as_deref(), Some(""));
         let mut headers = HeaderMap::new();
         headers.insert("cookie", "a=b; waterline_token=wl_xyz".parse().unwrap());
         assert_eq!(token_of(&headers).as_deref(), Some("wl_xyz"));

@@ -17,9 +17,22 @@ pub const CODES: &[(&str, u16, &str)] = &[
         409,
         "The name is taken (baselines never change; use another name), or the alert is already in that state.",
     ),
-    ("payload_too_large", 413, "The body is over the ingest limit."),
+    (
+        "payload_too_large",
+        413,
+        "The body is over the limit (the ingest limit, or 1 MiB elsewhere).",
+    ),
     ("unprocessable", 422, "The body was read but nothing in it could be used."),
-    ("busy", 503, "Another process is writing to the workspace; retry shortly."),
+    (
+        "host_not_allowed",
+        403,
+        "The Host or Origin is not one of the server's names (`waterline serve --allowed-host`).",
+    ),
+    (
+        "busy",
+        503,
+        "Over capacity, or another process is writing to the workspace: retry after `Retry-After` seconds.",
+    ),
     ("internal", 500, "An unexpected error; the server log has the details."),
 ];
 
@@ -52,10 +65,15 @@ impl ApiError {
         ApiError::new("not_found", message)
     }
 
-    /// `internal`, logging the cause.
+    /// `internal`: the cause goes to the server log under a reference; the answer carries
+    /// the reference only (no paths, no internals).
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
-        tracing::error!("internal error: {error:#}");
-        ApiError::new("internal", format!("{error:#}"))
+        let reference = hex::encode(rand::random::<[u8; 4]>());
+        tracing::error!(reference, "internal error: {error:#}");
+        ApiError::new(
+            "internal",
+            format!("an unexpected error (reference {reference}); the server log has the details"),
+        )
     }
 
     /// The JSON body.
@@ -72,6 +90,9 @@ impl From<waterline_analytics::query::QueryError> for ApiError {
 
 impl From<waterline_app::AppError> for ApiError {
     fn from(error: waterline_app::AppError) -> ApiError {
+        if error.kind == waterline_app::ErrorKind::Internal {
+            return ApiError::internal(error.message);
+        }
         ApiError::new(error.code(), error.message)
     }
 }
@@ -85,6 +106,12 @@ impl From<waterline_store::StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.body())).into_response()
+        let mut response = (status, Json(self.body())).into_response();
+        if matches!(self.status, 429 | 503) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }

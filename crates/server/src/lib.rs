@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub use waterline_app::backend;
 pub mod error;
+pub mod guard;
 pub mod live;
 pub mod openapi;
 pub mod pages;
@@ -37,6 +38,16 @@ pub struct ServeOptions {
     pub poll: std::time::Duration,
     /// The largest ingest body, in bytes.
     pub ingest_limit: usize,
+    /// The largest body of any other request, in bytes.
+    pub body_limit: usize,
+    /// The names requests may be addressed to (Host and Origin).
+    pub allowed_hosts: guard::AllowedHosts,
+    /// Anonymous readers on loopback see authors unmasked (the operator opts in).
+    pub anonymous_authors: bool,
+    /// Requests handled at once; more wait [`ServeOptions::queue_wait`], then get 503.
+    pub max_in_flight: usize,
+    /// How long a request waits for a slot.
+    pub queue_wait: std::time::Duration,
 }
 
 impl Default for ServeOptions {
@@ -45,14 +56,24 @@ impl Default for ServeOptions {
             require_token: false,
             poll: std::time::Duration::from_millis(250),
             ingest_limit: 64 * 1024 * 1024,
+            body_limit: 1024 * 1024,
+            allowed_hosts: guard::AllowedHosts::loopback(),
+            anonymous_authors: false,
+            max_in_flight: 32,
+            queue_wait: std::time::Duration::from_millis(500),
         }
     }
 }
 
 impl ServeOptions {
-    /// The defaults for an address: a token is required unless it is a loopback address.
+    /// The defaults for an address: a token is required unless it is a loopback address;
+    /// requests may name the loopback names and the address itself.
     pub fn for_address(address: &SocketAddr) -> ServeOptions {
-        ServeOptions { require_token: !address.ip().is_loopback(), ..ServeOptions::default() }
+        ServeOptions {
+            require_token: !address.ip().is_loopback(),
+            allowed_hosts: guard::AllowedHosts::for_address(address),
+            ..ServeOptions::default()
+        }
     }
 }
 
@@ -66,13 +87,17 @@ pub struct App<B> {
     pub tokens: auth::TokenCache,
     /// Live events.
     pub live: live::Live,
+    /// The in-flight limit.
+    pub limiter: Arc<guard::Limiter>,
 }
 
 impl<B: Backend> App<B> {
     /// A new state.
     pub fn new(backend: B, options: ServeOptions) -> Arc<App<B>> {
+        let limiter = Arc::new(guard::Limiter::new(options.max_in_flight, options.queue_wait));
         Arc::new(App {
             backend,
+            limiter,
             options,
             tokens: auth::TokenCache::default(),
             live: live::Live::new(),
@@ -160,11 +185,29 @@ pub fn router<B: Backend>(app: Arc<App<B>>) -> Router {
         .route("/api/v1/tokens/{id}", delete(api::revoke_token::<B>))
         .route("/api/v1/audit", get(api::audit_log::<B>));
     let pages = pages::routes::<B>();
-    api.merge(pages)
+    let options = app.options.clone();
+    let limiter = app.limiter.clone();
+    let routes = api
+        .merge(pages)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(app);
+    harden(routes, &options, limiter)
+}
+
+/// The layers every request passes (outermost last): security headers, the error
+/// envelope, the Host and Origin check, the in-flight limit, panics caught, bodies bounded.
+pub fn harden(routes: Router, options: &ServeOptions, limiter: Arc<guard::Limiter>) -> Router {
+    routes
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(guard::panicked))
+        .layer(axum::middleware::from_fn_with_state(limiter, guard::limit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(options.allowed_hosts.clone()),
+            guard::hosts,
+        ))
+        .layer(axum::middleware::map_response(guard::envelope))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(app)
 }
 
 /// Every answer: no sniffing, no framing, no referrer, and a content security policy that
@@ -191,7 +234,8 @@ pub async fn serve<B: Backend>(
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(live::watch(app.clone()));
-    let result = axum::serve(listener, router(app))
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -119,6 +119,9 @@ pub async fn events<B: Backend>(
     caller: Caller,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Permission::Read)?;
+    // A viewer hears alerts with their authors masked, as everywhere else.
+    let salt =
+        if caller.masks_authors() { Some(app.backend.pseudonym_salt().await?) } else { None };
     let receiver = app.live.subscribe();
     let posts = futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
@@ -132,12 +135,19 @@ pub async fn events<B: Backend>(
             }
         }
     });
-    let alerts = futures::stream::unfold(app.live.alerts.subscribe(), |mut receiver| async move {
+    let alerts = futures::stream::unfold((app.live.alerts.subscribe(), salt), |state| async move {
+        let (mut receiver, salt) = state;
         loop {
             match receiver.recv().await {
-                Ok(alert) => {
+                Ok(mut alert) => {
+                    if let Some(salt) = &salt {
+                        crate::pseudo::pseudonymise(salt, &mut alert);
+                    }
                     let data = serde_json::to_string(&alert).unwrap_or_default();
-                    return Some((Ok(Event::default().event("alert").data(data)), receiver));
+                    return Some((
+                        Ok(Event::default().event("alert").data(data)),
+                        (receiver, salt),
+                    ));
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,

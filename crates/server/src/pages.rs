@@ -633,10 +633,19 @@ async fn show<B: Backend>(
                 )
             }),
     };
+    let shows_cases = path == "/pharmacovigilance" && access.pharmacovigilance;
+    let refresh = headers.get("x-waterline-fragment").is_some();
     let (body, tables) = match render(&app, &path, &params, mask, access).await {
         Ok(rendered) => rendered,
         Err(error) => return error_page(&error),
     };
+    // Reading the PV queue (authors, texts, clocks) is recorded, as the API's reads are.
+    if shows_cases && !refresh {
+        let detail = serde_json::json!({"page": path, "query": uri.query().unwrap_or_default()});
+        if let Err(error) = caller.record_read("pv.list", "/pharmacovigilance", detail).await {
+            return error_page(&error);
+        }
+    }
     match params.export.as_deref() {
         Some("csv") => {
             let index = params.table.unwrap_or(0);
@@ -1150,7 +1159,8 @@ async fn posts_page<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> 
         ("account", params.account.as_deref()),
     ]);
     let per_page = 50;
-    let number = params.page.unwrap_or(1).max(1);
+    let number = params.page.unwrap_or(1);
+    waterline_app::limits::check_page(number, per_page)?;
     let request = PostsRequest {
         from: params.from,
         to: params.to,

@@ -4,6 +4,7 @@
 //!
 //! Engine types stay inside this crate and `analytics`; callers see `waterline-model` types.
 
+pub mod chain;
 pub mod index;
 pub mod live;
 pub mod schema;
@@ -61,6 +62,9 @@ pub const COMPACT_TARGET_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How many small files make a table worth compacting.
 pub const COMPACT_WHEN_SMALL_FILES: usize = 100;
+
+/// The key of the chain heads in a posts commit's metadata.
+pub const CHAIN_HEADS_KEY: &str = "waterline.chain_heads";
 
 /// The embedded store of one workspace.
 pub struct Store {
@@ -199,6 +203,31 @@ impl Store {
     /// True once at least one batch was committed.
     pub fn has_data(&self) -> bool {
         self.table.version().is_some()
+    }
+
+    /// The chain heads the posts table's commits recorded: `(where, heads)`, one per
+    /// distinct head, read from the table's log.
+    pub async fn chain_anchors(&self) -> Result<Vec<(String, chain::Heads)>, StoreError> {
+        use futures::TryStreamExt as _;
+        let mut anchors: Vec<(String, chain::Heads)> = Vec::new();
+        if !self.has_data() {
+            return Ok(anchors);
+        }
+        let mut history = self.table.history(None);
+        while let Some(commit) = history.try_next().await? {
+            let Some(value) = commit.info.get(CHAIN_HEADS_KEY) else { continue };
+            let Ok(heads) = serde_json::from_value::<chain::Heads>(value.clone()) else { continue };
+            if heads == chain::Heads::default() || anchors.iter().any(|(_, known)| *known == heads)
+            {
+                continue;
+            }
+            let at = commit
+                .timestamp
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map_or_else(|| "?".to_owned(), |at| at.to_rfc3339());
+            anchors.push((format!("the posts table's commit of {at}"), heads));
+        }
+        Ok(anchors)
     }
 
     /// A DataFusion context with the `records` table registered.
@@ -415,10 +444,14 @@ impl Store {
         version: i64,
     ) -> CommitTask {
         let table = self.table.clone();
+        // The audit and PV chains' heads ride along in the commit: a second record, outside
+        // the state database, of how far each chain went (ADR 018).
+        let heads = serde_json::to_value(self.state.recorded_heads()).unwrap_or_default();
         CommitTask(tokio::spawn(async move {
             let started = std::time::Instant::now();
             let properties = CommitProperties::default()
-                .with_application_transaction(Transaction::new(app_id, version));
+                .with_application_transaction(Transaction::new(app_id, version))
+                .with_metadata([(CHAIN_HEADS_KEY.to_owned(), heads)]);
             let table = table
                 .write(prepared.0)
                 .with_writer_properties(writer_properties())

@@ -109,8 +109,28 @@ const SCHEMA: &[&str] = &[
     )",
 ];
 
-/// SQLite only: the event log refuses updates and deletes (PV-2, AUD-1).
+/// The hash-chain columns of the two logs (ADR 018), added to older tables.
+const CHAIN_COLUMNS: &[&str] = &[
+    "ALTER TABLE audit_log ADD COLUMN origin TEXT",
+    "ALTER TABLE audit_log ADD COLUMN seq BIGINT",
+    "ALTER TABLE audit_log ADD COLUMN hash TEXT",
+    "ALTER TABLE pv_events ADD COLUMN seq BIGINT",
+    "ALTER TABLE pv_events ADD COLUMN hash TEXT",
+];
+
+/// One entry per sequence number in each chain (entries from before the chain have none).
+const CHAIN_INDEXES: &[&str] = &[
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_log_seq ON audit_log (seq)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS pv_events_seq ON pv_events (seq)",
+];
+
+/// SQLite only: the event log and the audit log refuse updates and deletes (PV-2, AUD-1).
+/// Triggers can be dropped by whoever holds the file; the hash chains catch what follows.
 const SQLITE_APPEND_ONLY: &[&str] = &[
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS pv_events_no_update BEFORE UPDATE ON pv_events
      BEGIN SELECT RAISE(ABORT, 'the PV event log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS pv_events_no_delete BEFORE DELETE ON pv_events
@@ -224,12 +244,22 @@ pub struct AuditEntry {
     pub target: String,
     /// Details (JSON).
     pub detail: String,
+    /// From where: `cli` (the terminal), the client's address for a request, `system` for
+    /// the server's own tasks (recovery, live sources).
+    pub origin: String,
 }
 
 /// The transactional state database.
 #[derive(Debug, Clone)]
 pub struct StateDb {
     pub(crate) pool: AnyPool,
+    /// Read-only connections for the lookups every request makes (tokens): in WAL mode
+    /// they never wait for the writer's connection nor for a write in progress.
+    reader: Option<AnyPool>,
+    /// SQLite (else PostgreSQL): how a chained append takes the write lock.
+    sqlite: bool,
+    /// Where the chains' heads are recorded outside the database (file databases only).
+    heads: Option<std::path::PathBuf>,
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -240,7 +270,21 @@ impl StateDb {
     /// Opens (creating when missing) the SQLite database at `path`.
     pub async fn open(path: &Path) -> Result<StateDb, StoreError> {
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        StateDb::connect(&url).await
+        let mut state = StateDb::connect(&url).await?;
+        state.heads = Some(crate::chain::heads_file(path));
+        // Write-ahead logging: readers (other processes, the token lookups) do not wait for
+        // a write, and a write does not wait for readers. The mode stays with the file.
+        // Switching needs the file to itself; when another process holds it, the next open
+        // switches.
+        let wal = sqlx::query("PRAGMA journal_mode=WAL").fetch_optional(&state.pool).await;
+        if wal.is_ok() {
+            state.reader = AnyPoolOptions::new()
+                .max_connections(2)
+                .connect(&format!("sqlite://{}?mode=ro", path.display()))
+                .await
+                .ok();
+        }
+        Ok(state)
     }
 
     /// A state database in memory, gone when dropped: what the application layer's unit
@@ -273,7 +317,14 @@ impl StateDb {
                 sqlx::query(*statement).execute(&pool).await?;
             }
         }
-        Ok(StateDb { pool })
+        for statement in CHAIN_COLUMNS {
+            // Added to tables of older workspaces; already there in newer ones.
+            let _ = sqlx::query(*statement).execute(&pool).await;
+        }
+        for statement in CHAIN_INDEXES {
+            sqlx::query(*statement).execute(&pool).await?;
+        }
+        Ok(StateDb { pool, reader: None, sqlite, heads: None })
     }
 
     /// Records the start of an import run.
@@ -547,14 +598,16 @@ impl StateDb {
         Ok(())
     }
 
-    /// The live (not revoked) token with this hash.
+    /// The live (not revoked) token with this hash (from a reader connection when there
+    /// is one, from the writer's when that fails).
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, role, created_at, created_by, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        const SQL: &str = "SELECT id, name, role, created_at, created_by, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+        if let Some(reader) = &self.reader
+            && let Ok(row) = sqlx::query(SQL).bind(token_hash).fetch_optional(reader).await
+        {
+            return row.as_ref().map(token_row).transpose();
+        }
+        let row = sqlx::query(SQL).bind(token_hash).fetch_optional(&self.pool).await?;
         row.as_ref().map(token_row).transpose()
     }
 
@@ -582,8 +635,12 @@ impl StateDb {
 
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut transaction = self.begin_append(crate::chain::Chain::Audit).await?;
+        let (last, previous) = chain_tail(&mut transaction, crate::chain::Chain::Audit).await?;
+        let seq = last + 1;
+        let hash = crate::chain::link_values(&previous, seq, &audit_fields(entry));
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, role, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (at, actor, role, action, target, detail, origin, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(entry.at)
         .bind(&entry.actor)
@@ -591,15 +648,119 @@ impl StateDb {
         .bind(&entry.action)
         .bind(&entry.target)
         .bind(&entry.detail)
-        .execute(&self.pool)
+        .bind(&entry.origin)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *transaction)
         .await?;
+        transaction.commit().await?;
+        self.record_head(crate::chain::Chain::Audit, crate::chain::Head { seq, hash });
         Ok(())
+    }
+
+    /// A transaction that holds the write lock from its start, so two appenders (in this
+    /// process or another) never read the same chain tail.
+    async fn begin_append(
+        &self,
+        chain: crate::chain::Chain,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        if self.sqlite {
+            return Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?);
+        }
+        let mut transaction = self.pool.begin().await?;
+        let lock = match chain {
+            crate::chain::Chain::Audit => "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE",
+            crate::chain::Chain::Pv => "LOCK TABLE pv_events IN SHARE ROW EXCLUSIVE MODE",
+        };
+        sqlx::query(lock).execute(&mut *transaction).await?;
+        Ok(transaction)
+    }
+
+    /// Writes a chain's new head outside the database (after the commit: a kill in
+    /// between leaves the recorded head behind the chain, never ahead of it).
+    fn record_head(&self, chain: crate::chain::Chain, head: crate::chain::Head) {
+        if let Some(file) = &self.heads
+            && let Err(error) = crate::chain::record_head(file, chain, head)
+        {
+            tracing::warn!(
+                "cannot record the {} head in {}: {error}",
+                chain.name(),
+                file.display()
+            );
+        }
+    }
+
+    /// The heads recorded outside the database (none for a database in memory).
+    pub fn recorded_heads(&self) -> crate::chain::Heads {
+        self.heads.as_deref().map(crate::chain::read_heads).unwrap_or_default()
+    }
+
+    /// Verifies both chains against themselves, the heads file and `anchors` (heads
+    /// recorded elsewhere, such as the posts table's commits: `(where, heads)`), reading
+    /// the logs as streams.
+    pub async fn verify_chains(
+        &self,
+        anchors: &[(String, crate::chain::Heads)],
+    ) -> Result<Vec<crate::chain::ChainReport>, StoreError> {
+        use crate::chain::{Chain, Verifier};
+        use futures::TryStreamExt as _;
+        let mut reports = Vec::new();
+        for chain in [Chain::Audit, Chain::Pv] {
+            let mut recorded: Vec<(String, crate::chain::Head)> = Vec::new();
+            if let Some(file) = &self.heads
+                && let Some(head) = self.recorded_heads().of(chain)
+            {
+                recorded.push((file.display().to_string(), head.clone()));
+            }
+            for (place, heads) in anchors {
+                if let Some(head) = heads.of(chain) {
+                    recorded.push((place.clone(), head.clone()));
+                }
+            }
+            let mut verifier = Verifier::new(chain, recorded);
+            let sql = match chain {
+                Chain::Audit => {
+                    "SELECT seq, hash, at, actor, role, action, target, detail, origin FROM audit_log ORDER BY CASE WHEN seq IS NULL THEN 0 ELSE 1 END, seq, at"
+                }
+                Chain::Pv => {
+                    "SELECT seq, hash, id, case_id, at, actor, role, kind, body FROM pv_events ORDER BY CASE WHEN seq IS NULL THEN 0 ELSE 1 END, seq, at, id"
+                }
+            };
+            let mut rows = sqlx::query(sql).fetch(&self.pool);
+            while let Some(row) = rows.try_next().await? {
+                let seq: Option<i64> = row.try_get("seq")?;
+                let hash: Option<String> = row.try_get("hash")?;
+                let fields = match chain {
+                    Chain::Audit => audit_fields(&AuditEntry {
+                        at: row.try_get("at")?,
+                        actor: row.try_get("actor")?,
+                        role: row.try_get("role")?,
+                        action: row.try_get("action")?,
+                        target: row.try_get("target")?,
+                        detail: row.try_get("detail")?,
+                        origin: row.try_get::<Option<String>, _>("origin")?.unwrap_or_default(),
+                    }),
+                    Chain::Pv => pv_fields(&PvEventRow {
+                        id: row.try_get("id")?,
+                        case_id: row.try_get("case_id")?,
+                        at: row.try_get("at")?,
+                        actor: row.try_get("actor")?,
+                        role: row.try_get("role")?,
+                        kind: row.try_get("kind")?,
+                        body: row.try_get("body")?,
+                    }),
+                };
+                verifier.push(seq, hash, &fields);
+            }
+            reports.push(verifier.finish());
+        }
+        Ok(reports)
     }
 
     /// The latest audit entries, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, actor, role, action, target, detail FROM audit_log ORDER BY at DESC LIMIT $1",
+            "SELECT at, actor, role, action, target, detail, origin FROM audit_log ORDER BY at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -613,6 +774,7 @@ impl StateDb {
                     action: row.try_get("action")?,
                     target: row.try_get("target")?,
                     detail: row.try_get("detail")?,
+                    origin: row.try_get::<Option<String>, _>("origin")?.unwrap_or_default(),
                 })
             })
             .collect()
@@ -621,7 +783,7 @@ impl StateDb {
     /// Opens a case for a post with its first event, unless the post already has one;
     /// returns whether it was opened. One transaction: a kill leaves both or neither.
     pub async fn pv_capture(&self, post_key: &str, event: &PvEventRow) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_append(crate::chain::Chain::Pv).await?;
         let inserted = sqlx::query(
             "INSERT INTO pv_cases (case_id, post_key, captured_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
@@ -632,25 +794,29 @@ impl StateDb {
         .await?
         .rows_affected()
             > 0;
-        if inserted {
-            insert_pv_event(&mut transaction, event).await?;
-        }
+        let head =
+            if inserted { Some(insert_pv_event(&mut transaction, event).await?) } else { None };
         transaction.commit().await?;
+        if let Some(head) = head {
+            self.record_head(crate::chain::Chain::Pv, head);
+        }
         Ok(inserted)
     }
 
     /// Appends an event to an existing case; returns false when the case does not exist.
     pub async fn pv_append(&self, event: &PvEventRow) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_append(crate::chain::Chain::Pv).await?;
         let exists = sqlx::query("SELECT case_id FROM pv_cases WHERE case_id = $1")
             .bind(&event.case_id)
             .fetch_optional(&mut *transaction)
             .await?
             .is_some();
-        if exists {
-            insert_pv_event(&mut transaction, event).await?;
-        }
+        let head =
+            if exists { Some(insert_pv_event(&mut transaction, event).await?) } else { None };
         transaction.commit().await?;
+        if let Some(head) = head {
+            self.record_head(crate::chain::Chain::Pv, head);
+        }
         Ok(exists)
     }
 
@@ -841,12 +1007,16 @@ fn token_row(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
     })
 }
 
+/// Appends one PV event to the chain, in a transaction that holds the write lock.
 async fn insert_pv_event(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     event: &PvEventRow,
-) -> Result<(), StoreError> {
+) -> Result<crate::chain::Head, StoreError> {
+    let (last, previous) = chain_tail(transaction, crate::chain::Chain::Pv).await?;
+    let seq = last + 1;
+    let hash = crate::chain::link_values(&previous, seq, &pv_fields(event));
     sqlx::query(
-        "INSERT INTO pv_events (id, case_id, at, actor, role, kind, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO pv_events (id, case_id, at, actor, role, kind, body, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&event.id)
     .bind(&event.case_id)
@@ -855,7 +1025,56 @@ async fn insert_pv_event(
     .bind(&event.role)
     .bind(&event.kind)
     .bind(&event.body)
+    .bind(seq)
+    .bind(&hash)
     .execute(&mut **transaction)
     .await?;
-    Ok(())
+    Ok(crate::chain::Head { seq, hash })
+}
+
+/// The last chained entry of a log: its sequence number and hash (0 and the genesis hash
+/// for an empty chain).
+async fn chain_tail(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    chain: crate::chain::Chain,
+) -> Result<(i64, String), StoreError> {
+    let sql = match chain {
+        crate::chain::Chain::Audit => {
+            "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        }
+        crate::chain::Chain::Pv => {
+            "SELECT seq, hash FROM pv_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        }
+    };
+    let row = sqlx::query(sql).fetch_optional(&mut **transaction).await?;
+    Ok(match row {
+        Some(row) => (row.try_get("seq")?, row.try_get("hash")?),
+        None => (0, crate::chain::GENESIS.to_owned()),
+    })
+}
+
+/// The fields of an audit entry its link covers, in order.
+fn audit_fields(entry: &AuditEntry) -> Vec<serde_json::Value> {
+    vec![
+        entry.at.into(),
+        entry.actor.clone().into(),
+        entry.role.clone().into(),
+        entry.action.clone().into(),
+        entry.target.clone().into(),
+        entry.detail.clone().into(),
+        entry.origin.clone().into(),
+    ]
+}
+
+/// The fields of a PV event its link covers, in order.
+fn pv_fields(event: &PvEventRow) -> Vec<serde_json::Value> {
+    vec![
+        event.id.clone().into(),
+        event.case_id.clone().into(),
+        event.at.into(),
+        event.actor.clone().into(),
+        event.role.clone().into(),
+        event.kind.clone().into(),
+        event.body.clone().into(),
+    ]
 }

@@ -141,6 +141,10 @@ async fn measure(bench: &LiveBench) -> Result<serde_json::Value> {
         require_token: false,
         no_listen: false,
         sources: Vec::new(),
+        allowed_hosts: Vec::new(),
+        anonymous_authors: false,
+        max_in_flight: 32,
+        accept_broken_audit_trail: false,
     };
     let client = reqwest::Client::new();
     let mut received: HashMap<String, Instant> = HashMap::new();

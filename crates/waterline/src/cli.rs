@@ -78,6 +78,8 @@ pub enum Command {
     Sources(SourcesArgs),
     /// API tokens: create (shown once, stored as a hash), list, revoke.
     Token(TokenArgs),
+    /// The audit trail: verify the hash chains of the audit log and the PV event log.
+    Audit(AuditArgs),
     /// The pharmacovigilance triage queue: list, show, assign, decide, export, reconcile.
     Pv(PvArgs),
     /// Alerts: replay the stored posts through the alert rules (scan).
@@ -150,6 +152,22 @@ pub struct ServeArgs {
     /// `NAME=URL`: the endpoint of a declared source replaced (repeatable).
     #[arg(long = "source", value_name = "NAME=URL")]
     pub sources: Vec<String>,
+    /// A name requests may address the server by (Host and Origin; repeatable; `.example.com`
+    /// with its subdomains; `*` any). Loopback names and the bound address are always allowed.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Anonymous readers on loopback see authors unmasked (by default they see what a
+    /// viewer sees).
+    #[arg(long)]
+    pub anonymous_authors: bool,
+    /// Requests handled at once; more wait half a second for a slot, then get 503 with
+    /// Retry-After.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_in_flight: usize,
+    /// Serve even when `waterline audit verify` finds the audit trail altered (the problems
+    /// are logged and the start is itself audited).
+    #[arg(long)]
+    pub accept_broken_audit_trail: bool,
 }
 
 /// `waterline listen`.
@@ -179,6 +197,27 @@ pub struct SourcesArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `waterline audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: AuditAction,
+}
+
+/// Audit trail actions.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check that no entry of the audit log or the PV event log was deleted, inserted or
+    /// edited (exit code 1 when one was); works even after the database's triggers were
+    /// dropped, against the chain heads recorded outside it.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `waterline token`.

@@ -31,7 +31,12 @@ pub async fn listen(workspace: &Workspace, args: &crate::cli::ListenArgs) -> Res
             .collect();
         output::line(&format!("listening to {}; Ctrl-C stops", names.join(", ")));
     }
+    let state = workspace.state().await?;
+    let sources = serde_json::json!({"sources": args.sources});
+    super::record(&state, "listen.start", "posts", sources).await?;
     let summary = live::listen(workspace, &options, stop_rx).await?;
+    let detail = serde_json::json!({"report": summary.report, "alerts": summary.alerts});
+    super::record(&state, "listen.stop", "posts", detail).await?;
     if args.json {
         output::line(&serde_json::to_string_pretty(&summary)?);
     } else {

@@ -158,6 +158,8 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
             let session = measure::open(workspace).await?;
             let request = NewBaseline { name: name.clone(), from, to, filters };
             let frozen = measure::create_baseline(workspace, &session, &request, replace).await?;
+            let detail = serde_json::json!({"request": request, "replace": replace});
+            super::record(&state, "baseline.create", &name, detail).await?;
             if json {
                 return output::json(&measure::summary(&frozen));
             }
@@ -207,6 +209,7 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
         }
         BaselineAction::Delete { name } => {
             measure::delete_baseline(&state, &name).await?;
+            super::record(&state, "baseline.delete", &name, serde_json::json!({})).await?;
             output::line(&format!("deleted baseline `{name}`"));
         }
     }
@@ -269,7 +272,9 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
     match action {
         MilestoneAction::Add { name, metric, target, by, since, filters, replace } => {
             let request = NewMilestone { name: name.clone(), metric, target, by, since, filters };
+            let detail = serde_json::json!({"request": request, "replace": replace});
             measure::add_milestone(workspace, &state, request, replace).await?;
+            super::record(&state, "milestone.add", &name, detail).await?;
             output::line(&format!(
                 "added milestone `{name}`; see it with: waterline milestone status"
             ));
@@ -331,6 +336,7 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
         }
         MilestoneAction::Remove { name } => {
             measure::remove_milestone(&state, &name).await?;
+            super::record(&state, "milestone.remove", &name, serde_json::json!({})).await?;
             output::line(&format!("removed milestone `{name}`"));
         }
     }
@@ -343,6 +349,8 @@ pub async fn kpi(workspace: &Workspace, action: KpiAction) -> Result<()> {
     match action {
         KpiAction::Import { file, json } => {
             let imported = measure::import_kpis(&state, &file).await?;
+            let detail = serde_json::json!({"report": imported.report});
+            super::record(&state, "kpi.import", &file.display().to_string(), detail).await?;
             if json {
                 return output::json(&imported);
             }

@@ -89,6 +89,7 @@ async fn run_in_workspace(workspace: &Workspace, command: Command) -> Result<()>
         Command::Listen(args) => live::listen(workspace, &args).await,
         Command::Sources(args) => live::sources(workspace, args.json).await,
         Command::Token(args) => token(workspace, args.action).await,
+        Command::Audit(args) => audit(workspace, args.action).await,
         Command::Pv(args) => pv::command(workspace, args.action).await,
         Command::Alerts(args) => alerts::command(workspace, args.command).await,
         Command::Init
@@ -182,19 +183,33 @@ async fn demo(args: crate::cli::DemoArgs) -> Result<()> {
         require_token: false,
         no_listen: true,
         sources: Vec::new(),
+        allowed_hosts: Vec::new(),
+        anonymous_authors: false,
+        max_in_flight: 32,
+        accept_broken_audit_trail: false,
     };
     serve::serve(workspace, &serve).await
 }
 
 /// The person at the terminal: the workspace's files are theirs, so they act as an admin.
 pub fn cli_principal() -> waterline_app::access::Principal {
-    let user = std::env::var("WATERLINE_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".to_owned());
-    waterline_app::access::Principal {
-        actor: format!("cli:{user}"),
-        role: Some(waterline_app::access::Role::Admin),
-    }
+    waterline_app::access::Principal::new(
+        waterline_app::access::cli_actor(),
+        Some(waterline_app::access::Role::Admin),
+    )
+    .from_origin("cli")
+}
+
+/// Records a write (or a read of PV data) made at the terminal in the audit log, as the
+/// server records those made over HTTP.
+pub async fn record(
+    state: &waterline_store::state::StateDb,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    waterline_app::access::audit(state, &cli_principal(), action, target, detail).await?;
+    Ok(())
 }
 
 /// `waterline token create`: prints the token once (and returns it).
@@ -280,6 +295,47 @@ async fn token(workspace: &Workspace, action: crate::cli::TokenAction) -> Result
     Ok(())
 }
 
+/// `waterline audit verify`.
+async fn audit(workspace: &Workspace, action: crate::cli::AuditAction) -> Result<()> {
+    match action {
+        crate::cli::AuditAction::Verify { json } => {
+            let verification = waterline_app::access::verify(workspace).await?;
+            if json {
+                output::json(&verification)?;
+            } else {
+                for chain in &verification.chains {
+                    let head = chain
+                        .head
+                        .as_ref()
+                        .map_or_else(|| "empty".to_owned(), |head| format!("entry {}", head.seq));
+                    let unchained = if chain.unchained > 0 {
+                        format!(", {} written before the chain and not covered", chain.unchained)
+                    } else {
+                        String::new()
+                    };
+                    output::line(&format!(
+                        "{}: {} entries, head {head}{unchained}: {}",
+                        chain.chain,
+                        chain.entries,
+                        if chain.intact() { "intact" } else { "BROKEN" }
+                    ));
+                    for problem in &chain.problems {
+                        output::line(&format!("  - {problem}"));
+                    }
+                }
+                output::line(&format!(
+                    "heads checked in the heads file and {} posts commit(s)",
+                    verification.anchors.len()
+                ));
+            }
+            if !verification.intact {
+                anyhow::bail!("the audit trail was altered (see above)");
+            }
+            Ok(())
+        }
+    }
+}
+
 fn init(root: Option<&Path>) -> Result<()> {
     let root = match root {
         Some(root) => root.to_path_buf(),
@@ -315,6 +371,13 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
         enrich: !args.no_enrich,
     };
     let (total, outcomes) = run_import(workspace, options).await?;
+    let inputs: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| serde_json::json!({"path": o.path, "format": o.format, "report": o.report}))
+        .collect();
+    let state = workspace.state().await?;
+    record(&state, "import", "posts", serde_json::json!({"total": total, "inputs": inputs}))
+        .await?;
     if args.json {
         let mut value = serde_json::to_value(total)?;
         if let Some(object) = value.as_object_mut() {

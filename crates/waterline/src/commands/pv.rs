@@ -32,9 +32,11 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
             })
             .transpose()
     };
-    let apply = |case: String, request: Request| async move {
+    let apply = |case: String, action: &'static str, request: Request| async move {
+        let detail = serde_json::json!({"request": format!("{request:?}")});
         match act(state, &case, actor, request).await {
             Ok(case) => {
+                super::record(state, action, &case.id, detail).await?;
                 output::line(&format!("{}: {}", case.id, describe(&case)));
                 Ok(())
             }
@@ -55,6 +57,8 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
                     }
                 })
                 .collect();
+            let detail = serde_json::json!({"status": status, "all": all, "cases": views.len()});
+            super::record(state, "pv.list", "queue", detail).await?;
             if json {
                 return output::json(&views);
             }
@@ -93,19 +97,22 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
                 })?;
             let view = view(opened, config, now)?;
             let history = events(state, Some(&case)).await?;
+            super::record(state, "pv.view", &case, serde_json::json!({})).await?;
             if json {
                 return output::json(&serde_json::json!({ "case": view, "events": history }));
             }
             print_case(&view, &history);
             Ok(())
         }
-        PvAction::Assign { case, to } => apply(case, Request::Assign { to }).await,
+        PvAction::Assign { case, to } => apply(case, "pv.assign", Request::Assign { to }).await,
         PvAction::Decide { case, status, reason, note, reference } => {
-            apply(case, Request::Decide { status, reason, note, reference }).await
+            apply(case, "pv.decide", Request::Decide { status, reason, note, reference }).await
         }
-        PvAction::FollowUp { case, note } => apply(case, Request::FollowUp { note }).await,
+        PvAction::FollowUp { case, note } => {
+            apply(case, "pv.follow_up", Request::FollowUp { note }).await
+        }
         PvAction::DayZero { case, at, reason } => {
-            apply(case, Request::DayZero { at, reason }).await
+            apply(case, "pv.day_zero", Request::DayZero { at, reason }).await
         }
         PvAction::Export { format, out, status } => {
             let wanted = status_filter(&status)?;
@@ -118,6 +125,9 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
                 "json" => format!("{}\n", serde_json::to_string_pretty(&export_json(&views, now))?),
                 other => bail!("unknown export format `{other}` (csv or json)"),
             };
+            let detail =
+                serde_json::json!({"format": format, "status": status, "cases": views.len()});
+            super::record(state, "pv.export", "queue", detail).await?;
             match out {
                 Some(path) => {
                     fs_err::write(&path, text)?;
@@ -159,6 +169,13 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
                 )),
             };
             let report = reconcile(&cases(state).await?, &state.pv_receipts().await?, period, now);
+            super::record(
+                state,
+                "pv.reconciliation",
+                "queue",
+                serde_json::json!({"from": from, "to": to}),
+            )
+            .await?;
             if json {
                 return output::json(&report);
             }

@@ -13,8 +13,6 @@ use crate::output;
 
 /// Binds, prints the address, and serves until Ctrl-C.
 pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result<()> {
-    let listen: SocketAddr = args.listen;
-    let require_token = args.require_token;
     let (stop_sources, stop_rx) = tokio::sync::watch::channel(false);
     let mut runner = None;
     let live = if args.no_listen || workspace.config.sources.is_empty() {
@@ -52,7 +50,7 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
     } else {
         None
     };
-    let result = serve_only(workspace, listen, require_token, runner).await;
+    let result = serve_only(workspace, args, runner).await;
     let _ = stop_sources.send(true);
     if let Some(deliveries) = deliveries {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries).await;
@@ -65,13 +63,53 @@ pub async fn serve(workspace: Workspace, args: &crate::cli::ServeArgs) -> Result
 
 async fn serve_only(
     workspace: Workspace,
-    listen: SocketAddr,
-    require_token: bool,
+    args: &crate::cli::ServeArgs,
     runner: Option<tokio::sync::mpsc::Sender<waterline_app::live::IngestRequest>>,
 ) -> Result<()> {
+    let listen: SocketAddr = args.listen;
+    // The audit trail is checked before anything is served (ADR 018).
+    let verification = waterline_app::access::verify(&workspace).await?;
+    if !verification.intact {
+        let problems: Vec<String> = verification
+            .chains
+            .iter()
+            .flat_map(|chain| chain.problems.iter().map(move |p| format!("{}: {p}", chain.chain)))
+            .collect();
+        if !args.accept_broken_audit_trail {
+            anyhow::bail!(
+                "the audit trail was altered, so the server does not start:\n  {}\n(`waterline audit verify` says the same; `waterline serve --accept-broken-audit-trail` serves anyway and records that it did)",
+                problems.join("\n  ")
+            );
+        }
+        tracing::error!("serving with an altered audit trail: {}", problems.join("; "));
+        let state = workspace.state().await?;
+        waterline_app::access::audit(
+            &state,
+            &crate::commands::cli_principal(),
+            "serve.broken_audit_trail",
+            "audit_log",
+            serde_json::json!({"problems": problems}),
+        )
+        .await?;
+    }
     let served = Served::open(workspace).await?.with_runner(runner);
+    // Bodies accepted before a crash and never imported are imported before serving.
+    let recovered = served.recover_ingests().await;
+    if !recovered.is_empty() {
+        let refused = recovered.iter().filter(|(_, outcome)| outcome.is_err()).count();
+        output::error(&format!(
+            "recovered {} ingest bod{} accepted before the last stop ({refused} refused; see the audit log)",
+            recovered.len(),
+            if recovered.len() == 1 { "y" } else { "ies" }
+        ));
+    }
     let mut options = ServeOptions::for_address(&listen);
-    options.require_token |= require_token;
+    options.require_token |= args.require_token;
+    for name in &args.allowed_hosts {
+        options.allowed_hosts.allow(name);
+    }
+    options.anonymous_authors = args.anonymous_authors;
+    options.max_in_flight = args.max_in_flight;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -44,6 +44,8 @@ async fn list(workspace: &Workspace, json: bool) -> Result<()> {
 async fn refit(workspace: &Workspace, sample: usize, json: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let report = waterline_app::topics::refit(workspace, sample).await?;
+    let state = workspace.state().await?;
+    super::record(&state, "topics.refit", "topics", serde_json::json!({"sample": sample})).await?;
     if json {
         return output::json(&report);
     }

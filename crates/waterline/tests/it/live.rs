@@ -429,7 +429,7 @@ fn serve_runs_the_sources_and_an_alert_reaches_open_dashboards_and_is_acknowledg
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
         write!(
             stream,
-            "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+            "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n"
         )
         .unwrap();
         let mut reader = BufReader::new(stream);

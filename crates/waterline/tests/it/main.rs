@@ -9,6 +9,7 @@ mod cli;
 mod consistency;
 mod draft;
 mod enrich;
+mod hostile;
 mod live;
 mod metrics;
 mod pv;
