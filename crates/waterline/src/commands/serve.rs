@@ -96,6 +96,8 @@ async fn serve_only(
     // Bodies accepted before a crash and never imported are imported before serving.
     let recovered = served.recover_ingests().await;
     if !recovered.is_empty() {
+        use waterline_app::backend::Backend as _;
+        served.refresh().await?;
         let refused = recovered.iter().filter(|(_, outcome)| outcome.is_err()).count();
         output::error(&format!(
             "recovered {} ingest bod{} accepted before the last stop ({refused} refused; see the audit log)",
