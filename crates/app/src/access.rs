@@ -4,7 +4,7 @@
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use waterline_store::state::{AuditEntry, StateDb, TokenRow};
+use waterline_store::state::{AuditEntry, AuditedWrite, StateDb, TokenRow};
 
 use crate::error::AppError;
 
@@ -177,13 +177,8 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a token: stores its hash and returns the token (shown once) and its record.
-pub async fn create_token(
-    state: &StateDb,
-    name: &str,
-    role: Role,
-    created_by: &str,
-) -> Result<(String, TokenRow), AppError> {
+/// A new token (shown once) and its record; nothing stored yet.
+fn new_token(name: &str, role: Role, created_by: &str) -> (String, TokenRow) {
     let mut secret = [0u8; 24];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("wl_{}", hex::encode(secret));
@@ -196,11 +191,29 @@ pub async fn create_token(
         created_by: created_by.to_owned(),
         revoked_at: None,
     };
-    state.add_token(&row, &hash(&token)).await?;
-    Ok((token, row))
+    (token, row)
 }
 
-/// Appends to the audit log.
+/// The audit row of an action by `principal`, stamped now.
+pub fn entry(
+    principal: &Principal,
+    action: &str,
+    target: &str,
+    detail: &serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        at: chrono::Utc::now().timestamp_millis(),
+        actor: principal.actor.clone(),
+        role: principal.role_name().to_owned(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail: detail.to_string(),
+        origin: principal.origin.clone(),
+    }
+}
+
+/// Appends to the audit log (for actions whose effect is not a state-database write: a
+/// read of PV data, a denied attempt, an import committed to the posts table).
 pub async fn audit(
     state: &StateDb,
     principal: &Principal,
@@ -208,17 +221,7 @@ pub async fn audit(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    state
-        .audit(&AuditEntry {
-            at: chrono::Utc::now().timestamp_millis(),
-            actor: principal.actor.clone(),
-            role: principal.role_name().to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail: detail.to_string(),
-            origin: principal.origin.clone(),
-        })
-        .await?;
+    state.audit(&entry(principal, action, target, &detail)).await?;
     Ok(())
 }
 
@@ -246,25 +249,32 @@ pub async fn issue_token(
             "`{role}` is not a role: viewer, analyst, pv-reviewer or admin"
         )));
     };
-    let (token, record) = create_token(state, name, role, &principal.actor).await?;
-    audit(
-        state,
-        principal,
-        "token.create",
-        &record.id,
-        serde_json::json!({"name": record.name, "role": record.role}),
-    )
-    .await?;
+    let (token, record) = new_token(name, role, &principal.actor);
+    let detail = serde_json::json!({"name": record.name, "role": record.role});
+    // The token and its audit row commit together.
+    state
+        .write_audited(
+            AuditedWrite::AddToken { row: &record, token_hash: &hash(&token) },
+            &entry(principal, "token.create", &record.id, &detail),
+        )
+        .await?;
     Ok(IssuedToken { token, record })
 }
 
 /// Revokes a live token as an admin, and logs it in the audit log.
 pub async fn revoke(state: &StateDb, principal: &Principal, id: &str) -> Result<(), AppError> {
     principal.require(Permission::Admin)?;
-    if !state.revoke_token(id, chrono::Utc::now().timestamp_millis()).await? {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let revoked = state
+        .write_audited(
+            AuditedWrite::RevokeToken { id, now_ms },
+            &entry(principal, "token.revoke", id, &serde_json::json!({})),
+        )
+        .await?;
+    if !revoked {
         return Err(AppError::not_found(format!("no live token `{id}` (token list)")));
     }
-    audit(state, principal, "token.revoke", id, serde_json::json!({})).await
+    Ok(())
 }
 
 /// Every token (live and revoked), for an admin.

@@ -144,14 +144,19 @@ pub trait Backend: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = BackendResult<Vec<crate::measure::BaselineSummary>>> + Send;
 
-    /// Freezes a baseline.
+    /// Freezes a baseline (its audit row commits with it).
     fn create_baseline(
         &self,
         baseline: NewBaseline,
+        principal: crate::access::Principal,
     ) -> impl Future<Output = BackendResult<Value>> + Send;
 
-    /// Deletes a baseline.
-    fn delete_baseline(&self, name: String) -> impl Future<Output = BackendResult<()>> + Send;
+    /// Deletes a baseline (its audit row commits with it).
+    fn delete_baseline(
+        &self,
+        name: String,
+        principal: crate::access::Principal,
+    ) -> impl Future<Output = BackendResult<()>> + Send;
 
     /// Compares a period with a baseline.
     fn compare(
@@ -166,14 +171,19 @@ pub trait Backend: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = BackendResult<Arc<Vec<crate::measure::MilestoneStatus>>>> + Send;
 
-    /// Adds a milestone.
+    /// Adds a milestone (its audit row commits with it).
     fn add_milestone(
         &self,
         milestone: NewMilestone,
+        principal: crate::access::Principal,
     ) -> impl Future<Output = BackendResult<()>> + Send;
 
-    /// Removes a milestone.
-    fn remove_milestone(&self, name: String) -> impl Future<Output = BackendResult<()>> + Send;
+    /// Removes a milestone (its audit row commits with it).
+    fn remove_milestone(
+        &self,
+        name: String,
+        principal: crate::access::Principal,
+    ) -> impl Future<Output = BackendResult<()>> + Send;
 
     /// A random secret kept in the workspace, for pseudonyms that stay stable within it.
     fn pseudonym_salt(&self) -> impl Future<Output = BackendResult<String>> + Send;

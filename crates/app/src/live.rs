@@ -305,6 +305,14 @@ async fn commit(
     for (source, pending, cursor) in merged {
         let committed = sink.commit(&source, pending).await?;
         summary.report.add(&committed.report);
+        if committed.report.read > 0 {
+            // A live source's writes are in the audit log like anyone's (the posts commit
+            // first; a kill before this row leaves posts whose arrival the source's cursor
+            // and the Delta log still show).
+            let principal = crate::access::Principal::system("live");
+            let detail = serde_json::json!({"report": committed.report, "cursor": cursor});
+            crate::access::audit(state, &principal, "live.commit", &source, detail).await?;
+        }
         if let Some(cursor) = cursor {
             state.set_source_cursor(&source, &cursor, Utc::now().timestamp_millis()).await?;
         }

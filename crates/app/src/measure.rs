@@ -15,7 +15,7 @@ use waterline_model::{Position, Rejected};
 use waterline_store::Store;
 use waterline_store::state::BusinessRow;
 
-use waterline_store::state::StateDb;
+use waterline_store::state::{AuditedWrite, StateDb};
 
 use crate::backend::{NewBaseline, NewMilestone};
 use crate::error::{AppError, AppResult};
@@ -777,6 +777,7 @@ pub async fn create_baseline(
     session: &Session,
     baseline: &NewBaseline,
     replace: bool,
+    principal: &crate::access::Principal,
 ) -> AppResult<Baseline> {
     crate::limits::check_name(&baseline.name, "name")?;
     crate::limits::check_day(baseline.from, "from")?;
@@ -811,7 +812,16 @@ pub async fn create_baseline(
     .await
     .map_err(AppError::internal)?;
     let body = serde_json::to_string(&frozen).map_err(AppError::internal)?;
-    if !state.put_document(BASELINE, &baseline.name, &body, now_ms(), replace).await? {
+    let detail = serde_json::json!({"request": baseline, "replace": replace});
+    let write = AuditedWrite::PutDocument {
+        kind: BASELINE,
+        name: &baseline.name,
+        body: &body,
+        now_ms: now_ms(),
+        replace,
+    };
+    let audit = crate::access::entry(principal, "baseline.create", &baseline.name, &detail);
+    if !state.write_audited(write, &audit).await? {
         return Err(AppError::new(
             "conflict",
             format!("a baseline named `{}` exists", baseline.name),
@@ -831,8 +841,14 @@ pub async fn show_baseline(state: &StateDb, name: &str) -> AppResult<Baseline> {
 }
 
 /// Deletes a baseline.
-pub async fn delete_baseline(state: &StateDb, name: &str) -> AppResult<()> {
-    if !state.delete_document(BASELINE, name).await? {
+pub async fn delete_baseline(
+    state: &StateDb,
+    name: &str,
+    principal: &crate::access::Principal,
+) -> AppResult<()> {
+    let write = AuditedWrite::DeleteDocument { kind: BASELINE, name };
+    let audit = crate::access::entry(principal, "baseline.delete", name, &serde_json::json!({}));
+    if !state.write_audited(write, &audit).await? {
         return Err(AppError::not_found(format!("no baseline named `{name}`")));
     }
     Ok(())
@@ -913,6 +929,7 @@ pub async fn add_milestone(
     state: &StateDb,
     milestone: NewMilestone,
     replace: bool,
+    principal: &crate::access::Principal,
 ) -> AppResult<Milestone> {
     crate::limits::check_name(&milestone.name, "name")?;
     crate::limits::check_day(milestone.by, "by")?;
@@ -943,7 +960,16 @@ pub async fn add_milestone(
         source: "added".into(),
     };
     let body = serde_json::to_string(&stored).map_err(AppError::internal)?;
-    if !state.put_document(MILESTONE, &stored.name, &body, now_ms(), replace).await? {
+    let detail = serde_json::json!({"request": stored, "replace": replace});
+    let write = AuditedWrite::PutDocument {
+        kind: MILESTONE,
+        name: &stored.name,
+        body: &body,
+        now_ms: now_ms(),
+        replace,
+    };
+    let audit = crate::access::entry(principal, "milestone.add", &stored.name, &detail);
+    if !state.write_audited(write, &audit).await? {
         return Err(AppError::new(
             "conflict",
             format!("a milestone named `{}` exists (replace it to change it)", stored.name),
@@ -953,8 +979,14 @@ pub async fn add_milestone(
 }
 
 /// Removes an added milestone.
-pub async fn remove_milestone(state: &StateDb, name: &str) -> AppResult<()> {
-    if !state.delete_document(MILESTONE, name).await? {
+pub async fn remove_milestone(
+    state: &StateDb,
+    name: &str,
+    principal: &crate::access::Principal,
+) -> AppResult<()> {
+    let write = AuditedWrite::DeleteDocument { kind: MILESTONE, name };
+    let audit = crate::access::entry(principal, "milestone.remove", name, &serde_json::json!({}));
+    if !state.write_audited(write, &audit).await? {
         return Err(AppError::not_found(format!(
             "no added milestone named `{name}` (KPIs of waterline.toml are changed there)"
         )));
@@ -1200,6 +1232,10 @@ fn invalid_query(error: anyhow::Error) -> AppError {
 #[cfg(test)]
 mod cache_file_tests {
     use super::*;
+
+    fn who() -> crate::access::Principal {
+        crate::access::Principal::system("test")
+    }
     use std::time::Duration;
 
     fn stamp(dir: &std::path::Path, name: &str, file: &str) {
@@ -1307,24 +1343,24 @@ by = "2027-01-01"
         let state = StateDb::in_memory().await.unwrap();
         let workspace = workspace();
         let added =
-            add_milestone(&workspace, &state, milestone("q1", "mentions"), false).await.unwrap();
+            add_milestone(&workspace, &state, milestone("q1", "mentions"), false, &who()).await.unwrap();
         assert_eq!(added.source, "added");
-        let taken = add_milestone(&workspace, &state, milestone("q1", "mentions"), false)
+        let taken = add_milestone(&workspace, &state, milestone("q1", "mentions"), false, &who())
             .await
             .unwrap_err();
         assert_eq!(taken.kind, ErrorKind::Conflict);
-        add_milestone(&workspace, &state, milestone("q1", "net_sentiment"), true).await.unwrap();
-        let shadow = add_milestone(&workspace, &state, milestone("reach", "mentions"), false)
+        add_milestone(&workspace, &state, milestone("q1", "net_sentiment"), true, &who()).await.unwrap();
+        let shadow = add_milestone(&workspace, &state, milestone("reach", "mentions"), false, &who())
             .await
             .unwrap_err();
         assert_eq!(shadow.kind, ErrorKind::Conflict, "a KPI of waterline.toml keeps its name");
-        let unknown = add_milestone(&workspace, &state, milestone("q2", "nonsense"), false)
+        let unknown = add_milestone(&workspace, &state, milestone("q2", "nonsense"), false, &who())
             .await
             .unwrap_err();
         assert_eq!(unknown.kind, ErrorKind::InvalidQuery);
-        remove_milestone(&state, "q1").await.unwrap();
-        assert_eq!(remove_milestone(&state, "q1").await.unwrap_err().kind, ErrorKind::NotFound);
-        assert_eq!(remove_milestone(&state, "reach").await.unwrap_err().kind, ErrorKind::NotFound);
+        remove_milestone(&state, "q1", &who()).await.unwrap();
+        assert_eq!(remove_milestone(&state, "q1", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(remove_milestone(&state, "reach", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
     }
 
     #[tokio::test]
@@ -1337,8 +1373,8 @@ by = "2027-01-01"
         assert!(listed[0].error.as_deref().is_some_and(|e| e.contains("cannot be read")));
         assert_eq!(show_baseline(&state, "broken").await.unwrap_err().kind, ErrorKind::Internal);
         assert_eq!(show_baseline(&state, "none").await.unwrap_err().kind, ErrorKind::NotFound);
-        delete_baseline(&state, "broken").await.unwrap();
-        assert_eq!(delete_baseline(&state, "broken").await.unwrap_err().kind, ErrorKind::NotFound);
+        delete_baseline(&state, "broken", &who()).await.unwrap();
+        assert_eq!(delete_baseline(&state, "broken", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
         assert!(list_baselines(&state).await.unwrap().is_empty());
     }
 

@@ -776,15 +776,25 @@ impl Backend for Served {
         measure::list_baselines(&self.state).await
     }
 
-    async fn create_baseline(&self, baseline: NewBaseline) -> BackendResult<Value> {
+    async fn create_baseline(
+        &self,
+        baseline: NewBaseline,
+        principal: crate::access::Principal,
+    ) -> BackendResult<Value> {
         let snapshot = self.exact().await?;
+        let session = &snapshot.session;
         let frozen =
-            measure::create_baseline(&self.workspace, &snapshot.session, &baseline, false).await?;
+            measure::create_baseline(&self.workspace, session, &baseline, false, &principal)
+                .await?;
         Ok(measure::summary(&frozen))
     }
 
-    async fn delete_baseline(&self, name: String) -> BackendResult<()> {
-        measure::delete_baseline(&self.state, &name).await
+    async fn delete_baseline(
+        &self,
+        name: String,
+        principal: crate::access::Principal,
+    ) -> BackendResult<()> {
+        measure::delete_baseline(&self.state, &name, &principal).await
     }
 
     async fn compare(
@@ -811,14 +821,22 @@ impl Backend for Served {
         Ok(statuses)
     }
 
-    async fn add_milestone(&self, milestone: NewMilestone) -> BackendResult<()> {
-        measure::add_milestone(&self.workspace, &self.state, milestone, false).await?;
+    async fn add_milestone(
+        &self,
+        milestone: NewMilestone,
+        principal: crate::access::Principal,
+    ) -> BackendResult<()> {
+        measure::add_milestone(&self.workspace, &self.state, milestone, false, &principal).await?;
         self.forget_milestones().await;
         Ok(())
     }
 
-    async fn remove_milestone(&self, name: String) -> BackendResult<()> {
-        measure::remove_milestone(&self.state, &name).await?;
+    async fn remove_milestone(
+        &self,
+        name: String,
+        principal: crate::access::Principal,
+    ) -> BackendResult<()> {
+        measure::remove_milestone(&self.state, &name, &principal).await?;
         self.forget_milestones().await;
         Ok(())
     }

@@ -590,10 +590,8 @@ pub async fn create_baseline<B: Backend>(
     if baseline.to < baseline.from {
         return Err(ApiError::bad_request("`to` is before `from`"));
     }
-    let name = baseline.name.clone();
-    let detail = serde_json::to_value(&baseline).unwrap_or_default();
-    let value = app.backend.create_baseline(baseline).await?;
-    auth::audit(app.backend.state(), &principal, "baseline.create", &name, detail).await?;
+    // The audit row commits with the baseline, in the application layer.
+    let value = app.backend.create_baseline(baseline, principal).await?;
     Ok((StatusCode::CREATED, Json(value)))
 }
 
@@ -604,8 +602,7 @@ pub async fn delete_baseline<B: Backend>(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.require(Permission::Measure)?.clone();
-    app.backend.delete_baseline(name.clone()).await?;
-    auth::audit(app.backend.state(), &principal, "baseline.delete", &name, json!({})).await?;
+    app.backend.delete_baseline(name, principal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -657,10 +654,8 @@ pub async fn add_milestone<B: Backend>(
     if milestone.name.trim().is_empty() {
         return Err(ApiError::bad_request("a milestone needs a name"));
     }
-    let name = milestone.name.clone();
     let detail = serde_json::to_value(&milestone).unwrap_or_default();
-    app.backend.add_milestone(milestone).await?;
-    auth::audit(app.backend.state(), &principal, "milestone.add", &name, detail.clone()).await?;
+    app.backend.add_milestone(milestone, principal).await?;
     Ok((StatusCode::CREATED, Json(detail)))
 }
 
@@ -671,8 +666,7 @@ pub async fn remove_milestone<B: Backend>(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.require(Permission::Measure)?.clone();
-    app.backend.remove_milestone(name.clone()).await?;
-    auth::audit(app.backend.state(), &principal, "milestone.remove", &name, json!({})).await?;
+    app.backend.remove_milestone(name, principal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -144,18 +144,27 @@ pub async fn hosts(
     }
 }
 
-/// The in-flight limit: at most `slots` requests are handled at once; a request waits at
-/// most `wait` for a slot.
+/// The in-flight limits: at most `slots` requests are handled at once, and a request waits
+/// at most `wait` for a slot. Ingest calls have their own, smaller lane: each one waits for
+/// the single writer, so letting them take the general slots would starve the pages and
+/// queries behind a queue of writes; over their lane's capacity they answer 503 too.
 #[derive(Debug)]
 pub struct Limiter {
     slots: Arc<Semaphore>,
+    writes: Arc<Semaphore>,
     wait: Duration,
 }
 
 impl Limiter {
-    /// A limiter with this many slots and this wait.
+    /// A limiter with this many slots and this wait (and a quarter of the slots, at least
+    /// two, for ingest calls).
     pub fn new(slots: usize, wait: Duration) -> Limiter {
-        Limiter { slots: Arc::new(Semaphore::new(slots.max(1))), wait }
+        let slots = slots.max(1);
+        Limiter {
+            slots: Arc::new(Semaphore::new(slots)),
+            writes: Arc::new(Semaphore::new((slots / 4).max(2))),
+            wait,
+        }
     }
 }
 
@@ -166,10 +175,12 @@ fn unlimited(path: &str) -> bool {
 
 /// The in-flight limit, as a middleware: 503 `busy` with `Retry-After` over capacity.
 pub async fn limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
-    if unlimited(request.uri().path()) {
+    let path = request.uri().path();
+    if unlimited(path) {
         return next.run(request).await;
     }
-    match tokio::time::timeout(limiter.wait, limiter.slots.clone().acquire_owned()).await {
+    let lane = if path == "/api/v1/ingest" { &limiter.writes } else { &limiter.slots };
+    match tokio::time::timeout(limiter.wait, lane.clone().acquire_owned()).await {
         Ok(Ok(slot)) => {
             let response = next.run(request).await;
             drop(slot);

@@ -262,6 +262,71 @@ pub struct StateDb {
     heads: Option<std::path::PathBuf>,
 }
 
+/// A write of the state database that commits with its audit row
+/// ([`StateDb::write_audited`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AuditedWrite<'a> {
+    /// Stores a named document (baseline, milestone), replacing one only when `replace`.
+    PutDocument {
+        /// Its kind.
+        kind: &'a str,
+        /// Its name.
+        name: &'a str,
+        /// Its body (JSON).
+        body: &'a str,
+        /// When, in milliseconds since the epoch.
+        now_ms: i64,
+        /// Replace an existing document of that name.
+        replace: bool,
+    },
+    /// Deletes a named document.
+    DeleteDocument {
+        /// Its kind.
+        kind: &'a str,
+        /// Its name.
+        name: &'a str,
+    },
+    /// Stores a new API token (its hash).
+    AddToken {
+        /// The token's record.
+        row: &'a TokenRow,
+        /// The hash of its secret.
+        token_hash: &'a str,
+    },
+    /// Revokes a live token.
+    RevokeToken {
+        /// Its id.
+        id: &'a str,
+        /// When, in milliseconds since the epoch.
+        now_ms: i64,
+    },
+}
+
+/// Appends `entry` to the audit chain inside a transaction that holds the write lock.
+async fn append_audit(
+    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    entry: &AuditEntry,
+) -> Result<crate::chain::Head, StoreError> {
+    let (last, previous) = chain_tail(transaction, crate::chain::Chain::Audit).await?;
+    let seq = last + 1;
+    let hash = crate::chain::link_values(&previous, seq, &audit_fields(entry));
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, role, action, target, detail, origin, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(entry.at)
+    .bind(&entry.actor)
+    .bind(&entry.role)
+    .bind(&entry.action)
+    .bind(&entry.target)
+    .bind(&entry.detail)
+    .bind(&entry.origin)
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(crate::chain::Head { seq, hash })
+}
+
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -269,6 +334,12 @@ fn to_i64(value: u64) -> i64 {
 impl StateDb {
     /// Opens (creating when missing) the SQLite database at `path`.
     pub async fn open(path: &Path) -> Result<StateDb, StoreError> {
+        // A command may be the workspace's first writer (`listen` before any import).
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)?;
+        }
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let mut state = StateDb::connect(&url).await?;
         state.heads = Some(crate::chain::heads_file(path));
@@ -636,26 +707,91 @@ impl StateDb {
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let mut transaction = self.begin_append(crate::chain::Chain::Audit).await?;
-        let (last, previous) = chain_tail(&mut transaction, crate::chain::Chain::Audit).await?;
-        let seq = last + 1;
-        let hash = crate::chain::link_values(&previous, seq, &audit_fields(entry));
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, role, action, target, detail, origin, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.role)
-        .bind(&entry.action)
-        .bind(&entry.target)
-        .bind(&entry.detail)
-        .bind(&entry.origin)
-        .bind(seq)
-        .bind(&hash)
-        .execute(&mut *transaction)
-        .await?;
+        let head = append_audit(&mut transaction, entry).await?;
         transaction.commit().await?;
-        self.record_head(crate::chain::Chain::Audit, crate::chain::Head { seq, hash });
+        self.record_head(crate::chain::Chain::Audit, head);
         Ok(())
+    }
+
+    /// Makes `write` and appends the audit row that records it, in one transaction: both
+    /// or neither. Answers whether the write took effect (`false`: the document exists and
+    /// is not replaced, or nothing matched; then nothing is written and nothing audited).
+    pub async fn write_audited(
+        &self,
+        write: AuditedWrite<'_>,
+        entry: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.begin_append(crate::chain::Chain::Audit).await?;
+        let done = match write {
+            AuditedWrite::PutDocument { kind, name, body, now_ms, replace } => {
+                let existing = sqlx::query("SELECT 1 FROM documents WHERE kind = $1 AND name = $2")
+                    .bind(kind)
+                    .bind(name)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                if existing.is_some() && !replace {
+                    false
+                } else {
+                    sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
+                        .bind(kind)
+                        .bind(name)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO documents (kind, name, created_at, body) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(kind)
+                    .bind(name)
+                    .bind(now_ms)
+                    .bind(body)
+                    .execute(&mut *transaction)
+                    .await?;
+                    true
+                }
+            }
+            AuditedWrite::DeleteDocument { kind, name } => {
+                sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
+                    .bind(kind)
+                    .bind(name)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected()
+                    > 0
+            }
+            AuditedWrite::AddToken { row, token_hash } => {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, role, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&row.id)
+                .bind(&row.name)
+                .bind(&row.role)
+                .bind(token_hash)
+                .bind(row.created_at)
+                .bind(&row.created_by)
+                .execute(&mut *transaction)
+                .await?;
+                true
+            }
+            AuditedWrite::RevokeToken { id, now_ms } => {
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected()
+                    > 0
+            }
+        };
+        if !done {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        let head = append_audit(&mut transaction, entry).await?;
+        transaction.commit().await?;
+        self.record_head(crate::chain::Chain::Audit, head);
+        Ok(true)
     }
 
     /// A transaction that holds the write lock from its start, so two appenders (in this

@@ -157,9 +157,9 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
         BaselineAction::Create { name, from, to, filters, replace, json } => {
             let session = measure::open(workspace).await?;
             let request = NewBaseline { name: name.clone(), from, to, filters };
-            let frozen = measure::create_baseline(workspace, &session, &request, replace).await?;
-            let detail = serde_json::json!({"request": request, "replace": replace});
-            super::record(&state, "baseline.create", &name, detail).await?;
+            let who = super::cli_principal();
+            let frozen =
+                measure::create_baseline(workspace, &session, &request, replace, &who).await?;
             if json {
                 return output::json(&measure::summary(&frozen));
             }
@@ -208,8 +208,7 @@ pub async fn baseline(workspace: &Workspace, action: BaselineAction) -> Result<(
             print_baseline(&baseline);
         }
         BaselineAction::Delete { name } => {
-            measure::delete_baseline(&state, &name).await?;
-            super::record(&state, "baseline.delete", &name, serde_json::json!({})).await?;
+            measure::delete_baseline(&state, &name, &super::cli_principal()).await?;
             output::line(&format!("deleted baseline `{name}`"));
         }
     }
@@ -272,9 +271,8 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
     match action {
         MilestoneAction::Add { name, metric, target, by, since, filters, replace } => {
             let request = NewMilestone { name: name.clone(), metric, target, by, since, filters };
-            let detail = serde_json::json!({"request": request, "replace": replace});
-            measure::add_milestone(workspace, &state, request, replace).await?;
-            super::record(&state, "milestone.add", &name, detail).await?;
+            let who = super::cli_principal();
+            measure::add_milestone(workspace, &state, request, replace, &who).await?;
             output::line(&format!(
                 "added milestone `{name}`; see it with: waterline milestone status"
             ));
@@ -335,8 +333,7 @@ pub async fn milestone(workspace: &Workspace, action: MilestoneAction) -> Result
             }
         }
         MilestoneAction::Remove { name } => {
-            measure::remove_milestone(&state, &name).await?;
-            super::record(&state, "milestone.remove", &name, serde_json::json!({})).await?;
+            measure::remove_milestone(&state, &name, &super::cli_principal()).await?;
             output::line(&format!("removed milestone `{name}`"));
         }
     }

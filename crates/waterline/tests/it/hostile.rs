@@ -252,3 +252,57 @@ fn a_truncated_gzip_accounts_for_every_record_decoded_and_rejects_the_corruption
     let runs = workspace.sql("SELECT count(*) AS n FROM posts");
     assert_eq!(runs[0]["n"].as_u64(), Some(new));
 }
+
+/// The audit log as the state file holds it (SQLite keeps text as is).
+fn state_text(workspace: &Workspace) -> String {
+    let bytes = std::fs::read(workspace.path().join(".waterline/state.db")).unwrap();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn cli_writes_are_audited_under_the_os_user_and_a_restored_older_state_is_caught() {
+    let workspace = Workspace::new();
+    let line = json!({"platform": "x", "id": "a-1", "author_handle": "someone", "created_at": "2026-09-01T10:00:00Z", "text": "hello"}).to_string();
+    let file = workspace.write("one.jsonl", format!("{line}\n").as_bytes());
+    workspace.import(&[&file]);
+    let verified = workspace.json(&["audit", "verify"]);
+    assert!(verified.to_string().contains("\"audit\""), "{verified}");
+    let before = std::fs::read(workspace.path().join(".waterline/state.db")).unwrap();
+
+    // A declared name never replaces the operating-system user.
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_waterline"))
+            .arg("--workspace")
+            .arg(workspace.path())
+            .args(args)
+            .env("WATERLINE_USER", "mallory")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    run(&["baseline", "create", "launch", "--from", "2026-09-01", "--to", "2026-09-30"]);
+    run(&["milestone", "add", "q4", "--metric", "posts", "--target", "10", "--by", "2026-12-31"]);
+    run(&["milestone", "remove", "q4"]);
+    run(&["baseline", "delete", "launch"]);
+    let text = state_text(&workspace);
+    for action in ["import", "baseline.create", "milestone.add", "milestone.remove", "baseline.delete"] {
+        assert!(text.contains(action), "{action} is not in the audit log");
+    }
+    assert!(text.contains(" as mallory"), "the declared name is kept beside the OS user");
+    assert!(!text.contains("cli:mallory"), "the declared name replaced the OS user");
+    let ok = workspace.run(&["audit", "verify"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+
+    // Restoring the older state file erases those rows: the heads recorded outside the
+    // database catch it, and the server refuses to start on it.
+    let data = workspace.path().join(".waterline");
+    for extra in ["state.db-wal", "state.db-shm"] {
+        let _ = std::fs::remove_file(data.join(extra));
+    }
+    std::fs::write(data.join("state.db"), before).unwrap();
+    let broken = workspace.run(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1), "{}", String::from_utf8_lossy(&broken.stdout));
+    let refused = workspace.run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!refused.status.success(), "serve started on a broken audit trail");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("audit"));
+}
