@@ -1230,12 +1230,14 @@ fn invalid_query(error: anyhow::Error) -> AppError {
 }
 
 #[cfg(test)]
+fn who() -> crate::access::Principal {
+    crate::access::Principal::system("test")
+}
+
+#[cfg(test)]
 mod cache_file_tests {
     use super::*;
 
-    fn who() -> crate::access::Principal {
-        crate::access::Principal::system("test")
-    }
     use std::time::Duration;
 
     fn stamp(dir: &std::path::Path, name: &str, file: &str) {
@@ -1342,25 +1344,35 @@ by = "2027-01-01"
     async fn milestones_are_added_once_checked_and_removed() {
         let state = StateDb::in_memory().await.unwrap();
         let workspace = workspace();
-        let added =
-            add_milestone(&workspace, &state, milestone("q1", "mentions"), false, &who()).await.unwrap();
+        let added = add_milestone(&workspace, &state, milestone("q1", "mentions"), false, &who())
+            .await
+            .unwrap();
         assert_eq!(added.source, "added");
         let taken = add_milestone(&workspace, &state, milestone("q1", "mentions"), false, &who())
             .await
             .unwrap_err();
         assert_eq!(taken.kind, ErrorKind::Conflict);
-        add_milestone(&workspace, &state, milestone("q1", "net_sentiment"), true, &who()).await.unwrap();
-        let shadow = add_milestone(&workspace, &state, milestone("reach", "mentions"), false, &who())
+        add_milestone(&workspace, &state, milestone("q1", "net_sentiment"), true, &who())
             .await
-            .unwrap_err();
+            .unwrap();
+        let shadow =
+            add_milestone(&workspace, &state, milestone("reach", "mentions"), false, &who())
+                .await
+                .unwrap_err();
         assert_eq!(shadow.kind, ErrorKind::Conflict, "a KPI of waterline.toml keeps its name");
         let unknown = add_milestone(&workspace, &state, milestone("q2", "nonsense"), false, &who())
             .await
             .unwrap_err();
         assert_eq!(unknown.kind, ErrorKind::InvalidQuery);
         remove_milestone(&state, "q1", &who()).await.unwrap();
-        assert_eq!(remove_milestone(&state, "q1", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
-        assert_eq!(remove_milestone(&state, "reach", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(
+            remove_milestone(&state, "q1", &who()).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            remove_milestone(&state, "reach", &who()).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 
     #[tokio::test]
@@ -1374,7 +1386,10 @@ by = "2027-01-01"
         assert_eq!(show_baseline(&state, "broken").await.unwrap_err().kind, ErrorKind::Internal);
         assert_eq!(show_baseline(&state, "none").await.unwrap_err().kind, ErrorKind::NotFound);
         delete_baseline(&state, "broken", &who()).await.unwrap();
-        assert_eq!(delete_baseline(&state, "broken", &who()).await.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(
+            delete_baseline(&state, "broken", &who()).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
         assert!(list_baselines(&state).await.unwrap().is_empty());
     }
 

@@ -8,7 +8,7 @@
 //! - structure (a node of the parsed document replaced by another type, an empty, huge,
 //!   deeply nested or out-of-range value), handed straight to the format's parser.
 //!
-//! Each property runs `WATERLINE_PROPTEST_CASES` cases (64 by default), so CI spends a
+//! Each property runs `WATERLINE_PROPTEST_CASES` cases (256 by default), so CI spends a
 //! bounded time here. The payloads are read in place; when `shared/data` is absent the tests
 //! print a notice and pass, except on CI (`CI=true`), where that is a failure.
 
@@ -39,7 +39,7 @@ fn data_root() -> Option<PathBuf> {
 }
 
 fn cases() -> u32 {
-    std::env::var("WATERLINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("WATERLINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
 }
 
 /// One real payload: its bytes (the first lines of a long JSON-lines or CSV file), and the
@@ -103,8 +103,16 @@ fn corpus() -> Option<&'static [Payload]> {
                 ("reddit-api/user.json".into(), 0, Parser::Reddit),
                 ("reddit-api/subreddit.json".into(), 0, Parser::Reddit),
                 ("youtube-data-api/videos/videos_info_multi.json".into(), 0, Parser::Detect),
-                ("facebook-graph/facebook/apidata/posts/multi_posts_data.json".into(), 0, Parser::Detect),
-                ("instagram-graph/instagram/apidata/users/medias_p1.json".into(), 0, Parser::Detect),
+                (
+                    "facebook-graph/facebook/apidata/posts/multi_posts_data.json".into(),
+                    0,
+                    Parser::Detect,
+                ),
+                (
+                    "instagram-graph/instagram/apidata/users/medias_p1.json".into(),
+                    0,
+                    Parser::Detect,
+                ),
             ];
             // Every Mastodon entity the API documentation gives.
             let mut mastodon: Vec<PathBuf> = std::fs::read_dir(payloads.join("mastodon-api-docs"))
@@ -154,17 +162,46 @@ fn waterline_lines() -> Vec<u8> {
 fn mapping() -> &'static Mapping {
     static MAPPING: OnceLock<Mapping> = OnceLock::new();
     MAPPING.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/mappings/freemobile.toml");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/mappings/freemobile.toml");
         Mapping::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
     })
 }
 
 /// Tokens that break JSON, CSV, dates and numbers in interesting ways.
 const HOSTILE: &[&str] = &[
-    "\"", "{", "}", "[", "]", ",", ":", "null", "\n", "\r\n", "\\", "\\u0000", "\\ud800",
-    "\u{0}", "\u{feff}", "\u{202e}", "\u{1F600}", "1e999", "-1", "-0", "NaN",
-    "99999999999999999999999", "9223372036854775808", "\"created_at\":\"0000-00-00\"",
-    "\"id\":null", "\"text\":{}", "\"data\":[]", "\xff", "é", ";", "\t", "\"\"",
+    "\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "null",
+    "\n",
+    "\r\n",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "\u{0}",
+    "\u{feff}",
+    "\u{202e}",
+    "\u{1F600}",
+    "1e999",
+    "-1",
+    "-0",
+    "NaN",
+    "99999999999999999999999",
+    "9223372036854775808",
+    "\"created_at\":\"0000-00-00\"",
+    "\"id\":null",
+    "\"text\":{}",
+    "\"data\":[]",
+    "\u{fffd}",
+    "é",
+    ";",
+    "\t",
+    "\"\"",
     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
 ];
 
@@ -277,7 +314,8 @@ fn replacement() -> impl Strategy<Value = Replacement> {
     prop_oneof![
         Just(Replacement::Null),
         Just(Replacement::Bool),
-        prop_oneof![Just(f64::MAX), Just(-1.0), Just(0.5), Just(1e300), Just(-0.0)].prop_map(Replacement::Number),
+        prop_oneof![Just(f64::MAX), Just(-1.0), Just(0.5), Just(1e300), Just(-0.0)]
+            .prop_map(Replacement::Number),
         prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(-1), Just(0), Just(253402300800)]
             .prop_map(Replacement::Integer),
         prop_oneof![Just(0usize), Just(1), Just(70_000)].prop_map(Replacement::Text),
@@ -315,7 +353,9 @@ fn replace(document: &mut Value, pointer: &str, with: &Replacement) {
     let new = match with {
         Replacement::Null => Value::Null,
         Replacement::Bool => Value::Bool(true),
-        Replacement::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        Replacement::Number(n) => {
+            serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+        }
         Replacement::Integer(n) => Value::from(*n),
         Replacement::Text(0) => Value::String(String::new()),
         Replacement::Text(1) => Value::String("\u{0}\u{202e}é\u{1F600}<script>".into()),

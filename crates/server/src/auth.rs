@@ -6,9 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-pub use waterline_app::access::{
-    Permission, Principal, ROLES, Role, allows, audit, create_token, hash,
-};
+pub use waterline_app::access::{Permission, Principal, ROLES, Role, allows, audit, hash};
 use waterline_store::state::StateDb;
 
 use crate::error::ApiError;

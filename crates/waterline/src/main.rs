@@ -27,7 +27,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             waterline::output::error(&format!("error: {error:#}"));
-            ExitCode::from(2)
+            // A check that ran and found something exits 1; an error that stopped a
+            // command, 2.
+            if error.downcast_ref::<waterline::commands::AuditAltered>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -329,12 +329,18 @@ async fn audit(workspace: &Workspace, action: crate::cli::AuditAction) -> Result
                 ));
             }
             if !verification.intact {
-                anyhow::bail!("the audit trail was altered (see above)");
+                return Err(AuditAltered.into());
             }
             Ok(())
         }
     }
 }
+
+/// `waterline audit verify` found an alteration: the binary exits with code 1 (2 is for
+/// errors that kept the check from running).
+#[derive(Debug, thiserror::Error)]
+#[error("the audit trail was altered (see above)")]
+pub struct AuditAltered;
 
 fn init(root: Option<&Path>) -> Result<()> {
     let root = match root {
