@@ -28,6 +28,7 @@ if [ ! -d "$WORK/.waterline" ]; then
 fi
 echo "posts: $N in $WORK; $CLIENTS clients for $DURATION s"
 TOKEN=$("$BIN" --workspace "$WORK" token create --role analyst --name "load-$(date +%s)" 2>/dev/null)
+ulimit -n 65536 2>/dev/null || true
 log=$(mktemp)
 acked=$(mktemp)
 "$BIN" --workspace "$WORK" serve --listen "127.0.0.1:$PORT" >"$log" 2>&1 &
@@ -37,7 +38,6 @@ until grep -q "serving on" "$log"; do sleep 0.2; kill -0 $SERVER 2>/dev/null || 
 # Warm the caches once, as a user opening the dashboard would, before the idle reading.
 for page in / /listening /gap /audit /audience /alerts; do curl -s -o /dev/null "http://127.0.0.1:$PORT$page"; done
 RUN="r$(date +%s)"
-ulimit -n 65536 2>/dev/null || true
 result=$(python3 scripts/load.py --base "http://127.0.0.1:$PORT" --token "$TOKEN" --clients "$CLIENTS" \
     --seconds "$DURATION" --pid "$SERVER" --acked "$acked" --run "$RUN")
 echo "$result"

@@ -21,25 +21,101 @@ use crate::import::{ImportOptions, run_warm};
 use crate::measure::{self, Session};
 use crate::workspace::Workspace;
 
-/// Values computed for one snapshot, by key; emptied when it holds [`KEPT`] of them.
-struct Memo<K, V>(std::sync::Mutex<HashMap<K, V>>);
+/// One value of a [`Memo`]: computed once; `started` once someone computes it.
+struct Entry<V> {
+    cell: tokio::sync::OnceCell<V>,
+    started: std::sync::atomic::AtomicBool,
+}
 
-impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
-    fn new() -> Memo<K, V> {
-        Memo(std::sync::Mutex::new(HashMap::new()))
-    }
-
-    fn get(&self, key: &K) -> Option<V> {
-        self.0.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: K, value: V) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= KEPT {
-                map.clear();
-            }
-            map.insert(key, value);
+impl<V> Default for Entry<V> {
+    fn default() -> Entry<V> {
+        Entry {
+            cell: tokio::sync::OnceCell::new(),
+            started: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+}
+
+/// Values computed for one snapshot, by key; emptied when it holds [`KEPT`] of them.
+///
+/// One computation per key: the first ask computes; an ask that comes while it runs gets
+/// the previous snapshot's value of that key when there is one (`earlier`), else waits for
+/// the computation. So when posts arrive under load, one request per page pays for the
+/// new figures and the others are answered at once from the figures of a moment before,
+/// instead of every waiting request computing the same page on every core.
+struct Memo<K, V> {
+    entries: std::sync::Mutex<HashMap<K, Arc<Entry<V>>>>,
+    earlier: HashMap<K, V>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    fn new() -> Memo<K, V> {
+        Memo { entries: std::sync::Mutex::new(HashMap::new()), earlier: HashMap::new() }
+    }
+
+    /// The memo of the next snapshot: empty, with this one's values (or, for keys not
+    /// asked here, the ones it inherited) as its earlier values.
+    fn successor(&self) -> Memo<K, V> {
+        let mut earlier: HashMap<K, V> = HashMap::new();
+        if let Ok(entries) = self.entries.lock() {
+            for (key, entry) in entries.iter() {
+                if let Some(value) = entry.cell.get() {
+                    earlier.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        for (key, value) in &self.earlier {
+            if earlier.len() >= KEPT {
+                break;
+            }
+            earlier.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        Memo { entries: std::sync::Mutex::new(HashMap::new()), earlier }
+    }
+
+    /// The value of `key`, computed by `compute` unless it is known or being computed
+    /// (then the earlier value, or this waits for it). A failed computation is not kept:
+    /// the next ask tries again.
+    async fn get_or_try<E, F, Fut>(&self, key: K, compute: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        use std::sync::atomic::Ordering;
+        let entry = self.entries.lock().ok().map(|mut entries| {
+            if entries.len() >= KEPT && !entries.contains_key(&key) {
+                entries.clear();
+            }
+            entries.entry(key.clone()).or_default().clone()
+        });
+        let Some(entry) = entry else {
+            return compute().await; // a poisoned map: compute without keeping
+        };
+        if let Some(value) = entry.cell.get() {
+            return Ok(value.clone());
+        }
+        if entry.started.swap(true, Ordering::SeqCst)
+            && let Some(value) = self.earlier.get(&key)
+        {
+            return Ok(value.clone());
+        }
+        // Should this ask fail or be dropped (its client went away) before the value is
+        // known, the next ask computes it.
+        let unstart = Unstart(&entry.started);
+        let result = entry.cell.get_or_try_init(compute).await.cloned();
+        if result.is_ok() {
+            std::mem::forget(unstart);
+        }
+        result
+    }
+}
+
+/// Clears a [`Memo`] entry's `started` when dropped.
+struct Unstart<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Unstart<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -76,6 +152,17 @@ impl Snapshot {
             lists: Memo::new(),
             milestones: std::sync::Mutex::new(None),
             status: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The snapshot after `previous`: its values are what concurrent asks get while the
+    /// first ask computes the new ones.
+    fn after(session: Session, previous: &Snapshot) -> Snapshot {
+        Snapshot {
+            reports: previous.reports.successor(),
+            answers: previous.answers.successor(),
+            lists: previous.lists.successor(),
+            ..Snapshot::new(session)
         }
     }
 }
@@ -226,7 +313,10 @@ impl Served {
                 session.analytics.set_parallelism(cores);
             }
         }
-        Ok(Snapshot::new(session))
+        Ok(match from {
+            Some(previous) => Snapshot::after(session, previous),
+            None => Snapshot::new(session),
+        })
     }
 
     /// A session on the posts as they are now: from the snapshot being served when there is
@@ -291,8 +381,10 @@ impl Served {
             session.ensure_caches(&self.workspace).await?;
         }
         self.stale.store(adopted, std::sync::atomic::Ordering::SeqCst);
-        let before = self.current().await.version;
-        let snapshot = Snapshot::new(session);
+        let previous = self.current().await;
+        let before = previous.version;
+        let snapshot = Snapshot::after(session, &previous);
+        drop(previous);
         let version = snapshot.version;
         *self.current.write().await = Arc::new(snapshot);
         Ok(if version != before { version } else { None })
@@ -710,12 +802,13 @@ impl Backend for Served {
     async fn query(&self, query: Query) -> BackendResult<Answer> {
         let snapshot = self.current().await;
         let key = serde_json::to_string(&query).unwrap_or_default();
-        if let Some(answer) = snapshot.answers.get(&key) {
-            return Ok(answer);
-        }
-        let answer = snapshot.session.answer(&self.workspace, &query).await.map_err(internal)?;
-        snapshot.answers.put(key, answer.clone());
-        Ok(answer)
+        let session = &snapshot.session;
+        snapshot
+            .answers
+            .get_or_try(key, || async {
+                session.answer(&self.workspace, &query).await.map_err(internal)
+            })
+            .await
     }
 
     async fn report(
@@ -729,39 +822,29 @@ impl Backend for Served {
         let focus = crate::report::focus(&self.workspace, topic.as_deref())
             .map_err(|error| AppError::new("invalid_query", format!("{error:#}")))?;
         let key = (kind, from, to, focus.clone());
-        if let Some(value) = snapshot.reports.get(&key) {
-            return Ok(value);
-        }
         let request = crate::report::ReportRequest {
             kind,
             from,
             to,
-            focus: focus.clone(),
+            focus,
             audited: waterline_analytics::reports::AUDIT_LISTED,
         };
-        let report = crate::report::cached(
-            &self.workspace,
-            &snapshot.session.analytics,
-            snapshot.version,
-            &request,
-        )
-        .await
-        .map_err(internal)?;
-        let value = serde_json::to_value(report).map_err(AppError::internal)?;
-        let value = Arc::new(value);
-        snapshot.reports.put(key, value.clone());
-        Ok(value)
+        let (analytics, version) = (&snapshot.session.analytics, snapshot.version);
+        snapshot
+            .reports
+            .get_or_try(key, || async {
+                let report = crate::report::cached(&self.workspace, analytics, version, &request)
+                    .await
+                    .map_err(internal)?;
+                Ok(Arc::new(serde_json::to_value(report).map_err(AppError::internal)?))
+            })
+            .await
     }
 
     async fn posts(&self, request: PostsRequest) -> BackendResult<Value> {
         let snapshot = self.current().await;
         let key = format!("posts:{}", serde_json::to_string(&request).unwrap_or_default());
-        if let Some(value) = snapshot.lists.get(&key) {
-            return Ok(value);
-        }
-        let value = self.list_posts(&snapshot, request).await?;
-        snapshot.lists.put(key, value.clone());
-        Ok(value)
+        snapshot.lists.get_or_try(key, || self.list_posts(&snapshot, request)).await
     }
 
     async fn ingest(
@@ -1054,19 +1137,77 @@ impl Served {
         let snapshot = self.current().await;
         let now = chrono::Utc::now();
         let key = "PV_COVERAGE".to_owned();
-        let mut coverage: Vec<crate::pv::Coverage> = match snapshot.lists.get(&key) {
-            Some(value) => serde_json::from_value(value).map_err(AppError::internal)?,
-            None => {
-                let computed = crate::pv::coverage(&snapshot.session, &self.workspace.config, now)
+        let session = &snapshot.session;
+        let value = snapshot
+            .lists
+            .get_or_try(key, || async {
+                let computed = crate::pv::coverage(session, &self.workspace.config, now)
                     .await
                     .map_err(internal)?;
-                snapshot
-                    .lists
-                    .put(key, serde_json::to_value(&computed).map_err(AppError::internal)?);
-                computed
-            }
-        };
+                serde_json::to_value(&computed).map_err(AppError::internal)
+            })
+            .await?;
+        let mut coverage: Vec<crate::pv::Coverage> =
+            serde_json::from_value(value).map_err(AppError::internal)?;
         crate::pv::regap(&mut coverage, &self.workspace.config, now);
         Ok(coverage)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod memo_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn one_ask_computes_and_the_others_get_the_earlier_value_meanwhile() {
+        let first: Memo<&str, u32> = Memo::new();
+        let value = first.get_or_try::<(), _, _>("page", || async { Ok(1) }).await.unwrap();
+        assert_eq!(value, 1);
+        let next = first.successor();
+        let computing = next.get_or_try::<(), _, _>("page", || async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(2)
+        });
+        let meanwhile = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            next.get_or_try::<(), _, _>("page", || async { panic!("computed twice") }).await
+        };
+        let (computed, earlier) = tokio::join!(computing, meanwhile);
+        assert_eq!((computed.unwrap(), earlier.unwrap()), (2, 1));
+        // Once known, the new value.
+        let known = next.get_or_try::<(), _, _>("page", || async { panic!("again") }).await;
+        assert_eq!(known.unwrap(), 2);
+        // A key never computed before waits for the one computation instead.
+        let (a, b) = tokio::join!(
+            next.get_or_try::<(), _, _>("other", || async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(7)
+            }),
+            next.get_or_try::<(), _, _>("other", || async { Ok(8) }),
+        );
+        assert_eq!((a.unwrap(), b.unwrap()), (7, 7));
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_abandoned_computation_is_tried_again() {
+        let first: Memo<&str, u32> = Memo::new();
+        first.get_or_try::<(), _, _>("page", || async { Ok(1) }).await.unwrap();
+        let next = first.successor();
+        assert!(next.get_or_try("page", || async { Err("no") }).await.is_err());
+        // Abandoned: the client went away mid-computation.
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(20),
+            next.get_or_try::<(), _, _>("page", || async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(9)
+            }),
+        )
+        .await;
+        assert!(abandoned.is_err());
+        let value = next.get_or_try::<(), _, _>("page", || async { Ok(3) }).await.unwrap();
+        assert_eq!(value, 3, "computed, not the earlier value forever");
     }
 }

@@ -336,7 +336,14 @@ mod tests {
                     "slow"
                 }),
             )
-            .route("/echo", post(|body: axum::body::Bytes| async move { body.len().to_string() }));
+            .route("/echo", post(|body: axum::body::Bytes| async move { body.len().to_string() }))
+            .route(
+                "/api/v1/ingest",
+                post(|| async {
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    "ingested"
+                }),
+            );
         let limiter = Arc::new(Limiter::new(options.max_in_flight, options.queue_wait));
         let app = crate::harden(routes, &options, limiter);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -427,5 +434,33 @@ mod tests {
         assert_eq!(code_of(StatusCode::UNSUPPORTED_MEDIA_TYPE), "bad_request");
         assert_eq!(code_of(StatusCode::SERVICE_UNAVAILABLE), "busy");
         assert_eq!(code_of(StatusCode::BAD_GATEWAY), "internal");
+    }
+
+    #[tokio::test]
+    async fn a_queue_of_ingest_calls_never_takes_the_pages_slots() {
+        // Eight slots: two for ingest calls, the rest for everything else.
+        let options = crate::ServeOptions {
+            max_in_flight: 8,
+            queue_wait: Duration::from_millis(50),
+            ..crate::ServeOptions::default()
+        };
+        let address = serve_test_routes(options).await;
+        let host = format!("Host: 127.0.0.1:{}", address.port());
+        let ingest = format!("POST /api/v1/ingest HTTP/1.1\r\n{host}");
+        let running: Vec<_> = (0..2)
+            .map(|_| {
+                let ingest = ingest.clone();
+                tokio::spawn(async move { call(address, &ingest, b"{}").await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (status, head, _) = call(address, &ingest, b"{}").await;
+        assert_eq!(status, 503, "a third ingest waits no longer than the queue wait");
+        assert!(head.contains("retry-after: 1"), "{head}");
+        let (status, _, body) = call(address, &format!("GET /ok HTTP/1.1\r\n{host}"), b"").await;
+        assert_eq!((status, body.as_str()), (200, "ok"), "pages still have their slots");
+        for call in running {
+            assert_eq!(call.await.unwrap().0, 200);
+        }
     }
 }
