@@ -21,6 +21,9 @@ use crate::import::{ImportOptions, run_warm};
 use crate::measure::{self, Session};
 use crate::workspace::Workspace;
 
+/// Where the answer to one queued ingest body goes.
+type IngestReply = tokio::sync::oneshot::Sender<BackendResult<Value>>;
+
 /// One value of a [`Memo`]: computed once; `started` once someone computes it.
 struct Entry<V> {
     cell: tokio::sync::OnceCell<V>,
@@ -174,6 +177,9 @@ pub struct Served {
     current: RwLock<Arc<Snapshot>>,
     /// Serialises reloads and ingests.
     writing: Mutex<()>,
+    /// Ingest bodies waiting for the writer, each with where its answer goes: whoever gets
+    /// the writer imports all of them in one run (one commit, one reload).
+    ingest_queue: std::sync::Mutex<Vec<(std::path::PathBuf, IngestReply)>>,
     /// The Delta log folder's modification time and entry count at the last look.
     seen: std::sync::Mutex<Option<(SystemTime, usize)>>,
     /// The current snapshot answers from caches older than its posts: rebuild them next.
@@ -273,6 +279,7 @@ impl Served {
             state,
             current: RwLock::new(Arc::new(snapshot)),
             writing: Mutex::new(()),
+            ingest_queue: std::sync::Mutex::new(Vec::new()),
             seen: std::sync::Mutex::new(None),
             stale: std::sync::atomic::AtomicBool::new(false),
             paced: std::sync::Mutex::new(Pacing::default()),
@@ -566,17 +573,92 @@ impl Served {
         outcomes
     }
 
-    /// Imports an ingest body in this process.
+    /// Imports an ingest body in this process. Bodies that arrive while another import
+    /// runs wait for the writer together and are imported in one run (a group commit):
+    /// under load, ingests cost one commit and one reload per group, not per body.
     async fn ingest_here(&self, file: &std::path::Path, actor: &str) -> BackendResult<Value> {
-        let file = file.to_path_buf();
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        self.ingest_queue
+            .lock()
+            .map_err(|_| AppError::internal("the ingest queue is poisoned"))?
+            .push((file.to_path_buf(), reply));
         let _writing = self.writing.lock().await;
+        // Whoever held the writer before may have imported this body with theirs.
+        if let Ok(result) = answer.try_recv() {
+            return result;
+        }
+        let group: Vec<(std::path::PathBuf, IngestReply)> = self
+            .ingest_queue
+            .lock()
+            .map(|mut queue| std::mem::take(&mut *queue))
+            .unwrap_or_default();
+        let bodies = group.len();
+        self.import_group(group).await;
+        tracing::info!(actor, bodies, "ingested a group of bodies");
+        answer.await.unwrap_or_else(|_| Err(AppError::internal("the ingest answer was lost")))
+    }
+
+    /// Imports ingest bodies in one run (the caller holds the writer) and answers each.
+    async fn import_group(&self, group: Vec<(std::path::PathBuf, IngestReply)>) {
+        // A body whose format cannot be told is refused alone, not with the group.
+        let mut files = Vec::with_capacity(group.len());
+        for (file, reply) in group {
+            let path = file.to_string_lossy().into_owned();
+            match waterline_ingest::open(&path, None, None) {
+                Ok(_) => files.push((file, path, reply)),
+                Err(error) => {
+                    let _ = fs_err::remove_file(&file);
+                    let text = format!("{error:#}").replace(&path, "the body");
+                    let _ = reply.send(Err(AppError::new("unprocessable", text)));
+                }
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        let outcome = self.import_files(files.iter().map(|(_, path, _)| path.clone())).await;
+        match outcome {
+            Err(error) => {
+                for (file, _, reply) in files {
+                    // A busy store leaves the body for the recovery at the next start.
+                    if error.kind != crate::error::ErrorKind::Busy {
+                        let _ = fs_err::remove_file(&file);
+                    }
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+            Ok(inputs) => {
+                for (file, _, reply) in files {
+                    let name = file.file_name();
+                    let input = inputs
+                        .iter()
+                        .find(|input| std::path::Path::new(&input.path).file_name() == name);
+                    let answer = match input {
+                        Some(input) => all_rejected(&input.report).map(|()| {
+                            json!({"format": input.format, "report": input.report, "summary": input.report.summary()})
+                        }),
+                        None => Err(AppError::internal("the body is missing from its import run")),
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+        }
+    }
+
+    /// One import run over these files (the caller holds the writer): counts it as
+    /// ingests and raises the alerts of the PV cases it opened.
+    async fn import_files(
+        &self,
+        paths: impl Iterator<Item = String>,
+    ) -> BackendResult<Vec<crate::import::InputOutcome>> {
+        let paths: Vec<String> = paths.collect();
         let mut warm = self.warm.lock().await;
         let cases_before: std::collections::HashSet<String> =
             self.state.pv_post_keys().await?.into_iter().map(|(_, case)| case).collect();
         let mut attempt = 0;
         let (total, inputs) = loop {
             let options = ImportOptions {
-                inputs: vec![file.to_string_lossy().into_owned()],
+                inputs: paths.clone(),
                 format: None,
                 mapping: None,
                 batch_size: 20_000,
@@ -596,19 +678,18 @@ impl Served {
                     return Err(AppError::new("busy", format!("{error:#}")));
                 }
                 Err(error) => {
-                    let _ = fs_err::remove_file(&file);
-                    let text = format!("{error:#}");
+                    let mut text = format!("{error:#}");
+                    for path in &paths {
+                        text = text.replace(path.as_str(), "the body");
+                    }
                     if text.contains("unknown format") || text.contains("cannot read") {
-                        return Err(AppError::new(
-                            "unprocessable",
-                            text.replace(&file.display().to_string(), "the body"),
-                        ));
+                        return Err(AppError::new("unprocessable", text));
                     }
                     return Err(internal(error));
                 }
             }
         };
-        tracing::info!(actor, file = %file.display(), "ingested: {}", total.summary());
+        tracing::info!(bodies = paths.len(), "ingested: {}", total.summary());
         self.count_ingest(&total).await;
         // Cases this ingest opened raise their alert, as they do from a live source.
         if inputs.iter().any(|input| input.pv_cases > 0) {
@@ -629,9 +710,7 @@ impl Served {
                 tracing::warn!("cannot raise the alerts of ingested cases: {error:#}");
             }
         }
-        let detected = inputs.first().map(|input| input.format.clone());
-        all_rejected(&total)?;
-        Ok(json!({"format": detected, "report": total, "summary": total.summary()}))
+        Ok(inputs)
     }
 
     /// An ingest body stored by the live runner: parsed here, enriched, screened, shown to
