@@ -302,6 +302,39 @@ pub enum AuditedWrite<'a> {
     },
 }
 
+/// Stores a named document inside `transaction`, refusing to replace one unless
+/// `replace`; answers whether it was written.
+async fn store_document(
+    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    kind: &str,
+    name: &str,
+    body: &str,
+    now_ms: i64,
+    replace: bool,
+) -> Result<bool, StoreError> {
+    let existing = sqlx::query("SELECT 1 FROM documents WHERE kind = $1 AND name = $2")
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&mut **transaction)
+        .await?;
+    if existing.is_some() && !replace {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
+        .bind(kind)
+        .bind(name)
+        .execute(&mut **transaction)
+        .await?;
+    sqlx::query("INSERT INTO documents (kind, name, created_at, body) VALUES ($1, $2, $3, $4)")
+        .bind(kind)
+        .bind(name)
+        .bind(now_ms)
+        .bind(body)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(true)
+}
+
 /// Appends `entry` to the audit chain inside a transaction that holds the write lock.
 async fn append_audit(
     transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -606,25 +639,10 @@ impl StateDb {
         now_ms: i64,
         replace: bool,
     ) -> Result<bool, StoreError> {
-        let exists = self.document(kind, name).await?.is_some();
-        if exists && !replace {
-            return Ok(false);
-        }
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
-            .bind(kind)
-            .bind(name)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query("INSERT INTO documents (kind, name, created_at, body) VALUES ($1, $2, $3, $4)")
-            .bind(kind)
-            .bind(name)
-            .bind(now_ms)
-            .bind(body)
-            .execute(&mut *transaction)
-            .await?;
+        let written = store_document(&mut transaction, kind, name, body, now_ms, replace).await?;
         transaction.commit().await?;
-        Ok(true)
+        Ok(written)
     }
 
     /// A named document's body.
@@ -653,22 +671,6 @@ impl StateDb {
             .collect()
     }
 
-    /// Stores a new token's hash.
-    pub async fn add_token(&self, row: &TokenRow, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, role, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&row.id)
-        .bind(&row.name)
-        .bind(&row.role)
-        .bind(token_hash)
-        .bind(row.created_at)
-        .bind(&row.created_by)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The live (not revoked) token with this hash (from a reader connection when there
     /// is one, from the writer's when that fails).
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
@@ -692,18 +694,6 @@ impl StateDb {
         rows.iter().map(token_row).collect()
     }
 
-    /// Revokes a token by id; returns whether a live one was revoked.
-    pub async fn revoke_token(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let mut transaction = self.begin_append(crate::chain::Chain::Audit).await?;
@@ -724,30 +714,7 @@ impl StateDb {
         let mut transaction = self.begin_append(crate::chain::Chain::Audit).await?;
         let done = match write {
             AuditedWrite::PutDocument { kind, name, body, now_ms, replace } => {
-                let existing = sqlx::query("SELECT 1 FROM documents WHERE kind = $1 AND name = $2")
-                    .bind(kind)
-                    .bind(name)
-                    .fetch_optional(&mut *transaction)
-                    .await?;
-                if existing.is_some() && !replace {
-                    false
-                } else {
-                    sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
-                        .bind(kind)
-                        .bind(name)
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO documents (kind, name, created_at, body) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(kind)
-                    .bind(name)
-                    .bind(now_ms)
-                    .bind(body)
-                    .execute(&mut *transaction)
-                    .await?;
-                    true
-                }
+                store_document(&mut transaction, kind, name, body, now_ms, replace).await?
             }
             AuditedWrite::DeleteDocument { kind, name } => {
                 sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
@@ -1048,16 +1015,6 @@ impl StateDb {
                 })
             })
             .collect()
-    }
-
-    /// Deletes a named document; returns whether there was one.
-    pub async fn delete_document(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM documents WHERE kind = $1 AND name = $2")
-            .bind(kind)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
     }
 
     /// Stores business points (one transaction), keyed by series, day, product and
