@@ -294,6 +294,36 @@ fn dimension_sql(name: &str, tz: &str) -> String {
     }
 }
 
+/// The columns of a post that the response family reads (its dimensions, filters,
+/// metrics and the addressed account), carried through the conversations' window.
+const CONVERSATION_COLUMNS: &[&str] = &[
+    "platform",
+    "id",
+    "author_id",
+    "author_handle",
+    "created_at",
+    "reply_to",
+    "reply_to_author",
+    "quote_of",
+    "repost_of",
+    "conversation_id",
+    "mentions",
+    "likes",
+    "shares",
+    "replies",
+    "quotes",
+    "views",
+    "side",
+    "language",
+    "sentiment",
+    "need",
+    "addressed_to_brand",
+    "topic_id",
+    "engagements",
+    "post_type",
+    "mentions_brand",
+];
+
 /// The `account` of a response row: the owned account that answered, else the one addressed.
 const RESPONSE_ACCOUNT: &str = "coalesce(responder, addressed_account, 'unknown')";
 
@@ -367,7 +397,7 @@ fn derived_posts_sql(context: &Context) -> String {
 /// Rows with their topic's name (`#id label`) joined on the topic assigned on arrival.
 fn with_topics(sql: &str) -> String {
     format!(
-        "SELECT d.*, t.name AS topic FROM ({sql}) d LEFT JOIN topic_names t ON t.id = d.topic_id"
+        "SELECT d.*, t.name AS topic FROM topic_names t RIGHT JOIN ({sql}) d ON t.id = d.topic_id"
     )
 }
 
@@ -927,18 +957,29 @@ impl Planner<'_> {
             " AND d.need IN ('question', 'complaint', 'request')".into()
         };
         let mut posts = derived_posts_sql(self.context);
+        let mut columns = CONVERSATION_COLUMNS.iter().map(|c| format!("d.{c}")).collect::<Vec<_>>();
         if self.has("topic") {
             posts = with_topics(&posts);
+            columns.push("d.topic".into());
         }
+        // Each conversation's first post is found by an aggregate (its id, the first by time
+        // then id) and joined back: a window numbering every post of its conversation held
+        // and sorted them all (1 GB at 2 million posts, against 0.4 GB, and 3.4 s against
+        // 1.0 s); the join back carries only the columns a response query reads. The small
+        // side of each join comes first: the engine builds its hash table from the left
+        // input when it cannot tell the sizes (`d LEFT JOIN oc` held every audience post:
+        // 1.3 GB at 2 million posts, against 0.35 GB for `oc RIGHT JOIN d`).
+        let columns = columns.join(", ");
         format!(
             "WITH d AS ({posts}), \
              oc AS (SELECT DISTINCT platform AS oc_platform, coalesce(conversation_id, reply_to) AS oc_conv \
              FROM posts WHERE side = 'own' AND coalesce(conversation_id, reply_to) IS NOT NULL), \
-             c AS (SELECT d.*, coalesce(d.conversation_id, d.id) AS conv, row_number() OVER (PARTITION BY d.platform, \
-             coalesce(d.conversation_id, d.id) ORDER BY d.created_at, d.id) AS rn FROM d LEFT JOIN oc \
-             ON oc.oc_platform = d.platform AND oc.oc_conv = coalesce(d.conversation_id, d.id) \
-             WHERE d.side = 'audience' AND (coalesce(d.addressed_to_brand, false) OR oc.oc_conv IS NOT NULL){need}), \
-             i AS (SELECT * FROM c WHERE rn = 1), \
+             f AS (SELECT d.platform AS f_platform, first_value(d.id ORDER BY d.created_at, d.id) AS f_id \
+             FROM oc RIGHT JOIN d ON oc.oc_platform = d.platform AND oc.oc_conv = coalesce(d.conversation_id, d.id) \
+             WHERE d.side = 'audience' AND (coalesce(d.addressed_to_brand, false) OR oc.oc_conv IS NOT NULL){need} \
+             GROUP BY d.platform, coalesce(d.conversation_id, d.id)), \
+             i AS (SELECT {columns}, coalesce(d.conversation_id, d.id) AS conv FROM f \
+             JOIN d ON f.f_platform = d.platform AND f.f_id = d.id), \
              a AS (SELECT i.platform AS platform, i.id AS id, min(r.created_at) AS answered_at, \
              first_value(r.author_handle ORDER BY r.created_at) AS responder FROM i JOIN posts r \
              ON r.platform = i.platform AND coalesce(r.conversation_id, r.reply_to) = i.conv \
@@ -1273,7 +1314,7 @@ pub fn plan(query: &Query, context: &Context) -> Result<Plan, QueryError> {
 }
 
 /// A query's answer: one row per combination of dimension values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Answer {
     /// Dimension names.
     pub dimensions: Vec<String>,
@@ -1286,7 +1327,7 @@ pub struct Answer {
 }
 
 /// One row of an answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Row {
     /// Dimension values, in `Answer::dimensions` order.
     pub keys: Vec<String>,

@@ -255,7 +255,8 @@ impl Halves {
 /// part is null (`||` propagates nulls) and matches nothing. The author is part of the key:
 /// a long conversation does not pair each of its own replies with each of its posts. An
 /// answer comes after the post it answers, so when every post of `n` is at or after
-/// `since`, own replies before it are left out.
+/// `since`, own replies before it are left out. The own replies (few) are the join's left,
+/// build side: the engine hashes its left input whole.
 fn answered_ctes(since: Option<DateTime<Utc>>, extra: &[&str]) -> String {
     let since = since.map_or_else(String::new, |at| format!(" AND created_at >= {}", stamp(at)));
     let extra: String = extra.iter().map(|column| format!(", nk.{column}")).collect();
@@ -270,7 +271,7 @@ fn answered_ctes(since: Option<DateTime<Utc>>, extra: &[&str]) -> String {
          WHERE side = 'own' AND reply_to IS NOT NULL{since}), \
          m AS (SELECT nk.platform, nk.id, nk.created_at{extra}, \
          max(CASE WHEN ok.o_at >= nk.created_at THEN 1 ELSE 0 END) AS answered \
-         FROM nk LEFT JOIN ok ON ok.o_platform = nk.platform AND ok.okey = nk.akey \
+         FROM ok RIGHT JOIN nk ON ok.o_platform = nk.platform AND ok.okey = nk.akey \
          GROUP BY nk.platform, nk.id, nk.created_at{extra})"
     )
 }
@@ -1218,7 +1219,7 @@ async fn own_posts(sources: &Sources<'_>, scope: &Scope) -> Result<Vec<OwnPost>,
             "WITH o AS (SELECT platform, id FROM posts WHERE side = 'own' AND reply_to IS NULL \
              AND {HAS_CONTENT} AND {condition}), \
              n AS (SELECT p.platform, p.id, p.reply_to AS parent, p.created_at, p.author_handle, \
-             p.author_id, p.conversation_id, p.sentiment FROM posts p JOIN o \
+             p.author_id, p.conversation_id, p.sentiment FROM o JOIN posts p \
              ON o.platform = p.platform AND o.id = p.reply_to WHERE p.side = 'audience'{after}), \
              {answered} \
              SELECT platform, parent, CAST(count(*) AS BIGINT), \

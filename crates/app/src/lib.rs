@@ -18,6 +18,7 @@ pub mod backend;
 pub mod draft;
 pub mod error;
 pub mod import;
+pub mod kept;
 pub mod limits;
 pub mod live;
 pub mod measure;

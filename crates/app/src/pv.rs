@@ -1143,30 +1143,48 @@ pub async fn coverage(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Vec<Coverage>> {
-    let mut out = Vec::new();
-    for channel in channels(config) {
-        let platform = channel.platform.replace('\'', "''");
-        let filter = match &channel.handle {
+    let channels = channels(config);
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One scan for every channel (one per channel took seconds each on millions of posts).
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let mut columns = Vec::new();
+    for (i, channel) in channels.iter().enumerate() {
+        let platform = quote(&channel.platform);
+        let condition = match &channel.handle {
             Some(handle) => {
-                let handle = handle.replace('\'', "''");
-                format!(
-                    "lower(platform) = '{platform}' AND (lower(author_handle) = '{handle}' OR lower(reply_to_author) = '{handle}')"
-                )
+                let handle = quote(handle);
+                format!("pl = {platform} AND (ah = {handle} OR ra = {handle})")
             }
-            None => format!("lower(platform) = '{platform}'"),
+            None => format!("pl = {platform}"),
         };
-        let sql = format!(
-            "SELECT count(*) AS posts, CAST(max(created_at) AS VARCHAR) AS last_post, \
-             CAST(max(observed_at) AS VARCHAR) AS last_ingested FROM posts WHERE {filter}"
-        );
-        let batches = session.analytics.query(&sql).await?;
-        let json = waterline_analytics::to_json(&batches)?;
-        let row = json.get(0).cloned().unwrap_or_default();
-        let posts = row.get("posts").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        columns.push(format!(
+            "count(CASE WHEN {condition} THEN 1 END) AS posts_{i}, \
+             CAST(max(CASE WHEN {condition} THEN created_at END) AS VARCHAR) AS last_post_{i}, \
+             CAST(max(CASE WHEN {condition} THEN observed_at END) AS VARCHAR) AS last_ingested_{i}"
+        ));
+    }
+    let mut platforms: Vec<String> = channels.iter().map(|c| quote(&c.platform)).collect();
+    platforms.sort();
+    platforms.dedup();
+    let sql = format!(
+        "SELECT {} FROM (SELECT lower(platform) AS pl, lower(author_handle) AS ah, \
+         lower(reply_to_author) AS ra, created_at, observed_at FROM posts \
+         WHERE lower(platform) IN ({})) p",
+        columns.join(", "),
+        platforms.join(", ")
+    );
+    let batches = session.analytics.query(&sql).await?;
+    let json = waterline_analytics::to_json(&batches)?;
+    let row = json.get(0).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, channel) in channels.into_iter().enumerate() {
+        let posts = row.get(format!("posts_{i}")).and_then(serde_json::Value::as_u64).unwrap_or(0);
         let time =
-            |key: &str| row.get(key).and_then(serde_json::Value::as_str).and_then(parse_time);
-        let last_post = time("last_post");
-        let last_ingested = time("last_ingested");
+            |key: String| row.get(key).and_then(serde_json::Value::as_str).and_then(parse_time);
+        let last_post = time(format!("last_post_{i}"));
+        let last_ingested = time(format!("last_ingested_{i}"));
         out.push(Coverage { channel, posts, last_post, last_ingested, gap_hours: None, gap: true });
     }
     regap(&mut out, config, now);
@@ -1202,12 +1220,23 @@ pub fn alert_rules(config: &Config) -> serde_json::Value {
 
 /// Every PV alert now: clock breaches and near-breaches of open cases, coverage gaps.
 pub fn alerts(
-    views: &[CaseView],
+    cases: &BTreeMap<String, Case>,
     coverage: &[Coverage],
     config: &Config,
     now: DateTime<Utc>,
-) -> Vec<PvAlert> {
-    let mut alerts: Vec<PvAlert> = views.iter().flat_map(|view| view.alerts.clone()).collect();
+) -> Result<Vec<PvAlert>> {
+    // Only cases that await the hand-off have running clocks: the others are skipped
+    // before their clocks are computed (most cases of a long-running workspace are closed).
+    let calendar = Calendar::of(config)?;
+    let near = config.pharmacovigilance.near_breach_days;
+    let mut alerts: Vec<PvAlert> = cases
+        .values()
+        .filter(|case| case.status.awaits_handoff())
+        .flat_map(|case| {
+            let clocks = pv::clocks(case.day_zero, case.serious, &calendar);
+            pv::case_alerts(case, &clocks, &calendar, now, near)
+        })
+        .collect();
     let limit = config.pharmacovigilance.coverage_gap_hours;
     for channel in coverage.iter().filter(|channel| channel.gap) {
         let message = match (channel.last_ingested, channel.gap_hours) {
@@ -1234,7 +1263,7 @@ pub fn alerts(
     alerts.sort_by(|a, b| {
         (a.severity != "critical").cmp(&(b.severity != "critical")).then(a.since.cmp(&b.since))
     });
-    alerts
+    Ok(alerts)
 }
 
 /// One post of an audit sample.

@@ -78,7 +78,7 @@ const CACHE_FORMAT: u32 = 2;
 /// This build of the program: its version and its executable's size and modification time,
 /// so that a rebuilt program (same version number, other code) never reads the reports an
 /// earlier build computed.
-fn build() -> &'static str {
+pub(crate) fn build() -> &'static str {
     static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     BUILD.get_or_init(|| {
         let executable = std::env::current_exe().and_then(std::fs::metadata).ok();

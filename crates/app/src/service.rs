@@ -142,6 +142,9 @@ struct Snapshot {
     milestones: std::sync::Mutex<Option<Arc<Vec<measure::MilestoneStatus>>>>,
     /// The status, once computed.
     status: std::sync::Mutex<Option<crate::status::Status>>,
+    /// Its caches hold every post of its version (false while it answers from the caches
+    /// of an earlier version): only then are its answers kept on disk ([`crate::kept`]).
+    exact: bool,
 }
 
 impl Snapshot {
@@ -155,6 +158,7 @@ impl Snapshot {
             lists: Memo::new(),
             milestones: std::sync::Mutex::new(None),
             status: std::sync::Mutex::new(None),
+            exact: true,
         }
     }
 
@@ -390,7 +394,7 @@ impl Served {
         self.stale.store(adopted, std::sync::atomic::Ordering::SeqCst);
         let previous = self.current().await;
         let before = previous.version;
-        let snapshot = Snapshot::after(session, &previous);
+        let snapshot = Snapshot { exact: !adopted, ..Snapshot::after(session, &previous) };
         drop(previous);
         let version = snapshot.version;
         *self.current.write().await = Arc::new(snapshot);
@@ -882,10 +886,28 @@ impl Backend for Served {
         let snapshot = self.current().await;
         let key = serde_json::to_string(&query).unwrap_or_default();
         let session = &snapshot.session;
+        // Business series live in the state database, not in the store's version: answers
+        // that read them are not kept on disk.
+        let keepable = snapshot.exact
+            && !query
+                .metrics
+                .iter()
+                .any(|m| waterline_analytics::metrics::BusinessMetric::parse(m).is_some());
         snapshot
             .answers
-            .get_or_try(key, || async {
-                session.answer(&self.workspace, &query).await.map_err(internal)
+            .get_or_try(key.clone(), || async {
+                let workspace = &self.workspace;
+                if keepable
+                    && let Some(answer) =
+                        crate::kept::read(workspace, snapshot.version, "answer", &key)
+                {
+                    return Ok(answer);
+                }
+                let answer = session.answer(workspace, &query).await.map_err(internal)?;
+                if keepable {
+                    crate::kept::keep(workspace, snapshot.version, "answer", &key, &answer);
+                }
+                Ok(answer)
             })
             .await
     }
@@ -1016,7 +1038,7 @@ impl Backend for Served {
 
     async fn pv_queue(&self, all: bool) -> BackendResult<Value> {
         let now = chrono::Utc::now();
-        let cases = self.pv_cases().await?;
+        let cases = Arc::unwrap_or_clone(self.pv_cases().await?);
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
         let mut counts: std::collections::BTreeMap<&str, u64> =
             waterline_model::pv::Status::ALL.iter().map(|status| (status.as_str(), 0)).collect();
@@ -1095,7 +1117,7 @@ impl Backend for Served {
 
     async fn pv_export(&self, format: String) -> BackendResult<(&'static str, String)> {
         let now = chrono::Utc::now();
-        let cases = self.pv_cases().await?;
+        let cases = Arc::unwrap_or_clone(self.pv_cases().await?);
         let views = crate::pv::queue(cases, &self.workspace.config, now).map_err(internal)?;
         match format.as_str() {
             "csv" => {
@@ -1129,9 +1151,8 @@ impl Backend for Served {
         let now = chrono::Utc::now();
         let config = &self.workspace.config;
         let cases = self.pv_cases().await?;
-        let views = crate::pv::queue(cases, config, now).map_err(internal)?;
         let coverage = self.channel_coverage().await?;
-        let alerts = crate::pv::alerts(&views, &coverage, config, now);
+        let alerts = crate::pv::alerts(&cases, &coverage, config, now).map_err(internal)?;
         let stored: Vec<Value> = self
             .state
             .alerts(None, 500)
@@ -1199,16 +1220,16 @@ impl Served {
     /// it for each page took seconds).
     async fn pv_cases(
         &self,
-    ) -> BackendResult<std::collections::BTreeMap<String, waterline_model::pv::Case>> {
+    ) -> BackendResult<Arc<std::collections::BTreeMap<String, waterline_model::pv::Case>>> {
         let mark = self.state.pv_mark().await?;
         let mut memo = self.pv_cases.lock().await;
         if let Some((seen, cases)) = memo.as_ref()
             && *seen == mark
         {
-            return Ok(cases.as_ref().clone());
+            return Ok(cases.clone());
         }
-        let cases = crate::pv::cases(&self.state).await.map_err(internal)?;
-        *memo = Some((mark, Arc::new(cases.clone())));
+        let cases = Arc::new(crate::pv::cases(&self.state).await.map_err(internal)?);
+        *memo = Some((mark, cases.clone()));
         Ok(cases)
     }
 
@@ -1220,10 +1241,19 @@ impl Served {
         let value = snapshot
             .lists
             .get_or_try(key, || async {
-                let computed = crate::pv::coverage(session, &self.workspace.config, now)
-                    .await
-                    .map_err(internal)?;
-                serde_json::to_value(&computed).map_err(AppError::internal)
+                let (workspace, version) = (&self.workspace, snapshot.version);
+                if snapshot.exact
+                    && let Some(kept) = crate::kept::read(workspace, version, "coverage", "")
+                {
+                    return Ok::<Value, AppError>(kept);
+                }
+                let computed =
+                    crate::pv::coverage(session, &workspace.config, now).await.map_err(internal)?;
+                let value = serde_json::to_value(&computed).map_err(AppError::internal)?;
+                if snapshot.exact {
+                    crate::kept::keep(workspace, version, "coverage", "", &value);
+                }
+                Ok(value)
             })
             .await?;
         let mut coverage: Vec<crate::pv::Coverage> =

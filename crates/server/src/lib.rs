@@ -234,6 +234,10 @@ pub async fn serve<B: Backend>(
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(live::watch(app.clone()));
+    // The pages' figures, computed in the background (read from disk when an import or an
+    // earlier run kept them for this store version), so that their first reader waits less.
+    let prepared = app.clone();
+    let preparer = tokio::spawn(async move { pages::prepare(&prepared).await });
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(async {
@@ -241,5 +245,6 @@ pub async fn serve<B: Backend>(
         })
         .await;
     watcher.abort();
+    preparer.abort();
     result
 }

@@ -591,6 +591,57 @@ pub async fn render<B: Backend>(
     Ok((page.body, page.tables))
 }
 
+/// The pages whose figures [`prepare`] computes ahead of their first reader: every page of
+/// aggregates (the alerts and pharmacovigilance pages read clocks that move with the time
+/// of the call, the post list reads posts, the others hold no figure).
+pub const PREPARED_PAGES: &[&str] = &[
+    "/",
+    "/listening",
+    "/gap",
+    "/audit",
+    "/share-of-voice",
+    "/audience",
+    "/responsiveness",
+    "/baselines",
+];
+
+/// Renders each of [`PREPARED_PAGES`] once with its default period and no filter, so that
+/// every figure it shows is computed (and, by the workspace service, kept on disk for its
+/// store version): run by `waterline import` after it stored posts and by a server in the
+/// background when it starts. Returns how many pages were rendered; a page that fails is
+/// logged and skipped (its reader gets the error).
+pub async fn prepare<B: Backend>(app: &App<B>) -> usize {
+    let mut rendered = 0;
+    for path in PREPARED_PAGES {
+        let started = std::time::Instant::now();
+        let mut params = PageParams::default();
+        let result = async {
+            let span = period::data_span(&app.backend).await?;
+            params.resolve_period(span)?;
+            render(app, path, &params, false, Access { pharmacovigilance: false, viewer: None })
+                .await
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                rendered += 1;
+                tracing::info!(
+                    page = path,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "prepared a page"
+                );
+            }
+            Err(error) => tracing::warn!(page = path, "cannot prepare the page: {error}"),
+        }
+    }
+    // The owned channels' coverage, which the alerts and pharmacovigilance pages show
+    // beside clocks that move with the time of the call.
+    if let Err(error) = app.backend.coverage().await {
+        tracing::warn!("cannot prepare the channels' coverage: {error}");
+    }
+    rendered
+}
+
 async fn show<B: Backend>(
     State(app): State<Arc<App<B>>>,
     caller: Caller,

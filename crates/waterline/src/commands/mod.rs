@@ -360,6 +360,34 @@ fn init(root: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// Computes the dashboard pages' figures for the store as the import left it (kept on disk
+/// by the workspace service), so that a server's first reader finds them: from
+/// [`waterline_app::report::PREPARE_FROM_POSTS`] stored posts (below, a page takes well
+/// under a second). A failure is logged: the posts are stored, and readers compute what is
+/// missing.
+async fn prepare_pages(workspace: &Workspace) {
+    let started = std::time::Instant::now();
+    let prepared = async {
+        let served = waterline_app::service::Served::open(workspace.clone()).await?;
+        let posts = waterline_app::backend::Backend::status(&served).await?.counts.posts;
+        if posts < waterline_app::report::PREPARE_FROM_POSTS {
+            return anyhow::Ok(0);
+        }
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let app = waterline_server::App::new(
+            served,
+            waterline_server::ServeOptions::for_address(&address),
+        );
+        anyhow::Ok(waterline_server::pages::prepare(&app).await)
+    };
+    match prepared.await {
+        Ok(pages) => {
+            tracing::info!(pages, seconds = started.elapsed().as_secs_f64(), "prepared the pages")
+        }
+        Err(error) => tracing::warn!("cannot prepare the pages now: {error:#}"),
+    }
+}
+
 async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
     let format = match &args.format {
         Some(name) => Some(Format::parse(name).with_context(|| {
@@ -384,6 +412,9 @@ async fn import(workspace: &Workspace, args: ImportArgs) -> Result<()> {
     let state = workspace.state().await?;
     record(&state, "import", "posts", serde_json::json!({"total": total, "inputs": inputs}))
         .await?;
+    if total.new + total.updated > 0 {
+        prepare_pages(workspace).await;
+    }
     if args.json {
         let mut value = serde_json::to_value(total)?;
         if let Some(object) = value.as_object_mut() {

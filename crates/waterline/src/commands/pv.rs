@@ -184,9 +184,9 @@ pub async fn command(workspace: &Workspace, action: PvAction) -> Result<()> {
         }
         PvAction::Alerts { json } => {
             let session = waterline_app::measure::open(workspace).await?;
-            let views = queue(cases(state).await?, config, now)?;
+            let cases = cases(state).await?;
             let coverage = coverage(&session, config, now).await?;
-            let alerts = alerts(&views, &coverage, config, now);
+            let alerts = alerts(&cases, &coverage, config, now)?;
             if json {
                 return output::json(&alerts);
             }

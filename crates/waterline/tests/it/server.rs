@@ -1016,3 +1016,79 @@ fn a_metric_by_post_type_and_the_post_list_behind_it_count_the_same_posts() {
         );
     }
 }
+
+/// The kept answers of a workspace (`.waterline/cache/answers/answer-*.json`) whose
+/// dimensions and metrics are these.
+fn kept_answers(dir: &Path, dimensions: &[&str], metrics: &[&str]) -> Vec<PathBuf> {
+    let folder = dir.join(".waterline/cache/answers");
+    let Ok(entries) = std::fs::read_dir(&folder) else { return Vec::new() };
+    entries
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.starts_with("answer-") && name.ends_with(".json")) {
+                return false;
+            }
+            let answer: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            answer["dimensions"] == json!(dimensions) && answer["metrics"] == json!(metrics)
+        })
+        .collect()
+}
+
+#[test]
+fn a_restarted_server_reads_the_figures_it_kept_and_never_those_of_another_state() {
+    let server = Server::start(&[]);
+    let ask = |server: &Server| {
+        let reply = server.post_json(
+            "/api/v1/query",
+            None,
+            &json!({"metrics": ["posts", "interacting_audience"], "by": ["platform"]}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    };
+    let computed = ask(&server);
+    // The pages' figures are computed in the background when a server starts.
+    let started = Instant::now();
+    while kept_answers(server.dir.path(), &["month"], &["new_authors", "returning_authors"])
+        .is_empty()
+    {
+        assert!(started.elapsed() < Duration::from_secs(120), "the audience page was not prepared");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let dir = server.stop();
+    let kept = kept_answers(dir.path(), &["platform"], &["posts", "interacting_audience"]);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let mut answer: Value = serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
+    assert_eq!(answer["rows"], computed["rows"], "kept as computed");
+    // Mark the kept figure: a restarted server on the same state answers it from the file.
+    answer["rows"][0]["values"][0] = json!(123456789.0);
+    std::fs::write(&kept[0], serde_json::to_vec(&answer).unwrap()).unwrap();
+    let server = Server::start_in(dir, &[]);
+    let restarted = ask(&server);
+    assert_eq!(restarted["rows"][0]["values"][0], json!(123456789.0), "{restarted}");
+    // Another state (one more post imported): the kept figure is not read.
+    let dir = server.stop();
+    let file = dir.path().join("one-more.jsonl");
+    std::fs::write(&file, crate::support::post_line("bluesky", "kept-1", 3, "one more", 1))
+        .unwrap();
+    let output = Command::new(binary())
+        .arg("--workspace")
+        .arg(dir.path())
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let server = Server::start_in(dir, &[]);
+    let moved = ask(&server);
+    let total = |answer: &Value| -> f64 {
+        answer["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["values"][0].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!(total(&moved), total(&computed) + 1.0, "{moved}");
+}
