@@ -522,15 +522,21 @@ fn row(event: &Event) -> Result<PvEventRow> {
 
 /// The log, parsed; an unreadable entry is an error naming it (the log is the record).
 pub async fn events(state: &StateDb, case_id: Option<&str>) -> Result<Vec<Event>> {
-    state
-        .pv_events(case_id)
-        .await?
-        .into_iter()
-        .map(|row| {
-            serde_json::from_str(&row.body)
-                .with_context(|| format!("unreadable PV event {} of case {}", row.id, row.case_id))
-        })
-        .collect()
+    use rayon::prelude::*;
+    let rows = state.pv_events(case_id).await?;
+    // Parsed on every core: tens of megabytes of JSON on a queue of tens of thousands of
+    // cases (the order of the log is kept).
+    tokio::task::spawn_blocking(move || {
+        rows.par_iter()
+            .map(|row| {
+                serde_json::from_str(&row.body).with_context(|| {
+                    format!("unreadable PV event {} of case {}", row.id, row.case_id)
+                })
+            })
+            .collect()
+    })
+    .await
+    .context("the PV log's reader stopped")?
 }
 
 /// Every case, rebuilt from the log.

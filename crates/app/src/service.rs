@@ -203,7 +203,20 @@ pub struct Served {
     runner: Option<tokio::sync::mpsc::Sender<crate::live::IngestRequest>>,
     /// The PV cases with the mark of the event log they were rebuilt from.
     pv_cases: PvMemo,
+    /// The PV clock and coverage alerts as last computed: for the log's mark and the
+    /// snapshot's version, when, and what fired.
+    pv_alerts: std::sync::Mutex<Option<PvAlertsMemo>>,
 }
+
+/// PV alerts with what they were computed from: the event log's mark, the snapshot's
+/// version and the time (clocks move: they are computed again after [`PV_ALERTS_FRESH`]).
+type PvAlertsMemo =
+    ((i64, Option<i64>), Option<u64>, std::time::Instant, Arc<Vec<waterline_model::pv::PvAlert>>);
+
+/// How long computed PV alerts are shown again unchanged while their cases and posts
+/// stay the same (deadlines are days apart; tens of thousands of cases take a third of a
+/// second to go through).
+const PV_ALERTS_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// PV cases as last rebuilt, with the log's mark then.
 type PvMemo = Mutex<
@@ -292,6 +305,7 @@ impl Served {
             topic_names: std::sync::Mutex::new(None),
             runner: None,
             pv_cases: Mutex::new(None),
+            pv_alerts: std::sync::Mutex::new(None),
         };
         served.changed_on_disk();
         Ok(served)
@@ -1150,9 +1164,28 @@ impl Backend for Served {
     async fn alerts(&self) -> BackendResult<Value> {
         let now = chrono::Utc::now();
         let config = &self.workspace.config;
-        let cases = self.pv_cases().await?;
-        let coverage = self.channel_coverage().await?;
-        let alerts = crate::pv::alerts(&cases, &coverage, config, now).map_err(internal)?;
+        let mark = self.state.pv_mark().await?;
+        let version = self.current().await.version;
+        let fresh = self.pv_alerts.lock().ok().and_then(|memo| {
+            memo.as_ref()
+                .filter(|(seen, at, made, _)| {
+                    *seen == mark && *at == version && made.elapsed() < PV_ALERTS_FRESH
+                })
+                .map(|(_, _, _, alerts)| alerts.clone())
+        });
+        let alerts = match fresh {
+            Some(alerts) => alerts,
+            None => {
+                let cases = self.pv_cases().await?;
+                let coverage = self.channel_coverage().await?;
+                let alerts =
+                    Arc::new(crate::pv::alerts(&cases, &coverage, config, now).map_err(internal)?);
+                if let Ok(mut memo) = self.pv_alerts.lock() {
+                    *memo = Some((mark, version, std::time::Instant::now(), alerts.clone()));
+                }
+                alerts
+            }
+        };
         let stored: Vec<Value> = self
             .state
             .alerts(None, 500)

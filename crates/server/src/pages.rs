@@ -611,6 +611,12 @@ pub const PREPARED_PAGES: &[&str] = &[
 /// background when it starts. Returns how many pages were rendered; a page that fails is
 /// logged and skipped (its reader gets the error).
 pub async fn prepare<B: Backend>(app: &App<B>) -> usize {
+    // The PV cases first: rebuilt from their event log (seconds on tens of thousands of
+    // cases) and kept in memory only, where the pages' figures are read from disk when an
+    // import kept them.
+    if let Err(error) = app.backend.alerts().await {
+        tracing::warn!("cannot prepare the alerts: {error}");
+    }
     let mut rendered = 0;
     for path in PREPARED_PAGES {
         let started = std::time::Instant::now();
@@ -2198,6 +2204,9 @@ fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
     if count == 1 { one } else { many }
 }
 
+/// The clock and coverage alerts the alerts page shows (the CSV export has them all).
+const ALERTS_SHOWN: usize = 500;
+
 async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
     let answer = page.app.backend.alerts().await?;
     let counts = AlertCounts::of(&answer);
@@ -2234,7 +2243,7 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
         "Pharmacovigilance clocks and coverage",
         "Case clocks and owned-channel coverage, computed now (PV-7, SCOPE-1, SCOPE-2).",
     );
-    let alerts = answer["alerts"].as_array().cloned().unwrap_or_default();
+    let alerts: &[Value] = answer["alerts"].as_array().map_or(&[], Vec::as_slice);
     let mut table = Table {
         name: "alerts".into(),
         header: ["since", "severity", "rule", "what fired and why", "threshold", "case or channel"]
@@ -2242,7 +2251,7 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             .to_vec(),
         rows: Vec::new(),
     };
-    for alert in &alerts {
+    for alert in alerts {
         let text = |key: &str| alert[key].as_str().unwrap_or_default().to_owned();
         let subject = alert["case_id"].as_str().or(alert["channel"].as_str()).unwrap_or_default();
         table.rows.push(vec![
@@ -2267,7 +2276,9 @@ async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
             critical = counts.critical,
         );
     }
-    page.table(table);
+    // Tens of thousands fire on a long-neglected queue: the page shows the most urgent
+    // (critical first, then the oldest), the CSV export and the API all of them.
+    page.table_limited(table, ALERTS_SHOWN);
     page.section(
         "Rules in force",
         "Each rule with the requirement or kind it implements and what makes it fire ([alerts] in waterline.toml).",
