@@ -83,17 +83,29 @@ pub fn keep<T: Serialize>(
 ) {
     let folder = dir(workspace);
     let path = folder.join(name(workspace, version, kind, request));
-    let write = || -> anyhow::Result<()> {
-        fs_err::create_dir_all(&folder)?;
-        let temporary = path.with_extension(format!("json.{}.tmp", uuid::Uuid::now_v7().simple()));
-        fs_err::write(&temporary, serde_json::to_vec(value)?)?;
-        fs_err::rename(&temporary, &path)?;
-        sweep(&folder, KEPT);
-        Ok(())
-    };
-    if let Err(error) = write() {
+    let written = serde_json::to_vec(value)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| write_bounded(&folder, &path, &bytes, KEPT));
+    if let Err(error) = written {
         tracing::warn!("cannot keep an answer: {error:#}");
     }
+}
+
+/// Writes a cache file whole (a temporary file renamed into place: a reader sees all of it
+/// or nothing), then removes the oldest files of its folder beyond `kept` (the kept
+/// answers here, the reports' cache too).
+pub(crate) fn write_bounded(
+    folder: &Path,
+    path: &Path,
+    bytes: &[u8],
+    kept: usize,
+) -> anyhow::Result<()> {
+    fs_err::create_dir_all(folder)?;
+    let temporary = path.with_extension(format!("json.{}.tmp", uuid::Uuid::now_v7().simple()));
+    fs_err::write(&temporary, bytes)?;
+    fs_err::rename(&temporary, path)?;
+    sweep(folder, kept);
+    Ok(())
 }
 
 /// Removes the oldest files beyond `kept`.

@@ -150,22 +150,7 @@ fn parse(kind: ReportKind, bytes: &[u8]) -> serde_json::Result<Report> {
 /// Writes a cached report (a temporary file renamed into place: a reader sees the whole
 /// file or none) and removes the oldest beyond [`CACHE_KEPT`].
 fn keep(dir: &std::path::Path, path: &std::path::Path, report: &Report) -> Result<()> {
-    fs_err::create_dir_all(dir)?;
-    let temporary = path.with_extension(format!("json.{}.tmp", uuid::Uuid::now_v7().simple()));
-    fs_err::write(&temporary, serde_json::to_vec(report)?)?;
-    fs_err::rename(&temporary, path)?;
-    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = fs_err::read_dir(dir)?
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| {
-            let modified = entry.metadata().ok()?.modified().ok()?;
-            Some((modified, entry.path()))
-        })
-        .collect();
-    files.sort_by_key(|file| std::cmp::Reverse(file.0));
-    for (_, old) in files.into_iter().skip(CACHE_KEPT) {
-        let _ = std::fs::remove_file(old);
-    }
-    Ok(())
+    crate::kept::write_bounded(dir, path, &serde_json::to_vec(report)?, CACHE_KEPT)
 }
 
 /// A report, from the cache when this request was answered at this store version, else
