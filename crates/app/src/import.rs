@@ -73,7 +73,9 @@ impl Enricher {
             let book = &self.book;
             posts.par_iter_mut().for_each(|post| book.fill(post));
         }
+        let started = std::time::Instant::now();
         self.enrichment.run(posts);
+        let enrich_seconds = started.elapsed().as_secs_f64();
         let candidates = match &self.screener {
             Some(screener) => output
                 .records
@@ -85,6 +87,12 @@ impl Enricher {
                 .collect(),
             None => Vec::new(),
         };
+        tracing::debug!(
+            records = output.records.len(),
+            enrich_seconds,
+            screen_seconds = started.elapsed().as_secs_f64() - enrich_seconds,
+            "prepared a batch"
+        );
         let identities = waterline_store::identities(&output.records);
         let topic_model = match self.enrichment.topics.as_mut() {
             Some(assigner) if detach_model => {

@@ -198,17 +198,29 @@ impl Enrichment {
                 posts.iter().map(|post| post.annotations.as_ref().and_then(|a| a.topic)).collect()
             }
         };
+        let started = std::time::Instant::now();
         self.chain.run(posts.par_iter_mut().map(|post| &mut **post));
         if !self.chain.annotates() {
             return;
         }
+        let chain_seconds = started.elapsed().as_secs_f64();
         for post in posts.iter_mut() {
             if let Some(notes) = post.annotations.as_deref_mut() {
                 notes.duplicate_of = self.near_duplicates.assign(notes.simhash, &post.id);
             }
         }
+        let grouped_seconds = started.elapsed().as_secs_f64();
         match &mut self.topics {
-            Some(assigner) => assigner.assign(&mut posts),
+            Some(assigner) => {
+                assigner.assign(&mut posts);
+                tracing::debug!(
+                    posts = posts.len(),
+                    chain_seconds,
+                    near_duplicates_seconds = grouped_seconds - chain_seconds,
+                    topics_seconds = started.elapsed().as_secs_f64() - grouped_seconds,
+                    "enriched a batch"
+                );
+            }
             None => {
                 for (post, topic) in posts.iter_mut().zip(kept) {
                     if let Some(notes) = post.annotations.as_deref_mut() {

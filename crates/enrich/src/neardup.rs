@@ -29,11 +29,7 @@ pub fn simhash(tokens: &[Token]) -> u64 {
     }
     let mut weights = [0i32; 64];
     for pair in words.windows(2) {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        hasher.update(pair[0].as_bytes());
-        hasher.update(b" ");
-        hasher.update(pair[1].as_bytes());
-        let hash = hasher.digest();
+        let hash = crate::table::hash_parts(&[pair[0].as_bytes(), b" ", pair[1].as_bytes()]);
         for (bit, weight) in weights.iter_mut().enumerate() {
             *weight += if hash >> bit & 1 == 1 { 1 } else { -1 };
         }

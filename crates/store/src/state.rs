@@ -906,6 +906,43 @@ impl StateDb {
         Ok(inserted)
     }
 
+    /// Opens several cases in one transaction (an import's batch): each `(post key, first
+    /// event)` opens its case unless the post already has one. Returns, in order, whether
+    /// each one opened. One commit and one recorded head for the batch instead of one each:
+    /// a generated million posts open thousands of cases.
+    pub async fn pv_capture_many(
+        &self,
+        captures: &[(String, PvEventRow)],
+    ) -> Result<Vec<bool>, StoreError> {
+        if captures.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut transaction = self.begin_append(crate::chain::Chain::Pv).await?;
+        let mut opened = Vec::with_capacity(captures.len());
+        let mut head = None;
+        for (post_key, event) in captures {
+            let inserted = sqlx::query(
+                "INSERT INTO pv_cases (case_id, post_key, captured_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(&event.case_id)
+            .bind(post_key)
+            .bind(event.at)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected()
+                > 0;
+            if inserted {
+                head = Some(insert_pv_event(&mut transaction, event).await?);
+            }
+            opened.push(inserted);
+        }
+        transaction.commit().await?;
+        if let Some(head) = head {
+            self.record_head(crate::chain::Chain::Pv, head);
+        }
+        Ok(opened)
+    }
+
     /// Appends an event to an existing case; returns false when the case does not exist.
     pub async fn pv_append(&self, event: &PvEventRow) -> Result<bool, StoreError> {
         let mut transaction = self.begin_append(crate::chain::Chain::Pv).await?;

@@ -129,7 +129,14 @@ pub struct Hit {
 /// The compiled cue lists.
 pub struct Lexicon {
     by_word: HashMap<String, Vec<usize>>,
-    by_prefix: Vec<usize>,
+    /// Patterns whose first piece is a prefix (`nause*`), by that prefix: a word looks up
+    /// each of its own prefixes instead of trying every such pattern.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// The shortest and longest of those prefixes, in bytes.
+    prefix_lengths: (usize, usize),
+    /// Patterns whose first piece matches any word, a number or a cased form: tried at
+    /// every word.
+    anywhere: Vec<usize>,
     patterns: Vec<Pattern>,
 }
 
@@ -170,8 +177,13 @@ impl Lexicon {
         }
         let ambiguous: std::collections::HashSet<&str> =
             cues::EN_AMBIGUOUS.split('|').chain(cues::FR_AMBIGUOUS.split('|')).collect();
-        let mut lexicon =
-            Lexicon { by_word: HashMap::new(), by_prefix: Vec::new(), patterns: Vec::new() };
+        let mut lexicon = Lexicon {
+            by_word: HashMap::new(),
+            by_prefix: HashMap::new(),
+            prefix_lengths: (usize::MAX, 0),
+            anywhere: Vec::new(),
+            patterns: Vec::new(),
+        };
         for (group, list) in lists {
             for entry in list.split('|').map(str::trim).filter(|entry| !entry.is_empty()) {
                 let (strong, body) = match entry.strip_prefix('!') {
@@ -193,7 +205,13 @@ impl Lexicon {
                     Some(Piece::Exact(word)) => {
                         lexicon.by_word.entry(word.clone()).or_default().push(index)
                     }
-                    Some(_) => lexicon.by_prefix.push(index),
+                    Some(Piece::Prefix(prefix)) if !prefix.is_empty() => {
+                        let (shortest, longest) = lexicon.prefix_lengths;
+                        lexicon.prefix_lengths =
+                            (shortest.min(prefix.len()), longest.max(prefix.len()));
+                        lexicon.by_prefix.entry(prefix.clone()).or_default().push(index)
+                    }
+                    Some(_) => lexicon.anywhere.push(index),
                     None => continue,
                 }
                 lexicon.patterns.push(Pattern { pieces, group, strong, negation_inside });
@@ -211,11 +229,30 @@ impl Lexicon {
     /// Every cue hit in a scanned text (within sentences), in text order.
     pub fn hits(&self, text: &str, scanned: &Scan) -> Vec<Hit> {
         let mut hits = Vec::new();
+        let mut candidates: Vec<usize> = Vec::new();
         for sentence in &scanned.sentences {
             let words = &scanned.words[sentence.first..sentence.end];
             for at in 0..words.len() {
-                let exact = self.by_word.get(&words[at].norm).map_or(&[][..], Vec::as_slice);
-                for &index in exact.iter().chain(self.by_prefix.iter()) {
+                let norm = words[at].norm.as_str();
+                let exact = self.by_word.get(norm).map_or(&[][..], Vec::as_slice);
+                // The patterns whose first piece may match, in the order of the lists (exact
+                // words first, then the others), as when every pattern was tried.
+                candidates.clear();
+                candidates.extend_from_slice(&self.anywhere);
+                let (shortest, longest) = self.prefix_lengths;
+                for (end, _) in norm.char_indices().skip(1).chain([(norm.len(), ' ')]) {
+                    if end < shortest {
+                        continue;
+                    }
+                    if end > longest {
+                        break;
+                    }
+                    if let Some(found) = self.by_prefix.get(&norm[..end]) {
+                        candidates.extend_from_slice(found);
+                    }
+                }
+                candidates.sort_unstable();
+                for &index in exact.iter().chain(candidates.iter()) {
                     let pattern = &self.patterns[index];
                     let length = pattern.pieces.len();
                     if at + length > words.len() {

@@ -138,8 +138,17 @@ fn embedding_features(text: &str, out: &mut Vec<Feature>) {
     if table.embed_tokens(&tokens, &mut vector) == 0 {
         return;
     }
+    // The dimensions' feature keys, hashed once.
+    static KEYS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        (0..table.dims).map(|index| feature_parts(&[b"e", &(index as u32).to_le_bytes()])).collect()
+    });
     for (index, value) in vector.iter().enumerate() {
-        out.push((feature_parts(&[b"e", &(index as u32).to_le_bytes()]), *value));
+        let key = match keys.get(index) {
+            Some(key) => *key,
+            None => feature_parts(&[b"e", &(index as u32).to_le_bytes()]),
+        };
+        out.push((key, *value));
     }
 }
 
