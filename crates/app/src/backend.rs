@@ -222,8 +222,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Owned channels with the time of their last ingested post (SCOPE-1).
     fn coverage(&self) -> impl Future<Output = BackendResult<Value>> + Send;
 
-    /// Alerts: `{"stored": [...], "alerts": [...], "rules": [...]}`.
-    fn alerts(&self) -> impl Future<Output = BackendResult<Value>> + Send;
+    /// Alerts: `{"stored": [...], "alerts": [...], "total_alerts": n, "rules": [...]}`. With
+    /// a window `(page, per_page)` (1-based), `alerts` holds that page of the clock and
+    /// coverage alerts firing now, most urgent first; without one, all of them.
+    fn alerts(
+        &self,
+        window: Option<(u64, u64)>,
+    ) -> impl Future<Output = BackendResult<Value>> + Send;
 
     /// The live sources with their state and counters: `{"sources": [...]}`.
     fn sources(&self) -> impl Future<Output = BackendResult<Value>> + Send;

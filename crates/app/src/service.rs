@@ -1161,7 +1161,7 @@ impl Backend for Served {
         }))
     }
 
-    async fn alerts(&self) -> BackendResult<Value> {
+    async fn alerts(&self, window: Option<(u64, u64)>) -> BackendResult<Value> {
         let now = chrono::Utc::now();
         let config = &self.workspace.config;
         let mark = self.state.pv_mark().await?;
@@ -1204,10 +1204,25 @@ impl Backend for Served {
                 }));
             }
         }
+        let total = alerts.len();
+        let shown: &[waterline_model::pv::PvAlert] = match window {
+            Some((page, per_page)) => {
+                let start = usize::try_from(page.saturating_sub(1).saturating_mul(per_page))
+                    .unwrap_or(usize::MAX)
+                    .min(total);
+                let end = start.saturating_add(usize::try_from(per_page).unwrap_or(usize::MAX));
+                &alerts[start..end.min(total)]
+            }
+            None => &alerts[..],
+        };
+        let (page, per_page) = window.map_or((1, total as u64), |window| window);
         Ok(json!({
             "generated_at": now,
             "stored": stored,
-            "alerts": alerts,
+            "alerts": shown,
+            "total_alerts": total,
+            "page": page,
+            "per_page": per_page,
             "rules": rules,
             "webhooks": config.alerts.webhooks.iter().map(|hook| json!({"name": hook.name, "url": hook.url, "signed": hook.secret_env.is_some(), "rules": hook.rules})).collect::<Vec<_>>(),
         }))

@@ -670,15 +670,35 @@ pub async fn remove_milestone<B: Backend>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The page of `GET /api/v1/alerts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsParams {
+    #[serde(default)]
+    page: Option<u64>,
+    #[serde(default)]
+    per_page: Option<u64>,
+}
+
+/// The clock and coverage alerts of one `GET /api/v1/alerts` answer, unless `per_page` says
+/// otherwise (tens of thousands fire on an unworked queue; the CSV export has them all).
+pub const ALERTS_PER_PAGE: u64 = 500;
+
 /// `GET /api/v1/alerts`: the stored alerts (`stored`, newest first, each explained, with
-/// who acknowledged and resolved it), the PV clock and coverage alerts firing now
-/// (`alerts`), and the rules in force.
+/// who acknowledged and resolved it), one page of the PV clock and coverage alerts firing
+/// now (`alerts`, most urgent first, `?page=` and `?per_page=` up to 1,000, with
+/// `total_alerts`), and the rules in force.
 pub async fn alerts<B: Backend>(
     State(app): State<Arc<App<B>>>,
     caller: Caller,
+    params: Result<UrlQuery<AlertsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    let mut value = app.backend.alerts().await?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(ALERTS_PER_PAGE);
+    waterline_app::limits::check_page(page, per_page)?;
+    let mut value = app.backend.alerts(Some((page, per_page))).await?;
     if caller.masks_authors() {
         crate::pseudo::pseudonymise(&app.backend.pseudonym_salt().await?, &mut value);
     }

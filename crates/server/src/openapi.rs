@@ -56,7 +56,7 @@ fn summary(method: &str, path: &str) -> (&'static str, &'static str) {
         }
         ("delete", "/api/v1/milestones/{name}") => ("Remove a milestone", "milestones"),
         ("get", "/api/v1/alerts") => (
-            "Stored alerts (spikes, PV-flagged posts, coverage gaps, unanswered questions) with what fired and why, who acknowledged and resolved them; PV clock alerts now; the rules in force",
+            "Stored alerts (spikes, PV-flagged posts, coverage gaps, unanswered questions) with what fired and why, who acknowledged and resolved them; one page of the PV clock and coverage alerts firing now (`page`, `per_page` up to 1000, default 500; `total_alerts`); the rules in force",
             "alerts",
         ),
         ("get", "/api/v1/alerts/{id}") => {

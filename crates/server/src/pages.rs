@@ -614,7 +614,7 @@ pub async fn prepare<B: Backend>(app: &App<B>) -> usize {
     // The PV cases first: rebuilt from their event log (seconds on tens of thousands of
     // cases) and kept in memory only, where the pages' figures are read from disk when an
     // import kept them.
-    if let Err(error) = app.backend.alerts().await {
+    if let Err(error) = app.backend.alerts(None).await {
         tracing::warn!("cannot prepare the alerts: {error}");
     }
     let mut rendered = 0;
@@ -2208,7 +2208,7 @@ fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
 const ALERTS_SHOWN: usize = 500;
 
 async fn alerts<B: Backend>(page: &mut Page<'_, B>) -> Result<(), ApiError> {
-    let answer = page.app.backend.alerts().await?;
+    let answer = page.app.backend.alerts(None).await?;
     let counts = AlertCounts::of(&answer);
     page.push(&counts.headline());
     let stored = answer["stored"].as_array().cloned().unwrap_or_default();

@@ -34,3 +34,36 @@ async fn aud_1_the_event_log_is_append_only_and_a_post_opens_one_case() {
     assert!(sqlx::query("DELETE FROM pv_cases").execute(&pool).await.is_err());
     assert_eq!(db.pv_events(Some("pv-1")).await.expect("events").len(), 2);
 }
+
+/// An import's batch opens its cases in one transaction: each post opens one case, a post
+/// that already has one opens none, and the chained log and its recorded head stay whole.
+#[tokio::test]
+async fn aud_1_a_batch_of_captures_opens_each_new_case_once_and_keeps_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = StateDb::open(&dir.path().join("state.db")).await.expect("open");
+    assert!(db.pv_capture("x:1", &event("e1", "pv-1", "captured")).await.expect("capture"));
+    let batch = vec![
+        ("x:1".to_owned(), event("e2", "pv-1", "captured")),
+        ("x:2".to_owned(), event("e3", "pv-2", "captured")),
+        ("x:3".to_owned(), event("e4", "pv-3", "captured")),
+    ];
+    assert_eq!(db.pv_capture_many(&batch).await.expect("batch"), [false, true, true]);
+    assert_eq!(db.pv_capture_many(&[]).await.expect("nothing"), Vec::<bool>::new());
+    let events = db.pv_events(None).await.expect("events");
+    assert_eq!(
+        events.iter().map(|event| event.id.as_str()).collect::<Vec<_>>(),
+        ["e1", "e3", "e4"]
+    );
+    let problems: Vec<String> = db
+        .verify_chains(&[])
+        .await
+        .expect("verify")
+        .into_iter()
+        .flat_map(|report| report.problems)
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        db.recorded_heads().of(waterline_store::chain::Chain::Pv).map(|head| head.seq),
+        Some(3)
+    );
+}

@@ -933,14 +933,29 @@ fn the_dashboard_covers_the_last_90_days_of_data_by_default_and_says_its_period(
 #[test]
 fn the_alerts_page_says_what_each_of_its_numbers_counts() {
     let server = Server::start(&[]);
-    let answer = server.get("/api/v1/alerts").json();
+    let answer = server.get("/api/v1/alerts?per_page=1000").json();
     let stored = answer["stored"].as_array().unwrap();
     let firing = answer["alerts"].as_array().unwrap();
+    assert_eq!(answer["total_alerts"].as_u64(), Some(firing.len() as u64), "one page holds them");
     let open = stored.iter().filter(|alert| alert["status"] == "open").count();
     let html = server.get("/alerts").text();
     let headline = |name: &str| tag_attribute(&html, "id=\"alerts-headline\"", name).unwrap();
     assert_eq!(headline("data-stored-open"), open.to_string());
     assert_eq!(headline("data-firing"), firing.len().to_string());
+    // The API pages the alerts firing now, most urgent first, and says how many there are.
+    if firing.len() >= 2 {
+        let second = server.get("/api/v1/alerts?page=2&per_page=1").json();
+        assert_eq!(second["alerts"].as_array().unwrap().as_slice(), &firing[1..2]);
+        assert_eq!(second["total_alerts"], answer["total_alerts"]);
+        assert_eq!((second["page"].as_u64(), second["per_page"].as_u64()), (Some(2), Some(1)));
+    }
+    let beyond = server.get(&format!("/api/v1/alerts?page={}&per_page=1", firing.len() + 1));
+    assert!(beyond.json()["alerts"].as_array().unwrap().is_empty());
+    for bad in ["per_page=0", "per_page=1001", "page=0", "page=x", "colour=red"] {
+        let answer = server.get(&format!("/api/v1/alerts?{bad}"));
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.text());
+        assert!(answer.json()["error"].is_object(), "{bad}: the error envelope");
+    }
     assert!(html.contains(&format!("<strong>{open}</strong> stored alert")), "{html}");
     assert!(html.contains(&format!(
         "<strong>{}</strong> pharmacovigilance clock and coverage alert",
