@@ -886,24 +886,8 @@ impl StateDb {
     /// Opens a case for a post with its first event, unless the post already has one;
     /// returns whether it was opened. One transaction: a kill leaves both or neither.
     pub async fn pv_capture(&self, post_key: &str, event: &PvEventRow) -> Result<bool, StoreError> {
-        let mut transaction = self.begin_append(crate::chain::Chain::Pv).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO pv_cases (case_id, post_key, captured_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(&event.case_id)
-        .bind(post_key)
-        .bind(event.at)
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected()
-            > 0;
-        let head =
-            if inserted { Some(insert_pv_event(&mut transaction, event).await?) } else { None };
-        transaction.commit().await?;
-        if let Some(head) = head {
-            self.record_head(crate::chain::Chain::Pv, head);
-        }
-        Ok(inserted)
+        let opened = self.pv_capture_many(&[(post_key.to_owned(), event.clone())]).await?;
+        Ok(opened.first().copied().unwrap_or(false))
     }
 
     /// Opens several cases in one transaction (an import's batch): each `(post key, first
